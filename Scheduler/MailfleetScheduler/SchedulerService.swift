@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import MailfleetCore
+import MailfleetObservability
+import MailfleetRedis
+import MailfleetStore
+import Prometheus
+import ServiceLifecycle
+
+/// How the scheduler runs.
+public struct SchedulerConfiguration: Sendable {
+    /// Postgres URL.
+    public var databaseURL = "postgres://postgres@127.0.0.1:55432/mailfleet"
+    /// Redis URL.
+    public var redisURL = "redis://127.0.0.1:56379/0"
+    /// Queue partitions (must match the API's and workers').
+    public var partitions = 8
+    /// Time between promote/reclaim passes. Default 100 ms.
+    public var tick: Duration = .milliseconds(100)
+    /// A message queued in Postgres with no queue activity for this long is enqueued again.
+    /// Default 300 s: well beyond a healthy backlog's drain time, short enough that a Redis
+    /// flush heals within minutes.
+    public var reconcileAfterSeconds = 300.0
+    /// Time between reconciliation passes. Default 10 s.
+    public var reconcileEvery: Duration = .seconds(10)
+    /// Leadership lease; a standby takes over this long after the leader dies. Default 5 s.
+    public var leaderLeaseMilliseconds = 5000
+    /// The defaults.
+    public init() {}
+}
+
+/// The scheduler: one leader among replicas (a Redis lease) promotes due delayed sends and
+/// retries, reclaims expired leases of dead workers, reconciles Postgres with Redis, and
+/// publishes queue depths.
+public final class SchedulerService: Service {
+    private let configuration: SchedulerConfiguration
+    private let redis: RedisClient
+    private let queue: MessageQueue
+    private let store: MessageStore
+    private let logger: Logger
+    private let identity = UUID().uuidString.lowercased()
+    private let leaderKey = "mf:scheduler:leader"
+
+    private let promoted = Telemetry.counter("scheduler_promoted_total", help: "Delayed entries moved to ready")
+    private let reclaimed = Telemetry.counter("scheduler_reclaimed_total", help: "Expired leases returned to ready")
+    private let reconciled = Telemetry.counter("scheduler_reconciled_total", help: "Messages re-enqueued from Postgres")
+    private let leaderGauge = Telemetry.gauge("scheduler_is_leader", help: "1 when this replica leads")
+    private let depthGauges: [String: Gauge]
+
+    /// Creates the scheduler.
+    public init(configuration: SchedulerConfiguration, redis: RedisClient, queue: MessageQueue, store: MessageStore, logger: Logger) {
+        self.configuration = configuration
+        self.redis = redis
+        self.queue = queue
+        self.store = store
+        self.logger = logger
+        var gauges: [String: Gauge] = [:]
+        for state in ["ready_transactional", "ready_bulk", "leased", "delayed", "dead"] {
+            gauges[state] = Telemetry.gauge("queue_depth", help: "Queue entries by state", labels: [("state", state)])
+        }
+        depthGauges = gauges
+    }
+
+    /// Runs until graceful shutdown, then gives up leadership.
+    public func run() async throws {
+        logger.info("scheduler started", metadata: ["id": "\(identity)", "partitions": "\(configuration.partitions)"])
+        var lastDepth = ContinuousClock.now - .seconds(60)
+        var lastReconcile = ContinuousClock.now
+        var leading = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let nowLeading = try await holdLeadership()
+                if nowLeading != leading {
+                    logger.info(nowLeading ? "became leader" : "lost leadership")
+                    leading = nowLeading
+                    leaderGauge.set(to: leading ? 1 : 0)
+                }
+                if leading {
+                    try await tick()
+                    if ContinuousClock.now - lastReconcile >= configuration.reconcileEvery {
+                        lastReconcile = ContinuousClock.now
+                        try await reconcile()
+                    }
+                }
+                if ContinuousClock.now - lastDepth >= .seconds(1) {
+                    lastDepth = ContinuousClock.now
+                    try await publishDepth()
+                }
+            } catch {
+                logger.error("scheduler pass failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.tick)
+        }
+        if leading { _ = try? await redis.evaluate(Self.release, keys: [leaderKey], arguments: [identity]) }
+        logger.info("scheduler stopped")
+    }
+
+    /// Promotes due entries and reclaims expired leases in every partition.
+    func tick() async throws {
+        let now = Date()
+        for p in 0..<configuration.partitions {
+            let moved = try await queue.promoteDue(partition: p, now: now)
+            if moved > 0 { promoted.increment(by: Int64(moved)) }
+            let back = try await queue.reclaimExpired(partition: p, now: now)
+            if back > 0 {
+                reclaimed.increment(by: Int64(back))
+                logger.warning("reclaimed expired leases", metadata: ["partition": "\(p)", "count": "\(back)"])
+            }
+        }
+    }
+
+    /// Re-enqueues messages Postgres holds as unfinished that show no progress.
+    func reconcile() async throws {
+        let stalled = try await store.stalled(olderThan: configuration.reconcileAfterSeconds, limit: 5000)
+        guard !stalled.isEmpty else { return }
+        try await queue.enqueue(stalled.map { MessageQueue.Item(id: $0.id, priority: $0.priority) })
+        reconciled.increment(by: Int64(stalled.count))
+        logger.warning("re-enqueued stalled messages", metadata: ["count": "\(stalled.count)"])
+    }
+
+    private func publishDepth() async throws {
+        let depth = try await queue.depth()
+        depthGauges["ready_transactional"]?.set(to: Double(depth.readyTransactional))
+        depthGauges["ready_bulk"]?.set(to: Double(depth.readyBulk))
+        depthGauges["leased"]?.set(to: Double(depth.leased))
+        depthGauges["delayed"]?.set(to: Double(depth.delayed))
+        depthGauges["dead"]?.set(to: Double(depth.dead))
+    }
+
+    private func holdLeadership() async throws -> Bool {
+        let reply = try await redis.evaluate(
+            Self.acquire, keys: [leaderKey], arguments: [identity, String(configuration.leaderLeaseMilliseconds)])
+        return reply.int == 1
+    }
+
+    // Takes the lease if free, renews it if ours.
+    static let acquire = RedisScript("""
+        local current = redis.call('GET', KEYS[1])
+        if current == ARGV[1] then
+          redis.call('PEXPIRE', KEYS[1], ARGV[2])
+          return 1
+        end
+        if not current then
+          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+          return 1
+        end
+        return 0
+        """)
+
+    // Gives the lease up only if ours, so a standby can take over at once.
+    static let release = RedisScript("""
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """)
+}

@@ -1,0 +1,179 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import MailfleetCore
+import MailfleetObservability
+import MailfleetStore
+
+/// `POST /v1/messages` and `GET /v1/messages/{id}`.
+public struct MessagesController: Sendable {
+    let authenticator: Authenticator
+    let pipeline: AcceptPipeline
+    let store: MessageStore
+    let limits: APILimits
+
+    /// Adds the routes to a router.
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        router.post("/v1/messages") { request, context in try await self.create(request, context: context) }
+        router.get("/v1/messages/{id}") { request, context in try await self.show(request, context: context) }
+    }
+
+    func create(_ request: Request, context: some RequestContext) async throws -> Response {
+        let key = try await authenticator.authenticate(request, scope: .send)
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limits.maxBodyBytes)
+        } catch {
+            throw APIError(.contentTooLarge, code: "body_too_large", message: "request bodies are limited to \(limits.maxBodyBytes) bytes")
+        }
+        let body = Data(buffer: buffer)
+        let idempotencyKey = request.headers[.init("Idempotency-Key")!]
+        if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.utf8.count > 255 || idempotencyKey.containsLineBreakOrNUL {
+            throw APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 255 printable characters", field: "Idempotency-Key")
+        }
+
+        let parsed: SubmissionBody
+        do {
+            parsed = try JSONDecoder().decode(SubmissionBody.self, from: body)
+        } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                throw APIError(.badRequest, code: "invalid_json", message: "the body is not valid JSON")
+            }
+            let fieldError = FieldError(decoding: error)
+            throw APIError(fieldError.code == "unknown_field" ? .unprocessableContent : .badRequest, code: fieldError.code, message: fieldError.message, field: fieldError.field)
+        }
+
+        let isBatch: Bool
+        let items: [SubmissionItem]
+        switch parsed {
+        case .single(let item): (isBatch, items) = (false, [item])
+        case .batch(let list): (isBatch, items) = (true, list)
+        }
+        if isBatch && items.isEmpty {
+            throw APIError(.unprocessableContent, code: "empty_batch", message: "messages must hold at least one message", field: "messages")
+        }
+        if items.count > limits.maxBatchMessages {
+            throw APIError(.contentTooLarge, code: "too_many_messages", message: "a batch holds at most \(limits.maxBatchMessages) messages", field: "messages")
+        }
+
+        let now = Date()
+        var messages: [Message] = []
+        var entries: [String] = []
+        for (index, item) in items.enumerated() {
+            let problem: FieldError?
+            var message: Message?
+            switch item.result {
+            case .failure(let error): problem = error
+            case .success(let submission):
+                problem = submission.validate(limits: limits.message).first
+                if problem == nil {
+                    let priority = submission.priority ?? (isBatch ? .bulk : .transactional)
+                    let sendAt = submission.sendAt.flatMap { $0 > now ? $0 : nil }
+                    message = Message(id: UUID(), tenantID: key.tenantID, priority: priority, status: .queued, content: submission.content, sendAt: sendAt, createdAt: now)
+                }
+            }
+            if let message {
+                messages.append(message)
+                entries.append("{\"index\":\(index),\"id\":\"\(message.id.uuidString.lowercased())\",\"status\":\"queued\"}")
+            } else if let problem {
+                if !isBatch { throw APIError.invalid(problem) }
+                entries.append("{\"index\":\(index),\"error\":\(APIError.body(code: problem.code, message: problem.message, field: problem.field).dropFirst(9).dropLast())}")
+            }
+        }
+
+        let status: HTTPResponse.Status
+        let responseBody: String
+        if isBatch {
+            status = messages.isEmpty ? .unprocessableContent : .accepted
+            responseBody = "{\"accepted\":\(messages.count),\"rejected\":\(items.count - messages.count),\"messages\":[\(entries.joined(separator: ","))]}"
+        } else {
+            status = .accepted
+            responseBody = "{\"id\":\"\(messages[0].id.uuidString.lowercased())\",\"status\":\"queued\"}"
+        }
+        if messages.isEmpty && idempotencyKey == nil {
+            return Self.json(status, responseBody)
+        }
+
+        let hash = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let accept = AcceptRequest(
+            tenantID: key.tenantID, idempotencyKey: idempotencyKey, requestHash: hash, responseStatus: Int(status.code),
+            responseBody: responseBody, messages: messages)
+        let result: AcceptResult
+        do {
+            result = try await pipeline.submit(accept)
+        } catch {
+            throw APIError.unavailable("the message could not be stored; nothing was accepted, retry shortly")
+        }
+        switch result {
+        case .created:
+            return Self.json(status, responseBody)
+        case .replay(let same, let storedStatus, let storedBody):
+            guard same else {
+                throw APIError(.unprocessableContent, code: "idempotency_key_reused", message: "this Idempotency-Key was used with a different request body", field: "Idempotency-Key")
+            }
+            var response = Self.json(HTTPResponse.Status(code: storedStatus), storedBody)
+            response.headers[.init("Idempotent-Replayed")!] = "true"
+            return response
+        }
+    }
+
+    func show(_ request: Request, context: some RequestContext) async throws -> Response {
+        let key = try await authenticator.authenticate(request, scope: .read)
+        guard let idText = context.parameters.get("id"), let id = UUID(uuidString: idText) else {
+            throw APIError.notFound("message")
+        }
+        let record: MessageRecord?
+        do {
+            record = try await store.message(id: id, tenantID: key.tenantID)
+        } catch {
+            throw APIError.unavailable("the database is not reachable; retry shortly")
+        }
+        guard let record else { throw APIError.notFound("message") }
+        return Self.json(.ok, MessageView.json(record))
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// Size limits of the API.
+public struct APILimits: Sendable {
+    /// Largest request body. Default 32 MB.
+    public var maxBodyBytes = 32 * 1024 * 1024
+    /// Most messages in one batch request. Default 1,000.
+    public var maxBatchMessages = 1000
+    /// Per-message limits.
+    public var message = MessageLimits()
+    /// The defaults.
+    public init() {}
+}
+
+/// The JSON shape of a message for `GET /v1/messages/{id}`.
+enum MessageView {
+    static func json(_ record: MessageRecord) -> String {
+        let m = record.message
+        var fields: [String] = [
+            "\"id\":\"\(m.id.uuidString.lowercased())\"",
+            "\"status\":\"\(m.status.rawValue)\"",
+            "\"priority\":\"\(m.priority.rawValue)\"",
+            "\"attempts\":\(m.attempts)",
+            "\"from\":\(JSONString.quote(m.content.from.description))",
+            "\"to\":[\(m.content.to.map { JSONString.quote($0.description) }.joined(separator: ","))]",
+            "\"subject\":\(JSONString.quote(m.content.subject))",
+            "\"created_at\":\"\(ISO8601.format(m.createdAt))\"",
+            "\"updated_at\":\"\(ISO8601.format(record.updatedAt))\"",
+        ]
+        if let sendAt = m.sendAt { fields.append("\"send_at\":\"\(ISO8601.format(sendAt))\"") }
+        if let sentAt = record.sentAt { fields.append("\"sent_at\":\"\(ISO8601.format(sentAt))\"") }
+        if let error = record.lastError { fields.append("\"last_error\":\(JSONString.quote(error))") }
+        if let pmid = record.providerMessageID { fields.append("\"provider_message_id\":\(JSONString.quote(pmid))") }
+        let events = record.events.map {
+            "{\"type\":\"\($0.type)\",\"at\":\"\(ISO8601.format($0.occurredAt))\",\"detail\":\($0.detail)}"
+        }
+        fields.append("\"events\":[\(events.joined(separator: ","))]")
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}

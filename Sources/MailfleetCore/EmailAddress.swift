@@ -1,0 +1,125 @@
+/// An email address with an optional display name, as in `Alice <alice@example.com>`.
+public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The addr-spec, `local@domain`.
+    public var email: String
+    /// The display name, if any.
+    public var name: String?
+
+    /// Creates an address after checking its syntax.
+    public init(email: String, name: String? = nil) throws(AddressError) {
+        let trimmed = email.trimmingSpaces()
+        try EmailAddress.validate(addrSpec: trimmed)
+        if let name, name.containsLineBreakOrNUL { throw AddressError(reason: "display name contains a line break or NUL") }
+        self.email = trimmed
+        self.name = (name?.isEmpty ?? true) ? nil : name
+    }
+
+    /// Parses `alice@example.com` or `Alice <alice@example.com>` (display name optionally quoted).
+    public init(parsing text: String) throws(AddressError) {
+        let trimmed = text.trimmingSpaces()
+        if trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") {
+            var name = String(trimmed[..<open]).trimmingSpaces()
+            if name.count >= 2, name.hasPrefix("\""), name.hasSuffix("\"") {
+                name = String(name.dropFirst().dropLast())
+            }
+            let spec = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+            try self.init(email: spec, name: name.isEmpty ? nil : name)
+        } else {
+            try self.init(email: trimmed, name: nil)
+        }
+    }
+
+    /// The domain part, lowercased.
+    public var domain: String {
+        guard let at = email.lastIndex(of: "@") else { return "" }
+        return email[email.index(after: at)...].lowercased()
+    }
+
+    /// `Name <email>` or just `email`.
+    public var description: String {
+        guard let name else { return email }
+        return "\(name) <\(email)>"
+    }
+
+    /// Checks an addr-spec: a dot-atom (or quoted) local part of at most 64 octets, an `@`, and a
+    /// domain of dot-separated labels (letters, digits, hyphens, or non-ASCII for IDN) of at most
+    /// 253 octets.
+    static func validate(addrSpec: String) throws(AddressError) {
+        guard !addrSpec.isEmpty else { throw AddressError(reason: "address is empty") }
+        if addrSpec.containsLineBreakOrNUL { throw AddressError(reason: "address contains a line break or NUL") }
+        guard let at = addrSpec.lastIndex(of: "@") else { throw AddressError(reason: "address has no @") }
+        let local = addrSpec[..<at]
+        let domain = addrSpec[addrSpec.index(after: at)...]
+        guard !local.isEmpty else { throw AddressError(reason: "address has an empty local part") }
+        guard local.utf8.count <= 64 else { throw AddressError(reason: "local part is longer than 64 octets") }
+        guard !domain.isEmpty else { throw AddressError(reason: "address has an empty domain") }
+        guard domain.utf8.count <= 253 else { throw AddressError(reason: "domain is longer than 253 octets") }
+        let isQuoted = local.count >= 2 && local.hasPrefix("\"") && local.hasSuffix("\"")
+        if !isQuoted {
+            let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~.")
+            for ch in local where !(atext.contains(ch) || !ch.isASCII) {
+                throw AddressError(reason: "local part contains '\(ch)'")
+            }
+            if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") {
+                throw AddressError(reason: "local part has a misplaced dot")
+            }
+        }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2 else { throw AddressError(reason: "domain needs at least two labels") }
+        for label in labels {
+            guard !label.isEmpty else { throw AddressError(reason: "domain has an empty label") }
+            guard label.utf8.count <= 63 || !label.allSatisfy(\.isASCII) else {
+                throw AddressError(reason: "domain label is longer than 63 octets")
+            }
+            if label.hasPrefix("-") || label.hasSuffix("-") { throw AddressError(reason: "domain label starts or ends with a hyphen") }
+            for ch in label where !(ch.isLetter || ch.isNumber || ch == "-") {
+                throw AddressError(reason: "domain contains '\(ch)'")
+            }
+        }
+    }
+
+    // Accepts either "Name <a@b.c>" strings or {"email": ..., "name": ...} objects.
+    public init(from decoder: any Decoder) throws {
+        if let single = try? decoder.singleValueContainer(), let text = try? single.decode(String.self) {
+            do { try self.init(parsing: text) } catch {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.reason))
+            }
+            return
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let email = try container.decode(String.self, forKey: .email)
+        let name = try container.decodeIfPresent(String.self, forKey: .name)
+        do { try self.init(email: email, name: name) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [CodingKeys.email], debugDescription: error.reason))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(email, forKey: .email)
+        try container.encodeIfPresent(name, forKey: .name)
+    }
+
+    private enum CodingKeys: String, CodingKey { case email, name }
+}
+
+/// Why an address was refused.
+public struct AddressError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A human-readable reason.
+    public let reason: String
+    public var description: String { reason }
+}
+
+extension String {
+    /// True when the string holds CR, LF or NUL, which would let a value break out of a header.
+    public var containsLineBreakOrNUL: Bool {
+        utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
+    }
+
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// A message as the system of record holds it: its content plus its delivery state.
+public struct Message: Sendable, Hashable, Identifiable {
+    /// The message id (also the id callers see).
+    public var id: UUID
+    /// The tenant that sent it.
+    public var tenantID: UUID
+    /// Its lane.
+    public var priority: Priority
+    /// Where it is in its life.
+    public var status: MessageStatus
+    /// What it says and to whom.
+    public var content: MessageContent
+    /// Provider attempts made so far.
+    public var attempts: Int
+    /// When it should go out, if scheduled.
+    public var sendAt: Date?
+    /// When the API accepted it.
+    public var createdAt: Date
+
+    /// Creates a message record.
+    public init(
+        id: UUID, tenantID: UUID, priority: Priority, status: MessageStatus, content: MessageContent,
+        attempts: Int = 0, sendAt: Date? = nil, createdAt: Date = Date()
+    ) {
+        self.id = id
+        self.tenantID = tenantID
+        self.priority = priority
+        self.status = status
+        self.content = content
+        self.attempts = attempts
+        self.sendAt = sendAt
+        self.createdAt = createdAt
+    }
+}

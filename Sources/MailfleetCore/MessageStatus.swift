@@ -1,0 +1,34 @@
+/// Where a message is in its life. Postgres holds the truth; Redis only carries work.
+public enum MessageStatus: String, Sendable, Codable, CaseIterable {
+    /// Accepted and waiting for a worker (or for its `send_at`, or for a retry).
+    case queued
+    /// Claimed by a worker that is calling a provider.
+    case sending
+    /// A provider accepted it.
+    case sent
+    /// Gave up: permanent rejection or attempts exhausted (dead-lettered).
+    case failed
+    /// Not sent because a recipient is on the tenant's suppression list.
+    case suppressed
+
+    /// True when nothing more will happen to the message by itself.
+    public var isFinal: Bool { self == .sent || self == .failed || self == .suppressed }
+}
+
+/// What happened to a message, as recorded in its event history.
+public enum EventType: String, Sendable, Codable, CaseIterable {
+    /// The API accepted the message.
+    case accepted
+    /// A provider accepted the message.
+    case sent
+    /// A provider call failed retryably; the message will be tried again later.
+    case deferred
+    /// The message failed for good.
+    case failed
+    /// The message was suppressed.
+    case suppressed
+    /// A recipient opened the message (tracking pixel).
+    case opened
+    /// A recipient clicked a tracked link.
+    case clicked
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// One message as a caller submits it to `POST /v1/messages`, before validation.
+public struct MessageSubmission: Sendable, Decodable {
+    /// The content fields.
+    public var content: MessageContent
+    /// The lane; defaults to transactional for single sends, bulk for batches.
+    public var priority: Priority?
+    /// When to send; absent or past means now.
+    public var sendAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case priority
+        case sendAt = "send_at"
+    }
+
+    /// Fields the API understands; anything else is refused so typos do not pass silently.
+    public static let knownFields: Set<String> = [
+        "from", "to", "cc", "bcc", "reply_to", "subject", "text", "html", "headers", "metadata",
+        "tags", "track_opens", "track_clicks", "priority", "send_at",
+    ]
+
+    public init(from decoder: any Decoder) throws {
+        content = try MessageContent(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        priority = try c.decodeIfPresent(Priority.self, forKey: .priority)
+        if let text = try c.decodeIfPresent(String.self, forKey: .sendAt) {
+            guard let date = ISO8601.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .sendAt, in: c, debugDescription: "send_at must be an RFC 3339 timestamp such as 2026-01-31T09:00:00Z")
+            }
+            sendAt = date
+        }
+    }
+
+    /// Creates a submission directly (tests, CLI).
+    public init(content: MessageContent, priority: Priority? = nil, sendAt: Date? = nil) {
+        self.content = content
+        self.priority = priority
+        self.sendAt = sendAt
+    }
+
+    /// Checks the rules JSON decoding cannot express; returns every problem found.
+    public func validate(limits: MessageLimits = .init()) -> [FieldError] {
+        var errors: [FieldError] = []
+        let recipients = content.allRecipients.count
+        if content.to.isEmpty { errors.append(.init(code: "missing_recipient", field: "to", message: "at least one recipient is required in to")) }
+        if recipients > limits.maxRecipients {
+            errors.append(.init(code: "too_many_recipients", field: "to", message: "at most \(limits.maxRecipients) recipients (to, cc and bcc together)"))
+        }
+        if content.subject.isEmpty { errors.append(.init(code: "missing_subject", field: "subject", message: "subject must not be empty")) }
+        if content.subject.containsLineBreakOrNUL { errors.append(.init(code: "invalid_header_value", field: "subject", message: "subject must not contain CR, LF or NUL")) }
+        if content.subject.utf8.count > limits.maxSubjectBytes {
+            errors.append(.init(code: "too_large", field: "subject", message: "subject is longer than \(limits.maxSubjectBytes) bytes"))
+        }
+        if (content.text ?? "").isEmpty && (content.html ?? "").isEmpty {
+            errors.append(.init(code: "missing_body", field: "text", message: "text or html is required"))
+        }
+        for (name, value) in content.headers.sorted(by: { $0.key < $1.key }) {
+            let field = "headers.\(name)"
+            if !HeaderRules.isValidName(name) {
+                errors.append(.init(code: "invalid_header_name", field: field, message: "header names are printable ASCII without ':' or spaces"))
+            } else if HeaderRules.isReserved(name) {
+                errors.append(.init(code: "reserved_header", field: field, message: "\(name) is set by Mailfleet and cannot be given as a header"))
+            }
+            if value.containsLineBreakOrNUL {
+                errors.append(.init(code: "invalid_header_value", field: field, message: "header values must not contain CR, LF or NUL"))
+            }
+        }
+        let size = content.estimatedSize
+        if size > limits.maxMessageBytes {
+            errors.append(.init(code: "too_large", field: nil, message: "message is \(size) bytes; the limit is \(limits.maxMessageBytes)"))
+        }
+        return errors
+    }
+}
+
+/// Size limits applied when a message is accepted.
+public struct MessageLimits: Sendable {
+    /// Most recipients in to, cc and bcc together. Default 50.
+    public var maxRecipients: Int = 50
+    /// Longest subject in bytes. Default 998 (the RFC 5322 line limit).
+    public var maxSubjectBytes: Int = 998
+    /// Largest message (bodies, headers, metadata) in bytes. Default 10 MB.
+    public var maxMessageBytes: Int = 10 * 1024 * 1024
+    /// Creates the default limits.
+    public init() {}
+}
+
+/// One problem with one field of a request.
+public struct FieldError: Sendable, Equatable, Codable, Error {
+    /// A stable machine-readable code, e.g. `invalid_address`.
+    public var code: String
+    /// The JSON path of the offending field, e.g. `to[2]`, or nil for the whole message.
+    public var field: String?
+    /// What is wrong, for a person.
+    public var message: String
+
+    /// Creates a field error.
+    public init(code: String, field: String?, message: String) {
+        self.code = code
+        self.field = field
+        self.message = message
+    }
+}
+
+/// Which headers a caller may set.
+public enum HeaderRules {
+    /// Headers Mailfleet writes itself; a caller setting them could forge or break the message.
+    public static let reserved: Set<String> = [
+        "from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version",
+        "content-type", "content-transfer-encoding", "sender", "return-path", "received",
+        "dkim-signature", "list-unsubscribe", "list-unsubscribe-post",
+    ]
+
+    /// True for a header the caller may not set.
+    public static func isReserved(_ name: String) -> Bool { reserved.contains(name.lowercased()) }
+
+    /// RFC 5322 field names: printable ASCII except colon and space.
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 76 && name.utf8.allSatisfy { $0 >= 33 && $0 <= 126 && $0 != 58 }
+    }
+}
+
+extension MessageContent {
+    /// A size estimate in bytes: bodies, subject, headers, metadata, addresses.
+    public var estimatedSize: Int {
+        var size = subject.utf8.count + (text?.utf8.count ?? 0) + (html?.utf8.count ?? 0)
+        for (k, v) in headers { size += k.utf8.count + v.utf8.count + 4 }
+        for (k, v) in metadata { size += k.utf8.count + v.utf8.count + 4 }
+        for a in allRecipients { size += a.email.utf8.count + (a.name?.utf8.count ?? 0) + 4 }
+        return size
+    }
+}

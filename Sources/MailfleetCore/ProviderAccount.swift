@@ -1,0 +1,62 @@
+import Foundation
+
+/// The kinds of provider Mailfleet can send through.
+public enum ProviderKind: String, Sendable, Codable, CaseIterable {
+    /// Writes RFC 5322 `.eml` files into a folder: the default for local runs.
+    case outbox
+    /// SendGrid v3 `/v3/mail/send`.
+    case sendgrid
+
+    /// Most messages one provider call may carry.
+    public var batchLimit: Int {
+        switch self {
+        case .outbox: return 1000
+        case .sendgrid: return 1000
+        }
+    }
+
+    /// The endpoint used when an account names none.
+    public var defaultEndpoint: String? {
+        switch self {
+        case .outbox: return nil
+        case .sendgrid: return "https://api.sendgrid.com"
+        }
+    }
+}
+
+/// One provider account of a tenant; a tenant's accounts ordered by `priority` form its chain.
+public struct ProviderAccount: Sendable, Hashable, Identifiable {
+    /// The account id.
+    public var id: UUID
+    /// The tenant owning it.
+    public var tenantID: UUID
+    /// A name unique within the tenant, e.g. `sendgrid-main`.
+    public var name: String
+    /// What kind of provider it is.
+    public var kind: ProviderKind
+    /// An endpoint override (a simulator, a gateway), or the provider's own.
+    public var endpoint: String?
+    /// Lower goes first in the chain.
+    public var priority: Int
+    /// The credential (API key, password). Never logged, never returned by an API.
+    public var secret: String?
+
+    /// Creates an account.
+    public init(id: UUID, tenantID: UUID, name: String, kind: ProviderKind, endpoint: String?, priority: Int, secret: String?) {
+        self.id = id
+        self.tenantID = tenantID
+        self.name = name
+        self.kind = kind
+        self.endpoint = endpoint
+        self.priority = priority
+        self.secret = secret
+    }
+
+    /// The endpoint to call: the override, else the provider's default.
+    public var effectiveEndpoint: String? { endpoint ?? kind.defaultEndpoint }
+}
+
+extension ProviderAccount: CustomStringConvertible {
+    // Never print the secret.
+    public var description: String { "\(kind.rawValue):\(name)(\(id))" }
+}

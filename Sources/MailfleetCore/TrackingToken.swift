@@ -1,0 +1,82 @@
+import Crypto
+import Foundation
+
+/// What a tracking link or pixel stands for, signed so nobody can forge events or turn the
+/// click redirector into an open redirect.
+public struct TrackingToken: Sendable, Equatable, Codable {
+    /// Open pixel or click redirect.
+    public enum Kind: String, Sendable, Codable {
+        /// The open pixel.
+        case open = "o"
+        /// A tracked link.
+        case click = "c"
+    }
+
+    /// Open or click.
+    public var kind: Kind
+    /// The message the event belongs to.
+    public var messageID: UUID
+    /// The message's tenant.
+    public var tenantID: UUID
+    /// For clicks: where to send the reader.
+    public var url: String?
+
+    /// Creates a token.
+    public init(kind: Kind, messageID: UUID, tenantID: UUID, url: String? = nil) {
+        self.kind = kind
+        self.messageID = messageID
+        self.tenantID = tenantID
+        self.url = url
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind = "k", messageID = "m", tenantID = "t", url = "u"
+    }
+}
+
+/// Signs and verifies tracking tokens with HMAC-SHA256: `base64url(payload).base64url(mac)`.
+public struct TrackingSigner: Sendable {
+    private let key: SymmetricKey
+
+    /// Creates a signer from the fleet's tracking secret.
+    public init(secret: String) {
+        key = SymmetricKey(data: Data(secret.utf8))
+    }
+
+    /// The URL-safe signed form of a token.
+    public func sign(_ token: TrackingToken) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let payload = Base64URL.encode((try? encoder.encode(token)) ?? Data())
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key)
+        return payload + "." + Base64URL.encode(Data(mac))
+    }
+
+    /// The token a signed string stands for, or nil when it is malformed or its MAC is wrong.
+    public func verify(_ signed: String) -> TrackingToken? {
+        let parts = signed.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let mac = Base64URL.decode(String(parts[1])),
+              let payload = Base64URL.decode(String(parts[0])) else { return nil }
+        guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(parts[0].utf8), using: key) else { return nil }
+        return try? JSONDecoder().decode(TrackingToken.self, from: payload)
+    }
+}
+
+/// Base64 with the URL alphabet and no padding (RFC 4648 §5).
+public enum Base64URL {
+    /// Encodes bytes.
+    public static func encode(_ data: Data) -> String {
+        data.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Decodes text, or nil when it is not base64url.
+    public static func decode(_ text: String) -> Data? {
+        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        guard !s.contains("=") else { return nil }
+        while s.count % 4 != 0 { s += "=" }
+        return Data(base64Encoded: s)
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import MailfleetCore
+
+/// Builds RFC 5322 / MIME messages: CRLF line ends, no line over 998 octets (bodies are
+/// quoted-printable, so ≤ 76), RFC 2047 encoded words for non-ASCII header text, and
+/// multipart/alternative when there are both text and HTML parts.
+public struct MIMEBuilder: Sendable {
+    /// The domain used in Message-ID and boundaries.
+    public var domain: String
+
+    /// Creates a builder whose Message-IDs end in `@domain`.
+    public init(domain: String = "mailfleet.local") {
+        self.domain = domain
+    }
+
+    /// The complete message text for one rendered message.
+    public func build(_ rendered: RenderedMessage, date: Date = Date()) -> String {
+        let message = rendered.message
+        let content = message.content
+        var headers: [(String, String)] = []
+        headers.append(("From", MIMEBuilder.encodeAddress(content.from)))
+        headers.append(("To", content.to.map(MIMEBuilder.encodeAddress).joined(separator: ", ")))
+        if !content.cc.isEmpty { headers.append(("Cc", content.cc.map(MIMEBuilder.encodeAddress).joined(separator: ", "))) }
+        if let replyTo = content.replyTo { headers.append(("Reply-To", MIMEBuilder.encodeAddress(replyTo))) }
+        headers.append(("Subject", MIMEBuilder.encodeHeaderText(content.subject)))
+        headers.append(("Date", MIMEBuilder.rfc5322Date(date)))
+        headers.append(("Message-ID", "<\(message.id.uuidString.lowercased())@\(domain)>"))
+        headers.append(("MIME-Version", "1.0"))
+        headers.append(("X-Mailfleet-Message-Id", message.id.uuidString.lowercased()))
+        for (name, value) in content.headers.sorted(by: { $0.key < $1.key }) where !HeaderRules.isReserved(name) {
+            headers.append((name, MIMEBuilder.encodeHeaderText(value)))
+        }
+
+        var out = ""
+        let text = rendered.text, html = rendered.html
+        switch (text, html) {
+        case let (text?, html?):
+            let boundary = "=_mf_\(message.id.uuidString.lowercased().prefix(18))"
+            headers.append(("Content-Type", "multipart/alternative; boundary=\"\(boundary)\""))
+            out += MIMEBuilder.headerBlock(headers) + "\r\n"
+            out += "This is a multi-part message in MIME format.\r\n"
+            out += "--\(boundary)\r\n" + MIMEBuilder.part(type: "text/plain", body: text)
+            out += "--\(boundary)\r\n" + MIMEBuilder.part(type: "text/html", body: html)
+            out += "--\(boundary)--\r\n"
+        case let (text?, nil):
+            headers.append(("Content-Type", "text/plain; charset=utf-8"))
+            headers.append(("Content-Transfer-Encoding", "quoted-printable"))
+            out += MIMEBuilder.headerBlock(headers) + "\r\n" + QuotedPrintable.encode(text)
+        case let (nil, html?):
+            headers.append(("Content-Type", "text/html; charset=utf-8"))
+            headers.append(("Content-Transfer-Encoding", "quoted-printable"))
+            out += MIMEBuilder.headerBlock(headers) + "\r\n" + QuotedPrintable.encode(html)
+        case (nil, nil):
+            headers.append(("Content-Type", "text/plain; charset=utf-8"))
+            out += MIMEBuilder.headerBlock(headers) + "\r\n"
+        }
+        return out
+    }
+
+    static func part(type: String, body: String) -> String {
+        "Content-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + QuotedPrintable.encode(body)
+    }
+
+    /// Header lines, folded so none exceeds 78 characters where a fold point exists.
+    static func headerBlock(_ headers: [(String, String)]) -> String {
+        headers.map { fold("\($0.0): \($0.1)") }.joined()
+    }
+
+    /// Folds a header line at spaces (RFC 5322 §2.2.3) and terminates it with CRLF.
+    static func fold(_ line: String) -> String {
+        guard line.utf8.count > 78 else { return line + "\r\n" }
+        var out = ""
+        var current = ""
+        for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+            if current.isEmpty {
+                current = String(word)
+            } else if current.utf8.count + 1 + word.utf8.count > 78 {
+                out += current + "\r\n"
+                current = " " + word
+            } else {
+                current += " " + word
+            }
+        }
+        return out + current + "\r\n"
+    }
+
+    /// `Name <email>` with the name quoted or encoded as needed.
+    public static func encodeAddress(_ address: EmailAddress) -> String {
+        guard let name = address.name, !name.isEmpty else { return address.email }
+        if !name.unicodeScalars.allSatisfy({ $0.isASCII }) {
+            return "\(encodedWords(name)) <\(address.email)>"
+        }
+        let atext = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~ ")
+        if name.unicodeScalars.allSatisfy({ atext.contains($0) }) { return "\(name) <\(address.email)>" }
+        let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"\(escaped)\" <\(address.email)>"
+    }
+
+    /// Header text as is when ASCII, otherwise as RFC 2047 encoded words.
+    public static func encodeHeaderText(_ text: String) -> String {
+        text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 32 && $0.value != 127 }) ? text : encodedWords(text)
+    }
+
+    /// `=?UTF-8?B?...?=` words of at most 75 characters, never splitting a character, joined by
+    /// a space (which folding may turn into CRLF SP; decoders drop whitespace between words).
+    static func encodedWords(_ text: String) -> String {
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        // 75 - len("=?UTF-8?B??=") = 63 base64 characters = 45 bytes (rounded down to a multiple of 3).
+        let maxBytes = 45
+        for character in text {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > maxBytes, !chunk.isEmpty {
+                words.append("=?UTF-8?B?\(Data(chunk).base64EncodedString())?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?\(Data(chunk).base64EncodedString())?=") }
+        return words.joined(separator: " ")
+    }
+
+    /// An RFC 5322 date in UTC, e.g. `Sun, 22 Nov 2026 06:51:02 +0000`.
+    public static func rfc5322Date(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        return formatter.string(from: date)
+    }
+}
+
+/// Quoted-printable (RFC 2045 §6.7) with CRLF line ends and lines of at most 76 characters.
+public enum QuotedPrintable {
+    /// Encodes text; any of CRLF, LF or CR in the input becomes a hard CRLF line break.
+    public static func encode(_ text: String) -> String {
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var out = ""
+        out.reserveCapacity(normalized.utf8.count + normalized.utf8.count / 8)
+        let hex = Array("0123456789ABCDEF")
+        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
+            let bytes = Array(line.utf8)
+            var current = ""
+            var length = 0
+            for (i, byte) in bytes.enumerated() {
+                let isLast = i == bytes.count - 1
+                var token: String
+                if (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !isLast) {
+                    token = String(UnicodeScalar(byte))
+                } else {
+                    token = "=" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 15)])
+                }
+                // Leave room for the soft break "=" so no line exceeds 76.
+                if length + token.count > 75 {
+                    current += "=\r\n"
+                    length = 0
+                }
+                current += token
+                length += token.count
+            }
+            out += current + "\r\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Hummingbird
+import Logging
+import MailfleetObservability
+
+/// A provider simulator for local runs, tests and benchmarks: SendGrid-shaped
+/// `POST /v3/mail/send` with the real API's validation and limits, fault injection through
+/// `POST /_control`, and counters at `GET /_stats`.
+public struct ProviderSimulator: Sendable {
+    /// The shared state.
+    public let state: SimulatorState
+    private let logger: Logger
+
+    /// Creates a simulator.
+    public init(state: SimulatorState = SimulatorState(), logger: Logger) {
+        self.state = state
+        self.logger = logger
+    }
+
+    /// Adds the routes.
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        router.post("/v3/mail/send") { request, _ in try await self.sendGrid(request) }
+        router.get("/_stats") { _, _ in self.statsResponse() }
+        router.post("/_control") { request, _ in try await self.control(request) }
+        router.post("/_reset") { _, _ in
+            self.state.reset()
+            return Self.json(.ok, "{\"reset\":true}")
+        }
+        router.get("/_messages/{id}") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            let count = self.state.stats.withLock { $0.deliveries[id] ?? 0 }
+            return Self.json(.ok, "{\"id\":\(JSONString.quote(id)),\"deliveries\":\(count)}")
+        }
+    }
+
+    func sendGrid(_ request: Request) async throws -> Response {
+        state.stats.withLock {
+            $0.calls["sendgrid", default: 0] += 1
+            $0.inflight += 1
+        }
+        defer { state.stats.withLock { $0.inflight -= 1 } }
+        var request = request
+        let body = try await request.collectBody(upTo: 32 * 1024 * 1024)
+        let faults = state.faults.withLock { $0 }
+        if faults.latencyMs > 0 { try? await Task.sleep(for: .milliseconds(faults.latencyMs)) }
+        if faults.outage { return rejected(503, "{\"errors\":[{\"message\":\"service unavailable\"}]}", retryAfter: faults.retryAfter) }
+        if faults.errorRate > 0, Double.random(in: 0..<1) < faults.errorRate {
+            return rejected(faults.errorStatus, "{\"errors\":[{\"message\":\"injected failure\"}]}", retryAfter: faults.retryAfter)
+        }
+        guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer "), auth.count > "Bearer ".count else {
+            return rejected(401, "{\"errors\":[{\"message\":\"The provided authorization grant is invalid, expired, or revoked\",\"field\":null,\"help\":null}]}")
+        }
+        let validation = SendGridValidation.validate(Data(buffer: body))
+        switch validation {
+        case .failure(let error):
+            return rejected(400, "{\"errors\":[{\"message\":\(JSONString.quote(error.message)),\"field\":\(JSONString.quote(error.field))}]}")
+        case .success(let accepted):
+            let now = Date().timeIntervalSince1970
+            state.stats.withLock { stats in
+                stats.acceptedCalls += 1
+                stats.recipients += accepted.recipients
+                stats.largestBatch = max(stats.largestBatch, accepted.messageIDs.count)
+                for id in accepted.messageIDs {
+                    stats.deliveries[id, default: 0] += 1
+                    if stats.firstSeen[id] == nil { stats.firstSeen[id] = now }
+                }
+            }
+            return Response(status: .accepted, headers: [.init("X-Message-Id")!: Self.messageID()], body: .init())
+        }
+    }
+
+    private func rejected(_ status: Int, _ body: String, retryAfter: Int? = nil) -> Response {
+        state.stats.withLock { $0.rejectedCalls += 1 }
+        var response = Self.json(HTTPResponse.Status(code: status), body)
+        if let retryAfter { response.headers[.retryAfter] = "\(retryAfter)" }
+        return response
+    }
+
+    func control(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        do {
+            let settings = try JSONDecoder().decode(FaultSettings.self, from: Data(buffer: body))
+            state.faults.withLock { $0 = settings }
+            logger.info("fault settings changed", metadata: ["latency_ms": "\(settings.latencyMs)", "error_rate": "\(settings.errorRate)", "outage": "\(settings.outage)"])
+            return Self.json(.ok, String(decoding: try JSONEncoder().encode(settings), as: UTF8.self))
+        } catch {
+            return Self.json(.badRequest, "{\"error\":{\"code\":\"invalid_control\",\"message\":\(JSONString.quote("\(error)"))}}")
+        }
+    }
+
+    func statsResponse() -> Response {
+        let stats = state.stats.withLock { $0 }
+        let unique = stats.deliveries.count
+        let duplicates = stats.deliveries.values.reduce(0) { $0 + max(0, $1 - 1) }
+        let calls = stats.calls.map { "\(JSONString.quote($0.key)):\($0.value)" }.joined(separator: ",")
+        let body = """
+            {"calls":{\(calls)},"accepted_calls":\(stats.acceptedCalls),"rejected_calls":\(stats.rejectedCalls),\
+            "recipients":\(stats.recipients),"unique_messages":\(unique),"duplicate_deliveries":\(duplicates),\
+            "inflight":\(stats.inflight),"largest_batch":\(stats.largestBatch)}
+            """
+        return Self.json(.ok, body)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func messageID() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return String((0..<22).map { _ in alphabet.randomElement()! })
+    }
+}
+
+/// The checks SendGrid's v3 mail/send applies that matter to a sender.
+enum SendGridValidation {
+    struct Accepted {
+        var recipients: Int
+        var messageIDs: [String]
+    }
+
+    struct Failure: Error {
+        var message: String
+        var field: String
+    }
+
+    static func validate(_ body: Data) -> Result<Accepted, Failure> {
+        guard let root = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            return .failure(Failure(message: "Bad Request: body is not a JSON object", field: ""))
+        }
+        guard let from = root["from"] as? [String: Any], let fromEmail = from["email"] as? String, fromEmail.contains("@") else {
+            return .failure(Failure(message: "The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.", field: "from.email"))
+        }
+        guard let personalizations = root["personalizations"] as? [[String: Any]], !personalizations.isEmpty else {
+            return .failure(Failure(message: "The personalizations field is required and must have at least one personalization.", field: "personalizations"))
+        }
+        guard personalizations.count <= 1000 else {
+            return .failure(Failure(message: "The personalizations field is limited to 1000 personalizations per API request.", field: "personalizations"))
+        }
+        if let content = root["content"] as? [[String: Any]] {
+            guard !content.isEmpty, content.allSatisfy({ ($0["type"] as? String) != nil && ($0["value"] as? String) != nil }) else {
+                return .failure(Failure(message: "The content value must be a string at least one character in length.", field: "content"))
+            }
+            if content.count > 1, content.first?["type"] as? String != "text/plain" {
+                return .failure(Failure(message: "If present, text/plain content must be first, followed by any other content.", field: "content"))
+            }
+        } else if root["template_id"] == nil {
+            return .failure(Failure(message: "Unless a valid template_id is provided, the content parameter is required.", field: "content"))
+        }
+        let topSubject = root["subject"] as? String
+        var recipients = 0
+        var ids: [String] = []
+        for (index, p) in personalizations.enumerated() {
+            guard let to = p["to"] as? [[String: Any]], !to.isEmpty else {
+                return .failure(Failure(message: "The to array is required for all personalization objects, and must have at least one email object with a valid email address.", field: "personalizations.\(index).to"))
+            }
+            var seen = Set<String>()
+            for list in ["to", "cc", "bcc"] {
+                for address in (p[list] as? [[String: Any]]) ?? [] {
+                    guard let email = address["email"] as? String, email.contains("@") else {
+                        return .failure(Failure(message: "Does not contain a valid address.", field: "personalizations.\(index).\(list).email"))
+                    }
+                    guard seen.insert(email.lowercased()).inserted else {
+                        return .failure(Failure(message: "Each email address in the personalization block should be unique between to, cc, and bcc.", field: "personalizations.\(index).\(list)"))
+                    }
+                    recipients += 1
+                }
+            }
+            if topSubject == nil && (p["subject"] as? String) == nil && root["template_id"] == nil {
+                return .failure(Failure(message: "The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.", field: "subject"))
+            }
+            if let args = p["custom_args"] as? [String: Any] {
+                guard args.values.allSatisfy({ $0 is String }) else {
+                    return .failure(Failure(message: "custom_args values must be strings", field: "personalizations.\(index).custom_args"))
+                }
+                if let id = args["mailfleet_message_id"] as? String { ids.append(id) }
+            }
+        }
+        guard recipients <= 1000 else {
+            return .failure(Failure(message: "The total number of recipients must be no more than 1000.", field: "personalizations"))
+        }
+        return .success(Accepted(recipients: recipients, messageIDs: ids))
+    }
+}

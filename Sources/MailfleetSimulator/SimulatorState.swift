@@ -1,0 +1,67 @@
+import Foundation
+import MailfleetRuntime
+
+/// Faults the simulator injects, set through `POST /_control`.
+public struct FaultSettings: Sendable, Codable, Equatable {
+    /// Added latency per call, in milliseconds.
+    public var latencyMs: Int = 0
+    /// Share of calls (0...1) answered with `errorStatus`.
+    public var errorRate: Double = 0
+    /// The status of injected errors. Default 500.
+    public var errorStatus: Int = 500
+    /// Retry-After seconds sent with injected 429/503 answers.
+    public var retryAfter: Int?
+    /// When true every call fails with 503 (a full outage).
+    public var outage: Bool = false
+
+    enum CodingKeys: String, CodingKey {
+        case latencyMs = "latency_ms", errorRate = "error_rate", errorStatus = "error_status", retryAfter = "retry_after", outage
+    }
+
+    /// No faults.
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        latencyMs = try c.decodeIfPresent(Int.self, forKey: .latencyMs) ?? 0
+        errorRate = try c.decodeIfPresent(Double.self, forKey: .errorRate) ?? 0
+        errorStatus = try c.decodeIfPresent(Int.self, forKey: .errorStatus) ?? 500
+        retryAfter = try c.decodeIfPresent(Int.self, forKey: .retryAfter)
+        outage = try c.decodeIfPresent(Bool.self, forKey: .outage) ?? false
+    }
+}
+
+/// What the simulator has seen, for tests and benchmarks to check delivery counts.
+public struct SimulatorStats: Sendable {
+    /// Calls received, by provider API.
+    public var calls: [String: Int] = [:]
+    /// Calls answered 2xx.
+    public var acceptedCalls = 0
+    /// Calls answered with an error (injected or validation).
+    public var rejectedCalls = 0
+    /// Recipients in accepted calls.
+    public var recipients = 0
+    /// Accepted deliveries per Mailfleet message id (from custom_args); >1 means a duplicate.
+    public var deliveries: [String: Int] = [:]
+    /// First time each message id was accepted (seconds since 1970), for time-to-provider figures.
+    public var firstSeen: [String: Double] = [:]
+    /// Calls being handled right now.
+    public var inflight = 0
+    /// Largest batch (personalizations) seen in one call.
+    public var largestBatch = 0
+}
+
+/// The simulator's mutable state behind a lock.
+public final class SimulatorState: Sendable {
+    let stats = Locked(SimulatorStats())
+    let faults = Locked(FaultSettings())
+
+    /// Creates empty state.
+    public init() {}
+
+    /// Clears counters and faults.
+    public func reset() {
+        stats.withLock { $0 = SimulatorStats() }
+        faults.withLock { $0 = FaultSettings() }
+    }
+}

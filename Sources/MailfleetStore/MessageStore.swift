@@ -1,0 +1,352 @@
+import Foundation
+import MailfleetCore
+import MailfleetPostgres
+
+/// Messages and their events in Postgres, the system of record. Every method that touches
+/// many messages does so in one statement (arrays unnested server-side), never one round trip
+/// per message.
+public struct MessageStore: Sendable {
+    private let pool: PostgresPool
+
+    /// Creates a store over a pool.
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    // MARK: Accepting
+
+    /// Commits many API requests in one transaction (group commit) and reports, per request,
+    /// whether its messages were created or an earlier request with the same idempotency key
+    /// answers instead.
+    public func accept(_ requests: [AcceptRequest]) async throws -> [AcceptResult] {
+        guard !requests.isEmpty else { return [] }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        // Encode outside the connection's thread: JSON work does not need to hold a connection.
+        var rows: [(Message, String)] = []
+        for request in requests {
+            for message in request.messages {
+                rows.append((message, String(decoding: try encoder.encode(message.content), as: UTF8.self)))
+            }
+        }
+        let prepared = rows
+        return try await pool.transaction { connection in
+            // Claim idempotency keys first; a request whose key someone else holds adds nothing.
+            var winners = Set<Int>()
+            let keyed = requests.indices.filter { requests[$0].idempotencyKey != nil }
+            if !keyed.isEmpty {
+                let inserted = try connection.query(
+                    """
+                    INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, response)
+                    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[])
+                    ON CONFLICT (tenant_id, key) DO NOTHING
+                    RETURNING tenant_id, key
+                    """,
+                    [
+                        keyed.map { requests[$0].tenantID }, keyed.map { requests[$0].idempotencyKey! },
+                        keyed.map { requests[$0].requestHash }, keyed.map { requests[$0].responseStatus },
+                        keyed.map { requests[$0].responseBody },
+                    ])
+                let claimed = Set(try inserted.map { "\(try $0.uuid("tenant_id"))/\(try $0.string("key"))" })
+                for index in keyed where claimed.contains("\(requests[index].tenantID)/\(requests[index].idempotencyKey!)") {
+                    winners.insert(index)
+                }
+            }
+            var insertIDs = Set<UUID>()
+            for (index, request) in requests.enumerated() where request.idempotencyKey == nil || winners.contains(index) {
+                for message in request.messages { insertIDs.insert(message.id) }
+            }
+            let toInsert = prepared.filter { insertIDs.contains($0.0.id) }
+            if !toInsert.isEmpty {
+                try connection.query(
+                    """
+                    INSERT INTO messages (id, tenant_id, status, priority, content, send_at, next_attempt_at)
+                    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::timestamptz[])
+                    """,
+                    [
+                        toInsert.map { $0.0.id }, toInsert.map { $0.0.tenantID }, toInsert.map { $0.0.status.rawValue },
+                        toInsert.map { $0.0.priority.rawValue }, toInsert.map { $0.1 }, toInsert.map { $0.0.sendAt },
+                        toInsert.map { $0.0.sendAt ?? $0.0.createdAt },
+                    ])
+            }
+            // Losers read the stored answer; their transaction waited for the winner's commit.
+            var results: [AcceptResult] = []
+            for (index, request) in requests.enumerated() {
+                if let key = request.idempotencyKey, !winners.contains(index) {
+                    let stored = try connection.query(
+                        "SELECT request_hash, status, response FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
+                        [request.tenantID, key])
+                    guard let row = stored.first else { throw StoreError.idempotencyRace(key) }
+                    results.append(.replay(
+                        sameRequest: try row.string("request_hash") == request.requestHash,
+                        status: try row.int("status"), body: try row.string("response")))
+                } else {
+                    results.append(.created)
+                }
+            }
+            return results
+        }
+    }
+
+    // MARK: Worker side
+
+    /// Marks the given messages as being sent by the caller, for `lease` seconds, and returns
+    /// the ones it could claim: queued and due, or `sending` under an expired lease. Messages
+    /// already sent, failed, or claimed by a live worker are left out, which is what keeps a
+    /// duplicated queue entry from becoming a duplicate send.
+    public func claim(_ ids: [UUID], lease: Double) async throws -> [Message] {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await pool.query(
+            """
+            UPDATE messages SET status = 'sending', lease_until = now() + make_interval(secs => $2), updated_at = now()
+            WHERE id = ANY($1::uuid[])
+              AND (status = 'queued' OR (status = 'sending' AND lease_until < now()))
+              AND next_attempt_at <= now() + interval '2 seconds'
+            RETURNING id, tenant_id, priority, content, attempts, send_at, created_at
+            """, [ids, lease])
+        let decoder = JSONDecoder()
+        return try rows.map { row in
+            Message(
+                id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"),
+                priority: Priority(rawValue: try row.string("priority")) ?? .bulk, status: .sending,
+                content: try decoder.decode(MessageContent.self, from: Data(try row.string("content").utf8)),
+                attempts: try row.int("attempts"), sendAt: try row.optionalDate("send_at"), createdAt: try row.date("created_at"))
+        }
+    }
+
+    /// Writes the outcome of a round of provider calls in one transaction: statuses and events
+    /// together, one statement per kind of outcome.
+    public func record(_ outcomes: OutcomeBatch) async throws {
+        guard !outcomes.isEmpty else { return }
+        try await pool.transaction { connection in
+            if !outcomes.sent.isEmpty {
+                try connection.query(
+                    """
+                    UPDATE messages m SET status = 'sent', attempts = m.attempts + 1, provider_account_id = u.account,
+                        provider_message_id = u.pmid, sent_at = now(), updated_at = now(), lease_until = NULL, last_error = NULL
+                    FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS u(id, account, pmid)
+                    WHERE m.id = u.id
+                    """,
+                    [outcomes.sent.map(\.messageID), outcomes.sent.map(\.accountID), outcomes.sent.map(\.providerMessageID)])
+            }
+            if !outcomes.deferred.isEmpty {
+                try connection.query(
+                    """
+                    UPDATE messages m SET status = 'queued', attempts = m.attempts + 1, next_attempt_at = u.next_at,
+                        enqueued_at = now(), last_error = u.reason, lease_until = NULL, updated_at = now()
+                    FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, reason, next_at)
+                    WHERE m.id = u.id AND m.status <> 'sent'
+                    """,
+                    [outcomes.deferred.map(\.messageID), outcomes.deferred.map(\.reason), outcomes.deferred.map(\.nextAttemptAt)])
+            }
+            if !outcomes.failed.isEmpty {
+                try connection.query(
+                    """
+                    UPDATE messages m SET status = 'failed', attempts = m.attempts + u.counted, last_error = u.reason,
+                        lease_until = NULL, updated_at = now()
+                    FROM unnest($1::uuid[], $2::text[], $3::int[]) AS u(id, reason, counted)
+                    WHERE m.id = u.id AND m.status <> 'sent'
+                    """,
+                    [outcomes.failed.map(\.messageID), outcomes.failed.map(\.reason), outcomes.failed.map { $0.countsAsAttempt ? 1 : 0 }])
+            }
+            let events = outcomes.events
+            if !events.isEmpty {
+                try EventStore.insert(events, on: connection)
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    /// A tenant's message with its events, or nil (also for another tenant's message).
+    public func message(id: UUID, tenantID: UUID) async throws -> MessageRecord? {
+        try await pool.withConnection { connection in
+            let rows = try connection.query(
+                """
+                SELECT id, tenant_id, status, priority, content, attempts, send_at, created_at, updated_at, sent_at,
+                       last_error, provider_message_id
+                FROM messages WHERE id = $1 AND tenant_id = $2
+                """, [id, tenantID])
+            guard let row = rows.first else { return nil }
+            let decoder = JSONDecoder()
+            let message = Message(
+                id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"),
+                priority: Priority(rawValue: try row.string("priority")) ?? .bulk,
+                status: MessageStatus(rawValue: try row.string("status")) ?? .queued,
+                content: try decoder.decode(MessageContent.self, from: Data(try row.string("content").utf8)),
+                attempts: try row.int("attempts"), sendAt: try row.optionalDate("send_at"), createdAt: try row.date("created_at"))
+            let events = try connection.query(
+                "SELECT type, detail, occurred_at FROM events WHERE message_id = $1 AND tenant_id = $2 ORDER BY occurred_at, id",
+                [id, tenantID])
+            var history = [EventRecord(type: EventType.accepted.rawValue, detail: "{}", occurredAt: message.createdAt)]
+            for event in events {
+                history.append(EventRecord(type: try event.string("type"), detail: try event.string("detail"), occurredAt: try event.date("occurred_at")))
+            }
+            return MessageRecord(
+                message: message, updatedAt: try row.date("updated_at"), sentAt: try row.optionalDate("sent_at"),
+                lastError: row.optionalString("last_error"), providerMessageID: row.optionalString("provider_message_id"),
+                events: history)
+        }
+    }
+
+    /// Messages that should be on the queue but show no progress since `olderThan` seconds:
+    /// queued and due but not enqueued recently, or `sending` under an expired lease. The
+    /// scheduler enqueues them again; the claim in `claim(_:lease:)` makes a duplicate harmless.
+    public func stalled(olderThan seconds: Double, limit: Int) async throws -> [(id: UUID, priority: Priority)] {
+        let rows = try await pool.query(
+            """
+            UPDATE messages SET enqueued_at = now()
+            WHERE id IN (
+                SELECT id FROM messages
+                WHERE status IN ('queued', 'sending') AND enqueued_at < now() - make_interval(secs => $1)
+                  AND next_attempt_at <= now() AND (status = 'queued' OR lease_until < now())
+                ORDER BY enqueued_at LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id, priority
+            """, [seconds, limit])
+        return try rows.map { (try $0.uuid("id"), Priority(rawValue: try $0.string("priority")) ?? .bulk) }
+    }
+
+    /// Message counts by status, for the CLI and metrics.
+    public func countsByStatus() async throws -> [String: Int] {
+        let rows = try await pool.query("SELECT status, count(*) AS n FROM messages GROUP BY status")
+        var counts: [String: Int] = [:]
+        for row in rows { counts[try row.string("status")] = try row.int("n") }
+        return counts
+    }
+}
+
+/// One API request's worth of messages to commit.
+public struct AcceptRequest: Sendable {
+    /// The tenant sending.
+    public var tenantID: UUID
+    /// The caller's Idempotency-Key, if given.
+    public var idempotencyKey: String?
+    /// A hash of the request body, to tell a replay from a different request with the same key.
+    public var requestHash: String
+    /// The status the response will carry (stored for replays).
+    public var responseStatus: Int
+    /// The response body (stored for replays).
+    public var responseBody: String
+    /// The messages to insert.
+    public var messages: [Message]
+
+    /// Creates a request.
+    public init(tenantID: UUID, idempotencyKey: String?, requestHash: String, responseStatus: Int, responseBody: String, messages: [Message]) {
+        self.tenantID = tenantID
+        self.idempotencyKey = idempotencyKey
+        self.requestHash = requestHash
+        self.responseStatus = responseStatus
+        self.responseBody = responseBody
+        self.messages = messages
+    }
+}
+
+/// What happened to one `AcceptRequest`.
+public enum AcceptResult: Sendable, Equatable {
+    /// Its messages are committed.
+    case created
+    /// An earlier request holds the idempotency key; `sameRequest` tells whether the bodies match.
+    case replay(sameRequest: Bool, status: Int, body: String)
+}
+
+/// A message with its delivery details and history, as `GET /v1/messages/{id}` shows it.
+public struct MessageRecord: Sendable {
+    /// The message.
+    public var message: Message
+    /// Last change.
+    public var updatedAt: Date
+    /// When a provider accepted it.
+    public var sentAt: Date?
+    /// The last error, if any.
+    public var lastError: String?
+    /// The provider's id for it.
+    public var providerMessageID: String?
+    /// Its events, oldest first, starting with `accepted`.
+    public var events: [EventRecord]
+}
+
+/// One event in a message's history.
+public struct EventRecord: Sendable {
+    /// The event type.
+    public var type: String
+    /// Details as JSON text.
+    public var detail: String
+    /// When it happened.
+    public var occurredAt: Date
+}
+
+/// Outcomes of provider calls to write in one transaction.
+public struct OutcomeBatch: Sendable {
+    /// A provider accepted the message.
+    public struct Sent: Sendable {
+        public var messageID: UUID
+        public var tenantID: UUID
+        public var accountID: UUID
+        public var providerMessageID: String?
+        public init(messageID: UUID, tenantID: UUID, accountID: UUID, providerMessageID: String?) {
+            self.messageID = messageID
+            self.tenantID = tenantID
+            self.accountID = accountID
+            self.providerMessageID = providerMessageID
+        }
+    }
+
+    /// The message will be tried again at `nextAttemptAt`.
+    public struct Deferred: Sendable {
+        public var messageID: UUID
+        public var tenantID: UUID
+        public var reason: String
+        public var nextAttemptAt: Date
+        public init(messageID: UUID, tenantID: UUID, reason: String, nextAttemptAt: Date) {
+            self.messageID = messageID
+            self.tenantID = tenantID
+            self.reason = reason
+            self.nextAttemptAt = nextAttemptAt
+        }
+    }
+
+    /// The message failed for good.
+    public struct Failed: Sendable {
+        public var messageID: UUID
+        public var tenantID: UUID
+        public var reason: String
+        /// False when no provider was called (e.g. the tenant has no provider).
+        public var countsAsAttempt: Bool
+        public init(messageID: UUID, tenantID: UUID, reason: String, countsAsAttempt: Bool = true) {
+            self.messageID = messageID
+            self.tenantID = tenantID
+            self.reason = reason
+            self.countsAsAttempt = countsAsAttempt
+        }
+    }
+
+    public var sent: [Sent] = []
+    public var deferred: [Deferred] = []
+    public var failed: [Failed] = []
+
+    /// An empty batch.
+    public init() {}
+
+    /// True when there is nothing to write.
+    public var isEmpty: Bool { sent.isEmpty && deferred.isEmpty && failed.isEmpty }
+
+    /// The events these outcomes add to message histories.
+    public var events: [NewEvent] {
+        sent.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .sent, detail: ["provider_message_id": $0.providerMessageID ?? "", "account": $0.accountID.uuidString.lowercased()]) }
+            + deferred.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .deferred, detail: ["reason": $0.reason, "next_attempt_at": ISO8601.format($0.nextAttemptAt)]) }
+            + failed.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .failed, detail: ["reason": $0.reason]) }
+    }
+}
+
+/// Storage errors that are not Postgres's own.
+public enum StoreError: Error, CustomStringConvertible {
+    /// An idempotency key vanished between conflict and read (expired mid-request).
+    case idempotencyRace(String)
+
+    public var description: String {
+        switch self {
+        case .idempotencyRace(let key): return "idempotency key \(key) changed while the request ran; retry it"
+        }
+    }
+}

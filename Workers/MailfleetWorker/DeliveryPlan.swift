@@ -1,0 +1,57 @@
+import Foundation
+import MailfleetCore
+import MailfleetStore
+
+/// Turns per-message delivery outcomes into what must be written: sent, deferred with a retry
+/// time, or failed (dead-lettered). Pure, so the retry and dead-letter rules are unit-tested.
+public struct DeliveryPlan: Sendable {
+    /// The writes for Postgres.
+    public var outcomes = OutcomeBatch()
+    /// Entries to remove from their leases (sent).
+    public var acknowledge: [(id: UUID, priority: Priority)] = []
+    /// Entries to move to the delayed set.
+    public var reschedule: [(id: UUID, priority: Priority, dueAt: Date)] = []
+    /// Entries to dead-letter with their reasons.
+    public var deadLetter: [(id: UUID, priority: Priority, reason: String)] = []
+
+    /// Builds the plan for a round of messages.
+    ///
+    /// - Parameters:
+    ///   - results: per message id, its outcome and the account that produced it.
+    ///   - messages: the claimed messages (attempt counts come from here).
+    public static func make<R: RandomNumberGenerator>(
+        messages: [Message], results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)], policy: RetryPolicy,
+        now: Date, rng: inout R
+    ) -> DeliveryPlan {
+        var plan = DeliveryPlan()
+        for message in messages {
+            let entry = (id: message.id, priority: message.priority)
+            guard let result = results[message.id] else {
+                // Not attempted at all (cannot happen by construction); retry soon rather than lose it.
+                plan.outcomes.deferred.append(.init(messageID: message.id, tenantID: message.tenantID, reason: "not attempted", nextAttemptAt: now.addingTimeInterval(policy.baseDelay)))
+                plan.reschedule.append((message.id, message.priority, now.addingTimeInterval(policy.baseDelay)))
+                continue
+            }
+            switch result.outcome {
+            case .accepted(let providerMessageID):
+                plan.outcomes.sent.append(.init(messageID: message.id, tenantID: message.tenantID, accountID: result.accountID ?? UUID(), providerMessageID: providerMessageID))
+                plan.acknowledge.append(entry)
+            case .rejected(let reason):
+                plan.outcomes.failed.append(.init(messageID: message.id, tenantID: message.tenantID, reason: reason, countsAsAttempt: result.accountID != nil))
+                plan.deadLetter.append((message.id, message.priority, reason))
+            case .retryable(let reason, let retryAfter):
+                switch policy.decision(afterAttempt: message.attempts + 1, retryAfter: retryAfter, using: &rng) {
+                case .retry(let delay):
+                    let due = now.addingTimeInterval(delay)
+                    plan.outcomes.deferred.append(.init(messageID: message.id, tenantID: message.tenantID, reason: reason, nextAttemptAt: due))
+                    plan.reschedule.append((message.id, message.priority, due))
+                case .giveUp:
+                    let final = "attempts exhausted (\(message.attempts + 1)): \(reason)"
+                    plan.outcomes.failed.append(.init(messageID: message.id, tenantID: message.tenantID, reason: final))
+                    plan.deadLetter.append((message.id, message.priority, final))
+                }
+            }
+        }
+        return plan
+    }
+}

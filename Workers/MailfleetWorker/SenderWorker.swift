@@ -1,0 +1,224 @@
+import Foundation
+import Logging
+import MailfleetCore
+import MailfleetObservability
+import MailfleetProviders
+import MailfleetRuntime
+import MailfleetStore
+import Prometheus
+import ServiceLifecycle
+
+/// The sender: fetches leased batches from Redis, claims them in Postgres, renders them, packs
+/// them into provider calls, fails over along each tenant's provider chain, writes outcomes in
+/// one transaction per round, then acknowledges, reschedules or dead-letters in Redis.
+///
+/// On graceful shutdown (SIGTERM) every lane finishes the round it is in, then stops.
+public final class SenderWorker: Service {
+    private let configuration: WorkerConfiguration
+    private let queue: MessageQueue
+    private let store: MessageStore
+    private let tenants: TenantStore
+    private let providers: ProviderRegistry
+    private let renderer: TrackingRenderer
+    private let logger: Logger
+    private let chains = Locked<[UUID: (chain: [ProviderAccount], expires: Date)]>([:])
+    private let metrics = WorkerMetrics()
+
+    /// Creates a worker.
+    public init(
+        configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, tenants: TenantStore,
+        providers: ProviderRegistry, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.queue = queue
+        self.store = store
+        self.tenants = tenants
+        self.providers = providers
+        self.renderer = TrackingRenderer(trackerBaseURL: configuration.trackerBaseURL, signer: TrackingSigner(secret: configuration.trackingSecret))
+        self.logger = logger
+    }
+
+    /// Runs the lanes until graceful shutdown, then returns once each lane's round is done.
+    public func run() async throws {
+        logger.info("worker started", metadata: ["lanes": "\(configuration.lanes)", "partitions": "\(configuration.partitions)"])
+        await withTaskGroup(of: Void.self) { group in
+            for lane in 0..<configuration.lanes {
+                group.addTask { await self.runLane(lane) }
+            }
+        }
+        logger.info("worker drained and stopped")
+    }
+
+    private func runLane(_ lane: Int) async {
+        let partitions = configuration.partitions
+        var cursor = (lane * partitions / max(configuration.lanes, 1) + Int.random(in: 0..<partitions)) % partitions
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                var fetched: [(id: UUID, priority: Priority)] = []
+                for _ in 0..<partitions {
+                    let p = cursor
+                    cursor = (cursor + 1) % partitions
+                    fetched = try await queue.fetch(partition: p, max: configuration.batchSize, leaseSeconds: configuration.leaseSeconds)
+                    if !fetched.isEmpty { break }
+                }
+                failures = 0
+                if fetched.isEmpty {
+                    try? await Task.sleep(for: configuration.idleDelay)
+                    continue
+                }
+                // The round runs to its end even if shutdown begins meanwhile.
+                try await processRound(fetched)
+            } catch {
+                failures += 1
+                logger.error("worker round failed", metadata: ["lane": "\(lane)", "error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(min(5000, 100 * (1 << min(failures, 6)))))
+            }
+        }
+    }
+
+    /// One round: claim, send, record, acknowledge.
+    func processRound(_ fetched: [(id: UUID, priority: Priority)]) async throws {
+        let started = ContinuousClock.now
+        let claimed = try await store.claim(fetched.map(\.id), lease: configuration.leaseSeconds)
+        let claimedIDs = Set(claimed.map(\.id))
+        // Entries Postgres would not hand us (already sent, failed, or someone else's) leave the queue.
+        let stale = fetched.filter { !claimedIDs.contains($0.id) }
+        if !stale.isEmpty {
+            try await queue.acknowledge(stale)
+            metrics.skipped.increment(by: Int64(stale.count))
+        }
+        guard !claimed.isEmpty else { return }
+
+        let chainsByTenant = try await providerChains(for: Set(claimed.map(\.tenantID)))
+        var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
+        var byTenant: [UUID: [RenderedMessage]] = [:]
+        for message in claimed { byTenant[message.tenantID, default: []].append(renderer.render(message)) }
+
+        await withTaskGroup(of: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)].self) { group in
+            for (tenantID, rendered) in byTenant {
+                let chain = chainsByTenant[tenantID] ?? []
+                guard let first = chain.first else {
+                    for r in rendered { results[r.message.id] = (.rejected(reason: "the tenant has no provider account"), nil) }
+                    continue
+                }
+                for batch in BatchPlanner.plan(rendered, for: first) {
+                    group.addTask { await self.deliver(batch.messages, along: chain) }
+                }
+            }
+            for await partial in group { results.merge(partial) { _, new in new } }
+        }
+
+        var rng = SystemRandomNumberGenerator()
+        let plan = DeliveryPlan.make(messages: claimed, results: results, policy: configuration.retry, now: Date(), rng: &rng)
+        try await recordWithRetry(plan.outcomes)
+        // Postgres has the truth now; Redis follows. A failure here only delays or duplicates
+        // queue entries, which the claim step and reconciliation absorb.
+        try await queue.acknowledge(plan.acknowledge)
+        try await queue.reschedule(plan.reschedule)
+        try await queue.deadLetter(plan.deadLetter)
+
+        metrics.sent.increment(by: Int64(plan.outcomes.sent.count))
+        metrics.deferred.increment(by: Int64(plan.outcomes.deferred.count))
+        metrics.failed.increment(by: Int64(plan.outcomes.failed.count))
+        metrics.roundDuration.record(ContinuousClock.now - started)
+        logger.debug("round done", metadata: [
+            "claimed": "\(claimed.count)", "sent": "\(plan.outcomes.sent.count)",
+            "deferred": "\(plan.outcomes.deferred.count)", "failed": "\(plan.outcomes.failed.count)",
+        ])
+    }
+
+    /// Sends messages through the first account of the chain, moving what fails retryably (or
+    /// everything, when the account itself fails) to the next account at once.
+    func deliver(_ messages: [RenderedMessage], along chain: [ProviderAccount]) async -> [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] {
+        var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
+        var remaining = messages
+        for (position, account) in chain.enumerated() {
+            guard !remaining.isEmpty else { break }
+            let isLast = position == chain.count - 1
+            var next: [RenderedMessage] = []
+            for batch in BatchPlanner.plan(remaining, for: account) {
+                let provider = providers.provider(for: account)
+                let start = ContinuousClock.now
+                let outcome = await provider.send(batch)
+                metrics.providerCall(kind: account.kind, status: outcome.status, duration: ContinuousClock.now - start, size: batch.messages.count)
+                if let failure = outcome.accountFailure {
+                    logger.warning("provider account failed", metadata: ["account": "\(account)", "error": "\(failure)", "messages": "\(batch.messages.count)"])
+                }
+                for rendered in batch.messages {
+                    let result = outcome.outcomes[rendered.message.id] ?? .retryable(reason: "no result from provider", retryAfter: nil)
+                    if case .retryable = result, !isLast {
+                        next.append(rendered)
+                        results[rendered.message.id] = (result, account.id)
+                    } else {
+                        results[rendered.message.id] = (result, account.id)
+                    }
+                }
+            }
+            if !next.isEmpty && !isLast { metrics.failovers.increment(by: Int64(next.count)) }
+            remaining = next
+        }
+        return results
+    }
+
+    private func recordWithRetry(_ outcomes: OutcomeBatch) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await store.record(outcomes)
+                return
+            } catch {
+                attempt += 1
+                // The provider has the messages; losing the write would resend them after the
+                // lease expires. Try hard before letting that happen.
+                if attempt >= 5 { throw error }
+                logger.warning("recording outcomes failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                try? await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
+    }
+
+    private func providerChains(for tenantIDs: Set<UUID>) async throws -> [UUID: [ProviderAccount]] {
+        let now = Date()
+        var result: [UUID: [ProviderAccount]] = [:]
+        var missing: [UUID] = []
+        chains.withLock { cache in
+            for id in tenantIDs {
+                if let entry = cache[id], entry.expires > now { result[id] = entry.chain } else { missing.append(id) }
+            }
+        }
+        if !missing.isEmpty {
+            let fetched = try await tenants.providerChains(tenantIDs: missing)
+            let expires = now.addingTimeInterval(configuration.providerCacheSeconds)
+            chains.withLock { cache in
+                for id in missing { cache[id] = (fetched[id] ?? [], expires) }
+            }
+            for id in missing { result[id] = fetched[id] ?? [] }
+        }
+        return result
+    }
+}
+
+/// The worker's metrics.
+struct WorkerMetrics: Sendable {
+    let sent = Telemetry.counter("messages_sent_total", help: "Messages a provider accepted")
+    let deferred = Telemetry.counter("messages_deferred_total", help: "Messages that failed retryably and were rescheduled")
+    let failed = Telemetry.counter("messages_failed_total", help: "Messages that failed for good (dead-lettered)")
+    let skipped = Telemetry.counter("messages_skipped_total", help: "Queue entries not claimed (already sent or claimed elsewhere)")
+    let failovers = Telemetry.counter("provider_failovers_total", help: "Messages moved to the next provider of their chain")
+    let roundDuration = Telemetry.durationHistogram("worker_round_duration_seconds", help: "Fetch-to-acknowledge time of one worker round")
+
+    func providerCall(kind: ProviderKind, status: Int, duration: Duration, size: Int) {
+        Telemetry.durationHistogram(
+            "provider_call_duration_seconds", help: "Provider call latency", labels: [("provider", kind.rawValue)]
+        ).record(duration)
+        Telemetry.counter(
+            "provider_calls_total", help: "Provider calls by outcome status",
+            labels: [("provider", kind.rawValue), ("status", status == 0 ? "none" : "\(status / 100)xx")]
+        ).increment()
+        Telemetry.valueHistogram(
+            "provider_batch_messages", help: "Messages per provider call", labels: [("provider", kind.rawValue)],
+            buckets: [1, 10, 50, 100, 250, 500, 1000]
+        ).record(Double(size))
+    }
+}

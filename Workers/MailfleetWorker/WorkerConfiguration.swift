@@ -1,0 +1,36 @@
+import Foundation
+import MailfleetCore
+
+/// How a sender worker runs. Every field has a default that works for local runs.
+public struct WorkerConfiguration: Sendable {
+    /// Postgres, the system of record.
+    public var databaseURL = "postgres://postgres@127.0.0.1:55432/mailfleet"
+    /// Redis, the dispatch plane.
+    public var redisURL = "redis://127.0.0.1:56379/0"
+    /// Queue partitions (must match the API's and scheduler's).
+    public var partitions = 8
+    /// Most messages fetched and claimed at once by one lane. Default 500.
+    public var batchSize = 500
+    /// Fetch-and-send loops running side by side in this process. Default 4: enough to keep
+    /// provider calls overlapping with database writes on two cores.
+    public var lanes = 4
+    /// How long a fetched message is ours before the scheduler may hand it to another worker.
+    /// Longer than the provider call timeout plus the write-back. Default 120 s.
+    public var leaseSeconds = 120.0
+    /// Pause between polls when every partition is empty. Default 50 ms.
+    public var idleDelay: Duration = .milliseconds(50)
+    /// Provider call timeout. Default 30 s.
+    public var callTimeout: Duration = .seconds(30)
+    /// Where the outbox provider writes `.eml` files.
+    public var outboxDirectory = ".mailfleet/outbox"
+    /// The tracker's public URL, used in tracking links.
+    public var trackerBaseURL = "http://127.0.0.1:8081"
+    /// The secret tracking tokens are signed with (shared with the tracker).
+    public var trackingSecret = "mailfleet-dev-tracking-secret"
+    /// When to retry and when to give up.
+    public var retry = RetryPolicy()
+    /// How long a tenant's provider chain is cached. Default 10 s.
+    public var providerCacheSeconds = 10.0
+    /// The defaults.
+    public init() {}
+}

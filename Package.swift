@@ -113,8 +113,8 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(
-            name: "MailfleetCoreTests",
-            dependencies: ["MailfleetCore", "MailfleetProviders", "MailfleetRuntime"]),
+            name: "MailfleetUnitTests",
+            dependencies: ["MailfleetCore", "MailfleetProviders", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore"]),
         .testTarget(
             name: "MailfleetIntegrationTests",
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore"]),

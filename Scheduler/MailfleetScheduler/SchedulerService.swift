@@ -80,6 +80,7 @@ public final class SchedulerService: Service {
                     if ContinuousClock.now - lastReconcile >= configuration.reconcileEvery {
                         lastReconcile = ContinuousClock.now
                         try await reconcile()
+                        try await store.purgeExpiredIdempotencyKeys()
                     }
                 }
                 if ContinuousClock.now - lastDepth >= .seconds(1) {

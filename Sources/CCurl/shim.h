@@ -18,8 +18,12 @@ static inline CURLcode mf_curl_easy_getinfo_long(CURL *h, CURLINFO i, long *v) {
 static inline CURLcode mf_curl_easy_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode mf_curl_easy_getinfo_pointer(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode mf_curl_easy_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode mf_curl_easy_getinfo_off_t(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 
 static inline CURLMcode mf_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+
+// CURL_GLOBAL_DEFAULT is a macro built from other macros, which Swift does not import reliably.
+static inline CURLcode mf_curl_global_init_default(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 /// The easy handle and result of a finished transfer, or 0 when the message is not CURLMSG_DONE.
 static inline int mf_curl_msg_done(CURLMsg *msg, CURL **easy, CURLcode *result) {

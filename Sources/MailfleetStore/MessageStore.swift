@@ -35,6 +35,13 @@ public struct MessageStore: Sendable {
             var winners = Set<Int>()
             let keyed = requests.indices.filter { requests[$0].idempotencyKey != nil }
             if !keyed.isEmpty {
+                // Keys live 24 h: an expired one is free again.
+                try connection.query(
+                    """
+                    DELETE FROM idempotency_keys i USING unnest($1::uuid[], $2::text[]) AS u(tenant_id, key)
+                    WHERE i.tenant_id = u.tenant_id AND i.key = u.key AND i.created_at < now() - interval '24 hours'
+                    """,
+                    [keyed.map { requests[$0].tenantID }, keyed.map { requests[$0].idempotencyKey! }])
                 let inserted = try connection.query(
                     """
                     INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, response)
@@ -205,6 +212,16 @@ public struct MessageStore: Sendable {
             RETURNING id, priority
             """, [seconds, limit])
         return try rows.map { (try $0.uuid("id"), Priority(rawValue: try $0.string("priority")) ?? .bulk) }
+    }
+
+    /// Deletes idempotency keys older than 24 h, at most `limit` at a time; returns how many.
+    @discardableResult
+    public func purgeExpiredIdempotencyKeys(limit: Int = 10_000) async throws -> Int {
+        try await pool.query(
+            """
+            DELETE FROM idempotency_keys WHERE ctid IN (
+                SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '24 hours' LIMIT $1)
+            """, [limit]).affectedRows
     }
 
     /// Message counts by status, for the CLI and metrics.

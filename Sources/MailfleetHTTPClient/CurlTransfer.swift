@@ -1,0 +1,281 @@
+import CCurl
+import Foundation
+
+/// One request on its way through the multi loop: the request, the easy handle it runs on,
+/// the response being collected and the continuation waiting for it.
+///
+/// `@unchecked Sendable` because the state is split in two: `completion` is guarded by `lock`
+/// (cancellation and the loop thread both finish a transfer), and everything else is touched
+/// only by the loop thread, including from libcurl's callbacks which run inside
+/// `curl_multi_perform` on that thread.
+final class CurlTransfer: @unchecked Sendable {
+    /// Where the awaiting caller stands.
+    private enum Completion {
+        case idle
+        case waiting(CheckedContinuation<HTTPResponse, Error>)
+        case cancelled
+        case finished
+    }
+
+    let request: HTTPRequest
+    private let lock = NSLock()
+    private var completion = Completion.idle
+
+    /// The easy handle while the transfer is in the multi handle. Loop thread only.
+    var easy: UnsafeMutableRawPointer?
+    /// The request header list; libcurl reads it during the transfer, so it lives until then.
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var responseHeaders: [HTTPHeader] = []
+    private var responseBody: [UInt8] = []
+    /// libcurl writes the detailed failure text here; more useful than `curl_easy_strerror`.
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+
+    init(request: HTTPRequest) {
+        self.request = request
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    }
+
+    deinit {
+        // The loop resets the easy handle (which forgets this buffer) before dropping us.
+        errorBuffer.deallocate()
+        if let headerList { curl_slist_free_all(headerList) }
+    }
+
+    // MARK: Completion (any thread)
+
+    /// Stores the caller's continuation; resumes it with `CancellationError` and returns false
+    /// if the task was cancelled before it got here.
+    func attach(_ continuation: CheckedContinuation<HTTPResponse, Error>) -> Bool {
+        lock.lock()
+        switch completion {
+        case .idle:
+            completion = .waiting(continuation)
+            lock.unlock()
+            return true
+        case .cancelled, .finished, .waiting:
+            completion = .finished
+            lock.unlock()
+            continuation.resume(throwing: CancellationError())
+            return false
+        }
+    }
+
+    /// Fails the caller with `CancellationError` at once; returns true if the loop must still
+    /// remove the transfer (it had been handed over).
+    func cancel() -> Bool {
+        lock.lock()
+        switch completion {
+        case .idle:
+            completion = .cancelled
+            lock.unlock()
+            return false
+        case .waiting(let continuation):
+            completion = .finished
+            lock.unlock()
+            continuation.resume(throwing: CancellationError())
+            return true
+        case .cancelled, .finished:
+            lock.unlock()
+            return false
+        }
+    }
+
+    /// Resumes the caller unless cancellation got there first.
+    func finish(_ result: Result<HTTPResponse, HTTPClientError>) {
+        lock.lock()
+        guard case .waiting(let continuation) = completion else {
+            lock.unlock()
+            return
+        }
+        completion = .finished
+        lock.unlock()
+        continuation.resume(with: result.mapError { $0 as Error })
+    }
+
+    /// True once the caller has been answered, so the loop need not start the transfer.
+    var isFinished: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if case .finished = completion { return true }
+        return false
+    }
+
+    // MARK: Easy handle (loop thread)
+
+    /// Sets every option this request needs on a fresh or reset easy handle.
+    func configure(_ easy: UnsafeMutableRawPointer, _ configuration: HTTPClientConfiguration) -> CURLcode {
+        var status = CURLE_OK
+        func check(_ code: CURLcode) {
+            if status == CURLE_OK && code != CURLE_OK { status = code }
+        }
+        let userdata = Unmanaged.passUnretained(self).toOpaque()
+
+        check(mf_curl_easy_setopt_string(easy, CURLOPT_URL, request.url))
+        // Anything else (file://, gopher://, ...) has no business in provider calls.
+        check(mf_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
+        // Without this, timeouts during name resolution use SIGALRM, which is unsafe with threads.
+        check(mf_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
+        check(mf_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout)))
+        check(mf_curl_easy_setopt_long(
+            easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(configuration.connectTimeout)))
+        check(mf_curl_easy_setopt_string(easy, CURLOPT_USERAGENT, configuration.userAgent))
+        check(mf_curl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))
+        // HTTP/2 is a preference: a libcurl built without nghttp2 rejects these, and HTTP/1.1
+        // still works, so their results are deliberately not checked.
+        _ = mf_curl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        // Wait for a connection that may turn out to multiplex rather than open another one.
+        _ = mf_curl_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1)
+
+        check(mf_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        check(mf_curl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION, { data, size, count, userdata in
+            let length = size * count
+            guard let data, let userdata, length > 0 else { return length }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+            transfer.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
+            return length
+        }))
+        check(mf_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, userdata))
+        check(mf_curl_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, { data, size, count, userdata in
+            let length = size * count
+            guard let data, let userdata, length > 0 else { return length }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+            transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: length))
+            return length
+        }))
+        check(mf_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, userdata))
+
+        let sendsBody = request.method == "POST" || (!request.body.isEmpty && request.method != "HEAD")
+        switch request.method {
+        case "GET" where !sendsBody:
+            check(mf_curl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1))
+        case "HEAD":
+            check(mf_curl_easy_setopt_long(easy, CURLOPT_NOBODY, 1))
+        default:
+            if request.method != "POST" {
+                check(mf_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method))
+            }
+        }
+        if sendsBody {
+            // The size must be set before COPYPOSTFIELDS, or libcurl measures the body with
+            // strlen and truncates it at the first zero byte.
+            check(mf_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+            if request.body.isEmpty {
+                // A POST without POSTFIELDS would make libcurl read the body from stdin.
+                check(mf_curl_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, ""))
+            } else {
+                request.body.withUnsafeBytes { bytes in
+                    check(mf_curl_easy_setopt_pointer(
+                        easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress)))
+                }
+            }
+        }
+
+        headerList = makeHeaderList(sendsBody: sendsBody)
+        check(mf_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList))
+        return status
+    }
+
+    /// Builds the header list, switching off headers libcurl would otherwise add on its own.
+    private func makeHeaderList(sendsBody: Bool) -> UnsafeMutablePointer<curl_slist>? {
+        var list: UnsafeMutablePointer<curl_slist>?
+        func append(_ line: String) {
+            if let grown = curl_slist_append(list, line) { list = grown }
+        }
+        var names = Set<String>()
+        for header in request.headers {
+            names.insert(header.name.lowercased())
+            // "Name:" tells libcurl to remove a header; "Name;" is how an empty one is sent.
+            append(header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")
+        }
+        // libcurl sends "Expect: 100-continue" for large bodies and then waits up to a second
+        // for a 100 that many servers never send.
+        if !names.contains("expect") { append("Expect:") }
+        // libcurl labels POSTFIELDS bodies application/x-www-form-urlencoded, which would be a lie
+        // for a JSON API; without a Content-Type from the caller, send none.
+        if sendsBody && !names.contains("content-type") { append("Content-Type:") }
+        return list
+    }
+
+    /// Records one header line; a status line starts a new block, so only the headers of the
+    /// final response (after any 1xx) remain.
+    private func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        var line = String(decoding: bytes, as: UTF8.self)
+        while line.hasSuffix("\r\n") || line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+        if line.hasPrefix("HTTP/") {
+            responseHeaders.removeAll()
+            return
+        }
+        guard !line.isEmpty else { return }
+        if line.first == " " || line.first == "\t" {
+            // Obsolete line folding: the line continues the previous header's value.
+            if !responseHeaders.isEmpty {
+                responseHeaders[responseHeaders.count - 1].value +=
+                    " " + line.trimmingCharacters(in: .whitespaces)
+            }
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = String(line[..<colon])
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        responseHeaders.append(HTTPHeader(name, value))
+    }
+
+    /// Turns a finished transfer into the caller's result. Call before the handle is reset.
+    func result(_ code: CURLcode) -> Result<HTTPResponse, HTTPClientError> {
+        guard let easy else { return .failure(.transport(code: Int(CURLE_FAILED_INIT.rawValue), message: "no handle")) }
+        guard code == CURLE_OK else { return .failure(error(code)) }
+        var status = 0
+        _ = mf_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        var version = 0
+        _ = mf_curl_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
+        var micros: curl_off_t = 0
+        _ = mf_curl_easy_getinfo_off_t(easy, CURLINFO_TOTAL_TIME_T, &micros)
+        return .success(HTTPResponse(
+            status: status, headers: responseHeaders, body: responseBody,
+            httpVersion: Self.versionName(version), duration: .microseconds(micros)))
+    }
+
+    /// Maps a failure code to the error callers can act on: timeouts and connection failures
+    /// get their own cases because they decide whether a retry may duplicate a send.
+    func error(_ code: CURLcode) -> HTTPClientError {
+        let detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT:
+            return .timedOut(url: request.url)
+        case CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT,
+            CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION:
+            return .connectFailed(url: request.url, message: detail)
+        default:
+            return .transport(code: Int(code.rawValue), message: detail)
+        }
+    }
+
+    /// Frees what libcurl no longer reads once the handle has left the multi handle.
+    func detach() {
+        easy = nil
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = nil
+    }
+
+    /// libcurl treats a timeout of 0 as "none", so anything positive but shorter than a
+    /// millisecond, or not positive at all, becomes 1 ms.
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0, attoseconds >= 0 else { return 1 }
+        let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        let (total, overflowAgain) = ms.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        if overflow || overflowAgain { return Int.max }
+        return max(1, Int(clamping: total))
+    }
+
+    private static func versionName(_ version: Int) -> String {
+        switch version {
+        case Int(CURL_HTTP_VERSION_1_0): return "1.0"
+        case Int(CURL_HTTP_VERSION_1_1): return "1.1"
+        case Int(CURL_HTTP_VERSION_2_0): return "2"
+        case Int(CURL_HTTP_VERSION_3): return "3"
+        default: return "unknown"
+        }
+    }
+}

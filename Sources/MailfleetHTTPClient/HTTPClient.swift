@@ -1,0 +1,42 @@
+import CCurl
+
+/// An HTTP/1.1 and HTTP/2 client on libcurl's multi interface: any number of concurrent
+/// requests share one thread of the client's own and a pool of keep-alive connections.
+public final class HTTPClient: Sendable {
+    private let loop: CurlMultiLoop
+
+    /// Starts the client's thread (named `name`) with the given connection limits.
+    public init(configuration: HTTPClientConfiguration = .init(), name: String = "http") {
+        loop = CurlMultiLoop(configuration: configuration, name: name)
+    }
+
+    deinit {
+        // The thread keeps only the loop alive, so a forgotten shutdown would leak it.
+        loop.shutdown()
+    }
+
+    /// Performs one exchange; any status code is a response, only transport failures throw.
+    public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
+        // libcurl sends header lines verbatim; CR or LF would let a value inject headers.
+        for header in request.headers
+        where header.name.isEmpty || (header.name + header.value).contains(where: { $0 == "\r" || $0 == "\n" }) {
+            throw HTTPClientError.transport(
+                code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue),
+                message: "invalid header name or value for \"\(header.name)\"")
+        }
+        let transfer = CurlTransfer(request: request)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if transfer.attach(continuation) { loop.submit(transfer) }
+            }
+        } onCancel: {
+            if transfer.cancel() { loop.remove(transfer) }
+        }
+    }
+
+    /// Fails pending and in-flight requests with `.shutDown` and stops the thread; returns at
+    /// once, the thread finishes the cleanup. Later requests fail with `.shutDown`.
+    public func shutdown() {
+        loop.shutdown()
+    }
+}

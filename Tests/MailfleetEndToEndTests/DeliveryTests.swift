@@ -1,0 +1,144 @@
+import Foundation
+import MailfleetCore
+import MailfleetHTTPClient
+import Testing
+
+/// End-to-end: the real executables, real Postgres and Redis, the simulator as provider.
+@Suite(.serialized) struct DeliveryTests {
+    func batchBody(count: Int, offset: Int = 0, tag: String = "e2e") -> String {
+        let items = (0..<count).map { i in
+            #"{"from":"Sender <sender@example.com>","to":["user\#(offset + i)@example.com"],"subject":"Hello \#(offset + i)","text":"Hi there","html":"<p>Hi there</p>","metadata":{"tag":"\#(tag)"}}"#
+        }
+        return "{\"messages\":[\(items.joined(separator: ","))]}"
+    }
+
+    @Test func thousandMessagesAreDeliveredExactlyOnceAndMarkedSent() async throws {
+        let fleet = try await Fleet.start("thousand", workers: 2, provider: .sendgrid)
+        defer { Task { await fleet.stop() } }
+        // Ten batch requests of 100, sent concurrently.
+        var ids: [String] = []
+        try await withThrowingTaskGroup(of: [String].self) { group in
+            for r in 0..<10 {
+                group.addTask {
+                    let response = try await fleet.api("POST", "/v1/messages", json: batchBody(count: 100, offset: r * 100))
+                    #expect(response.status == 202)
+                    let body = Fleet.object(response)
+                    #expect(body["accepted"] as? Int == 100)
+                    return (body["messages"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                }
+            }
+            for try await batch in group { ids += batch }
+        }
+        #expect(Set(ids).count == 1000)
+        let allSent = try await fleet.eventually(seconds: 120) { try await fleet.count(status: "sent") == 1000 }
+        #expect(allSent)
+        let stats = try await fleet.simStats()
+        #expect(stats["unique_messages"] as? Int == 1000)
+        #expect(stats["duplicate_deliveries"] as? Int == 0)
+        #expect(stats["recipients"] as? Int == 1000)
+        // Batching: far fewer calls than messages.
+        let calls = (stats["calls"] as? [String: Int])?["sendgrid"] ?? 0
+        #expect(calls > 0 && calls < 100)
+        // The API shows the outcome with its history.
+        let shown = try await fleet.api("GET", "/v1/messages/\(ids[0])")
+        #expect(shown.status == 200)
+        let body = Fleet.object(shown)
+        #expect(body["status"] as? String == "sent")
+        #expect((body["events"] as? [[String: Any]])?.compactMap { $0["type"] as? String } == ["accepted", "sent"])
+        // Metrics are exposed with our prefix.
+        let metrics = try await fleet.http.execute(HTTPRequest(url: "http://127.0.0.1:\(fleet.workerPorts[0])/metrics"))
+        #expect(metrics.bodyString.contains("mailfleet_messages_sent_total"))
+        #expect(metrics.bodyString.contains("mailfleet_provider_call_duration_seconds_bucket"))
+        let apiMetrics = try await fleet.http.execute(HTTPRequest(url: fleet.apiURL + "/metrics"))
+        #expect(apiMetrics.bodyString.contains("mailfleet_messages_accepted_total 1000"))
+        let schedulerMetrics = try await fleet.http.execute(HTTPRequest(url: "http://127.0.0.1:\(fleet.schedulerPort)/metrics"))
+        #expect(schedulerMetrics.bodyString.contains("mailfleet_queue_depth"))
+    }
+
+    @Test func outboxWritesAnEmlFileForASingleSend() async throws {
+        let fleet = try await Fleet.start("outbox", workers: 1, provider: .outbox)
+        defer { Task { await fleet.stop() } }
+        let response = try await fleet.api("POST", "/v1/messages", json: #"{"from":"Demo <demo@example.com>","to":["you@example.com"],"subject":"Hello from Mailfleet","text":"It works.","html":"<p>It <b>works</b>.</p>"}"#)
+        #expect(response.status == 202)
+        let id = try #require(Fleet.object(response)["id"] as? String)
+        let sent = try await fleet.eventually(seconds: 30) {
+            Fleet.object(try await fleet.api("GET", "/v1/messages/\(id)"))["status"] as? String == "sent"
+        }
+        #expect(sent)
+        let path = "\(fleet.outboxDir)/\(id).eml"
+        let eml = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(eml.contains("Subject: Hello from Mailfleet\r\n"))
+        #expect(eml.contains("To: you@example.com\r\n"))
+        #expect(eml.contains("Message-ID: <\(id)@"))
+    }
+
+    @Test func workerFinishesItsBatchOnSIGTERMBeforeExiting() async throws {
+        let fleet = try await Fleet.start("sigterm", workers: 1, provider: .sendgrid)
+        defer { Task { await fleet.stop() } }
+        try await fleet.simControl(#"{"latency_ms":3000}"#)
+        let response = try await fleet.api("POST", "/v1/messages", json: batchBody(count: 20))
+        #expect(response.status == 202)
+        let inFlight = try await fleet.eventually(seconds: 30) { (try await fleet.simStats()["inflight"] as? Int ?? 0) >= 1 }
+        #expect(inFlight)
+        let worker = try #require(fleet.process("worker-0"))
+        worker.terminate()
+        await fleet.waitForExit(worker, seconds: 30)
+        #expect(worker.terminationStatus == 0)
+        // The batch in flight completed and was recorded before the worker left.
+        #expect(try await fleet.count(status: "sent") == 20)
+        #expect(try await fleet.count(status: "sending") == 0)
+        let stats = try await fleet.simStats()
+        #expect(stats["unique_messages"] as? Int == 20)
+    }
+
+    @Test func scheduledSendsWaitUntilDue() async throws {
+        let fleet = try await Fleet.start("scheduled", workers: 1, provider: .sendgrid)
+        defer { Task { await fleet.stop() } }
+        let due = Date().addingTimeInterval(3)
+        let response = try await fleet.api("POST", "/v1/messages", json: #"{"from":"a@example.com","to":["b@example.com"],"subject":"Later","text":"x","send_at":"\#(ISO8601.format(due))"}"#)
+        #expect(response.status == 202)
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await fleet.count(status: "queued") == 1)
+        let sent = try await fleet.eventually(seconds: 20) { try await fleet.count(status: "sent") == 1 }
+        #expect(sent)
+        let sentAt = try await fleet.pool.query("SELECT sent_at FROM messages").first!.date("sent_at")
+        #expect(sentAt >= due.addingTimeInterval(-0.5))
+    }
+
+    @Test func retryableFailuresAreRetriedWithBackoff() async throws {
+        let fleet = try await Fleet.start("retry", workers: 1, provider: .sendgrid, environment: ["MAILFLEET_RETRY_BASE_SECONDS": "1"])
+        defer { Task { await fleet.stop() } }
+        try await fleet.simControl(#"{"error_rate":1.0,"error_status":503}"#)
+        let response = try await fleet.api("POST", "/v1/messages", json: batchBody(count: 5))
+        #expect(response.status == 202)
+        let deferred = try await fleet.eventually(seconds: 30) {
+            try await fleet.pool.query("SELECT count(*) AS n FROM events WHERE type = 'deferred'").first!.int("n") >= 5
+        }
+        #expect(deferred)
+        try await fleet.simControl("{}")
+        let sent = try await fleet.eventually(seconds: 30) { try await fleet.count(status: "sent") == 5 }
+        #expect(sent)
+        let attempts = try await fleet.pool.query("SELECT min(attempts) AS n FROM messages").first!.int("n")
+        #expect(attempts >= 2)
+    }
+
+    @Test func aKilledWorkersLeaseIsReclaimedAndItsMessagesSent() async throws {
+        let fleet = try await Fleet.start("reclaim", workers: 1, provider: .sendgrid, environment: ["MAILFLEET_LEASE_SECONDS": "4"])
+        defer { Task { await fleet.stop() } }
+        try await fleet.simControl(#"{"latency_ms":2000}"#)
+        #expect(try await fleet.api("POST", "/v1/messages", json: batchBody(count: 30)).status == 202)
+        let inFlight = try await fleet.eventually(seconds: 30) { (try await fleet.simStats()["inflight"] as? Int ?? 0) >= 1 }
+        #expect(inFlight)
+        let victim = try #require(fleet.process("worker-0"))
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        try await fleet.simControl("{}")
+        try fleet.startWorker(1, environment: ["MAILFLEET_LEASE_SECONDS": "4"])
+        let sent = try await fleet.eventually(seconds: 60) { try await fleet.count(status: "sent") == 30 }
+        #expect(sent)
+        let stats = try await fleet.simStats()
+        #expect(stats["unique_messages"] as? Int == 30)
+        // At most the calls in flight at the crash are duplicated.
+        #expect((stats["duplicate_deliveries"] as? Int ?? 0) <= 30)
+    }
+}

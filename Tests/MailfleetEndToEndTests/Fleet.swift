@@ -1,0 +1,256 @@
+import Foundation
+import MailfleetHTTPClient
+import MailfleetPostgres
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A whole fleet started from the built executables for one test: its own database, its own
+/// Redis database index, free ports, and log files under the test state folder.
+final class Fleet: @unchecked Sendable {
+    enum Provider { case outbox, sendgrid }
+
+    let name: String
+    let databaseURL: String
+    let redisURL: String
+    let binDir: String
+    let stateDir: String
+    let outboxDir: String
+    let trackingSecret = "e2e-tracking-secret"
+    let apiPort: Int, trackerPort: Int, simPort: Int, schedulerPort: Int
+    var workerPorts: [Int] = []
+    private(set) var processes: [String: Process] = [:]
+    let http = HTTPClient(name: "e2e-http")
+    let pool: PostgresPool
+    private(set) var tenantID = ""
+    private(set) var apiKey = ""
+
+    var apiURL: String { "http://127.0.0.1:\(apiPort)" }
+    var trackerURL: String { "http://127.0.0.1:\(trackerPort)" }
+    var simURL: String { "http://127.0.0.1:\(simPort)" }
+
+    private static let redisIndex = RedisIndex()
+
+    /// Starts sim, api, scheduler, tracker and `workers` workers; creates a tenant whose chain
+    /// is the given provider.
+    static func start(
+        _ name: String, workers: Int = 2, provider: Provider = .sendgrid, environment: [String: String] = [:]
+    ) async throws -> Fleet {
+        let fleet = try Fleet(name: name)
+        try await fleet.prepareDatabase()
+        try fleet.cli(["migrate"])
+        fleet.tenantID = try fleet.cli(["tenants", "create", "--name", name]).trimmingCharacters(in: .whitespacesAndNewlines)
+        fleet.apiKey = try fleet.cli(["keys", "create", "--tenant", fleet.tenantID, "--scopes", "send,read"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try fleet.addProvider(provider, tenant: fleet.tenantID)
+        try fleet.launch("sim", "mailfleet-sim", ["--port", "\(fleet.simPort)"], environment)
+        try fleet.launch("api", "mailfleet-api", ["--port", "\(fleet.apiPort)"], environment)
+        try fleet.launch("scheduler", "mailfleet-scheduler", ["--port", "\(fleet.schedulerPort)"], environment)
+        try fleet.launch("tracker", "mailfleet-tracker", ["--port", "\(fleet.trackerPort)"], environment)
+        for i in 0..<workers { try fleet.startWorker(i, environment: environment) }
+        for port in [fleet.simPort, fleet.apiPort, fleet.schedulerPort, fleet.trackerPort] + fleet.workerPorts {
+            try await fleet.waitReady(port: port)
+        }
+        return fleet
+    }
+
+    private init(name: String) throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let bin = env["MAILFLEET_BIN_DIR"], let admin = env["MAILFLEET_TEST_ADMIN_DATABASE_URL"],
+              let redis = env["MAILFLEET_TEST_REDIS_URL"] else {
+            throw FleetError("MAILFLEET_BIN_DIR / MAILFLEET_TEST_ADMIN_DATABASE_URL / MAILFLEET_TEST_REDIS_URL are not set: run ./ops/test")
+        }
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        self.name = "\(name)-\(suffix)"
+        let dbName = "mf_e2e_\(suffix)"
+        databaseURL = admin.replacingOccurrences(of: "/postgres", with: "/\(dbName)")
+        let index = Fleet.redisIndex.next()
+        redisURL = redis.replacingOccurrences(of: "/0", with: "/\(index)")
+        binDir = bin
+        stateDir = (env["MAILFLEET_TEST_STATE"] ?? NSTemporaryDirectory()) + "/e2e-\(self.name)"
+        outboxDir = stateDir + "/outbox"
+        try FileManager.default.createDirectory(atPath: outboxDir, withIntermediateDirectories: true)
+        apiPort = try freePort(); trackerPort = try freePort(); simPort = try freePort(); schedulerPort = try freePort()
+        pool = PostgresPool(url: databaseURL, size: 2, name: "e2e-pg")
+        adminURL = admin
+        self.dbName = dbName
+    }
+
+    private let adminURL: String
+    private let dbName: String
+
+    private func prepareDatabase() async throws {
+        let admin = PostgresPool(url: adminURL, size: 1, name: "e2e-admin")
+        try await admin.query("CREATE DATABASE \(dbName)")
+        await admin.shutdown()
+        let redis = Process()
+        redis.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let port = URL(string: redisURL)?.port ?? 6379
+        let index = URL(string: redisURL)?.path.dropFirst() ?? "0"
+        redis.arguments = ["redis-cli", "-p", "\(port)", "-n", String(index), "FLUSHDB"]
+        redis.standardOutput = FileHandle.nullDevice
+        try redis.run()
+        redis.waitUntilExit()
+    }
+
+    func addProvider(_ provider: Provider, tenant: String) throws {
+        switch provider {
+        case .outbox:
+            try cli(["providers", "add", "--tenant", tenant, "--name", "outbox", "--kind", "outbox", "--priority", "10"])
+        case .sendgrid:
+            let secretFile = stateDir + "/sendgrid.key"
+            try "SG.e2e-test-key".write(toFile: secretFile, atomically: true, encoding: .utf8)
+            try cli(["providers", "add", "--tenant", tenant, "--name", "sim", "--kind", "sendgrid", "--endpoint", simURL, "--priority", "10", "--secret-file", secretFile])
+        }
+    }
+
+    var baseEnvironment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["MAILFLEET_DATABASE_URL"] = databaseURL
+        env["MAILFLEET_REDIS_URL"] = redisURL
+        env["MAILFLEET_OUTBOX_DIR"] = outboxDir
+        env["MAILFLEET_TRACKER_URL"] = trackerURL
+        env["MAILFLEET_TRACKING_SECRET"] = trackingSecret
+        env["MAILFLEET_PARTITIONS"] = "4"
+        env["MAILFLEET_LOG_LEVEL"] = "info"
+        return env
+    }
+
+    /// Runs the admin CLI against this fleet's database and returns its stdout.
+    @discardableResult
+    func cli(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(binDir)/mailfleet")
+        process.arguments = arguments
+        process.environment = baseEnvironment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw FleetError("mailfleet \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func startWorker(_ index: Int, environment: [String: String] = [:]) throws {
+        let port = try freePort()
+        workerPorts.append(port)
+        try launch("worker-\(index)", "mailfleet-worker", ["--port", "\(port)"], environment)
+    }
+
+    func launch(_ key: String, _ executable: String, _ arguments: [String], _ environment: [String: String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(binDir)/\(executable)")
+        process.arguments = arguments
+        process.environment = baseEnvironment.merging(environment) { _, new in new }
+        let logPath = "\(stateDir)/\(key).log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        processes[key] = process
+    }
+
+    func process(_ key: String) -> Process? { processes[key] }
+
+    func waitReady(port: Int, seconds: Double = 60) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let response = try? await http.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/readyz", timeout: .seconds(2))), response.status == 200 {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw FleetError("port \(port) did not become ready; logs in \(stateDir)")
+    }
+
+    /// Sends a request to the API with the tenant's key.
+    func api(_ method: String, _ path: String, json: String? = nil, headers: [HTTPHeader] = [], key: String? = nil) async throws -> HTTPResponse {
+        var all = [HTTPHeader("Authorization", "Bearer \(key ?? apiKey)")] + headers
+        if json != nil { all.append(HTTPHeader("Content-Type", "application/json")) }
+        return try await http.execute(HTTPRequest(method: method, url: apiURL + path, headers: all, body: Array((json ?? "").utf8)))
+    }
+
+    func simStats() async throws -> [String: Any] {
+        let response = try await http.execute(HTTPRequest(url: simURL + "/_stats"))
+        return (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+    }
+
+    func simControl(_ json: String) async throws {
+        _ = try await http.execute(HTTPRequest(method: "POST", url: simURL + "/_control", headers: [HTTPHeader("Content-Type", "application/json")], body: Array(json.utf8)))
+    }
+
+    func count(status: String) async throws -> Int {
+        try await pool.query("SELECT count(*) AS n FROM messages WHERE status = $1", [status]).first!.int("n")
+    }
+
+    /// Polls until `condition` holds or the time runs out; returns whether it held.
+    func eventually(seconds: Double = 60, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    /// Sends SIGTERM to every process and waits for them.
+    func stop() async {
+        for process in processes.values where process.isRunning { process.terminate() }
+        for process in processes.values { await waitForExit(process, seconds: 30) }
+        http.shutdown()
+        await pool.shutdown()
+    }
+
+    func waitForExit(_ process: Process, seconds: Double) async {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    /// JSON body of a response.
+    static func object(_ response: HTTPResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+    }
+}
+
+struct FleetError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Hands out Redis database indexes 1...15 so concurrent fleets never share keys.
+final class RedisIndex: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value = value % 15 + 1
+        return value
+    }
+}
+
+/// A TCP port nobody listens on right now (the kernel picks it).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw FleetError("socket failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw FleetError("bind failed") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

@@ -1,0 +1,71 @@
+import Foundation
+import MailfleetCore
+import Testing
+
+@Suite struct EmailAddressTests {
+    @Test(arguments: ["a@example.com", "first.last+tag@sub.example.co.uk", "o'brien@example.org", "user@bücher.de", "x@xn--bcher-kva.de"])
+    func acceptsValidAddresses(_ text: String) throws {
+        let address = try EmailAddress(parsing: text)
+        #expect(address.email == text)
+        #expect(address.name == nil)
+    }
+
+    @Test(arguments: ["", "plain", "@example.com", "a@", "a@localhost", "a..b@example.com", ".a@example.com", "a@-example.com",
+                      "a@exa mple.com", "a b@example.com", "a@example..com", "a@example.com\r\nBcc: x@evil.com"])
+    func rejectsInvalidAddresses(_ text: String) {
+        #expect(throws: AddressError.self) { try EmailAddress(parsing: text) }
+    }
+
+    @Test func parsesDisplayNames() throws {
+        let plain = try EmailAddress(parsing: "Alice Example <alice@example.com>")
+        #expect(plain.name == "Alice Example")
+        #expect(plain.email == "alice@example.com")
+        let quoted = try EmailAddress(parsing: "\"Example, Alice\" <alice@example.com>")
+        #expect(quoted.name == "Example, Alice")
+        #expect(plain.domain == "example.com")
+    }
+
+    @Test func decodesStringsAndObjects() throws {
+        let json = #"[{"email":"a@example.com","name":"A"},"B <b@example.com>"]"#
+        let list = try JSONDecoder().decode([EmailAddress].self, from: Data(json.utf8))
+        #expect(list.map(\.email) == ["a@example.com", "b@example.com"])
+        #expect(list.map(\.name) == ["A", "B"])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([EmailAddress].self, from: Data(#"["nope"]"#.utf8)) }
+    }
+}
+
+@Suite struct SubmissionValidationTests {
+    func submission(_ edit: (inout MessageContent) -> Void = { _ in }) throws -> MessageSubmission {
+        var content = MessageContent(from: try EmailAddress(email: "from@example.com"), to: [try EmailAddress(email: "to@example.com")], subject: "Hi", text: "Hello")
+        edit(&content)
+        return MessageSubmission(content: content)
+    }
+
+    @Test func aGoodMessageHasNoErrors() throws {
+        #expect(try submission().validate().isEmpty)
+    }
+
+    @Test func headerInjectionIsRefused() throws {
+        let errors = try submission { $0.headers["X-Campaign"] = "a\r\nBcc: victim@example.com" }.validate()
+        #expect(errors.map(\.code) == ["invalid_header_value"])
+        #expect(errors.first?.field == "headers.X-Campaign")
+        #expect(try submission { $0.subject = "Hi\nthere" }.validate().map(\.code) == ["invalid_header_value"])
+    }
+
+    @Test func reservedHeadersAreRefused() throws {
+        let errors = try submission { $0.headers["From"] = "x@example.com"; $0.headers["message-id"] = "<x@y>" }.validate()
+        #expect(errors.map(\.code) == ["reserved_header", "reserved_header"])
+    }
+
+    @Test func bodyAndSubjectAreRequired() throws {
+        #expect(try submission { $0.text = nil }.validate().map(\.code) == ["missing_body"])
+        #expect(try submission { $0.subject = "" }.validate().map(\.code) == ["missing_subject"])
+        #expect(try submission { $0.to = [] }.validate().map(\.code) == ["missing_recipient"])
+    }
+
+    @Test func sizeLimitsApply() throws {
+        var limits = MessageLimits()
+        limits.maxMessageBytes = 100
+        #expect(try submission { $0.text = String(repeating: "x", count: 200) }.validate(limits: limits).map(\.code) == ["too_large"])
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import MailfleetCore
+import MailfleetProviders
+import Testing
+
+@Suite struct MIMETests {
+    @Test func quotedPrintableKeepsLinesShortAndCRLF() {
+        let text = String(repeating: "é long line with = signs and spaces ", count: 20) + "\nsecond line \nthird\r\nfourth"
+        let encoded = QuotedPrintable.encode(text)
+        let lines = encoded.components(separatedBy: "\r\n")
+        #expect(lines.allSatisfy { $0.utf8.count <= 76 })
+        #expect(!encoded.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+        #expect(!encoded.replacingOccurrences(of: "\r\n", with: "").contains("\r"))
+        // Trailing whitespace before a line break must be encoded.
+        #expect(encoded.contains("second line=20\r\n"))
+    }
+
+    @Test func encodedWordsDecodeBackAndStayShort() {
+        let subject = "Grüße aus Köln — 東京からこんにちは, with a rather long tail to force several words"
+        let encoded = MIMEBuilder.encodeHeaderText(subject)
+        let words = encoded.split(separator: " ")
+        #expect(words.allSatisfy { $0.hasPrefix("=?UTF-8?B?") && $0.hasSuffix("?=") && $0.count <= 75 })
+        let decoded = words.map { word -> String in
+            let b64 = word.dropFirst("=?UTF-8?B?".count).dropLast(2)
+            return String(decoding: Data(base64Encoded: String(b64))!, as: UTF8.self)
+        }.joined()
+        #expect(decoded == subject)
+        #expect(MIMEBuilder.encodeHeaderText("plain ascii") == "plain ascii")
+    }
+
+    @Test func messagesHaveTheRequiredHeadersAndParts() throws {
+        var message = makeMessage(html: "<p>Hi</p>")
+        message.content.from = try EmailAddress(email: "from@example.com", name: "Zoë, Sender")
+        message.content.headers = ["X-Campaign": "spring"]
+        let eml = MIMEBuilder(domain: "mail.example.com").build(RenderedMessage(message: message, htmlTemplate: "<p>Hi</p>", textTemplate: "Hi"), date: Date(timeIntervalSince1970: 0))
+        #expect(eml.contains("From: =?UTF-8?B?"))
+        #expect(eml.contains("Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n"))
+        #expect(eml.contains("Message-ID: <\(message.id.uuidString.lowercased())@mail.example.com>\r\n"))
+        #expect(eml.contains("MIME-Version: 1.0\r\n"))
+        #expect(eml.contains("X-Campaign: spring\r\n"))
+        #expect(eml.contains("Content-Type: multipart/alternative;"))
+        #expect(eml.contains("Content-Type: text/plain; charset=utf-8"))
+        #expect(eml.contains("Content-Type: text/html; charset=utf-8"))
+        let lines = eml.components(separatedBy: "\r\n")
+        #expect(lines.allSatisfy { $0.utf8.count <= 998 && !$0.contains("\n") })
+    }
+
+    @Test func quotedDisplayNamesEscapeSpecials() throws {
+        let address = try EmailAddress(email: "a@example.com", name: "Example, \"Quoted\"")
+        #expect(MIMEBuilder.encodeAddress(address) == "\"Example, \\\"Quoted\\\"\" <a@example.com>")
+    }
+}
+
+@Suite struct SendGridPayloadTests {
+    @Test func oneCallCarriesEveryPersonalizationWithItsOwnArgs() throws {
+        let tenant = UUID()
+        let messages = (0..<3).map { i in
+            var m = makeMessage(tenant: tenant, to: ["r\(i)@example.com"], subject: "Hello \(i)")
+            m.content.metadata = ["campaign": "c1"]
+            return RenderedMessage(message: m, htmlTemplate: "<p>[[mf:open]]</p>", textTemplate: "text", substitutions: ["[[mf:open]]": "https://t/o/\(i)"])
+        }
+        let batch = ProviderBatch(account: account(.sendgrid, tenant: tenant), messages: messages)
+        let json = try JSONSerialization.jsonObject(with: Data(try SendGridPayload.encode(batch))) as! [String: Any]
+        let personalizations = json["personalizations"] as! [[String: Any]]
+        #expect(personalizations.count == 3)
+        for (i, p) in personalizations.enumerated() {
+            let to = p["to"] as! [[String: String]]
+            #expect(to == [["email": "r\(i)@example.com"]])
+            #expect(p["subject"] as? String == "Hello \(i)")
+            let args = p["custom_args"] as! [String: String]
+            #expect(args["mailfleet_message_id"] == messages[i].message.id.uuidString.lowercased())
+            #expect(args["campaign"] == "c1")
+            #expect((p["substitutions"] as! [String: String])["[[mf:open]]"] == "https://t/o/\(i)")
+        }
+        let content = json["content"] as! [[String: String]]
+        #expect(content.map { $0["type"]! } == ["text/plain", "text/html"])
+    }
+}

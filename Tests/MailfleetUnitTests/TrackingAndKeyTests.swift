@@ -1,0 +1,76 @@
+import Foundation
+import MailfleetCore
+import Testing
+
+@Suite struct TrackingTokenTests {
+    let signer = TrackingSigner(secret: "test-secret")
+
+    @Test func signedTokensVerify() {
+        let token = TrackingToken(kind: .click, messageID: UUID(), tenantID: UUID(), url: "https://example.com/a?b=c&d=e")
+        #expect(signer.verify(signer.sign(token)) == token)
+    }
+
+    @Test func tamperedTokensAndOtherSecretsFail() {
+        let token = TrackingToken(kind: .click, messageID: UUID(), tenantID: UUID(), url: "https://example.com")
+        let signed = signer.sign(token)
+        #expect(TrackingSigner(secret: "other").verify(signed) == nil)
+        // Swap in a payload pointing elsewhere, keeping the old MAC.
+        let evil = TrackingToken(kind: .click, messageID: token.messageID, tenantID: token.tenantID, url: "https://evil.example")
+        let evilPayload = signer.sign(evil).split(separator: ".")[0]
+        let forged = "\(evilPayload).\(signed.split(separator: ".")[1])"
+        #expect(signer.verify(forged) == nil)
+        #expect(signer.verify("garbage") == nil)
+        #expect(signer.verify("a.b.c") == nil)
+    }
+
+    @Test func rendererAddsPixelAndRewritesLinksAsPlaceholders() {
+        let html = #"<html><body><a href="https://example.com/x?a=1&amp;b=2">x</a> <a href='http://example.org'>y</a> <a href="mailto:a@b.c">m</a></body></html>"#
+        let message = makeMessage(html: html, trackOpens: true, trackClicks: true)
+        let renderer = TrackingRenderer(trackerBaseURL: "https://t.example.com/", signer: signer)
+        let rendered = renderer.render(message)
+        let template = rendered.htmlTemplate ?? ""
+        #expect(template.contains("[[mf:click:0]]"))
+        #expect(template.contains("[[mf:click:1]]"))
+        #expect(template.contains("mailto:a@b.c"))
+        #expect(template.contains("[[mf:open]]"))
+        #expect(template.range(of: "[[mf:open]]")!.lowerBound < template.range(of: "</body>")!.lowerBound)
+        let final = rendered.html ?? ""
+        #expect(!final.contains("[[mf:"))
+        // The substituted click URL carries a token for the original link.
+        let click = rendered.substitutions["[[mf:click:0]]"] ?? ""
+        #expect(click.hasPrefix("https://t.example.com/c/"))
+        let token = signer.verify(String(click.dropFirst("https://t.example.com/c/".count)))
+        #expect(token?.url == "https://example.com/x?a=1&b=2")
+        #expect(token?.messageID == message.id)
+        // Two messages of one campaign share a template, so they can share a provider call.
+        let other = renderer.render(makeMessage(html: html, trackOpens: true, trackClicks: true))
+        #expect(other.htmlTemplate == rendered.htmlTemplate)
+        #expect(other.substitutions != rendered.substitutions)
+    }
+
+    @Test func untrackedMessagesAreUntouched() {
+        let message = makeMessage(html: "<a href=\"https://x.example\">x</a>")
+        let rendered = TrackingRenderer(trackerBaseURL: "https://t", signer: signer).render(message)
+        #expect(rendered.htmlTemplate == message.content.html)
+        #expect(rendered.substitutions.isEmpty)
+    }
+}
+
+@Suite struct APIKeyTests {
+    @Test func generatedKeysParseAndHash() {
+        let key = APIKey.generate()
+        #expect(key.plaintext.hasPrefix("mf_live_\(key.id)_"))
+        // 32 characters from a 62-letter alphabet: about 190 bits.
+        #expect(key.plaintext.count == "mf_live_".count + 8 + 1 + 32)
+        let parsed = APIKey(presented: key.plaintext)
+        #expect(parsed?.id == key.id)
+        #expect(parsed?.hash == key.hash)
+        #expect(key.hash.count == 64)
+        #expect(APIKey.generate() != key)
+    }
+
+    @Test(arguments: ["", "mf_live_short", "sk_live_abcdefgh_0123456789012345678901", "mf_live_abcdefgh_tooShort"])
+    func malformedKeysAreRefused(_ text: String) {
+        #expect(APIKey(presented: text) == nil)
+    }
+}

@@ -121,6 +121,24 @@ public struct MessageStore: Sendable {
         }
     }
 
+    /// For queue entries `claim` did not hand out: when each may be tried again, or nil when the
+    /// message is finished (or unknown) and its entry should simply leave the queue.
+    public func unclaimedRetryTimes(_ ids: [UUID]) async throws -> [UUID: Date?] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await pool.query(
+            """
+            SELECT id, status, GREATEST(COALESCE(lease_until, now()), next_attempt_at) AS retry_at
+            FROM messages WHERE id = ANY($1::uuid[])
+            """, [ids])
+        var result: [UUID: Date?] = [:]
+        for id in ids { result[id] = .some(nil) }
+        for row in rows {
+            let status = MessageStatus(rawValue: try row.string("status")) ?? .failed
+            result[try row.uuid("id")] = status.isFinal ? .some(nil) : .some(try row.date("retry_at"))
+        }
+        return result
+    }
+
     /// Writes the outcome of a round of provider calls in one transaction: statuses and events
     /// together, one statement per kind of outcome.
     public func record(_ outcomes: OutcomeBatch) async throws {

@@ -62,9 +62,9 @@ final class Fleet: @unchecked Sendable {
         let suffix = UUID().uuidString.prefix(8).lowercased()
         self.name = "\(name)-\(suffix)"
         let dbName = "mf_e2e_\(suffix)"
-        databaseURL = admin.replacingOccurrences(of: "/postgres", with: "/\(dbName)")
+        databaseURL = String(admin[..<admin.lastIndex(of: "/")!]) + "/\(dbName)"
         let index = Fleet.redisIndex.next()
-        redisURL = redis.replacingOccurrences(of: "/0", with: "/\(index)")
+        redisURL = String(redis[..<redis.lastIndex(of: "/")!]) + "/\(index)"
         binDir = bin
         stateDir = (env["MAILFLEET_TEST_STATE"] ?? NSTemporaryDirectory()) + "/e2e-\(self.name)"
         outboxDir = stateDir + "/outbox"

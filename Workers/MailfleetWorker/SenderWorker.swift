@@ -82,11 +82,24 @@ public final class SenderWorker: Service {
         let started = ContinuousClock.now
         let claimed = try await store.claim(fetched.map(\.id), lease: configuration.leaseSeconds)
         let claimedIDs = Set(claimed.map(\.id))
-        // Entries Postgres would not hand us (already sent, failed, or someone else's) leave the queue.
-        let stale = fetched.filter { !claimedIDs.contains($0.id) }
-        if !stale.isEmpty {
-            try await queue.acknowledge(stale)
-            metrics.skipped.increment(by: Int64(stale.count))
+        // Entries Postgres would not hand us: finished ones leave the queue; ones still leased
+        // by another worker (or not yet due) come back when that lease or due time passes, so
+        // a Redis reclaim that beats the Postgres lease by a moment loses nothing.
+        let unclaimed = fetched.filter { !claimedIDs.contains($0.id) }
+        if !unclaimed.isEmpty {
+            let retryTimes = try await store.unclaimedRetryTimes(unclaimed.map(\.id))
+            var finished: [(id: UUID, priority: Priority)] = []
+            var later: [(id: UUID, priority: Priority, dueAt: Date)] = []
+            for entry in unclaimed {
+                if let due = retryTimes[entry.id] ?? nil {
+                    later.append((entry.id, entry.priority, due.addingTimeInterval(0.5)))
+                } else {
+                    finished.append(entry)
+                }
+            }
+            try await queue.acknowledge(finished)
+            try await queue.reschedule(later)
+            metrics.skipped.increment(by: Int64(finished.count))
         }
         guard !claimed.isEmpty else { return }
 

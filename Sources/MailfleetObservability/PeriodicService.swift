@@ -14,7 +14,8 @@ public struct PeriodicService: Service {
     /// Runs until graceful shutdown.
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            // Wake at once on graceful shutdown rather than sleeping out the interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
             await body()
         }
         await body()

@@ -18,7 +18,6 @@ public final class DedicatedThread: @unchecked Sendable {
     public init(name: String) {
         self.name = name
         let thread = Thread { [self] in self.loop() }
-        thread.name = name
         thread.stackSize = 1 << 20
         thread.start()
     }

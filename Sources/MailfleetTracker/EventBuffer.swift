@@ -48,7 +48,7 @@ public actor EventBuffer: Service {
     /// Flushes periodically until graceful shutdown, then flushes once more.
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
             await flush()
         }
         await flush()

@@ -6,7 +6,7 @@ import Testing
 @Suite(.serialized) struct APIAndTrackingTests {
     @Test func apiErrorsAreClearJSON() async throws {
         let fleet = try await Fleet.start("api", workers: 1, provider: .outbox)
-        defer { Task { await fleet.stop() } }
+        defer { fleet.stopNow() }
         let good = #"{"from":"a@example.com","to":["b@example.com"],"subject":"s","text":"t"}"#
 
         let noKey = try await fleet.api("POST", "/v1/messages", json: good, key: "mf_live_nope0000_000000000000000000000000000000")
@@ -42,7 +42,7 @@ import Testing
 
     @Test func idempotencyKeysReplayOrRefuse() async throws {
         let fleet = try await Fleet.start("idem", workers: 1, provider: .outbox)
-        defer { Task { await fleet.stop() } }
+        defer { fleet.stopNow() }
         let body = #"{"from":"a@example.com","to":["b@example.com"],"subject":"s","text":"t"}"#
         let key = [HTTPHeader("Idempotency-Key", "order-42")]
         // Concurrent requests with one key create one message.
@@ -64,7 +64,7 @@ import Testing
 
     @Test func tenantsCannotSeeEachOthersMessages() async throws {
         let fleet = try await Fleet.start("isolation", workers: 1, provider: .outbox)
-        defer { Task { await fleet.stop() } }
+        defer { fleet.stopNow() }
         let otherTenant = try fleet.cli(["tenants", "create", "--name", "other"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let otherKey = try fleet.cli(["keys", "create", "--tenant", otherTenant, "--scopes", "send,read"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let response = try await fleet.api("POST", "/v1/messages", json: #"{"from":"a@example.com","to":["b@example.com"],"subject":"s","text":"t"}"#)
@@ -77,7 +77,7 @@ import Testing
 
     @Test func opensAndClicksAreRecordedAndForgedLinksRefused() async throws {
         let fleet = try await Fleet.start("tracking", workers: 1, provider: .outbox)
-        defer { Task { await fleet.stop() } }
+        defer { fleet.stopNow() }
         let response = try await fleet.api("POST", "/v1/messages", json: #"{"from":"a@example.com","to":["b@example.com"],"subject":"s","html":"<p><a href=\"https://example.com/landing\">go</a></p>","track_opens":true,"track_clicks":true}"#)
         let id = try #require(Fleet.object(response)["id"] as? String)
         let sent = try await fleet.eventually(seconds: 30) { FileManager.default.fileExists(atPath: "\(fleet.outboxDir)/\(id).eml") }

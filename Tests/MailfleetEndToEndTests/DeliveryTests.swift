@@ -14,7 +14,7 @@ import Testing
 
     @Test func thousandMessagesAreDeliveredExactlyOnceAndMarkedSent() async throws {
         let fleet = try await Fleet.start("thousand", workers: 2, provider: .sendgrid)
-        defer { Task { await fleet.stop() } }
+        defer { fleet.stopNow() }
         // Ten batch requests of 100, sent concurrently.
         var ids: [String] = []
         try await withThrowingTaskGroup(of: [String].self) { group in
@@ -57,7 +57,7 @@ import Testing
 
     @Test func outboxWritesAnEmlFileForASingleSend() async throws {
         let fleet = try await Fleet.start("outbox", workers: 1, provider: .outbox)
-        defer { Task { await fleet.stop() } }
+        defer { fleet.stopNow() }
         let response = try await fleet.api("POST", "/v1/messages", json: #"{"from":"Demo <demo@example.com>","to":["you@example.com"],"subject":"Hello from Mailfleet","text":"It works.","html":"<p>It <b>works</b>.</p>"}"#)
         #expect(response.status == 202)
         let id = try #require(Fleet.object(response)["id"] as? String)
@@ -74,7 +74,7 @@ import Testing
 
     @Test func workerFinishesItsBatchOnSIGTERMBeforeExiting() async throws {
         let fleet = try await Fleet.start("sigterm", workers: 1, provider: .sendgrid)
-        defer { Task { await fleet.stop() } }
+        defer { fleet.stopNow() }
         try await fleet.simControl(#"{"latency_ms":3000}"#)
         let response = try await fleet.api("POST", "/v1/messages", json: batchBody(count: 20))
         #expect(response.status == 202)
@@ -93,7 +93,7 @@ import Testing
 
     @Test func scheduledSendsWaitUntilDue() async throws {
         let fleet = try await Fleet.start("scheduled", workers: 1, provider: .sendgrid)
-        defer { Task { await fleet.stop() } }
+        defer { fleet.stopNow() }
         let due = Date().addingTimeInterval(3)
         let response = try await fleet.api("POST", "/v1/messages", json: #"{"from":"a@example.com","to":["b@example.com"],"subject":"Later","text":"x","send_at":"\#(ISO8601.format(due))"}"#)
         #expect(response.status == 202)
@@ -107,7 +107,7 @@ import Testing
 
     @Test func retryableFailuresAreRetriedWithBackoff() async throws {
         let fleet = try await Fleet.start("retry", workers: 1, provider: .sendgrid, environment: ["MAILFLEET_RETRY_BASE_SECONDS": "1"])
-        defer { Task { await fleet.stop() } }
+        defer { fleet.stopNow() }
         try await fleet.simControl(#"{"error_rate":1.0,"error_status":503}"#)
         let response = try await fleet.api("POST", "/v1/messages", json: batchBody(count: 5))
         #expect(response.status == 202)
@@ -124,7 +124,7 @@ import Testing
 
     @Test func aKilledWorkersLeaseIsReclaimedAndItsMessagesSent() async throws {
         let fleet = try await Fleet.start("reclaim", workers: 1, provider: .sendgrid, environment: ["MAILFLEET_LEASE_SECONDS": "4"])
-        defer { Task { await fleet.stop() } }
+        defer { fleet.stopNow() }
         try await fleet.simControl(#"{"latency_ms":2000}"#)
         #expect(try await fleet.api("POST", "/v1/messages", json: batchBody(count: 30)).status == 202)
         let inFlight = try await fleet.eventually(seconds: 30) { (try await fleet.simStats()["inflight"] as? Int ?? 0) >= 1 }

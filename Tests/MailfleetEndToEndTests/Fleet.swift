@@ -198,6 +198,17 @@ final class Fleet: @unchecked Sendable {
         return try await condition()
     }
 
+    /// Sends SIGTERM to every process and waits (blocking) for them; for `defer`, which cannot await.
+    func stopNow() {
+        for process in processes.values where process.isRunning { process.terminate() }
+        for process in processes.values {
+            let deadline = Date().addingTimeInterval(30)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        }
+        http.shutdown()
+    }
+
     /// Sends SIGTERM to every process and waits for them.
     func stop() async {
         for process in processes.values where process.isRunning { process.terminate() }

@@ -117,7 +117,8 @@ let package = Package(
             dependencies: ["MailfleetCore", "MailfleetProviders", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore"]),
         .testTarget(
             name: "MailfleetIntegrationTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore"]),
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability"],
+            exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient"]),

@@ -25,6 +25,18 @@ static inline CURLMcode mf_curl_multi_setopt_long(CURLM *m, CURLMoption o, long 
 // CURL_GLOBAL_DEFAULT is a macro built from other macros, which Swift does not import reliably.
 static inline CURLcode mf_curl_global_init_default(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+/// The version of the libcurl loaded at run time (not the headers built against), e.g. 0x075801.
+static inline unsigned int mf_curl_runtime_version_num(void) {
+    curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+    return info ? info->version_num : 0;
+}
+
+/// Whether the libcurl loaded at run time was built with HTTP/2 (nghttp2).
+static inline int mf_curl_runtime_has_http2(void) {
+    curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+    return info != NULL && (info->features & CURL_VERSION_HTTP2) != 0;
+}
+
 /// The easy handle and result of a finished transfer, or 0 when the message is not CURLMSG_DONE.
 static inline int mf_curl_msg_done(CURLMsg *msg, CURL **easy, CURLcode *result) {
     if (msg == NULL || msg->msg != CURLMSG_DONE) return 0;

@@ -37,8 +37,12 @@ final class CurlMultiLoop: @unchecked Sendable {
         _ = mf_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, configuration.maxTotalConnections))
         _ = mf_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)
 
-        let thread = Thread { [self] in self.run() }
-        thread.name = name
+        let thread = Thread { [self] in
+            // On Linux a name set before start() does not reach the OS thread; set it from inside
+            // so `top -H`, perf and gdb show it.
+            Thread.current.name = name
+            self.run()
+        }
         thread.start()
     }
 

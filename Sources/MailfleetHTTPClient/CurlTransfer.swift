@@ -121,11 +121,14 @@ final class CurlTransfer: @unchecked Sendable {
             easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(configuration.connectTimeout)))
         check(mf_curl_easy_setopt_string(easy, CURLOPT_USERAGENT, configuration.userAgent))
         check(mf_curl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))
-        // HTTP/2 is a preference: a libcurl built without nghttp2 rejects these, and HTTP/1.1
-        // still works, so their results are deliberately not checked.
-        _ = mf_curl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
-        // Wait for a connection that may turn out to multiplex rather than open another one.
-        _ = mf_curl_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1)
+        if CurlGlobal.http2Enabled {
+            check(mf_curl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)))
+            // Wait for a connection that may turn out to multiplex rather than open another one.
+            check(mf_curl_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1))
+        } else {
+            // Explicitly: since 7.62 libcurl's default is already HTTP/2 over TLS.
+            check(mf_curl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1)))
+        }
 
         check(mf_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
         check(mf_curl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION, { data, size, count, userdata in

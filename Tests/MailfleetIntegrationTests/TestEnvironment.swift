@@ -1,4 +1,5 @@
 import Foundation
+import MailfleetPostgres
 
 /// URLs of the test servers that `./ops/test` starts; a missing one fails the test (never skips it).
 enum TestEnvironment {
@@ -16,6 +17,21 @@ enum TestEnvironment {
     /// The Redis URL from MAILFLEET_TEST_REDIS_URL.
     static func redisURL() throws -> String {
         try value(of: "MAILFLEET_TEST_REDIS_URL")
+    }
+
+    /// The admin Postgres URL (database `postgres`) from MAILFLEET_TEST_ADMIN_DATABASE_URL.
+    static func adminDatabaseURL() throws -> String {
+        try value(of: "MAILFLEET_TEST_ADMIN_DATABASE_URL")
+    }
+
+    /// A new, empty database for one test; returns its URL.
+    static func freshDatabase() async throws -> String {
+        let admin = try adminDatabaseURL()
+        let name = "mf_it_\(UUID().uuidString.prefix(8).lowercased())"
+        let pool = PostgresPool(url: admin, size: 1, name: "it-admin")
+        try await pool.query("CREATE DATABASE \(name)")
+        await pool.shutdown()
+        return String(admin[..<admin.lastIndex(of: "/")!]) + "/\(name)"
     }
 
     private static func value(of name: String) throws -> String {

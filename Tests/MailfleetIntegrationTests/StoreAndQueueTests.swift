@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import MailfleetAPI
+import MailfleetCore
+import MailfleetObservability
+import MailfleetPostgres
+import MailfleetRedis
+import MailfleetStore
+import Testing
+
+func content(_ i: Int = 0) -> MessageContent {
+    MessageContent(from: try! EmailAddress(email: "from@example.com"), to: [try! EmailAddress(email: "to\(i)@example.com")], subject: "S\(i)", text: "t")
+}
+
+@Suite("Store and queue", .serialized)
+struct StoreAndQueueTests {
+    @Test func migrationsAreIdempotentAndSafeToRunConcurrently() async throws {
+        let url = try await TestEnvironment.freshDatabase()
+        let pools = (0..<4).map { PostgresPool(url: url, size: 1, name: "mig-\($0)") }
+        let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for pool in pools { group.addTask { try await Migrator(pool: pool).migrate() } }
+            var all: [Int] = []
+            for try await versions in group { all += versions }
+            return all
+        }
+        #expect(applied.sorted() == Migrations.all.map(\.version))
+        #expect(try await Migrator(pool: pools[0]).migrate().isEmpty)
+        let recorded = try await pools[0].query("SELECT count(*) AS n FROM schema_migrations").first!.int("n")
+        #expect(recorded == Migrations.all.count)
+        for pool in pools { await pool.shutdown() }
+    }
+
+    @Test func queueMovesKeepLanesOrderAndCounts() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-queue")
+        let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: 1), prefix: "it\(UUID().uuidString.prefix(6))")
+        let bulk = (0..<10).map { _ in UUID() }, urgent = (0..<5).map { _ in UUID() }, later = (0..<3).map { _ in UUID() }
+        let now = Date()
+        try await queue.enqueue(
+            bulk.map { .init(id: $0, priority: .bulk) } + urgent.map { .init(id: $0, priority: .transactional) }
+                + later.map { .init(id: $0, priority: .bulk, dueAt: now.addingTimeInterval(3600)) }, now: now)
+        var depth = try await queue.depth()
+        #expect(depth.readyBulk == 10 && depth.readyTransactional == 5 && depth.delayed == 3)
+
+        // Transactional first, then bulk, FIFO within a lane.
+        let fetched = try await queue.fetch(partition: 0, max: 8, leaseSeconds: 30, now: now)
+        #expect(fetched.map(\.id) == urgent + bulk.prefix(3))
+        depth = try await queue.depth()
+        #expect(depth.leased == 8 && depth.readyTransactional == 0 && depth.readyBulk == 7)
+
+        try await queue.acknowledge(Array(fetched.prefix(2)))
+        try await queue.reschedule([(fetched[2].id, fetched[2].priority, now.addingTimeInterval(-1))])
+        try await queue.deadLetter([(fetched[3].id, fetched[3].priority, "bounced: no such user")])
+        depth = try await queue.depth()
+        #expect(depth.leased == 4 && depth.delayed == 4 && depth.dead == 1)
+
+        // Only the due entry is promoted, back into its own lane.
+        #expect(try await queue.promoteDue(partition: 0, now: now) == 1)
+        depth = try await queue.depth()
+        #expect(depth.readyTransactional == 1 && depth.delayed == 3)
+
+        // Nothing has expired yet; after the lease, everything leased returns to the front.
+        #expect(try await queue.reclaimExpired(partition: 0, now: now) == 0)
+        #expect(try await queue.reclaimExpired(partition: 0, now: now.addingTimeInterval(31)) == 4)
+        let again = try await queue.fetch(partition: 0, max: 100, leaseSeconds: 30, now: now)
+        #expect(again.count == 1 + 4 + 7)
+        #expect(Set(again.map(\.id)).isSuperset(of: Set(fetched.suffix(4).map(\.id))))
+        let dead = try await redis.command("LRANGE", queue.keys(0).dead, "0", "-1")
+        #expect(dead.array?.first?.string?.contains("bounced: no such user") == true)
+        redis.shutdown()
+    }
+
+    @Test func claimsHandEachMessageOutOnceAndRespectFinalStates() async throws {
+        let url = try await TestEnvironment.freshDatabase()
+        let pool = PostgresPool(url: url, size: 4, name: "it-claim")
+        try await Migrator(pool: pool).migrate()
+        let tenant = try await TenantStore(pool: pool).createTenant(name: "t")
+        let store = MessageStore(pool: pool)
+        let messages = (0..<100).map { Message(id: UUID(), tenantID: tenant, priority: .bulk, status: .queued, content: content($0)) }
+        let result = try await store.accept([AcceptRequest(tenantID: tenant, idempotencyKey: nil, requestHash: "h", responseStatus: 202, responseBody: "{}", messages: messages)])
+        #expect(result == [.created])
+        let ids = messages.map(\.id)
+        async let first = store.claim(ids, lease: 60)
+        async let second = store.claim(ids, lease: 60)
+        let (a, b) = try await (first, second)
+        #expect(Set(a.map(\.id)).isDisjoint(with: Set(b.map(\.id))))
+        #expect(a.count + b.count == 100)
+        let byID = Dictionary(uniqueKeysWithValues: messages.map { ($0.id, $0.content) })
+        #expect((a + b).allSatisfy { byID[$0.id] == $0.content })
+
+        var outcomes = OutcomeBatch()
+        outcomes.sent = ids.prefix(50).map { .init(messageID: $0, tenantID: tenant, accountID: UUID(), providerMessageID: "p") }
+        outcomes.deferred = ids.suffix(50).map { .init(messageID: $0, tenantID: tenant, reason: "503", nextAttemptAt: Date().addingTimeInterval(600)) }
+        try await store.record(outcomes)
+        #expect(try await store.claim(ids, lease: 60).isEmpty)
+        let retry = try await store.unclaimedRetryTimes(ids)
+        #expect(ids.prefix(50).allSatisfy { retry[$0]! == nil })
+        #expect(ids.suffix(50).allSatisfy { (retry[$0]! ?? .distantPast) > Date().addingTimeInterval(500) })
+        let events = try await pool.query("SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type")
+        #expect(try events.map { "\(try $0.string("type"))=\(try $0.int("n"))" } == ["deferred=50", "sent=50"])
+        await pool.shutdown()
+    }
+
+    @Test func concurrentRequestsShareCommits() async throws {
+        let url = try await TestEnvironment.freshDatabase()
+        let pool = PostgresPool(url: url, size: 4, name: "it-group")
+        try await Migrator(pool: pool).migrate()
+        let tenant = try await TenantStore(pool: pool).createTenant(name: "t")
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 2, name: "it-group")
+        let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: 4), prefix: "it\(UUID().uuidString.prefix(6))")
+        let pipeline = AcceptPipeline(store: MessageStore(pool: pool), queue: queue, logger: Logger(label: "test"))
+        let before = commitCount()
+        let results = try await withThrowingTaskGroup(of: AcceptResult.self) { group in
+            for i in 0..<200 {
+                group.addTask {
+                    let message = Message(id: UUID(), tenantID: tenant, priority: .transactional, status: .queued, content: content(i))
+                    return try await pipeline.submit(AcceptRequest(tenantID: tenant, idempotencyKey: nil, requestHash: "h\(i)", responseStatus: 202, responseBody: "{}", messages: [message]))
+                }
+            }
+            var all: [AcceptResult] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        #expect(results.count == 200 && results.allSatisfy { $0 == .created })
+        #expect(try await pool.query("SELECT count(*) AS n FROM messages").first!.int("n") == 200)
+        #expect(try await queue.depth().readyTransactional == 200)
+        let commits = commitCount() - before
+        #expect(commits > 0 && commits < 200, "200 concurrent requests took \(commits) commits")
+        redis.shutdown()
+        await pool.shutdown()
+    }
+
+    /// Commits recorded so far by every AcceptPipeline in this process.
+    func commitCount() -> Int {
+        let text = Telemetry.registry.emitToString()
+        for line in text.split(separator: "\n") where line.hasPrefix("mailfleet_accept_group_requests_count") {
+            return Int(line.split(separator: " ").last ?? "0") ?? 0
+        }
+        return 0
+    }
+}

@@ -20,6 +20,8 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Option(help: "Queue partitions (MAILFLEET_PARTITIONS).") var partitions = Env.int("MAILFLEET_PARTITIONS", Env.Defaults.partitions)
     @Option(help: "Seconds without progress before a queued message is re-enqueued (MAILFLEET_RECONCILE_AFTER_SECONDS).")
     var reconcileAfterSeconds = Double(Env.string("MAILFLEET_RECONCILE_AFTER_SECONDS", "300")) ?? 300
+    @Option(help: "Seconds between reconciliation passes (MAILFLEET_RECONCILE_EVERY_SECONDS).")
+    var reconcileEverySeconds = Double(Env.string("MAILFLEET_RECONCILE_EVERY_SECONDS", "10")) ?? 10
     @Option(help: "Log level (MAILFLEET_LOG_LEVEL).") var logLevel = Env.string("MAILFLEET_LOG_LEVEL", "info")
 
     func run() async throws {
@@ -30,6 +32,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         config.redisURL = redisURL
         config.partitions = partitions
         config.reconcileAfterSeconds = reconcileAfterSeconds
+        config.reconcileEvery = .milliseconds(Int(reconcileEverySeconds * 1000))
         let pool = PostgresPool(url: databaseURL, size: 2, name: "scheduler-pg")
         let redis = RedisClient(url: redisURL, connections: 2, name: "scheduler-redis")
         let scheduler = SchedulerService(

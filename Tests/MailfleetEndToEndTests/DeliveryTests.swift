@@ -141,4 +141,20 @@ import Testing
         // At most the calls in flight at the crash are duplicated.
         #expect((stats["duplicate_deliveries"] as? Int ?? 0) <= 30)
     }
+
+    @Test func aRedisFlushLosesNothing() async throws {
+        // No worker yet: the messages wait in Redis, which then loses everything (a failover to
+        // an empty replica). Postgres still holds them as queued; reconciliation re-enqueues.
+        let environment = ["MAILFLEET_RECONCILE_AFTER_SECONDS": "1", "MAILFLEET_RECONCILE_EVERY_SECONDS": "1"]
+        let fleet = try await Fleet.start("redisflush", workers: 0, provider: .sendgrid, environment: environment)
+        defer { fleet.stopNow() }
+        #expect(try await fleet.api("POST", "/v1/messages", json: batchBody(count: 25)).status == 202)
+        try fleet.flushRedis()
+        try fleet.startWorker(0, environment: environment)
+        let sent = try await fleet.eventually(seconds: 60) { try await fleet.count(status: "sent") == 25 }
+        #expect(sent)
+        let stats = try await fleet.simStats()
+        #expect(stats["unique_messages"] as? Int == 25)
+        #expect(stats["duplicate_deliveries"] as? Int == 0)
+    }
 }

@@ -82,6 +82,11 @@ final class Fleet: @unchecked Sendable {
         let admin = PostgresPool(url: adminURL, size: 1, name: "e2e-admin")
         try await admin.query("CREATE DATABASE \(dbName)")
         await admin.shutdown()
+        try flushRedis()
+    }
+
+    /// Empties this fleet's Redis database.
+    func flushRedis() throws {
         let redis = Process()
         redis.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let port = URL(string: redisURL)?.port ?? 6379

@@ -111,6 +111,12 @@ let package = Package(
             dependencies: ["MailfleetScheduler", "MailfleetObservability", argumentParser, lifecycle],
             path: "Scheduler/mailfleet-scheduler"),
 
+        // MARK: Benchmarks
+        .executableTarget(
+            name: "mailfleet-bench",
+            dependencies: ["MailfleetHTTPClient", "MailfleetPostgres", argumentParser],
+            path: "bench/Sources/mailfleet-bench"),
+
         // MARK: Tests
         .testTarget(
             name: "MailfleetUnitTests",

@@ -52,13 +52,21 @@ public actor AcceptPipeline {
         let group = Array(pending.prefix(taken))
         pending.removeFirst(taken)
         committing += 1
-        Task { await self.commit(group) }
+        Task { await self.runCommit(group) }
     }
 
     private func commit(_ group: [(request: AcceptRequest, continuation: CheckedContinuation<AcceptResult, Error>)]) async {
         groupSize.record(Double(group.count))
         do {
-            let results = try await store.accept(group.map(\.request))
+            let results: [AcceptResult]
+            do {
+                results = try await store.accept(group.map(\.request))
+            } catch let error where group.count > 1 {
+                // One request must not fail its neighbours: commit them one by one instead.
+                logger.warning("group commit failed; retrying its requests one by one", metadata: ["error": "\(error)", "requests": "\(group.count)"])
+                for entry in group { await commit([entry]) }
+                return
+            }
             var items: [MessageQueue.Item] = []
             var count = 0
             for (entry, result) in zip(group, results) where result == .created {
@@ -78,9 +86,13 @@ public actor AcceptPipeline {
             }
             for (entry, result) in zip(group, results) { entry.continuation.resume(returning: result) }
         } catch {
-            logger.error("group commit failed", metadata: ["error": "\(error)", "requests": "\(group.count)"])
+            logger.error("commit failed", metadata: ["error": "\(error)", "requests": "\(group.count)"])
             for entry in group { entry.continuation.resume(throwing: error) }
         }
+    }
+
+    private func runCommit(_ group: [(request: AcceptRequest, continuation: CheckedContinuation<AcceptResult, Error>)]) async {
+        await commit(group)
         committing -= 1
         if !pending.isEmpty { startCommit() }
     }

@@ -96,7 +96,7 @@ public struct MessagesController: Sendable {
             return Self.json(status, responseBody)
         }
 
-        let hash = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let hash = Hex.encode(SHA256.hash(data: body))
         let accept = AcceptRequest(
             tenantID: key.tenantID, idempotencyKey: idempotencyKey, requestHash: hash, responseStatus: Int(status.code),
             responseBody: responseBody, messages: messages)

@@ -38,7 +38,7 @@ public struct APIKey: Sendable, Equatable {
 
     /// Lowercase hex SHA-256 of a key text.
     public static func hash(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(text.utf8)))
     }
 }
 

@@ -56,8 +56,7 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
         guard domain.utf8.count <= 253 else { throw AddressError(reason: "domain is longer than 253 octets") }
         let isQuoted = local.count >= 2 && local.hasPrefix("\"") && local.hasSuffix("\"")
         if !isQuoted {
-            let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~.")
-            for ch in local where !(atext.contains(ch) || !ch.isASCII) {
+            for ch in local where !(ch.isASCII ? EmailAddress.isAtext(ch) : true) {
                 throw AddressError(reason: "local part contains '\(ch)'")
             }
             if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") {
@@ -76,6 +75,18 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
                 throw AddressError(reason: "domain contains '\(ch)'")
             }
         }
+    }
+
+    /// RFC 5322 atext plus the dot, as a 128-entry table (cheaper than a Set per call).
+    private static let atextTable: [Bool] = {
+        var table = [Bool](repeating: false, count: 128)
+        for byte in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~.".utf8 { table[Int(byte)] = true }
+        return table
+    }()
+
+    static func isAtext(_ ch: Character) -> Bool {
+        guard let ascii = ch.asciiValue else { return false }
+        return atextTable[Int(ascii)]
     }
 
     // Accepts either "Name <a@b.c>" strings or {"email": ..., "name": ...} objects.

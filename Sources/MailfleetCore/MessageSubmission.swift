@@ -67,6 +67,16 @@ public struct MessageSubmission: Sendable, Decodable {
                 errors.append(.init(code: "invalid_header_value", field: field, message: "header values must not contain CR, LF or NUL"))
             }
         }
+        // Postgres text and jsonb cannot hold NUL; refuse it here rather than fail the commit.
+        for (field, value) in [("text", content.text), ("html", content.html)] where value?.utf8.contains(0) == true {
+            errors.append(.init(code: "invalid_value", field: field, message: "\(field) must not contain NUL characters"))
+        }
+        for (key, value) in content.metadata.sorted(by: { $0.key < $1.key }) where key.utf8.contains(0) || value.utf8.contains(0) {
+            errors.append(.init(code: "invalid_value", field: "metadata.\(key)", message: "metadata must not contain NUL characters"))
+        }
+        for (index, tag) in content.tags.enumerated() where tag.utf8.contains(0) {
+            errors.append(.init(code: "invalid_value", field: "tags[\(index)]", message: "tags must not contain NUL characters"))
+        }
         let size = content.estimatedSize
         if size > limits.maxMessageBytes {
             errors.append(.init(code: "too_large", field: nil, message: "message is \(size) bytes; the limit is \(limits.maxMessageBytes)"))

@@ -3,10 +3,24 @@ enum PostgresArrayLiteral {
     /// Double-quotes an element, backslash-escaping `"` and `\` (quoting always is valid and avoids
     /// having to spot NULL, empty strings, commas, braces and whitespace).
     static func appendQuoted(_ text: String, to out: inout String) {
+        // Most elements (ids, JSON documents without backslashes) need no escaping: append them
+        // whole. Otherwise escape at the byte level; `"` and `\` are ASCII, so no multi-byte
+        // character is ever split.
+        var text = text
+        let needsEscaping = text.withUTF8 { bytes in bytes.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") } }
         out.append("\"")
-        for scalar in text.unicodeScalars {
-            if scalar == "\"" || scalar == "\\" { out.unicodeScalars.append("\\") }
-            out.unicodeScalars.append(scalar)
+        if needsEscaping {
+            var escaped: [UInt8] = []
+            text.withUTF8 { bytes in
+                escaped.reserveCapacity(bytes.count + bytes.count / 8)
+                for byte in bytes {
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { escaped.append(UInt8(ascii: "\\")) }
+                    escaped.append(byte)
+                }
+            }
+            out.append(String(decoding: escaped, as: UTF8.self))
+        } else {
+            out.append(text)
         }
         out.append("\"")
     }

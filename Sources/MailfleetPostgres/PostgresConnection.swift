@@ -63,13 +63,22 @@ public final class PostgresConnection: @unchecked Sendable {
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> PostgresRows {
         let conn = try liveConnection()
         let texts = parameters.map(\.postgresText)
-        for (i, text) in texts.enumerated() where text?.utf8.contains(0) == true {
+        for (i, text) in texts.enumerated() where text.map(Self.containsNUL) == true {
             throw PostgresError(message: "parameter $\(i + 1) contains a NUL byte, which Postgres text cannot hold")
         }
         let result = withCStringArray(texts) { values in
             PQexecParams(conn, sql, Int32(texts.count), nil, values, nil, nil, 0)
         }
         return try rows(from: result)
+    }
+
+    /// True when text holds a NUL byte (memchr over the contiguous UTF-8).
+    static func containsNUL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+            return memchr(base, 0, bytes.count) != nil
+        }
     }
 
     /// Runs SQL with the simple-query protocol: several `;`-separated statements, no parameters (migrations).

@@ -34,9 +34,12 @@ extension Array: PostgresNestedArray where Element: PostgresEncodable {
 
     func appendPostgresArrayLiteral(to out: inout String) {
         out.append("{")
+        // Decide once whether elements are nested arrays: a dynamic cast per element is costly
+        // for the thousand-element arrays of batch statements.
+        let nestable = Element.self is any PostgresNestedArray.Type
         for (i, element) in enumerated() {
             if i > 0 { out.append(",") }
-            if let nested = element as? any PostgresNestedArray, !nested.isPostgresBytea {
+            if nestable, let nested = element as? any PostgresNestedArray, !nested.isPostgresBytea {
                 nested.appendPostgresArrayLiteral(to: &out)
             } else if let text = element.postgresText {
                 PostgresArrayLiteral.appendQuoted(text, to: &out)

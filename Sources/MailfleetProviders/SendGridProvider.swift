@@ -63,37 +63,71 @@ public enum SendGridPayload {
     /// The custom_args key that carries our message id.
     public static let messageIDArg = "mailfleet_message_id"
 
+    struct Body: Encodable {
+        var from: Address
+        var replyTo: Address?
+        var subject: String
+        var content: [Content]
+        var headers: [String: String]?
+        var personalizations: [Personalization]
+
+        enum CodingKeys: String, CodingKey {
+            case from, subject, content, headers, personalizations
+            case replyTo = "reply_to"
+        }
+    }
+
+    struct Address: Encodable {
+        var email: String
+        var name: String?
+        init(_ a: EmailAddress) {
+            email = a.email
+            name = a.name
+        }
+    }
+
+    struct Content: Encodable {
+        var type: String
+        var value: String
+    }
+
+    struct Personalization: Encodable {
+        var to: [Address]
+        var cc: [Address]?
+        var bcc: [Address]?
+        var subject: String
+        var customArgs: [String: String]
+        var substitutions: [String: String]?
+
+        enum CodingKeys: String, CodingKey {
+            case to, cc, bcc, subject, substitutions
+            case customArgs = "custom_args"
+        }
+    }
+
     /// Encodes a batch whose messages share one `ContentKey`.
     public static func encode(_ batch: ProviderBatch) throws -> [UInt8] {
         guard let first = batch.messages.first else { throw SendGridPayloadError.emptyBatch }
         let content = first.message.content
-        var root: [String: Any] = [:]
-        root["from"] = address(content.from)
-        if let replyTo = content.replyTo { root["reply_to"] = address(replyTo) }
-        root["subject"] = content.subject
-        var parts: [[String: String]] = []
-        if let text = first.textTemplate { parts.append(["type": "text/plain", "value": text]) }
-        if let html = first.htmlTemplate { parts.append(["type": "text/html", "value": html]) }
-        root["content"] = parts
-        if !content.headers.isEmpty { root["headers"] = content.headers }
-        root["personalizations"] = batch.messages.map { rendered -> [String: Any] in
+        var parts: [Content] = []
+        // SendGrid requires text/plain first.
+        if let text = first.textTemplate { parts.append(Content(type: "text/plain", value: text)) }
+        if let html = first.htmlTemplate { parts.append(Content(type: "text/html", value: html)) }
+        let personalizations = batch.messages.map { rendered -> Personalization in
             let c = rendered.message.content
-            var p: [String: Any] = ["to": c.to.map(address), "subject": c.subject]
-            if !c.cc.isEmpty { p["cc"] = c.cc.map(address) }
-            if !c.bcc.isEmpty { p["bcc"] = c.bcc.map(address) }
             var args = c.metadata
             args[messageIDArg] = rendered.message.id.uuidString.lowercased()
-            p["custom_args"] = args
-            if !rendered.substitutions.isEmpty { p["substitutions"] = rendered.substitutions }
-            return p
+            return Personalization(
+                to: c.to.map(Address.init), cc: c.cc.isEmpty ? nil : c.cc.map(Address.init),
+                bcc: c.bcc.isEmpty ? nil : c.bcc.map(Address.init), subject: c.subject, customArgs: args,
+                substitutions: rendered.substitutions.isEmpty ? nil : rendered.substitutions)
         }
-        return Array(try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .withoutEscapingSlashes]))
-    }
-
-    private static func address(_ a: EmailAddress) -> [String: String] {
-        var out = ["email": a.email]
-        if let name = a.name { out["name"] = name }
-        return out
+        let body = Body(
+            from: Address(content.from), replyTo: content.replyTo.map(Address.init), subject: content.subject, content: parts,
+            headers: content.headers.isEmpty ? nil : content.headers, personalizations: personalizations)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return Array(try encoder.encode(body))
     }
 }
 

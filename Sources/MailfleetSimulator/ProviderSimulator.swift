@@ -26,6 +26,20 @@ public struct ProviderSimulator: Sendable {
             self.state.reset()
             return Self.json(.ok, "{\"reset\":true}")
         }
+        // First arrival time (seconds since 1970) of every message, for time-to-provider figures.
+        router.get("/_arrivals") { _, _ in
+            let arrivals = self.state.stats.withLock { $0.firstSeen }  // read after a scenario, not during
+            var body = "{"
+            body.reserveCapacity(arrivals.count * 56)
+            var first = true
+            for (id, at) in arrivals {
+                if !first { body += "," }
+                first = false
+                body += "\"\(id)\":\(at)"
+            }
+            body += "}"
+            return Self.json(.ok, body)
+        }
         router.get("/_messages/{id}") { _, context in
             let id = context.parameters.get("id") ?? ""
             let count = self.state.stats.withLock { $0.deliveries[id] ?? 0 }
@@ -61,8 +75,8 @@ public struct ProviderSimulator: Sendable {
                 stats.recipients += accepted.recipients
                 stats.largestBatch = max(stats.largestBatch, accepted.messageIDs.count)
                 for id in accepted.messageIDs {
-                    stats.deliveries[id, default: 0] += 1
-                    if stats.firstSeen[id] == nil { stats.firstSeen[id] = now }
+                    let previous = stats.deliveries.updateValue((stats.deliveries[id] ?? 0) + 1, forKey: id)
+                    if previous == nil { stats.firstSeen[id] = now } else { stats.duplicateDeliveries += 1 }
                 }
             }
             return Response(status: .accepted, headers: [.init("X-Message-Id")!: Self.messageID()], body: .init())
@@ -90,15 +104,16 @@ public struct ProviderSimulator: Sendable {
     }
 
     func statsResponse() -> Response {
-        let stats = state.stats.withLock { $0 }
-        let unique = stats.deliveries.count
-        let duplicates = stats.deliveries.values.reduce(0) { $0 + max(0, $1 - 1) }
-        let calls = stats.calls.map { "\(JSONString.quote($0.key)):\($0.value)" }.joined(separator: ",")
-        let body = """
-            {"calls":{\(calls)},"accepted_calls":\(stats.acceptedCalls),"rejected_calls":\(stats.rejectedCalls),\
-            "recipients":\(stats.recipients),"unique_messages":\(unique),"duplicate_deliveries":\(duplicates),\
-            "inflight":\(stats.inflight),"largest_batch":\(stats.largestBatch)}
-            """
+        // Read only scalars under the lock: copying the per-message maps would make the next
+        // delivery copy them all (copy-on-write), which hurts at a million messages.
+        let body = state.stats.withLock { stats in
+            let calls = stats.calls.map { "\(JSONString.quote($0.key)):\($0.value)" }.joined(separator: ",")
+            return """
+                {"calls":{\(calls)},"accepted_calls":\(stats.acceptedCalls),"rejected_calls":\(stats.rejectedCalls),\
+                "recipients":\(stats.recipients),"unique_messages":\(stats.deliveries.count),"duplicate_deliveries":\(stats.duplicateDeliveries),\
+                "inflight":\(stats.inflight),"largest_batch":\(stats.largestBatch)}
+                """
+        }
         return Self.json(.ok, body)
     }
 
@@ -124,40 +139,74 @@ enum SendGridValidation {
         var field: String
     }
 
-    static func validate(_ body: Data) -> Result<Accepted, Failure> {
-        guard let root = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
-            return .failure(Failure(message: "Bad Request: body is not a JSON object", field: ""))
+    struct Body: Decodable {
+        var from: Address?
+        var personalizations: [Personalization]?
+        var content: [Content]?
+        var subject: String?
+        var templateID: String?
+        enum CodingKeys: String, CodingKey {
+            case from, personalizations, content, subject
+            case templateID = "template_id"
         }
-        guard let from = root["from"] as? [String: Any], let fromEmail = from["email"] as? String, fromEmail.contains("@") else {
+    }
+
+    struct Address: Decodable { var email: String? }
+    struct Content: Decodable {
+        var type: String?
+        var value: String?
+    }
+    struct Personalization: Decodable {
+        var to: [Address]?
+        var cc: [Address]?
+        var bcc: [Address]?
+        var subject: String?
+        var customArgs: [String: String]?
+        enum CodingKeys: String, CodingKey {
+            case to, cc, bcc, subject
+            case customArgs = "custom_args"
+        }
+    }
+
+    static func validate(_ data: Data) -> Result<Accepted, Failure> {
+        let root: Body
+        do {
+            root = try JSONDecoder().decode(Body.self, from: data)
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.contains(where: { $0.stringValue == "custom_args" }) {
+            return .failure(Failure(message: "custom_args values must be strings", field: context.codingPath.map(\.stringValue).joined(separator: ".")))
+        } catch {
+            return .failure(Failure(message: "Bad Request: \(error)", field: ""))
+        }
+        guard let fromEmail = root.from?.email, fromEmail.contains("@") else {
             return .failure(Failure(message: "The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.", field: "from.email"))
         }
-        guard let personalizations = root["personalizations"] as? [[String: Any]], !personalizations.isEmpty else {
+        guard let personalizations = root.personalizations, !personalizations.isEmpty else {
             return .failure(Failure(message: "The personalizations field is required and must have at least one personalization.", field: "personalizations"))
         }
         guard personalizations.count <= 1000 else {
             return .failure(Failure(message: "The personalizations field is limited to 1000 personalizations per API request.", field: "personalizations"))
         }
-        if let content = root["content"] as? [[String: Any]] {
-            guard !content.isEmpty, content.allSatisfy({ ($0["type"] as? String) != nil && ($0["value"] as? String) != nil }) else {
+        if let content = root.content {
+            guard !content.isEmpty, content.allSatisfy({ $0.type != nil && !($0.value ?? "").isEmpty }) else {
                 return .failure(Failure(message: "The content value must be a string at least one character in length.", field: "content"))
             }
-            if content.count > 1, content.first?["type"] as? String != "text/plain" {
+            if content.count > 1, content.first?.type != "text/plain" {
                 return .failure(Failure(message: "If present, text/plain content must be first, followed by any other content.", field: "content"))
             }
-        } else if root["template_id"] == nil {
+        } else if root.templateID == nil {
             return .failure(Failure(message: "Unless a valid template_id is provided, the content parameter is required.", field: "content"))
         }
-        let topSubject = root["subject"] as? String
         var recipients = 0
         var ids: [String] = []
+        ids.reserveCapacity(personalizations.count)
         for (index, p) in personalizations.enumerated() {
-            guard let to = p["to"] as? [[String: Any]], !to.isEmpty else {
+            guard let to = p.to, !to.isEmpty else {
                 return .failure(Failure(message: "The to array is required for all personalization objects, and must have at least one email object with a valid email address.", field: "personalizations.\(index).to"))
             }
             var seen = Set<String>()
-            for list in ["to", "cc", "bcc"] {
-                for address in (p[list] as? [[String: Any]]) ?? [] {
-                    guard let email = address["email"] as? String, email.contains("@") else {
+            for (list, addresses) in [("to", to), ("cc", p.cc ?? []), ("bcc", p.bcc ?? [])] {
+                for address in addresses {
+                    guard let email = address.email, email.contains("@") else {
                         return .failure(Failure(message: "Does not contain a valid address.", field: "personalizations.\(index).\(list).email"))
                     }
                     guard seen.insert(email.lowercased()).inserted else {
@@ -166,15 +215,10 @@ enum SendGridValidation {
                     recipients += 1
                 }
             }
-            if topSubject == nil && (p["subject"] as? String) == nil && root["template_id"] == nil {
+            if root.subject == nil && p.subject == nil && root.templateID == nil {
                 return .failure(Failure(message: "The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.", field: "subject"))
             }
-            if let args = p["custom_args"] as? [String: Any] {
-                guard args.values.allSatisfy({ $0 is String }) else {
-                    return .failure(Failure(message: "custom_args values must be strings", field: "personalizations.\(index).custom_args"))
-                }
-                if let id = args["mailfleet_message_id"] as? String { ids.append(id) }
-            }
+            if let id = p.customArgs?["mailfleet_message_id"] { ids.append(id) }
         }
         guard recipients <= 1000 else {
             return .failure(Failure(message: "The total number of recipients must be no more than 1000.", field: "personalizations"))

@@ -45,6 +45,8 @@ public struct SimulatorStats: Sendable {
     public var deliveries: [String: Int] = [:]
     /// First time each message id was accepted (seconds since 1970), for time-to-provider figures.
     public var firstSeen: [String: Double] = [:]
+    /// Deliveries beyond the first of a message, counted as they happen.
+    public var duplicateDeliveries = 0
     /// Calls being handled right now.
     public var inflight = 0
     /// Largest batch (personalizations) seen in one call.

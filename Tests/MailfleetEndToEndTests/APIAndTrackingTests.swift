@@ -24,6 +24,11 @@ import Testing
         #expect(unknown.status == 422)
         #expect((Fleet.object(unknown)["error"] as? [String: Any])?["field"] as? String == "sujbect")
 
+        // A NUL in a body is refused alone; its batch neighbours are accepted.
+        let nul = try await fleet.api("POST", "/v1/messages", json: #"{"messages":[\#(good),{"from":"a@example.com","to":["b@example.com"],"subject":"s","text":"a\u0000b"}]}"#)
+        #expect(nul.status == 202)
+        #expect(Fleet.object(nul)["accepted"] as? Int == 1)
+
         let notJSON = try await fleet.api("POST", "/v1/messages", json: "{nope")
         #expect(notJSON.status == 400)
 

@@ -69,3 +69,13 @@ import Testing
         #expect(try submission { $0.text = String(repeating: "x", count: 200) }.validate(limits: limits).map(\.code) == ["too_large"])
     }
 }
+
+@Suite struct NULValidationTests {
+    @Test func nulCharactersInBodiesAndMetadataAreRefused() throws {
+        var content = MessageContent(from: try EmailAddress(email: "a@example.com"), to: [try EmailAddress(email: "b@example.com")], subject: "s", text: "bad\u{0}text")
+        content.metadata = ["k": "v\u{0}"]
+        content.tags = ["ok", "b\u{0}d"]
+        let fields = MessageSubmission(content: content).validate().map(\.field)
+        #expect(fields == ["text", "metadata.k", "tags[1]"])
+    }
+}

@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import MailfleetHTTPClient
+import MailfleetPostgres
+
+/// `mailfleet-bench`: load generators for `bench/run`. Each subcommand prints one JSON object.
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mailfleet-bench", abstract: "Load generators for the Mailfleet benchmarks.",
+        subcommands: [Bulk.self, OpenLoop.self])
+}
+
+/// Options naming the fleet under test.
+struct Target: ParsableArguments {
+    @Option(help: "API base URL.") var api = "http://127.0.0.1:18080"
+    @Option(help: "API key.") var key: String
+    @Option(help: "Simulator base URL.") var sim = "http://127.0.0.1:18082"
+    @Option(help: "Postgres URL (to see `sent` recorded).") var databaseURL: String
+    @Option(help: "The tenant id the key belongs to.") var tenant: String
+}
+
+/// A message of about 2 KB, as in the comparisons the design cites.
+func messageJSON(_ i: Int, tag: String) -> String {
+    let paragraph = String(repeating: "Mailfleet benchmark text for recipient number \(i). ", count: 8)
+    return #"{"from":"Bench <bench@example.com>","to":["user\#(i)@example.com"],"subject":"Benchmark \#(tag) \#(i)","text":"\#(paragraph)","html":"<html><body><h1>Hello</h1><p>\#(paragraph)</p><p>\#(paragraph)</p></body></html>","metadata":{"run":"\#(tag)"}}"#
+}
+
+/// Percentile of sorted values (nearest rank).
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
+    return sorted[max(0, min(sorted.count - 1, rank))]
+}
+
+func now() -> Double { Date().timeIntervalSince1970 }
+
+func printJSON(_ object: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Counts a tenant's messages recorded as sent (polled rarely: it reads the tenant's rows).
+func sentCount(_ pool: PostgresPool, tenant: String) async throws -> Int {
+    try await pool.query("SELECT count(*) AS n FROM messages WHERE tenant_id = $1::uuid AND status = 'sent'", [tenant]).first!.int("n")
+}
+
+/// Messages the simulator has accepted (cheap to poll).
+func providerCount(_ http: HTTPClient, sim: String) async throws -> Int {
+    let response = try await http.execute(HTTPRequest(url: sim + "/_stats"))
+    return ((try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["unique_messages"] as? Int) ?? 0
+}
+
+/// Scenario a: many messages through the batch API; accepted/s, delivered/s, drain time.
+struct Bulk: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Send messages through the batch API and wait until all are sent.")
+    @OptionGroup var target: Target
+    @Option(help: "Messages in all.") var messages = 1_000_000
+    @Option(help: "Messages per request.") var perRequest = 1000
+    @Option(help: "Concurrent clients.") var clients = 4
+    @Option(help: "A tag for this run's messages.") var tag = "bulk"
+    @Flag(help: "Only accept; do not wait for delivery.") var acceptOnly = false
+
+    func run() async throws {
+        let http = HTTPClient(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 64), name: "bench-http")
+        let pool = PostgresPool(url: target.databaseURL, size: 1, name: "bench-pg")
+        let requests = (messages + perRequest - 1) / perRequest
+        let next = Counter()
+        let start = now()
+        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<clients {
+                group.addTask {
+                    var failed = 0
+                    while true {
+                        let r = next.take()
+                        guard r < requests else { return failed }
+                        let lower = r * perRequest, upper = min(messages, lower + perRequest)
+                        let body = "{\"messages\":[" + (lower..<upper).map { messageJSON($0, tag: tag) }.joined(separator: ",") + "]}"
+                        let response = try await http.execute(HTTPRequest(
+                            method: "POST", url: target.api + "/v1/messages",
+                            headers: [HTTPHeader("Authorization", "Bearer \(target.key)"), HTTPHeader("Content-Type", "application/json")],
+                            body: Array(body.utf8), timeout: .seconds(120)))
+                        if response.status != 202 { failed += upper - lower }
+                    }
+                }
+            }
+            var total = 0
+            for try await f in group { total += f }
+            return total
+        }
+        let accepted = now()
+        var result: [String: Any] = [
+            "messages": messages, "failed": failures, "accept_s": accepted - start,
+            "accepted_per_s": Double(messages - failures) / (accepted - start),
+        ]
+        if !acceptOnly {
+            // The simulator counts provider acceptance cheaply; Postgres confirms `sent` at the end.
+            while try await providerCount(http, sim: target.sim) < messages - failures {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            while try await sentCount(pool, tenant: target.tenant) < messages - failures {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let done = now()
+            result["delivered_per_s"] = Double(messages - failures) / (done - start)
+            result["drain_s"] = done - accepted
+            result["total_s"] = done - start
+        }
+        printJSON(result)
+        http.shutdown()
+        await pool.shutdown()
+    }
+}
+
+/// Scenario b (and c's tenant B): single-message requests at a fixed arrival rate. Latency is
+/// measured from each request's scheduled time, so a slow server cannot hide its queueing
+/// (no coordinated omission).
+struct OpenLoop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "open-loop", abstract: "Single sends at a fixed rate; accept latency and time to provider.")
+    @OptionGroup var target: Target
+    @Option(help: "Requests per second.") var rate = 1000.0
+    @Option(help: "Seconds of load.") var duration = 10.0
+    @Option(help: "A tag for this run's messages.") var tag = "tx"
+    @Option(help: "Seconds to wait for every message to reach the provider.") var settle = 60.0
+
+    func run() async throws {
+        let http = HTTPClient(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 512, maxTotalConnections: 1024), name: "bench-http")
+        let pool = PostgresPool(url: target.databaseURL, size: 1, name: "bench-pg")
+        let count = Int(rate * duration)
+        let results = Results()
+        let start = now() + 0.2
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<count {
+                let scheduled = start + Double(i) / rate
+                let wait = scheduled - now()
+                if wait > 0 { try? await Task.sleep(for: .microseconds(Int(wait * 1_000_000))) }
+                group.addTask {
+                    let body = messageJSON(i, tag: tag)
+                    do {
+                        let response = try await http.execute(HTTPRequest(
+                            method: "POST", url: target.api + "/v1/messages",
+                            headers: [HTTPHeader("Authorization", "Bearer \(target.key)"), HTTPHeader("Content-Type", "application/json")],
+                            body: Array(body.utf8), timeout: .seconds(30)))
+                        let latency = now() - scheduled
+                        let id = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["id"] as? String
+                        results.record(latency: latency, id: response.status == 202 ? id : nil, scheduled: scheduled)
+                    } catch {
+                        results.record(latency: now() - scheduled, id: nil, scheduled: scheduled)
+                    }
+                }
+            }
+        }
+        let finished = now()
+        let (latencies, ids, errors) = results.snapshot()
+        // Wait until the provider has seen every accepted message, then read arrival times.
+        let deadline = now() + settle
+        var arrivals: [String: Double] = [:]
+        while now() < deadline {
+            let response = try await http.execute(HTTPRequest(url: target.sim + "/_arrivals", timeout: .seconds(60)))
+            arrivals = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Double]) ?? [:]
+            if ids.allSatisfy({ arrivals[$0.key] != nil }) { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let toProvider = ids.compactMap { id, scheduled in arrivals[id].map { $0 - scheduled } }.sorted()
+        let sorted = latencies.sorted()
+        printJSON([
+            "rate": rate, "requests": count, "errors": errors, "achieved_rps": Double(count) / (finished - start),
+            "accept_p50_ms": percentile(sorted, 0.50) * 1000, "accept_p99_ms": percentile(sorted, 0.99) * 1000,
+            "accept_p999_ms": percentile(sorted, 0.999) * 1000, "accept_max_ms": (sorted.last ?? 0) * 1000,
+            "to_provider_p50_ms": percentile(toProvider, 0.50) * 1000, "to_provider_p99_ms": percentile(toProvider, 0.99) * 1000,
+            "reached_provider": toProvider.count,
+        ])
+        http.shutdown()
+        await pool.shutdown()
+    }
+}
+
+/// Hands out request numbers to concurrent clients.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func take() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value - 1
+    }
+}
+
+/// Latencies and accepted ids, from many tasks.
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var latencies: [Double] = []
+    private var ids: [String: Double] = [:]
+    private var errors = 0
+    func record(latency: Double, id: String?, scheduled: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        latencies.append(latency)
+        if let id { ids[id] = scheduled } else { errors += 1 }
+    }
+    func snapshot() -> ([Double], [String: Double], Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (latencies, ids, errors)
+    }
+}

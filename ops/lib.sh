@@ -1,4 +1,6 @@
 # Shared helpers for ops/run, ops/test and bench/run. Source it; do not run it.
+# Local server ports sit below Linux's ephemeral range (32768-60999), where an outgoing
+# connection could be holding them.
 # Starts Postgres and Redis inside a folder of the project, on local ports, as this user
 # (or as the `postgres` user when run as root, since Postgres refuses to run as root).
 
@@ -71,7 +73,7 @@ create_database() {
 start_redis() {
     local dir=$1 port=$2
     mkdir -p "$dir"
-    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    stop_redis "$port"
     redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no \
         --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null \
         || die "redis-server did not start on port $port"
@@ -84,6 +86,11 @@ start_redis() {
 
 stop_redis() {
     redis-cli -p "$1" shutdown nosave >/dev/null 2>&1 || true
+    # SHUTDOWN returns before the server has let go of its port.
+    for _ in $(seq 1 50); do
+        redis-cli -p "$1" ping >/dev/null 2>&1 || return 0
+        sleep 0.1
+    done
 }
 
 # wait_ready URL [SECONDS]: polls until the URL answers 200.

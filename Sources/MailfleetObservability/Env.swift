@@ -16,9 +16,9 @@ public enum Env {
     /// Local defaults shared by every executable and script.
     public enum Defaults {
         /// Postgres started by `./ops/run`.
-        public static let databaseURL = "postgres://postgres@127.0.0.1:55432/mailfleet"
+        public static let databaseURL = "postgres://postgres@127.0.0.1:15432/mailfleet"
         /// Redis started by `./ops/run`.
-        public static let redisURL = "redis://127.0.0.1:56379/0"
+        public static let redisURL = "redis://127.0.0.1:16379/0"
         /// Queue partitions.
         public static let partitions = 8
         /// Tracking token secret for local runs (set MAILFLEET_TRACKING_SECRET in production).

@@ -194,11 +194,6 @@ public struct MessageQueue: Sendable {
             if case .error(let message) = reply { throw RedisError(message: message) }
         }
     }
-
-    private func jsonQuote(_ s: String) -> String {
-        let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
 }
 
 /// How many entries are in each state.

@@ -46,7 +46,7 @@ public enum Migrations {
                 tenant_id uuid NOT NULL REFERENCES tenants(id),
                 status text NOT NULL,
                 priority text NOT NULL,
-                content jsonb NOT NULL,
+                content json NOT NULL,
                 attempts int NOT NULL DEFAULT 0,
                 send_at timestamptz,
                 next_attempt_at timestamptz NOT NULL DEFAULT now(),

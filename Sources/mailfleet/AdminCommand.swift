@@ -17,7 +17,7 @@ struct AdminCommand: AsyncParsableCommand {
 /// Options shared by every subcommand that talks to Postgres.
 struct DatabaseOptions: ParsableArguments {
     @Option(help: "Postgres URL (MAILFLEET_DATABASE_URL).")
-    var databaseURL = ProcessInfo.processInfo.environment["MAILFLEET_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:55432/mailfleet"
+    var databaseURL = ProcessInfo.processInfo.environment["MAILFLEET_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:15432/mailfleet"
 
     /// Runs `body` with a one-connection pool, closing it afterwards.
     func withPool<T: Sendable>(_ body: (PostgresPool) async throws -> T) async throws -> T {

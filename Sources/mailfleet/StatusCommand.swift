@@ -9,7 +9,7 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Message counts by status and queue depths.")
     @OptionGroup var database: DatabaseOptions
     @Option(help: "Redis URL (MAILFLEET_REDIS_URL).")
-    var redisURL = ProcessInfo.processInfo.environment["MAILFLEET_REDIS_URL"] ?? "redis://127.0.0.1:56379/0"
+    var redisURL = ProcessInfo.processInfo.environment["MAILFLEET_REDIS_URL"] ?? "redis://127.0.0.1:16379/0"
     @Option(help: "Queue partitions (MAILFLEET_PARTITIONS).")
     var partitions = Int(ProcessInfo.processInfo.environment["MAILFLEET_PARTITIONS"] ?? "") ?? 8
 

@@ -130,10 +130,20 @@ struct OpenLoop: AsyncParsableCommand {
         let results = Results()
         let start = now() + 0.2
         await withTaskGroup(of: Void.self) { group in
-            for i in 0..<count {
+            // Timers wake at best every ~millisecond, so each wake-up fires every request whose
+            // time has come; latency still counts from each request's own scheduled time.
+            var i = 0
+            while i < count {
+                let wait = start + Double(i) / rate - now()
+                if wait > 0.0005 { try? await Task.sleep(for: .microseconds(Int(wait * 1_000_000))) }
+                let due = now()
+                var batch: [Int] = []
+                while i < count && start + Double(i) / rate <= due {
+                    batch.append(i)
+                    i += 1
+                }
+                for i in batch {
                 let scheduled = start + Double(i) / rate
-                let wait = scheduled - now()
-                if wait > 0 { try? await Task.sleep(for: .microseconds(Int(wait * 1_000_000))) }
                 group.addTask {
                     let body = messageJSON(i, tag: tag)
                     do {
@@ -147,6 +157,7 @@ struct OpenLoop: AsyncParsableCommand {
                     } catch {
                         results.record(latency: now() - scheduled, id: nil, scheduled: scheduled)
                     }
+                }
                 }
             }
         }

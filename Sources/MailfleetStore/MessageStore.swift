@@ -185,7 +185,8 @@ public struct MessageStore: Sendable {
 
     /// A tenant's message with its events, or nil (also for another tenant's message).
     public func message(id: UUID, tenantID: UUID) async throws -> MessageRecord? {
-        try await pool.withConnection { connection in
+        // Under row-level security as well as the tenant filter (TenantScope).
+        try await pool.tenantTransaction(tenantID) { connection in
             let rows = try connection.query(
                 """
                 SELECT id, tenant_id, status, priority, content, attempts, send_at, created_at, updated_at, sent_at,

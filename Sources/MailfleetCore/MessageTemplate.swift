@@ -1,0 +1,89 @@
+import Foundation
+import Mustache
+
+/// One version of a stored template: a subject, a text part and/or an HTML part, each a
+/// Mustache template. Variables are HTML-escaped in the HTML part (`{{{raw}}}` opts out) and
+/// inserted as they are in the subject and text part.
+public struct MessageTemplate: Sendable, Hashable {
+    /// The subject template.
+    public var subject: String
+    /// The text part template.
+    public var text: String?
+    /// The HTML part template.
+    public var html: String?
+
+    /// Creates a template.
+    public init(subject: String, text: String?, html: String?) {
+        self.subject = subject
+        self.text = text
+        self.html = html
+    }
+
+    /// Limits on a template's parts.
+    public static let maxPartBytes = 1024 * 1024
+
+    /// Checks that every part parses and sizes are sane; returns the problems with field names.
+    public func validate() -> [FieldError] {
+        var errors: [FieldError] = []
+        if subject.isEmpty { errors.append(.init(code: "missing_subject", field: "subject", message: "subject must not be empty")) }
+        if (text ?? "").isEmpty && (html ?? "").isEmpty {
+            errors.append(.init(code: "missing_body", field: "text", message: "text or html is required"))
+        }
+        for (field, source) in [("subject", subject), ("text", text ?? ""), ("html", html ?? "")] {
+            if source.utf8.count > MessageTemplate.maxPartBytes {
+                errors.append(.init(code: "too_large", field: field, message: "\(field) is longer than \(MessageTemplate.maxPartBytes) bytes"))
+            } else if source.utf8.contains(0) {
+                errors.append(.init(code: "invalid_value", field: field, message: "\(field) must not contain NUL"))
+            } else if let problem = MessageTemplate.parseError(source) {
+                errors.append(.init(code: "invalid_template", field: field, message: problem))
+            }
+        }
+        return errors
+    }
+
+    /// Renders every part with `variables` (a JSON object; anything else renders as empty).
+    public func render(variables: JSONValue) throws(TemplateError) -> RenderedTemplate {
+        let context = variables.plain
+        return RenderedTemplate(
+            subject: try MessageTemplate.render(subject, asHTML: false, context: context, field: "subject"),
+            text: try text.map { source throws(TemplateError) in try MessageTemplate.render(source, asHTML: false, context: context, field: "text") },
+            html: try html.map { source throws(TemplateError) in try MessageTemplate.render(source, asHTML: true, context: context, field: "html") })
+    }
+
+    private static func parseError(_ source: String) -> String? {
+        do {
+            _ = try MustacheTemplate(string: source)
+            return nil
+        } catch {
+            return "the template does not parse: \(error)"
+        }
+    }
+
+    private static func render(_ source: String, asHTML: Bool, context: Any, field: String) throws(TemplateError) -> String {
+        // The pragma picks the escaping: HTML escapes {{x}}, TEXT leaves values as they are.
+        let pragma = asHTML ? "{{%CONTENT_TYPE: HTML}}" : "{{%CONTENT_TYPE: TEXT}}"
+        do {
+            return try MustacheTemplate(string: pragma + source).render(context)
+        } catch {
+            throw TemplateError(field: field, message: "the template does not parse: \(error)")
+        }
+    }
+}
+
+/// A template rendered with one message's variables.
+public struct RenderedTemplate: Sendable, Hashable {
+    /// The subject.
+    public var subject: String
+    /// The text part.
+    public var text: String?
+    /// The HTML part.
+    public var html: String?
+}
+
+/// Why a template could not be rendered.
+public struct TemplateError: Error, Sendable, Equatable {
+    /// The part that failed: subject, text or html.
+    public var field: String
+    /// What went wrong.
+    public var message: String
+}

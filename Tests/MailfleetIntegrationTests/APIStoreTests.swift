@@ -181,3 +181,31 @@ struct APIStoreTests {
         await db.pool.shutdown()
     }
 }
+
+@Suite("Idempotency keys", .serialized)
+struct IdempotencyStoreTests {
+    @Test func keysArePerTenantReplayTheFirstAnswerAndExpireAfter24Hours() async throws {
+        let db = try await TwoTenants.make()
+        let store = MessageStore(pool: db.pool)
+        func request(_ tenant: UUID, hash: String, body: String) -> AcceptRequest {
+            AcceptRequest(
+                tenantID: tenant, idempotencyKey: "order-1", requestHash: hash, responseStatus: 202, responseBody: body,
+                messages: [Message(id: UUID(), tenantID: tenant, priority: .bulk, status: .queued, content: content(), createdAt: Date())])
+        }
+        #expect(try await store.accept([request(db.a, hash: "h1", body: "first")]) == [.created])
+        #expect(try await store.accept([request(db.a, hash: "h1", body: "second")]) == [.replay(sameRequest: true, status: 202, body: "first")])
+        #expect(try await store.accept([request(db.a, hash: "h2", body: "third")]) == [.replay(sameRequest: false, status: 202, body: "first")])
+        // The same key belongs to each tenant separately.
+        #expect(try await store.accept([request(db.b, hash: "h2", body: "theirs")]) == [.created])
+        // Two requests with one key in the same group commit: one message.
+        let twins = try await store.accept([request(db.a, hash: "h9", body: "x"), request(db.a, hash: "h9", body: "y")].map {
+            var r = $0; r.idempotencyKey = "order-2"; return r
+        })
+        #expect(twins.filter { $0 == .created }.count == 1)
+        // After 24 h the key is free again.
+        try await db.pool.query("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'order-1'")
+        #expect(try await store.accept([request(db.a, hash: "h3", body: "fourth")]) == [.created])
+        #expect(try await db.pool.query("SELECT count(*) AS n FROM messages").first!.int("n") == 4)
+        await db.pool.shutdown()
+    }
+}

@@ -30,6 +30,10 @@ public struct SuppressionsController: Sendable {
             limit = number
         }
         let after: String? = request.uri.queryParameters.get("after")
+        // Postgres text parameters cannot carry NUL; an address never holds control characters.
+        if let after, after.utf8.count > 320 || after.unicodeScalars.contains(where: { $0.value < 32 }) {
+            throw APIError(.badRequest, code: "invalid_value", message: "after must be an address from a previous page's next", field: "after")
+        }
         let page = try await database { try await store.list(tenantID: key.tenantID, after: after, limit: limit) }
         var body = "{\"suppressions\":[\(page.map(Self.json).joined(separator: ","))]"
         if page.count == limit, let last = page.last { body += ",\"next\":\(JSONString.quote(last.email))" }

@@ -34,7 +34,7 @@ public struct MessageTemplate: Sendable, Hashable {
                 errors.append(.init(code: "too_large", field: field, message: "\(field) is longer than \(MessageTemplate.maxPartBytes) bytes"))
             } else if source.utf8.contains(0) {
                 errors.append(.init(code: "invalid_value", field: field, message: "\(field) must not contain NUL"))
-            } else if let problem = MessageTemplate.parseError(source) {
+            } else if let problem = MessageTemplate.structureError(source) ?? MessageTemplate.parseError(source) {
                 errors.append(.init(code: "invalid_template", field: field, message: problem))
             }
         }
@@ -50,6 +50,31 @@ public struct MessageTemplate: Sendable, Hashable {
             html: try html.map { source throws(TemplateError) in try MessageTemplate.render(source, asHTML: true, context: context, field: "html") })
     }
 
+    /// Deepest section nesting a template may have. The parser recurses per level, so an
+    /// unbounded depth would let one stored template exhaust a thread's stack.
+    public static let maxSectionDepth = 32
+
+    /// Refuses what the recursive parser should never see: custom delimiters (which would hide
+    /// sections from this scan) and sections nested deeper than `maxSectionDepth`.
+    static func structureError(_ source: String) -> String? {
+        if source.contains("{{=") { return "custom delimiters ({{=...=}}) are not supported" }
+        var depth = 0
+        var rest = Substring(source)
+        while let open = rest.range(of: "{{") {
+            rest = rest[open.upperBound...]
+            switch rest.first {
+            case "#", "^", "$", "<":
+                depth += 1
+                if depth > maxSectionDepth { return "sections are nested deeper than \(maxSectionDepth) levels" }
+            case "/":
+                depth = max(0, depth - 1)
+            default:
+                break
+            }
+        }
+        return nil
+    }
+
     private static func parseError(_ source: String) -> String? {
         do {
             _ = try MustacheTemplate(string: source)
@@ -60,6 +85,7 @@ public struct MessageTemplate: Sendable, Hashable {
     }
 
     private static func render(_ source: String, asHTML: Bool, context: Any, field: String) throws(TemplateError) -> String {
+        if let problem = structureError(source) { throw TemplateError(field: field, message: problem) }
         // The pragma picks the escaping: HTML escapes {{x}}, TEXT leaves values as they are.
         let pragma = asHTML ? "{{%CONTENT_TYPE: HTML}}" : "{{%CONTENT_TYPE: TEXT}}"
         do {

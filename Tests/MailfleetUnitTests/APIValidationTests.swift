@@ -98,4 +98,13 @@ import Testing
         #expect(MessageTemplate(subject: "", text: nil, html: nil).validate().map(\.code) == ["missing_subject", "missing_body"])
         #expect(template.validate().isEmpty)
     }
+
+    @Test func deepNestingAndCustomDelimitersAreRefusedBeforeParsing() throws {
+        let deep = String(repeating: "{{#a}}", count: 100_000) + String(repeating: "{{/a}}", count: 100_000)
+        #expect(MessageTemplate(subject: "s", text: nil, html: deep).validate().map(\.field) == ["html"])
+        #expect(throws: TemplateError.self) { try MessageTemplate(subject: "s", text: deep, html: nil).render(variables: .object([:])) }
+        let fine = String(repeating: "{{#a}}", count: 32) + "x" + String(repeating: "{{/a}}", count: 32)
+        #expect(MessageTemplate(subject: "s", text: fine, html: nil).validate().isEmpty)
+        #expect(MessageTemplate(subject: "s", text: "{{=<% %>=}}<%#a%>", html: nil).validate().map(\.code) == ["invalid_template"])
+    }
 }

@@ -19,8 +19,14 @@ public struct MessageTemplate: Sendable, Hashable {
         self.html = html
     }
 
-    /// Limits on a template's parts.
-    public static let maxPartBytes = 1024 * 1024
+    /// Largest part (subject, text or html) a template may have: 256 KB, well above what mail
+    /// clients show unclipped, and a bound on what one loop iteration can add.
+    public static let maxPartBytes = 256 * 1024
+
+    /// Most list items one part may iterate over in total, nested loops included. Without it,
+    /// loops nested inside each other over one list cost the list's size to the power of the
+    /// depth: a single request could occupy the API for hours.
+    public static let maxLoopIterations = 1000
 
     /// Checks that every part parses and sizes are sane; returns the problems with field names.
     public func validate() -> [FieldError] {
@@ -43,11 +49,10 @@ public struct MessageTemplate: Sendable, Hashable {
 
     /// Renders every part with `variables` (a JSON object; anything else renders as empty).
     public func render(variables: JSONValue) throws(TemplateError) -> RenderedTemplate {
-        let context = variables.plain
-        return RenderedTemplate(
-            subject: try MessageTemplate.render(subject, asHTML: false, context: context, field: "subject"),
-            text: try text.map { source throws(TemplateError) in try MessageTemplate.render(source, asHTML: false, context: context, field: "text") },
-            html: try html.map { source throws(TemplateError) in try MessageTemplate.render(source, asHTML: true, context: context, field: "html") })
+        RenderedTemplate(
+            subject: try MessageTemplate.render(subject, asHTML: false, variables: variables, field: "subject"),
+            text: try text.map { source throws(TemplateError) in try MessageTemplate.render(source, asHTML: false, variables: variables, field: "text") },
+            html: try html.map { source throws(TemplateError) in try MessageTemplate.render(source, asHTML: true, variables: variables, field: "html") })
     }
 
     /// Deepest section nesting a template may have. The parser recurses per level, so an
@@ -84,15 +89,22 @@ public struct MessageTemplate: Sendable, Hashable {
         }
     }
 
-    private static func render(_ source: String, asHTML: Bool, context: Any, field: String) throws(TemplateError) -> String {
+    private static func render(_ source: String, asHTML: Bool, variables: JSONValue, field: String) throws(TemplateError) -> String {
         if let problem = structureError(source) { throw TemplateError(field: field, message: problem) }
         // The pragma picks the escaping: HTML escapes {{x}}, TEXT leaves values as they are.
         let pragma = asHTML ? "{{%CONTENT_TYPE: HTML}}" : "{{%CONTENT_TYPE: TEXT}}"
+        let template: MustacheTemplate
         do {
-            return try MustacheTemplate(string: pragma + source).render(context)
+            template = try MustacheTemplate(string: pragma + source)
         } catch {
             throw TemplateError(field: field, message: "the template does not parse: \(error)")
         }
+        let budget = LoopBudget(remaining: maxLoopIterations)
+        let output = template.render(budget.context(for: variables))
+        if budget.exhausted {
+            throw TemplateError(field: field, message: "the template iterates over more than \(maxLoopIterations) list items in all")
+        }
+        return output
     }
 }
 
@@ -112,4 +124,50 @@ public struct TemplateError: Error, Sendable, Equatable {
     public var field: String
     /// What went wrong.
     public var message: String
+}
+
+/// Counts the list items one render iterates over, shared by every list in its variables, and
+/// ends every loop once the count is spent (the render is then refused).
+final class LoopBudget {
+    var remaining: Int
+    var exhausted = false
+
+    init(remaining: Int) {
+        self.remaining = remaining
+    }
+
+    /// The variables as template context, with every list drawing on this budget.
+    func context(for value: JSONValue) -> Any {
+        switch value {
+        case .array(let values): return BudgetedList(items: values.map { context(for: $0) }, budget: self)
+        case .object(let values): return values.mapValues { context(for: $0) }
+        default: return value.plain
+        }
+    }
+}
+
+/// A list in template variables whose iteration stops when its `LoopBudget` runs out.
+struct BudgetedList: MustacheSequence {
+    let items: [Any]
+    let budget: LoopBudget
+
+    func makeIterator() -> Iterator { Iterator(items: items, budget: budget) }
+
+    /// Yields items while the shared budget lasts.
+    struct Iterator: IteratorProtocol {
+        let items: [Any]
+        let budget: LoopBudget
+        var index = 0
+
+        mutating func next() -> Any? {
+            guard index < items.count else { return nil }
+            guard budget.remaining > 0 else {
+                budget.exhausted = true
+                return nil
+            }
+            budget.remaining -= 1
+            defer { index += 1 }
+            return items[index]
+        }
+    }
 }

@@ -99,6 +99,16 @@ import Testing
         #expect(template.validate().isEmpty)
     }
 
+    @Test func nestedLoopsCannotMultiplyWithoutBound() throws {
+        let list = JSONValue.array((0..<100).map { .number(Double($0)) })
+        let nested = MessageTemplate(subject: "s", text: "{{#a}}{{#a}}{{#a}}{{#a}}x{{/a}}{{/a}}{{/a}}{{/a}}", html: nil)
+        #expect(throws: TemplateError.self) { try nested.render(variables: .object(["a": list])) }
+        // Up to the budget, loops render in full, and empty lists still count as false.
+        let single = MessageTemplate(subject: "s", text: "{{#a}}{{.}},{{/a}}{{^b}}none{{/b}}", html: nil)
+        let text = try single.render(variables: .object(["a": list, "b": .array([])])).text
+        #expect(text == (0..<100).map { "\($0)," }.joined() + "none")
+    }
+
     @Test func deepNestingAndCustomDelimitersAreRefusedBeforeParsing() throws {
         let deep = String(repeating: "{{#a}}", count: 100_000) + String(repeating: "{{/a}}", count: 100_000)
         #expect(MessageTemplate(subject: "s", text: nil, html: deep).validate().map(\.field) == ["html"])

@@ -6,7 +6,7 @@ import MailfleetCore
 /// same error answers as messages: 400 for malformed JSON or wrong types, 422 for unknown
 /// fields and invalid values, 413 when too large.
 enum JSONBody {
-    /// Largest body these endpoints take: a template of three 1 MB parts and some slack.
+    /// Largest body these endpoints take: a template of three 256 KB parts, or preview variables, with slack.
     static let maxBytes = 4 * 1024 * 1024
 
     /// Decodes the request body as `T`.

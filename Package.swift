@@ -14,6 +14,7 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let mustache: Target.Dependency = .product(name: "Mustache", package: "swift-mustache")
 
 let package = Package(
     name: "mailfleet",
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // MARK: C bindings
@@ -56,7 +58,8 @@ let package = Package(
         .target(name: "MailfleetHTTPClient", dependencies: ["CCurl", "MailfleetRuntime"]),
 
         // MARK: Domain and shared services
-        .target(name: "MailfleetCore", dependencies: [crypto]),
+        // Mustache is a pure template engine (no I/O), so template rendering stays in the core.
+        .target(name: "MailfleetCore", dependencies: [crypto, mustache]),
         .target(
             name: "MailfleetStore",
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", logging]),
@@ -70,7 +73,9 @@ let package = Package(
         // MARK: Services
         .target(
             name: "MailfleetAPI",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetRedis", "MailfleetRuntime", "MailfleetObservability", hummingbird, logging, crypto]),
+            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetRedis", "MailfleetRuntime", "MailfleetObservability", hummingbird, logging, crypto],
+            // Embedded, so the executable serves /openapi.json with no resource bundle beside it.
+            resources: [.embedInCode("Resources/openapi.json")]),
         .target(
             name: "MailfleetTracker",
             dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetObservability", hummingbird, logging]),
@@ -123,7 +128,7 @@ let package = Package(
             dependencies: ["MailfleetCore", "MailfleetProviders", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore"]),
         .testTarget(
             name: "MailfleetIntegrationTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability"],
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability", hummingbird, logging],
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",

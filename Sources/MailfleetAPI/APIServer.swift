@@ -24,6 +24,8 @@ public struct APIConfiguration: Sendable {
     public var databasePoolSize = 8
     /// Size limits.
     public var limits = APILimits()
+    /// API requests per minute per tenant, unless the tenant has its own. Default 6,000.
+    public var rateLimitPerMinute = 6000
     /// The defaults.
     public init() {}
 }
@@ -32,20 +34,37 @@ public struct APIConfiguration: Sendable {
 public enum APIServer {
     /// The services of one API process (the HTTP server last, so it stops first).
     public static func services(configuration: APIConfiguration, pool: PostgresPool, redis: RedisClient, logger: Logger) -> [any Service] {
-        let store = MessageStore(pool: pool)
-        let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: configuration.partitions))
         let authenticator = Authenticator(tenants: TenantStore(pool: pool))
-        let pipeline = AcceptPipeline(store: store, queue: queue, logger: logger)
-        let controller = MessagesController(authenticator: authenticator, pipeline: pipeline, store: store, limits: configuration.limits)
-
-        let router = Router()
-        router.add(middleware: RequestMetricsMiddleware(service: "api"))
-        controller.addRoutes(to: router)
-        OpsRoutes.add(to: router, checks: readinessChecks(pool: pool, redis: redis))
+        let router = router(configuration: configuration, pool: pool, redis: redis, authenticator: authenticator, logger: logger)
         let app = Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mailfleet-api"),
             logger: logger)
         return [PeriodicService(every: .seconds(30)) { await authenticator.flushLastUsed() }, app]
+    }
+
+    /// Every route of the API with its middleware (also used by the OpenAPI test).
+    public static func router(
+        configuration: APIConfiguration, pool: PostgresPool, redis: RedisClient, authenticator: Authenticator, logger: Logger
+    ) -> Router<BasicRequestContext> {
+        let store = MessageStore(pool: pool)
+        let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: configuration.partitions))
+        let pipeline = AcceptPipeline(store: store, queue: queue, logger: logger)
+        let templates = TemplateStore(pool: pool)
+        let suppressions = SuppressionStore(pool: pool)
+        let controller = MessagesController(
+            authenticator: authenticator, pipeline: pipeline, store: store, templates: templates, suppressions: suppressions,
+            limits: configuration.limits)
+
+        let router = Router()
+        router.add(middleware: RequestMetricsMiddleware(service: "api"))
+        router.add(middleware: RateLimitMiddleware(
+            authenticator: authenticator, limiter: RateLimiter(redis: redis), defaultPerMinute: configuration.rateLimitPerMinute, logger: logger))
+        controller.addRoutes(to: router)
+        TemplatesController(authenticator: authenticator, store: templates).addRoutes(to: router)
+        SuppressionsController(authenticator: authenticator, store: suppressions).addRoutes(to: router)
+        OpenAPIRoute.add(to: router)
+        OpsRoutes.add(to: router, checks: readinessChecks(pool: pool, redis: redis))
+        return router
     }
 
     /// `/readyz` checks for Postgres and Redis.

@@ -9,18 +9,28 @@ import MailfleetStore
 /// busy client costs no database round trip per request, and recording last use in batches.
 public final class Authenticator: Sendable {
     private let tenants: TenantStore
-    private let ttl: Double
+    private let policy: AuthCachePolicy
     private let cache = Locked<[String: (key: AuthenticatedKey?, expires: Date)]>([:])
     private let used = Locked<(pending: Set<String>, lastTouch: [String: Date])>((pending: [], lastTouch: [:]))
 
-    /// Creates an authenticator; answers are cached for `ttl` seconds (revocation takes that long).
+    /// Creates an authenticator; answers are cached for `ttl` seconds (revocation takes that
+    /// long), never past a key's scheduled revocation.
     public init(tenants: TenantStore, ttl: Double = 10) {
         self.tenants = tenants
-        self.ttl = ttl
+        self.policy = AuthCachePolicy(ttl: ttl)
     }
 
     /// The key behind a request, requiring `scope`; throws 401 or 403 as JSON errors.
     public func authenticate(_ request: Request, scope: APIScope) async throws -> AuthenticatedKey {
+        let key = try await identify(request)
+        guard key.scopes.contains(scope) || key.scopes.contains(.admin) else {
+            throw APIError.forbidden("this key lacks the \(scope.rawValue) scope")
+        }
+        return key
+    }
+
+    /// The key behind a request, whatever its scopes; throws 401 as a JSON error.
+    public func identify(_ request: Request) async throws -> AuthenticatedKey {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw APIError.unauthorized() }
         let presented = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
         let hash = APIKey.hash(presented)
@@ -37,13 +47,10 @@ public final class Authenticator: Sendable {
             }
             cache.withLock { cache in
                 if cache.count > 10_000 { cache.removeAll() }
-                cache[hash] = (key, now.addingTimeInterval(ttl))
+                cache[hash] = (key, policy.expiry(now: now, revokesAt: key?.revokesAt))
             }
         }
         guard let key else { throw APIError.unauthorized("the API key is unknown or revoked") }
-        guard key.scopes.contains(scope) || key.scopes.contains(.admin) else {
-            throw APIError.forbidden("this key lacks the \(scope.rawValue) scope")
-        }
         used.withLock { state in
             if (state.lastTouch[key.keyID] ?? .distantPast) < now.addingTimeInterval(-60) {
                 state.pending.insert(key.keyID)

@@ -11,6 +11,8 @@ public struct MessagesController: Sendable {
     let authenticator: Authenticator
     let pipeline: AcceptPipeline
     let store: MessageStore
+    let templates: TemplateStore
+    let suppressions: SuppressionStore
     let limits: APILimits
 
     /// Adds the routes to a router.
@@ -59,25 +61,33 @@ public struct MessagesController: Sendable {
         }
 
         let now = Date()
-        var messages: [Message] = []
-        var entries: [String] = []
-        for (index, item) in items.enumerated() {
-            let problem: FieldError?
-            var message: Message?
-            switch item.result {
-            case .failure(let error): problem = error
+        let submissions = try await renderTemplates(items.map(\.result), tenantID: key.tenantID)
+        var outcomes: [Result<Message, FieldError>] = []
+        for submission in submissions {
+            switch submission {
+            case .failure(let error): outcomes.append(.failure(error))
             case .success(let submission):
-                problem = submission.validate(limits: limits.message).first
-                if problem == nil {
+                if let problem = submission.validate(limits: limits.message).first {
+                    outcomes.append(.failure(problem))
+                } else {
                     let priority = submission.priority ?? (isBatch ? .bulk : .transactional)
                     let sendAt = submission.sendAt.flatMap { $0 > now ? $0 : nil }
-                    message = Message(id: UUID(), tenantID: key.tenantID, priority: priority, status: .queued, content: submission.content, sendAt: sendAt, createdAt: now)
+                    outcomes.append(.success(Message(
+                        id: UUID(), tenantID: key.tenantID, priority: priority, status: .queued, content: submission.content,
+                        sendAt: sendAt, createdAt: now)))
                 }
             }
-            if let message {
+        }
+        let suppressedRecipients = try await applySuppressions(&outcomes, tenantID: key.tenantID)
+
+        var messages: [Message] = []
+        var entries: [String] = []
+        for (index, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .success(let message):
                 messages.append(message)
-                entries.append("{\"index\":\(index),\"id\":\"\(message.id.uuidString.lowercased())\",\"status\":\"queued\"}")
-            } else if let problem {
+                entries.append("{\"index\":\(index),\(Self.acceptedFields(message, suppressed: suppressedRecipients[message.id] ?? []))}")
+            case .failure(let problem):
                 if !isBatch { throw APIError.invalid(problem) }
                 entries.append("{\"index\":\(index),\"error\":\(APIError.body(code: problem.code, message: problem.message, field: problem.field).dropFirst(9).dropLast())}")
             }
@@ -90,7 +100,7 @@ public struct MessagesController: Sendable {
             responseBody = "{\"accepted\":\(messages.count),\"rejected\":\(items.count - messages.count),\"messages\":[\(entries.joined(separator: ","))]}"
         } else {
             status = .accepted
-            responseBody = "{\"id\":\"\(messages[0].id.uuidString.lowercased())\",\"status\":\"queued\"}"
+            responseBody = "{\(Self.acceptedFields(messages[0], suppressed: suppressedRecipients[messages[0].id] ?? []))}"
         }
         if messages.isEmpty && idempotencyKey == nil {
             return Self.json(status, responseBody)
@@ -117,6 +127,75 @@ public struct MessagesController: Sendable {
             response.headers[.init("Idempotent-Replayed")!] = "true"
             return response
         }
+    }
+
+    /// `"id":...,"status":...` and the recipients left out because they are suppressed.
+    static func acceptedFields(_ message: Message, suppressed: [String]) -> String {
+        var out = "\"id\":\"\(message.id.uuidString.lowercased())\",\"status\":\"\(message.status.rawValue)\""
+        if !suppressed.isEmpty { out += ",\"suppressed_recipients\":[\(suppressed.map(JSONString.quote).joined(separator: ","))]" }
+        return out
+    }
+
+    /// Renders the items that name a template (one query for all templates of the request).
+    /// Rendering happens at accept time: the stored message is final, so later template edits
+    /// or deletion never change mail already accepted, and render errors answer this request.
+    func renderTemplates(_ items: [Result<MessageSubmission, FieldError>], tenantID: UUID) async throws -> [Result<MessageSubmission, FieldError>] {
+        let ids = Set(items.compactMap { (try? $0.get())?.templateID })
+        guard !ids.isEmpty else { return items }
+        let found: [UUID: MessageTemplate]
+        do {
+            found = try await templates.latest(tenantID: tenantID, ids: Array(ids))
+        } catch {
+            throw APIError.unavailable("the database is not reachable; retry shortly")
+        }
+        return items.map { item in
+            guard case .success(var submission) = item, let id = submission.templateID else { return item }
+            guard let template = found[id] else {
+                return .failure(FieldError(code: "template_not_found", field: "template_id", message: "no template \(id.uuidString.lowercased())"))
+            }
+            do {
+                submission.apply(try template.render(variables: submission.variables ?? .object([:])))
+                return .success(submission)
+            } catch let error as TemplateError {
+                return .failure(FieldError(code: "template_render_failed", field: "template_id", message: "\(error.field): \(error.message)"))
+            } catch {
+                return .failure(FieldError(code: "template_render_failed", field: "template_id", message: "\(error)"))
+            }
+        }
+    }
+
+    /// Enforces the tenant's suppression list (one query for the whole request): suppressed
+    /// recipients are dropped from cc and bcc and to; a message left with nobody in `to` is
+    /// stored as `suppressed` and never enqueued. Returns the dropped addresses per message.
+    func applySuppressions(_ outcomes: inout [Result<Message, FieldError>], tenantID: UUID) async throws -> [UUID: [String]] {
+        var addresses = Set<String>()
+        for case .success(let message) in outcomes {
+            for recipient in message.content.allRecipients { addresses.insert(SuppressionStore.normalised(recipient)) }
+        }
+        let suppressed: Set<String>
+        do {
+            suppressed = try await suppressions.suppressed(tenantID: tenantID, among: Array(addresses))
+        } catch {
+            throw APIError.unavailable("the database is not reachable; retry shortly")
+        }
+        guard !suppressed.isEmpty else { return [:] }
+        var dropped: [UUID: [String]] = [:]
+        for index in outcomes.indices {
+            guard case .success(var message) = outcomes[index] else { continue }
+            let isSuppressed = { (address: EmailAddress) in suppressed.contains(SuppressionStore.normalised(address)) }
+            let hits = message.content.allRecipients.filter(isSuppressed)
+            guard !hits.isEmpty else { continue }
+            dropped[message.id] = hits.map(SuppressionStore.normalised)
+            if message.content.to.allSatisfy(isSuppressed) {
+                message.status = .suppressed
+            } else {
+                message.content.to.removeAll(where: isSuppressed)
+                message.content.cc.removeAll(where: isSuppressed)
+                message.content.bcc.removeAll(where: isSuppressed)
+            }
+            outcomes[index] = .success(message)
+        }
+        return dropped
     }
 
     func show(_ request: Request, context: some RequestContext) async throws -> Response {

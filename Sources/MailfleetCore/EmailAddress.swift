@@ -5,12 +5,14 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
     /// The display name, if any.
     public var name: String?
 
-    /// Creates an address after checking its syntax.
+    /// Creates an address after checking its syntax. An internationalised domain is stored in
+    /// its ASCII (`xn--`) form, which every provider and SMTP server accepts; a UTF-8 local part
+    /// is kept as given (it needs SMTPUTF8 downstream).
     public init(email: String, name: String? = nil) throws(AddressError) {
         let trimmed = email.trimmingSpaces()
         try EmailAddress.validate(addrSpec: trimmed)
         if let name, name.containsLineBreakOrNUL { throw AddressError(reason: "display name contains a line break or NUL") }
-        self.email = trimmed
+        self.email = try EmailAddress.asciiDomainForm(trimmed)
         self.name = (name?.isEmpty ?? true) ? nil : name
     }
 
@@ -89,6 +91,20 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
         return atextTable[Int(ascii)]
     }
 
+    /// The address with its domain in ASCII form, checked again against the length limits
+    /// (encoding can lengthen a label past 63 octets).
+    static func asciiDomainForm(_ addrSpec: String) throws(AddressError) -> String {
+        guard let at = addrSpec.lastIndex(of: "@") else { throw AddressError(reason: "address has no @") }
+        let domain = String(addrSpec[addrSpec.index(after: at)...])
+        if domain.allSatisfy(\.isASCII) { return addrSpec }
+        guard let ascii = Punycode.asciiDomain(domain) else { throw AddressError(reason: "domain cannot be written in ASCII form") }
+        guard ascii.utf8.count <= 253 else { throw AddressError(reason: "domain is longer than 253 octets in ASCII form") }
+        for label in ascii.split(separator: ".") where label.utf8.count > 63 {
+            throw AddressError(reason: "domain label is longer than 63 octets in ASCII form")
+        }
+        return String(addrSpec[...at]) + ascii
+    }
+
     // Accepts either "Name <a@b.c>" strings or {"email": ..., "name": ...} objects.
     public init(from decoder: any Decoder) throws {
         if let single = try? decoder.singleValueContainer(), let text = try? single.decode(String.self) {
@@ -98,6 +114,10 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
             return
         }
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        // Unknown fields are refused here too, so a typo such as "nmae" does not pass silently.
+        if let unknown = try decoder.container(keyedBy: AnyCodingKey.self).allKeys.first(where: { CodingKeys(stringValue: $0.stringValue) == nil }) {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [unknown], debugDescription: "unknown field \(unknown.stringValue)"))
+        }
         let email = try container.decode(String.self, forKey: .email)
         let name = try container.decodeIfPresent(String.self, forKey: .name)
         do { try self.init(email: email, name: name) } catch {
@@ -112,6 +132,14 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
     }
 
     private enum CodingKeys: String, CodingKey { case email, name }
+}
+
+/// A coding key for any field name, to list the keys a JSON object actually holds.
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
 /// Why an address was refused.

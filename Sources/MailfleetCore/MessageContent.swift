@@ -67,7 +67,7 @@ public struct MessageContent: Sendable, Hashable, Codable {
         cc = try c.decodeIfPresent([EmailAddress].self, forKey: .cc) ?? []
         bcc = try c.decodeIfPresent([EmailAddress].self, forKey: .bcc) ?? []
         replyTo = try c.decodeIfPresent(EmailAddress.self, forKey: .replyTo)
-        subject = try c.decode(String.self, forKey: .subject)
+        subject = try c.decodeIfPresent(String.self, forKey: .subject) ?? ""
         text = try c.decodeIfPresent(String.self, forKey: .text)
         html = try c.decodeIfPresent(String.self, forKey: .html)
         headers = try c.decodeIfPresent([String: String].self, forKey: .headers) ?? [:]

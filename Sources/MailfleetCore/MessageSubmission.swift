@@ -8,16 +8,22 @@ public struct MessageSubmission: Sendable, Decodable {
     public var priority: Priority?
     /// When to send; absent or past means now.
     public var sendAt: Date?
+    /// A stored template to render subject, text and html from (instead of giving them).
+    public var templateID: UUID?
+    /// The template's variables (a JSON object).
+    public var variables: JSONValue?
 
     enum CodingKeys: String, CodingKey {
         case priority
         case sendAt = "send_at"
+        case templateID = "template_id"
+        case variables
     }
 
     /// Fields the API understands; anything else is refused so typos do not pass silently.
     public static let knownFields: Set<String> = [
         "from", "to", "cc", "bcc", "reply_to", "subject", "text", "html", "headers", "metadata",
-        "tags", "track_opens", "track_clicks", "priority", "send_at",
+        "tags", "track_opens", "track_clicks", "priority", "send_at", "template_id", "variables",
     ]
 
     public init(from decoder: any Decoder) throws {
@@ -31,6 +37,32 @@ public struct MessageSubmission: Sendable, Decodable {
             }
             sendAt = date
         }
+        if let text = try c.decodeIfPresent(String.self, forKey: .templateID) {
+            guard let id = UUID(uuidString: text) else {
+                throw DecodingError.dataCorruptedError(forKey: .templateID, in: c, debugDescription: "template_id must be a template id (a UUID)")
+            }
+            templateID = id
+        }
+        variables = try c.decodeIfPresent(JSONValue.self, forKey: .variables)
+        if let variables {
+            guard case .object = variables else {
+                throw DecodingError.dataCorruptedError(forKey: .variables, in: c, debugDescription: "variables must be a JSON object")
+            }
+            guard templateID != nil else {
+                throw DecodingError.dataCorruptedError(forKey: .variables, in: c, debugDescription: "variables need a template_id")
+            }
+        }
+        if templateID != nil, !content.subject.isEmpty || content.text != nil || content.html != nil {
+            throw DecodingError.dataCorruptedError(
+                forKey: .templateID, in: c, debugDescription: "give either template_id (and variables) or subject, text and html, not both")
+        }
+    }
+
+    /// Replaces subject and bodies with a rendered template.
+    public mutating func apply(_ rendered: RenderedTemplate) {
+        content.subject = rendered.subject
+        content.text = rendered.text
+        content.html = rendered.html
     }
 
     /// Creates a submission directly (tests, CLI).
@@ -67,15 +99,16 @@ public struct MessageSubmission: Sendable, Decodable {
                 errors.append(.init(code: "invalid_header_value", field: field, message: "header values must not contain CR, LF or NUL"))
             }
         }
-        // Postgres text and jsonb cannot hold NUL; refuse it here rather than fail the commit.
-        for (field, value) in [("text", content.text), ("html", content.html)] where value?.utf8.contains(0) == true {
-            errors.append(.init(code: "invalid_value", field: field, message: "\(field) must not contain NUL characters"))
+        // Bodies may hold line breaks but never NUL: it ends strings in C code downstream and
+        // Postgres jsonb refuses it, which would fail every message sharing the commit.
+        if content.text?.utf8.contains(0) == true { errors.append(.init(code: "invalid_value", field: "text", message: "text must not contain NUL")) }
+        if content.html?.utf8.contains(0) == true { errors.append(.init(code: "invalid_value", field: "html", message: "html must not contain NUL")) }
+        // Metadata and tags travel in provider headers and custom arguments: same rule as headers.
+        for (key, value) in content.metadata.sorted(by: { $0.key < $1.key }) where key.isEmpty || key.containsLineBreakOrNUL || value.containsLineBreakOrNUL {
+            errors.append(.init(code: "invalid_header_value", field: "metadata.\(key)", message: "metadata keys must be non-empty; keys and values must not contain CR, LF or NUL"))
         }
-        for (key, value) in content.metadata.sorted(by: { $0.key < $1.key }) where key.utf8.contains(0) || value.utf8.contains(0) {
-            errors.append(.init(code: "invalid_value", field: "metadata.\(key)", message: "metadata must not contain NUL characters"))
-        }
-        for (index, tag) in content.tags.enumerated() where tag.utf8.contains(0) {
-            errors.append(.init(code: "invalid_value", field: "tags[\(index)]", message: "tags must not contain NUL characters"))
+        for (index, tag) in content.tags.enumerated() where tag.isEmpty || tag.containsLineBreakOrNUL {
+            errors.append(.init(code: "invalid_header_value", field: "tags[\(index)]", message: "tags must be non-empty and must not contain CR, LF or NUL"))
         }
         let size = content.estimatedSize
         if size > limits.maxMessageBytes {

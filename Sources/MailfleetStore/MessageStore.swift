@@ -33,7 +33,15 @@ public struct MessageStore: Sendable {
         return try await pool.transaction { connection in
             // Claim idempotency keys first; a request whose key someone else holds adds nothing.
             var winners = Set<Int>()
-            let keyed = requests.indices.filter { requests[$0].idempotencyKey != nil }
+            // Only the first request per (tenant, key) of this group may claim the key: two
+            // requests with one key in one group would otherwise both see it as theirs.
+            var firstByKey: [String: Int] = [:]
+            for index in requests.indices {
+                guard let key = requests[index].idempotencyKey else { continue }
+                let name = "\(requests[index].tenantID)/\(key)"
+                if firstByKey[name] == nil { firstByKey[name] = index }
+            }
+            let keyed = firstByKey.values.sorted()
             if !keyed.isEmpty {
                 // Keys live 24 h: an expired one is free again.
                 try connection.query(
@@ -185,7 +193,8 @@ public struct MessageStore: Sendable {
 
     /// A tenant's message with its events, or nil (also for another tenant's message).
     public func message(id: UUID, tenantID: UUID) async throws -> MessageRecord? {
-        try await pool.withConnection { connection in
+        // Under row-level security as well as the tenant filter (TenantScope).
+        try await pool.tenantTransaction(tenantID) { connection in
             let rows = try connection.query(
                 """
                 SELECT id, tenant_id, status, priority, content, attempts, send_at, created_at, updated_at, sent_at,

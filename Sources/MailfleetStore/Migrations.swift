@@ -80,6 +80,93 @@ public enum Migrations {
                 PRIMARY KEY (tenant_id, key)
             );
             """),
+        // Version 2: API hardening. A key's `revoked_at` may lie in the future (a rotation's
+        // grace period); the key works until then. `tenants.api_rate_limit` is requests per
+        // minute for the API, NULL meaning the configured default.
+        Migration(version: 2, name: "api keys, audit log, rate limits, templates, suppressions, row-level security", sql: """
+            ALTER TABLE tenants ADD COLUMN api_rate_limit int CHECK (api_rate_limit > 0);
+            CREATE TABLE audit_log (
+                id bigserial PRIMARY KEY,
+                tenant_id uuid,
+                actor text NOT NULL,
+                action text NOT NULL,
+                target text,
+                detail jsonb NOT NULL DEFAULT '{}',
+                occurred_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX audit_log_tenant ON audit_log (tenant_id, occurred_at);
+            CREATE TABLE templates (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                name text NOT NULL,
+                latest_version int NOT NULL DEFAULT 1,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX templates_tenant ON templates (tenant_id, created_at);
+            CREATE TABLE template_versions (
+                template_id uuid NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+                tenant_id uuid NOT NULL,
+                version int NOT NULL,
+                subject text NOT NULL,
+                text_body text,
+                html_body text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (template_id, version)
+            );
+            CREATE TABLE suppressions (
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                email text NOT NULL,
+                reason text NOT NULL DEFAULT 'manual',
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (tenant_id, email)
+            );
+
+            -- Row-level security, the second wall behind the tenant filter in every query.
+            -- Tenant-scoped API statements run as mailfleet_tenant (SET LOCAL ROLE inside their
+            -- transaction) with mailfleet.tenant_id set; table owners and superusers bypass RLS,
+            -- which is what the worker, scheduler, tracker and group commit rely on.
+            DO $$
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mailfleet_tenant') THEN
+                    CREATE ROLE mailfleet_tenant NOLOGIN NOBYPASSRLS;
+                END IF;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL; -- another database of this cluster created it at the same moment
+            END $$;
+            DO $$
+            BEGIN
+                IF NOT pg_has_role(current_user, 'mailfleet_tenant', 'MEMBER') THEN
+                    EXECUTE format('GRANT mailfleet_tenant TO %I', current_user);
+                END IF;
+            END $$;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON messages, events, templates, template_versions, suppressions, api_keys
+                TO mailfleet_tenant;
+            ALTER TABLE messages ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE events ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE templates ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE template_versions ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE suppressions ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON messages TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON events TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON templates TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON template_versions TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON suppressions TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON api_keys TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            """),
     ]
 }
 

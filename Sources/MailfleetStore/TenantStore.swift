@@ -12,10 +12,35 @@ public struct TenantStore: Sendable {
     }
 
     /// Creates a tenant and returns its id.
-    public func createTenant(name: String) async throws -> UUID {
+    public func createTenant(name: String, actor: String = "system") async throws -> UUID {
         let id = UUID()
-        try await pool.query("INSERT INTO tenants (id, name) VALUES ($1, $2)", [id, name])
+        try await pool.transaction { connection in
+            try connection.query("INSERT INTO tenants (id, name) VALUES ($1, $2)", [id, name])
+            try AuditLog.record(AuditEntry(tenantID: id, actor: actor, action: "tenant.created", target: id.uuidString.lowercased()), on: connection)
+        }
         return id
+    }
+
+    /// Sets a tenant's API request limit per minute (nil: the configured default); false when
+    /// there is no such tenant.
+    @discardableResult
+    public func setAPIRateLimit(tenantID: UUID, perMinute: Int?, actor: String = "system") async throws -> Bool {
+        try await pool.transaction { connection in
+            let rows = try connection.query("UPDATE tenants SET api_rate_limit = $2 WHERE id = $1 RETURNING id", [tenantID, perMinute])
+            guard !rows.isEmpty else { return false }
+            try AuditLog.record(
+                AuditEntry(
+                    tenantID: tenantID, actor: actor, action: "tenant.updated", target: tenantID.uuidString.lowercased(),
+                    detailJSON: "{\"api_rate_limit\":\(perMinute.map(String.init) ?? "null")}"),
+                on: connection)
+            return true
+        }
+    }
+
+    /// A tenant's API request limit per minute, or nil for the default.
+    public func apiRateLimit(tenantID: UUID) async throws -> Int? {
+        let rows = try await pool.query("SELECT api_rate_limit FROM tenants WHERE id = $1", [tenantID])
+        return rows.first?.optionalString("api_rate_limit").flatMap { Int($0) }
     }
 
     /// Every tenant: id, name, creation time.
@@ -33,24 +58,119 @@ public struct TenantStore: Sendable {
     // MARK: API keys
 
     /// Creates a key with scopes; the returned plaintext is shown once and never stored.
-    public func createKey(tenantID: UUID, scopes: [APIScope]) async throws -> APIKey {
+    public func createKey(tenantID: UUID, scopes: [APIScope], actor: String = "system") async throws -> APIKey {
         let key = APIKey.generate()
-        try await pool.query(
-            "INSERT INTO api_keys (id, tenant_id, key_hash, scopes) VALUES ($1, $2, $3, $4)",
-            [key.id, tenantID, key.hash, scopes.map(\.rawValue)])
+        let names = scopes.map(\.rawValue)
+        try await pool.transaction { connection in
+            try TenantStore.insertKey(key, tenantID: tenantID, scopes: names, on: connection)
+            try AuditLog.record(
+                AuditEntry(tenantID: tenantID, actor: actor, action: "key.created", target: key.id, detailJSON: TenantStore.scopesJSON(names)),
+                on: connection)
+        }
         return key
     }
 
-    /// The tenant and scopes of a presented key, or nil when unknown, revoked or wrong.
+    /// A tenant's keys, newest first; the secret is never stored, so never shown.
+    public func keys(tenantID: UUID) async throws -> [APIKeyRecord] {
+        let rows = try await pool.query(
+            """
+            SELECT id, tenant_id, scopes, created_at, last_used_at, revoked_at FROM api_keys
+            WHERE tenant_id = $1 ORDER BY created_at DESC, id
+            """, [tenantID])
+        return try rows.map(TenantStore.keyRecord)
+    }
+
+    /// One key by its public id, or nil.
+    public func key(id: String) async throws -> APIKeyRecord? {
+        try await pool.query(
+            "SELECT id, tenant_id, scopes, created_at, last_used_at, revoked_at FROM api_keys WHERE id = $1", [id]
+        ).first.map(TenantStore.keyRecord)
+    }
+
+    /// Revokes a key `after` seconds from now (0: at once). A key already revoked earlier stays
+    /// revoked at its earlier time. Returns the key as it is now, or nil when there is no such key.
+    @discardableResult
+    public func revokeKey(id: String, after seconds: Double = 0, actor: String = "system") async throws -> APIKeyRecord? {
+        try await pool.transaction { connection in
+            let rows = try connection.query(
+                """
+                UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, 'infinity'), now() + make_interval(secs => $2))
+                WHERE id = $1
+                RETURNING id, tenant_id, scopes, created_at, last_used_at, revoked_at
+                """, [id, seconds])
+            guard let row = rows.first else { return nil }
+            let record = try TenantStore.keyRecord(row)
+            try AuditLog.record(
+                AuditEntry(tenantID: record.tenantID, actor: actor, action: "key.revoked", target: id, detailJSON: "{\"after_seconds\":\(seconds)}"),
+                on: connection)
+            return record
+        }
+    }
+
+    /// Replaces a key by a new one with the same tenant and scopes; the old one stops working
+    /// after `grace` seconds (0: at once) so callers can roll the new one out. Returns the new key,
+    /// or nil when the old one does not exist or is already revoked.
+    public func rotateKey(id: String, grace: Double = 0, actor: String = "system") async throws -> (key: APIKey, record: APIKeyRecord)? {
+        let key = APIKey.generate()
+        return try await pool.transaction { connection -> (key: APIKey, record: APIKeyRecord)? in
+            // FOR UPDATE: two concurrent rotations of one key must not both succeed.
+            let rows = try connection.query(
+                """
+                SELECT id, tenant_id, scopes, created_at, last_used_at, revoked_at FROM api_keys
+                WHERE id = $1 AND (revoked_at IS NULL OR revoked_at > now()) FOR UPDATE
+                """, [id])
+            guard let row = rows.first else { return nil }
+            let old = try TenantStore.keyRecord(row)
+            let names = old.scopes.map(\.rawValue)
+            try TenantStore.insertKey(key, tenantID: old.tenantID, scopes: names, on: connection)
+            try connection.query(
+                "UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, 'infinity'), now() + make_interval(secs => $2)) WHERE id = $1",
+                [id, grace])
+            try AuditLog.record(
+                AuditEntry(
+                    tenantID: old.tenantID, actor: actor, action: "key.rotated", target: id,
+                    detailJSON: "{\"new_key\":\"\(key.id)\",\"grace_seconds\":\(grace)}"),
+                on: connection)
+            let created = try connection.query(
+                "SELECT id, tenant_id, scopes, created_at, last_used_at, revoked_at FROM api_keys WHERE id = $1", [key.id])
+            return (key, try TenantStore.keyRecord(created[0]))
+        }
+    }
+
+    /// The tenant and scopes of a presented key, or nil when unknown, revoked or wrong. A key
+    /// whose revocation lies in the future (a rotation's grace period) still works until then.
     public func authenticate(_ presented: String) async throws -> AuthenticatedKey? {
         guard let key = APIKey(presented: presented) else { return nil }
         let rows = try await pool.query(
-            "SELECT tenant_id, key_hash, scopes FROM api_keys WHERE id = $1 AND revoked_at IS NULL", [key.id])
+            """
+            SELECT k.tenant_id, k.key_hash, k.scopes, k.revoked_at, t.api_rate_limit FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+            WHERE k.id = $1 AND (k.revoked_at IS NULL OR k.revoked_at > now())
+            """, [key.id])
         guard let row = rows.first else { return nil }
         // Compare hashes in constant time so timing does not reveal a prefix match.
         guard ConstantTime.equal(try row.string("key_hash"), key.hash) else { return nil }
         let scopes = PostgresArray.parse(try row.string("scopes")).compactMap { $0.flatMap(APIScope.init(rawValue:)) }
-        return AuthenticatedKey(keyID: key.id, tenantID: try row.uuid("tenant_id"), scopes: Set(scopes))
+        return AuthenticatedKey(
+            keyID: key.id, tenantID: try row.uuid("tenant_id"), scopes: Set(scopes), revokesAt: try row.optionalDate("revoked_at"),
+            apiRateLimit: row.optionalString("api_rate_limit").flatMap { Int($0) })
+    }
+
+    private static func insertKey(_ key: APIKey, tenantID: UUID, scopes: [String], on connection: PostgresConnection) throws {
+        try connection.query(
+            "INSERT INTO api_keys (id, tenant_id, key_hash, scopes) VALUES ($1, $2, $3, $4)",
+            [key.id, tenantID, key.hash, scopes])
+    }
+
+    private static func scopesJSON(_ names: [String]) -> String {
+        // Scope names and key ids are plain alphanumerics: no JSON escaping needed.
+        "{\"scopes\":[\(names.map { "\"\($0)\"" }.joined(separator: ","))]}"
+    }
+
+    private static func keyRecord(_ row: PostgresRow) throws -> APIKeyRecord {
+        let scopes = PostgresArray.parse(try row.string("scopes")).compactMap { $0.flatMap(APIScope.init(rawValue:)) }
+        return APIKeyRecord(
+            id: try row.string("id"), tenantID: try row.uuid("tenant_id"), scopes: scopes, createdAt: try row.date("created_at"),
+            lastUsedAt: try row.optionalDate("last_used_at"), revokedAt: try row.optionalDate("revoked_at"))
     }
 
     /// Records that keys were used (called in batches, at most once a minute per key).
@@ -105,6 +225,39 @@ public struct AuthenticatedKey: Sendable, Equatable {
     public var tenantID: UUID
     /// What it may do.
     public var scopes: Set<APIScope>
+    /// When a pending revocation (a rotation's grace period) takes effect, if one is set.
+    public var revokesAt: Date?
+
+    /// The tenant's API requests per minute, nil for the configured default.
+    public var apiRateLimit: Int?
+
+    /// Creates an authenticated key.
+    public init(keyID: String, tenantID: UUID, scopes: Set<APIScope>, revokesAt: Date? = nil, apiRateLimit: Int? = nil) {
+        self.keyID = keyID
+        self.tenantID = tenantID
+        self.scopes = scopes
+        self.revokesAt = revokesAt
+        self.apiRateLimit = apiRateLimit
+    }
+}
+
+/// An API key as listed: everything but the secret, which is never stored.
+public struct APIKeyRecord: Sendable, Equatable {
+    /// The public prefix id.
+    public var id: String
+    /// The owning tenant.
+    public var tenantID: UUID
+    /// What it may do.
+    public var scopes: [APIScope]
+    /// When it was created.
+    public var createdAt: Date
+    /// When it was last used (recorded at most once a minute), if ever.
+    public var lastUsedAt: Date?
+    /// When it stops (or stopped) working, if revoked.
+    public var revokedAt: Date?
+
+    /// True when the key does not work at `now`.
+    public func isRevoked(at now: Date = Date()) -> Bool { revokedAt.map { $0 <= now } ?? false }
 }
 
 /// Comparison whose time does not depend on where strings differ.

@@ -17,6 +17,8 @@ struct APICommand: AsyncParsableCommand {
     @Option(help: "Redis URL (MAILFLEET_REDIS_URL).") var redisURL = Env.string("MAILFLEET_REDIS_URL", Env.Defaults.redisURL)
     @Option(help: "Queue partitions (MAILFLEET_PARTITIONS).") var partitions = Env.int("MAILFLEET_PARTITIONS", Env.Defaults.partitions)
     @Option(help: "Postgres connections (MAILFLEET_DB_POOL_SIZE).") var dbPoolSize = Env.int("MAILFLEET_DB_POOL_SIZE", 8)
+    @Option(help: "API requests per minute per tenant without its own limit (MAILFLEET_API_RATE_LIMIT).")
+    var rateLimit = Env.int("MAILFLEET_API_RATE_LIMIT", 6000)
     @Option(help: "Log level (MAILFLEET_LOG_LEVEL).") var logLevel = Env.string("MAILFLEET_LOG_LEVEL", "info")
 
     func run() async throws {
@@ -29,6 +31,7 @@ struct APICommand: AsyncParsableCommand {
         config.redisURL = redisURL
         config.partitions = partitions
         config.databasePoolSize = dbPoolSize
+        config.rateLimitPerMinute = max(1, rateLimit)
         let pool = PostgresPool(url: databaseURL, size: dbPoolSize, name: "api-pg")
         let redis = RedisClient(url: redisURL, connections: 4, name: "api-redis")
         let group = ServiceGroup(configuration: .init(

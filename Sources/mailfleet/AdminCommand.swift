@@ -10,8 +10,8 @@ import MailfleetStore
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailfleet",
-        abstract: "Mailfleet administration: schema, tenants, API keys, provider accounts, status.",
-        subcommands: [Migrate.self, Tenants.self, Keys.self, Providers.self, Status.self])
+        abstract: "Mailfleet administration: schema, tenants, API keys, provider accounts, status, audit log.",
+        subcommands: [Migrate.self, Tenants.self, Keys.self, Providers.self, Status.self, Audit.self])
 }
 
 /// Options shared by every subcommand that talks to Postgres.

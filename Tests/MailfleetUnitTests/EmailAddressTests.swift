@@ -3,7 +3,7 @@ import MailfleetCore
 import Testing
 
 @Suite struct EmailAddressTests {
-    @Test(arguments: ["a@example.com", "first.last+tag@sub.example.co.uk", "o'brien@example.org", "user@bücher.de", "x@xn--bcher-kva.de"])
+    @Test(arguments: ["a@example.com", "first.last+tag@sub.example.co.uk", "o'brien@example.org", "x@xn--bcher-kva.de"])
     func acceptsValidAddresses(_ text: String) throws {
         let address = try EmailAddress(parsing: text)
         #expect(address.email == text)

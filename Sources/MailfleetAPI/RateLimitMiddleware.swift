@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import Logging
+import MailfleetCore
+import MailfleetStore
+
+/// Per-tenant request rate limit on `/v1/` routes: `429 rate_limited` with `Retry-After` when
+/// over, and the IETF draft `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` headers
+/// on every answer it lets through. Requests without a valid key pass untouched (the handler
+/// answers 401). If Redis cannot be reached the request is let through: refusing mail because
+/// the limiter is down would turn a Redis outage into an API outage.
+public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let authenticator: Authenticator
+    let limiter: RateLimiter
+    let defaultPerMinute: Int
+    let logger: Logger
+
+    /// Creates the middleware; tenants without their own limit get `defaultPerMinute`.
+    public init(authenticator: Authenticator, limiter: RateLimiter, defaultPerMinute: Int, logger: Logger) {
+        self.authenticator = authenticator
+        self.limiter = limiter
+        self.defaultPerMinute = defaultPerMinute
+        self.logger = logger
+    }
+
+    /// Checks the limit, then runs the route.
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/v1/"), let key = try? await authenticator.identify(request) else {
+            return try await next(request, context)
+        }
+        let decision: RateLimitDecision
+        do {
+            decision = try await limiter.check("api:\(key.tenantID.uuidString.lowercased())", limit: RateLimit(limit: key.apiRateLimit ?? defaultPerMinute))
+        } catch {
+            logger.warning("rate limiter unavailable; letting the request through", metadata: ["error": "\(error)"])
+            return try await next(request, context)
+        }
+        var headers = HTTPFields()
+        for (name, value) in decision.headers { headers[.init(name)!] = value }
+        guard decision.allowed else {
+            var error = APIError(
+                .tooManyRequests, code: "rate_limited",
+                message: "this tenant is limited to \(decision.limit) requests per minute; retry after \(headers[.init("Retry-After")!] ?? "1") s")
+            error.headers = headers
+            throw error
+        }
+        do {
+            var response = try await next(request, context)
+            for field in headers { response.headers[field.name] = field.value }
+            return response
+        } catch var error as APIError {
+            for field in headers { error.headers[field.name] = field.value }
+            throw error
+        }
+    }
+}

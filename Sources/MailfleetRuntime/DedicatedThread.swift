@@ -7,7 +7,7 @@ import Foundation
 /// continuation.
 public final class DedicatedThread: @unchecked Sendable {
     private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
+    private var jobs: [(@Sendable () -> Void)?] = []
     private var head = 0
     private var stopping = false
     private var finished = false
@@ -72,14 +72,19 @@ public final class DedicatedThread: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let job = jobs[head]
+            // Release the slot at once: a finished job's closure holds what it captured (a
+            // batch insert's parameters can be megabytes) for as long as the slot keeps it.
+            let job = jobs[head].take()
             head += 1
-            if head > 1024 && head * 2 > jobs.count {
+            if head == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head > 1024 && head * 2 > jobs.count {
                 jobs.removeFirst(head)
                 head = 0
             }
             condition.unlock()
-            job()
+            job?()
         }
     }
 }

@@ -52,7 +52,8 @@ public enum APIServer {
         let templates = TemplateStore(pool: pool)
         let suppressions = SuppressionStore(pool: pool)
         let controller = MessagesController(
-            authenticator: authenticator, pipeline: pipeline, store: store, templates: templates, suppressions: suppressions,
+            authenticator: authenticator, pipeline: pipeline, store: store, templates: templates,
+            suppressions: SuppressionLookup(store: suppressions),
             limits: configuration.limits)
 
         let router = Router()

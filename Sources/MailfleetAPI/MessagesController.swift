@@ -12,7 +12,7 @@ public struct MessagesController: Sendable {
     let pipeline: AcceptPipeline
     let store: MessageStore
     let templates: TemplateStore
-    let suppressions: SuppressionStore
+    let suppressions: SuppressionLookup
     let limits: APILimits
 
     /// Adds the routes to a router.

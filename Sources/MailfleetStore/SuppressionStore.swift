@@ -66,6 +66,19 @@ public struct SuppressionStore: Sendable {
         }
     }
 
+    /// Which (tenant, email) pairs are suppressed, for many tenants' lookups at once (one query
+    /// for concurrent requests). Runs with an explicit pair filter as the table owner, like
+    /// the group-commit insert it precedes.
+    public func suppressedPairs(tenantIDs: [UUID], emails: [String]) async throws -> Set<SuppressionKey> {
+        guard !emails.isEmpty else { return [] }
+        let rows = try await pool.query(
+            """
+            SELECT s.tenant_id, s.email FROM suppressions s
+            JOIN unnest($1::uuid[], $2::text[]) AS u(tenant_id, email) ON s.tenant_id = u.tenant_id AND s.email = u.email
+            """, [tenantIDs, emails])
+        return Set(try rows.map { SuppressionKey(tenantID: try $0.uuid("tenant_id"), email: try $0.string("email")) })
+    }
+
     private static func suppression(_ row: PostgresRow) throws -> Suppression {
         Suppression(email: try row.string("email"), reason: try row.string("reason"), createdAt: try row.date("created_at"))
     }
@@ -79,4 +92,17 @@ public struct Suppression: Sendable, Equatable {
     public var reason: String
     /// When it was added.
     public var createdAt: Date
+}
+
+/// A tenant's suppressed address.
+public struct SuppressionKey: Sendable, Hashable {
+    /// The tenant.
+    public var tenantID: UUID
+    /// The normalised address.
+    public var email: String
+    /// Creates a key.
+    public init(tenantID: UUID, email: String) {
+        self.tenantID = tenantID
+        self.email = email
+    }
 }

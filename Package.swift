@@ -62,7 +62,7 @@ let package = Package(
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", logging]),
         .target(
             name: "MailfleetProviders",
-            dependencies: ["MailfleetCore", "MailfleetHTTPClient", logging]),
+            dependencies: ["MailfleetCore", "MailfleetHTTPClient", logging, crypto]),
         .target(
             name: "MailfleetObservability",
             dependencies: [logging, prometheus, hummingbird, lifecycle]),

@@ -27,6 +27,7 @@ public struct MIMEBuilder: Sendable {
         headers.append(("Message-ID", "<\(message.id.uuidString.lowercased())@\(domain)>"))
         headers.append(("MIME-Version", "1.0"))
         headers.append(("X-Mailfleet-Message-Id", message.id.uuidString.lowercased()))
+        if let metadata = MIMEBuilder.metadataHeader(content.metadata) { headers.append(("X-Mailfleet-Metadata", metadata)) }
         for (name, value) in content.headers.sorted(by: { $0.key < $1.key }) where !HeaderRules.isReserved(name) {
             headers.append((name, MIMEBuilder.encodeHeaderText(value)))
         }
@@ -55,6 +56,18 @@ public struct MIMEBuilder: Sendable {
             out += MIMEBuilder.headerBlock(headers) + "\r\n"
         }
         return out
+    }
+
+    /// The message's metadata as compact JSON for the `X-Mailfleet-Metadata` header, so the
+    /// receiving side of a raw-MIME provider (SMTP, SES) can match it; nil when empty, not
+    /// ASCII, or too long for one header line.
+    static func metadataHeader(_ metadata: [String: String]) -> String? {
+        guard !metadata.isEmpty,
+            let data = try? JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return nil }
+        let json = String(decoding: data, as: UTF8.self)
+        guard json.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 32 }), json.utf8.count <= 900 else { return nil }
+        return json
     }
 
     static func part(type: String, body: String) -> String {

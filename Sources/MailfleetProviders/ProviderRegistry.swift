@@ -8,11 +8,17 @@ import MailfleetRuntime
 public struct ProviderRegistry: Sendable {
     private let outbox: OutboxProvider
     private let sendGrid: SendGridProvider
+    private let mailgun: MailgunProvider
+    private let postmark: PostmarkProvider
+    private let ses: SESProvider
 
     /// Creates the registry.
     public init(httpClient: HTTPClient, outboxDirectory: String, outboxThread: DedicatedThread, callTimeout: Duration = .seconds(30)) {
         outbox = OutboxProvider(directory: outboxDirectory, thread: outboxThread)
         sendGrid = SendGridProvider(client: httpClient, timeout: callTimeout)
+        mailgun = MailgunProvider(client: httpClient, timeout: callTimeout)
+        postmark = PostmarkProvider(client: httpClient, timeout: callTimeout)
+        ses = SESProvider(client: httpClient, timeout: callTimeout)
     }
 
     /// The adapter for an account.
@@ -20,6 +26,9 @@ public struct ProviderRegistry: Sendable {
         switch account.kind {
         case .outbox: return outbox
         case .sendgrid: return sendGrid
+        case .mailgun: return mailgun
+        case .postmark: return postmark
+        case .ses: return ses
         }
     }
 }

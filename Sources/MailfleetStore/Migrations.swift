@@ -80,6 +80,10 @@ public enum Migrations {
                 PRIMARY KEY (tenant_id, key)
             );
             """),
+        // Version 2 is taken by another change; 3 keeps the two independent.
+        Migration(version: 3, name: "provider account config", sql: """
+            ALTER TABLE provider_accounts ADD COLUMN config jsonb NOT NULL DEFAULT '{}';
+            """),
     ]
 }
 

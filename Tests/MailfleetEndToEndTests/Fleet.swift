@@ -8,7 +8,7 @@ import Glibc
 /// A whole fleet started from the built executables for one test: its own database, its own
 /// Redis database index, free ports, and log files under the test state folder.
 final class Fleet: @unchecked Sendable {
-    enum Provider { case outbox, sendgrid }
+    enum Provider: String, Sendable, CaseIterable { case outbox, sendgrid, mailgun, postmark, ses }
 
     let name: String
     let databaseURL: String
@@ -100,6 +100,18 @@ final class Fleet: @unchecked Sendable {
             let secretFile = stateDir + "/sendgrid.key"
             try "SG.e2e-test-key".write(toFile: secretFile, atomically: true, encoding: .utf8)
             try cli(["providers", "add", "--tenant", tenant, "--name", "sim", "--kind", "sendgrid", "--endpoint", simURL, "--priority", "10", "--secret-file", secretFile])
+        case .mailgun:
+            let secretFile = stateDir + "/mailgun.key"
+            try "key-e2e-test".write(toFile: secretFile, atomically: true, encoding: .utf8)
+            try cli(["providers", "add", "--tenant", tenant, "--name", "sim", "--kind", "mailgun", "--endpoint", simURL, "--priority", "10", "--secret-file", secretFile, "--config", "domain=mg.example.com"])
+        case .postmark:
+            let secretFile = stateDir + "/postmark.key"
+            try "pm-e2e-server-token".write(toFile: secretFile, atomically: true, encoding: .utf8)
+            try cli(["providers", "add", "--tenant", tenant, "--name", "sim", "--kind", "postmark", "--endpoint", simURL, "--priority", "10", "--secret-file", secretFile])
+        case .ses:
+            let secretFile = stateDir + "/ses.key"
+            try "AKIDE2ETEST:e2e/secret+key".write(toFile: secretFile, atomically: true, encoding: .utf8)
+            try cli(["providers", "add", "--tenant", tenant, "--name", "sim", "--kind", "ses", "--endpoint", simURL, "--priority", "10", "--secret-file", secretFile, "--config", "region=us-east-1"])
         }
     }
 

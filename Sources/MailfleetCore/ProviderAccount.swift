@@ -12,6 +12,8 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable {
     case postmark
     /// Amazon SES v2 `SendEmail` with raw MIME, signed with SigV4.
     case ses
+    /// SMTP submission through libcurl (`smtp://` with STARTTLS, or `smtps://`).
+    case smtp
 
     /// Most messages one provider call may carry.
     public var batchLimit: Int {
@@ -22,6 +24,8 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable {
         case .postmark: return 500
         // Raw SendEmail carries one message per call.
         case .ses: return 1
+        // One message per SMTP transaction; connections are reused across transactions.
+        case .smtp: return 1
         }
     }
 
@@ -32,7 +36,7 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable {
         case .sendgrid: return "https://api.sendgrid.com"
         case .mailgun: return "https://api.mailgun.net"
         case .postmark: return "https://api.postmarkapp.com"
-        case .ses: return nil
+        case .ses, .smtp: return nil
         }
     }
 }

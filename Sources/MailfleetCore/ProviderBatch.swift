@@ -53,7 +53,7 @@ extension ProviderKind {
     /// True when one call sends a single body to many recipients (so messages must share it).
     public var sharesBodyAcrossRecipients: Bool {
         switch self {
-        case .outbox, .postmark, .ses: return false
+        case .outbox, .postmark, .ses, .smtp: return false
         case .sendgrid, .mailgun: return true
         }
     }

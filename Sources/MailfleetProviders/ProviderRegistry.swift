@@ -11,6 +11,7 @@ public struct ProviderRegistry: Sendable {
     private let mailgun: MailgunProvider
     private let postmark: PostmarkProvider
     private let ses: SESProvider
+    private let smtp: SMTPProvider
 
     /// Creates the registry.
     public init(httpClient: HTTPClient, outboxDirectory: String, outboxThread: DedicatedThread, callTimeout: Duration = .seconds(30)) {
@@ -19,6 +20,7 @@ public struct ProviderRegistry: Sendable {
         mailgun = MailgunProvider(client: httpClient, timeout: callTimeout)
         postmark = PostmarkProvider(client: httpClient, timeout: callTimeout)
         ses = SESProvider(client: httpClient, timeout: callTimeout)
+        smtp = SMTPProvider(client: httpClient, timeout: callTimeout)
     }
 
     /// The adapter for an account.
@@ -29,6 +31,7 @@ public struct ProviderRegistry: Sendable {
         case .mailgun: return mailgun
         case .postmark: return postmark
         case .ses: return ses
+        case .smtp: return smtp
         }
     }
 }

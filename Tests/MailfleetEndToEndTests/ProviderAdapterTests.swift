@@ -129,3 +129,42 @@ private func batch(_ kind: ProviderKind, endpoint: String, secret: String?, conf
         #expect(noCredentials.accountFailure != nil)
     }
 }
+
+/// The SMTP adapter against a real SMTP server.
+@Suite(.serialized) struct SMTPProviderTests {
+    @Test func messagesAreDeliveredWithAuthOverReusedConnections() async throws {
+        let server = try SMTPTestServer(reject: ["gone@example.com"])
+        defer { server.stop() }
+        let client = HTTPClient(name: "smtp-test")
+        defer { client.shutdown() }
+        let provider = SMTPProvider(client: client)
+        let addresses = (0..<40).map { "r\($0)@example.com" } + ["gone@example.com"]
+        let b = batch(.smtp, endpoint: server.url, secret: "\(server.user):\(server.password)", config: ["tls": "none"], to: addresses)
+        let outcome = await provider.send(b)
+        #expect(outcome.accountFailure == nil)
+        let accepted = outcome.outcomes.values.filter { if case .accepted = $0 { true } else { false } }.count
+        #expect(accepted == 40)
+        if case .rejected(let reason) = outcome.outcomes[b.messages.last!.message.id] { #expect(reason.contains("550")) } else { Issue.record("refused recipient not rejected") }
+        let again = await provider.send(batch(.smtp, endpoint: server.url, secret: "\(server.user):\(server.password)", config: ["tls": "none"], to: ["late@example.com"]))
+        #expect(again.outcomes.values.allSatisfy { if case .accepted = $0 { true } else { false } })
+        let stats = try await server.stats()
+        #expect(stats["messages"] as? Int == 41)
+        let variables = stats["variables"] as? [String: [String: String]] ?? [:]
+        #expect(variables["r7@example.com"]?["who"] == "r7@example.com")
+        // 42 transactions over at most a connection pool's worth of connections (plus the
+        // server's own start-up probe); connections are reused, not opened per message.
+        let connections = stats["connections"] as? Int ?? 0
+        #expect(connections > 0 && connections <= 34)
+        #expect((stats["logins"] as? Int ?? 0) == connections - 1)
+    }
+
+    @Test func aWrongPasswordIsAnAccountFailure() async throws {
+        let server = try SMTPTestServer()
+        defer { server.stop() }
+        let client = HTTPClient(name: "smtp-test")
+        defer { client.shutdown() }
+        let outcome = await SMTPProvider(client: client).send(batch(.smtp, endpoint: server.url, secret: "\(server.user):wrong", config: ["tls": "none"], to: ["a@example.com"]))
+        #expect(outcome.accountFailure != nil)
+        #expect(try await server.stats()["messages"] as? Int == 0)
+    }
+}

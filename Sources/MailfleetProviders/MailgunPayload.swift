@@ -105,6 +105,9 @@ public enum MailgunPayload {
     }
 
     private static func appendHeaders(_ content: MessageContent, to form: inout MultipartFormData) {
+        for attachment in content.attachments {
+            form.appendFile("attachment", filename: attachment.filename, contentType: attachment.contentType, data: attachment.data)
+        }
         if let replyTo = content.replyTo { form.append("h:Reply-To", MIMEBuilder.encodeAddress(replyTo)) }
         for (name, value) in content.headers.sorted(by: { $0.key < $1.key }) where !HeaderRules.isReserved(name) {
             form.append("h:\(name)", value)

@@ -4,6 +4,8 @@ import Foundation
 public struct MultipartFormData: Sendable, Equatable {
     /// The fields, names may repeat (Mailgun takes one `to` field per recipient).
     public private(set) var fields: [(name: String, value: String)] = []
+    /// File parts, after the text fields: field name, file name, media type, bytes.
+    public private(set) var files: [(name: String, filename: String, contentType: String, data: Data)] = []
     /// The boundary between parts.
     public let boundary: String
 
@@ -15,6 +17,11 @@ public struct MultipartFormData: Sendable, Equatable {
     /// Adds a text field.
     public mutating func append(_ name: String, _ value: String) {
         fields.append((name, value))
+    }
+
+    /// Adds a file part.
+    public mutating func appendFile(_ name: String, filename: String, contentType: String, data: Data) {
+        files.append((name, filename, contentType, data))
     }
 
     /// The values of every field with this name.
@@ -33,11 +40,21 @@ public struct MultipartFormData: Sendable, Equatable {
             out += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n"
             out += "Content-Type: text/plain; charset=utf-8\r\n\r\n\(field.value)\r\n"
         }
-        out += "--\(boundary)--\r\n"
-        return Array(out.utf8)
+        var bytes = Array(out.utf8)
+        for file in files {
+            // RFC 7578 §4.2: a non-ASCII file name is sent as UTF-8 in the quoted string.
+            let filename = file.filename.replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "\r", with: "%0D")
+                .replacingOccurrences(of: "\n", with: "%0A")
+            let head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(filename)\"\r\n"
+                + "Content-Type: \(file.contentType)\r\n\r\n"
+            bytes += Array(head.utf8) + Array(file.data) + Array("\r\n".utf8)
+        }
+        bytes += Array("--\(boundary)--\r\n".utf8)
+        return bytes
     }
 
     public static func == (lhs: MultipartFormData, rhs: MultipartFormData) -> Bool {
         lhs.boundary == rhs.boundary && lhs.fields.elementsEqual(rhs.fields) { $0.name == $1.name && $0.value == $1.value }
+            && lhs.files.elementsEqual(rhs.files) { $0.name == $1.name && $0.filename == $1.filename && $0.data == $1.data }
     }
 }

@@ -27,6 +27,9 @@ public enum PostmarkPayload {
             metadata[messageIDKey] = rendered.message.id.uuidString.lowercased()
             item["Metadata"] = metadata
             if let tag = c.tags.first { item["Tag"] = tag }
+            if !c.attachments.isEmpty {
+                item["Attachments"] = c.attachments.map { ["Name": $0.filename, "Content": $0.content, "ContentType": $0.contentType] }
+            }
             if let messageStream { item["MessageStream"] = messageStream }
             return item
         }

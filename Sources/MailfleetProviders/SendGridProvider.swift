@@ -76,6 +76,11 @@ public enum SendGridPayload {
         if let html = first.htmlTemplate { parts.append(["type": "text/html", "value": html]) }
         root["content"] = parts
         if !content.headers.isEmpty { root["headers"] = content.headers }
+        if !content.attachments.isEmpty {
+            root["attachments"] = content.attachments.map {
+                ["content": $0.content, "filename": $0.filename, "type": $0.contentType, "disposition": "attachment"]
+            }
+        }
         root["personalizations"] = batch.messages.map { rendered -> [String: Any] in
             let c = rendered.message.content
             var p: [String: Any] = ["to": c.to.map(address), "subject": c.subject]

@@ -23,6 +23,27 @@ extension ProviderSimulator {
         }
     }
 
+    /// Amazon SES v2 `SendBulkEmail` (`POST /v2/email/outbound-bulk-emails`): the same
+    /// signature checks, a template in `DefaultContent`, 1–50 entries each with its own
+    /// destination, replacement data and tags; one result per entry.
+    func sesSendBulkEmail(_ request: Request) async throws -> Response {
+        let (body, fault) = try await begin("ses_bulk", request)
+        defer { end() }
+        if let fault { return fault }
+        if let problem = SESValidation.signatureProblem(
+            authorization: request.headers[.authorization], amzDate: request.headers[.init("X-Amz-Date")!])
+        {
+            return sesError(403, "IncompleteSignatureException", problem)
+        }
+        switch SESValidation.validateBulk(body) {
+        case .failure(let failure): return sesError(400, failure.type, failure.message)
+        case .success(let deliveries):
+            state.recordAccepted(deliveries)
+            let results = deliveries.map { _ in "{\"Status\":\"SUCCESS\",\"MessageId\":\"\(UUID().uuidString.lowercased())-000000\"}" }
+            return Self.json(.ok, "{\"BulkEmailEntryResults\":[\(results.joined(separator: ","))]}")
+        }
+    }
+
     private func sesError(_ status: Int, _ type: String, _ message: String) -> Response {
         var response = rejected(status, "{\"message\":\(JSONString.quote(message))}")
         response.headers[.init("x-amzn-ErrorType")!] = type
@@ -85,6 +106,38 @@ enum SESValidation {
         let id = tagged ?? headers["x-mailfleet-message-id"]
         if let id { variables["mailfleet_message_id"] = id }
         return .success(SimulatedDelivery(messageID: id, recipients: recipients, variables: variables))
+    }
+
+    static func validateBulk(_ body: Data) -> Result<[SimulatedDelivery], Failure> {
+        guard let root = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            return .failure(Failure(type: "BadRequestException", message: "Body is not valid JSON."))
+        }
+        guard (root["FromEmailAddress"] as? String)?.contains("@") == true else {
+            return .failure(Failure(type: "BadRequestException", message: "FromEmailAddress is required."))
+        }
+        let template = ((root["DefaultContent"] as? [String: Any])?["Template"] as? [String: Any]) ?? [:]
+        guard template["TemplateName"] is String || template["TemplateArn"] is String || template["TemplateContent"] is [String: Any] else {
+            return .failure(Failure(type: "BadRequestException", message: "DefaultContent.Template is required."))
+        }
+        guard let entries = root["BulkEmailEntries"] as? [[String: Any]], (1...50).contains(entries.count) else {
+            return .failure(Failure(type: "BadRequestException", message: "BulkEmailEntries must hold between 1 and 50 entries."))
+        }
+        var deliveries: [SimulatedDelivery] = []
+        for entry in entries {
+            let destination = entry["Destination"] as? [String: Any] ?? [:]
+            let recipients = ["ToAddresses", "CcAddresses", "BccAddresses"].flatMap { (destination[$0] as? [String]) ?? [] }
+                .map(MailgunValidation.address)
+            guard (1...50).contains(recipients.count) else {
+                return .failure(Failure(type: "BadRequestException", message: "Each entry needs 1 to 50 destinations."))
+            }
+            let data = ((entry["ReplacementEmailContent"] as? [String: Any])?["ReplacementTemplate"] as? [String: Any])?["ReplacementTemplateData"] as? String
+            var variables = data.flatMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }?.compactMapValues { $0 as? String } ?? [:]
+            let tags = (entry["ReplacementTags"] as? [[String: Any]]) ?? []
+            let id = tags.first { $0["Name"] as? String == "mailfleet_message_id" }?["Value"] as? String
+            if let id { variables["mailfleet_message_id"] = id }
+            deliveries.append(SimulatedDelivery(messageID: id, recipients: recipients, variables: variables))
+        }
+        return .success(deliveries)
     }
 
     /// The unfolded header fields of a raw message, by lowercased name (first occurrence).

@@ -25,6 +25,7 @@ public struct ProviderSimulator: Sendable {
         }
         router.post("/email/batch") { request, _ in try await self.postmark(request) }
         router.post("/v2/email/outbound-emails") { request, _ in try await self.sesSendEmail(request) }
+        router.post("/v2/email/outbound-bulk-emails") { request, _ in try await self.sesSendBulkEmail(request) }
         router.get("/_recipients") { _, _ in self.recipientsResponse() }
         router.get("/_stats") { _, _ in self.statsResponse() }
         router.post("/_control") { request, _ in try await self.control(request) }

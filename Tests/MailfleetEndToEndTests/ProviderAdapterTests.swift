@@ -168,3 +168,29 @@ private func batch(_ kind: ProviderKind, endpoint: String, secret: String?, conf
         #expect(try await server.stats()["messages"] as? Int == 0)
     }
 }
+
+/// The simulator's SES `SendBulkEmail` endpoint, called with a SigV4-signed request.
+@Suite struct SESBulkSimulatorTests {
+    @Test func signedBulkCallsAreAnsweredPerEntryAndUnsignedOnesRefused() async throws {
+        let sim = try await SimulatorProcess()
+        defer { sim.stop() }
+        let url = sim.url + "/v2/email/outbound-bulk-emails"
+        let entries = (0..<3).map { i in
+            #"{"Destination":{"ToAddresses":["b\#(i)@example.com"]},"ReplacementEmailContent":{"ReplacementTemplate":{"ReplacementTemplateData":"{\"n\":\"\#(i)\"}"}},"ReplacementTags":[{"Name":"mailfleet_message_id","Value":"id-\#(i)"}]}"#
+        }
+        let body = Array(#"{"FromEmailAddress":"a@example.com","DefaultContent":{"Template":{"TemplateName":"welcome","TemplateData":"{}"}},"BulkEmailEntries":[\#(entries.joined(separator: ","))]}"#.utf8)
+        let signer = SigV4Signer(accessKeyID: "AKID", secretAccessKey: "secret", region: "us-east-1", service: "ses")
+        let headers = [(name: "Content-Type", value: "application/json")]
+        let signature = signer.sign(method: "POST", url: url, headers: headers, body: body, date: Date())
+        let signed = try await sim.http.execute(HTTPRequest(
+            method: "POST", url: url, headers: (headers + signature.headers).map { HTTPHeader($0.name, $0.value) }, body: body))
+        #expect(signed.status == 200)
+        let results = (try JSONSerialization.jsonObject(with: Data(signed.body)) as? [String: Any])?["BulkEmailEntryResults"] as? [[String: Any]]
+        #expect(results?.count == 3)
+        #expect(results?.allSatisfy { $0["Status"] as? String == "SUCCESS" } == true)
+        let stats = try await sim.stats()
+        #expect(stats["unique_messages"] as? Int == 3)
+        let unsigned = try await sim.http.execute(HTTPRequest(method: "POST", url: url, headers: [HTTPHeader("Content-Type", "application/json")], body: body))
+        #expect(unsigned.status == 403)
+    }
+}

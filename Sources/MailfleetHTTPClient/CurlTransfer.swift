@@ -209,6 +209,7 @@ final class CurlTransfer: @unchecked Sendable {
         case .startTLSIfOffered: check(mf_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue)))
         case .startTLS: check(mf_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)))
         }
+        if let caFile = mail.caFile { check(mf_curl_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
         if let username = mail.username { check(mf_curl_easy_setopt_string(easy, CURLOPT_USERNAME, username)) }
         if let password = mail.password { check(mf_curl_easy_setopt_string(easy, CURLOPT_PASSWORD, password)) }
         check(mf_curl_easy_setopt_string(easy, CURLOPT_MAIL_FROM, "<\(mail.mailFrom)>"))

@@ -27,13 +27,15 @@ public struct SMTPRequest: Sendable {
     public var password: String?
     /// Transport security for `smtp://` URLs.
     public var security: Security
+    /// A PEM file of CA certificates to trust instead of the system's (a private relay, tests).
+    public var caFile: String?
     /// The limit for the whole transaction, including waiting for a free connection.
     public var timeout: Duration
 
     /// Creates a transaction.
     public init(
         url: String, mailFrom: String, recipients: [String], message: [UInt8], username: String? = nil, password: String? = nil,
-        security: Security = .startTLS, timeout: Duration = .seconds(60)
+        security: Security = .startTLS, caFile: String? = nil, timeout: Duration = .seconds(60)
     ) {
         self.url = url
         self.mailFrom = mailFrom
@@ -42,6 +44,7 @@ public struct SMTPRequest: Sendable {
         self.username = username
         self.password = password
         self.security = security
+        self.caFile = caFile
         self.timeout = timeout
     }
 }

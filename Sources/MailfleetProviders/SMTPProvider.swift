@@ -9,7 +9,8 @@ import MailfleetHTTPClient
 ///
 /// The account's endpoint is the server URL (`smtp://host:587` or `smtps://host:465`); its
 /// secret is `username:password` (AUTH is skipped without one); `config["tls"]` is
-/// `starttls` (default: STARTTLS required), `starttls-optional` or `none` for `smtp://` URLs.
+/// `starttls` (default: STARTTLS required), `starttls-optional` or `none` for `smtp://` URLs;
+/// `config["ca_file"]` names a PEM file of CAs to trust instead of the system's.
 public struct SMTPProvider: EmailProvider {
     private let client: HTTPClient
     private let timeout: Duration
@@ -41,7 +42,8 @@ public struct SMTPProvider: EmailProvider {
                 let content = rendered.message.content
                 let request = SMTPRequest(
                     url: url, mailFrom: content.from.email, recipients: content.allRecipients.map(\.email),
-                    message: Array(builder.build(rendered).utf8), username: username, password: password, security: security, timeout: timeout)
+                    message: Array(builder.build(rendered).utf8), username: username, password: password, security: security,
+                    caFile: account.config["ca_file"], timeout: timeout)
                 group.addTask { await self.perform(request, rendered) }
             }
             var parts: [BatchOutcome] = []

@@ -158,6 +158,28 @@ private func batch(_ kind: ProviderKind, endpoint: String, secret: String?, conf
         #expect((stats["logins"] as? Int ?? 0) == connections - 1)
     }
 
+    @Test(arguments: [SMTPTestServer.TLS.startTLS, .implicit])
+    func tlsIsNegotiatedAndTheCertificateVerified(tls: SMTPTestServer.TLS) async throws {
+        let server = try SMTPTestServer(tls: tls)
+        defer { server.stop() }
+        let client = HTTPClient(name: "smtp-test")
+        defer { client.shutdown() }
+        let provider = SMTPProvider(client: client)
+        let secret = "\(server.user):\(server.password)"
+        // STARTTLS required (the default) and the test CA trusted: delivered.
+        let trusted = await provider.send(batch(.smtp, endpoint: server.url, secret: secret, config: ["ca_file": server.certificate ?? ""], to: ["a@example.com", "b@example.com"]))
+        #expect(trusted.outcomes.values.allSatisfy { if case .accepted = $0 { true } else { false } })
+        // The same server without trusting its certificate (a client of its own, so no verified
+        // connection is reused): nothing is sent.
+        let other = HTTPClient(name: "smtp-untrusted")
+        defer { other.shutdown() }
+        let untrusted = await SMTPProvider(client: other).send(batch(.smtp, endpoint: server.url, secret: secret, to: ["c@example.com"]))
+        #expect(untrusted.outcomes.values.allSatisfy { if case .retryable = $0 { true } else { false } })
+        let stats = try await server.stats()
+        #expect(stats["messages"] as? Int == 2)
+        #expect(stats["logins"] as? Int ?? 0 >= 1)
+    }
+
     @Test func aWrongPasswordIsAnAccountFailure() async throws {
         let server = try SMTPTestServer()
         defer { server.stop() }

@@ -11,13 +11,29 @@ final class SMTPTestServer: @unchecked Sendable {
     let user = "mailer"
     let password = "s3cret:pass"
     private let http = HTTPClient(name: "smtp-stats")
-    var url: String { "smtp://127.0.0.1:\(smtpPort)" }
+    /// The PEM certificate the server presents (self-signed, for 127.0.0.1), when it uses TLS.
+    let certificate: String?
+    private let implicitTLS: Bool
+    var url: String { "\(implicitTLS ? "smtps" : "smtp")://127.0.0.1:\(smtpPort)" }
 
-    init(reject: [String] = []) throws {
+    enum TLS { case none, startTLS, implicit }
+
+    init(reject: [String] = [], tls: TLS = .none) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("ops/testing/smtp_test_server.py").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--user", user, "--password", password] + reject.flatMap { ["--reject", $0] }
+        var arguments = ["python3", script, "--user", user, "--password", password] + reject.flatMap { ["--reject", $0] }
+        implicitTLS = tls == .implicit
+        if tls != .none {
+            let folder = NSTemporaryDirectory() + "smtp-tls-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Self.makeCertificate(in: folder)
+            certificate = folder + "/cert.pem"
+            arguments += ["--cert", folder + "/cert.pem", "--key", folder + "/key.pem"] + (tls == .implicit ? ["--implicit-tls"] : [])
+        } else {
+            certificate = nil
+        }
+        process.arguments = arguments
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -36,6 +52,21 @@ final class SMTPTestServer: @unchecked Sendable {
         }
         smtpPort = ports["SMTP"] ?? 0
         statsPort = ports["STATS"] ?? 0
+    }
+
+    /// A self-signed certificate for 127.0.0.1 made with the openssl command.
+    static func makeCertificate(in folder: String) throws {
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
+        ]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        guard openssl.terminationStatus == 0 else { throw FleetError("openssl could not make a test certificate") }
     }
 
     /// The server's counters.

@@ -2,6 +2,7 @@
 """A real SMTP server (aiosmtpd) for the SMTP provider's tests, counting what it receives.
 
 Usage: smtp_test_server.py [--user NAME --password PASS] [--reject ADDRESS ...]
+                           [--cert PEM --key PEM [--implicit-tls]]
 The SMTP port and an HTTP stats port are picked by the kernel; the first two lines on stdout
 are "SMTP <port>" and "STATS <port>". The server exits when its standard input closes (the
 test process died or finished).
@@ -10,7 +11,8 @@ test process died or finished).
                "variables": {recipient: {metadata..., "mailfleet_message_id": id}}}
 
 With --user/--password, AUTH (PLAIN/LOGIN, allowed without TLS for the test) is required.
-Recipients given with --reject are refused at RCPT TO with 550.
+Recipients given with --reject are refused at RCPT TO with 550. With --cert/--key the server
+requires STARTTLS (or, with --implicit-tls, speaks TLS from the first byte, as on port 465).
 """
 
 import argparse
@@ -19,6 +21,7 @@ import email
 import email.policy
 import json
 import socket
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,6 +92,9 @@ def main():
     parser.add_argument("--user")
     parser.add_argument("--password")
     parser.add_argument("--reject", action="append", default=[])
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    parser.add_argument("--implicit-tls", action="store_true")
     args = parser.parse_args()
 
     kwargs = {}
@@ -101,7 +107,17 @@ def main():
                     stats["logins"] += 1
             # handled=False makes aiosmtpd answer 535 itself; its default (True) sends nothing.
             return AuthResult(success=ok, handled=False)
-        kwargs = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
+        kwargs = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": bool(args.cert)}
+    if args.cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+        if args.implicit_tls:
+            kwargs["ssl_context"] = context
+            # aiosmtpd counts only STARTTLS as TLS when deciding to offer AUTH; the whole
+            # connection is TLS here.
+            kwargs["auth_require_tls"] = False
+        else:
+            kwargs.update({"tls_context": context, "require_starttls": True})
 
     # aiosmtpd's controller cannot listen on port 0 (it connects to the port to check it is up),
     # so ask the kernel for a free port first.

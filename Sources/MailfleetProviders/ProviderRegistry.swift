@@ -5,7 +5,11 @@ import MailfleetRuntime
 
 /// Hands out the adapter for a provider account's kind, sharing one HTTP client (one libcurl
 /// multi thread) and one outbox writer thread across all of them.
-public struct ProviderRegistry: Sendable {
+///
+/// A class, not a struct: with every adapter inline the value grew large enough that copying
+/// it into async frames made the Swift 6.3 runtime abort at worker shutdown ("freed pointer
+/// was not the last allocation"); a reference is one word wherever it goes.
+public final class ProviderRegistry: Sendable {
     private let outbox: OutboxProvider
     private let sendGrid: SendGridProvider
     private let mailgun: MailgunProvider

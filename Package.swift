@@ -65,7 +65,7 @@ let package = Package(
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", logging]),
         .target(
             name: "MailfleetProviders",
-            dependencies: ["MailfleetCore", "MailfleetHTTPClient", logging]),
+            dependencies: ["MailfleetCore", "MailfleetHTTPClient", logging, crypto]),
         .target(
             name: "MailfleetObservability",
             dependencies: [logging, prometheus, hummingbird, lifecycle]),
@@ -132,6 +132,6 @@ let package = Package(
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient"]),
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient", "MailfleetProviders"]),
     ]
 )

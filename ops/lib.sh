@@ -24,6 +24,21 @@ ensure_packages() {
         || die "apt-get install ${missing[*]} failed"
 }
 
+# ensure_python_modules MODULE...: installs missing Python modules from PyPI with pip (the
+# SMTP tests run a real SMTP server, aiosmtpd). Falls back to --break-system-packages where
+# the distribution marks its Python as externally managed.
+ensure_python_modules() {
+    local m
+    for m in "$@"; do
+        python3 -c "import $m" 2>/dev/null && continue
+        log "installing Python module $m from PyPI"
+        python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
+        python3 -m pip install --quiet "$m" >/dev/null 2>&1 \
+            || python3 -m pip install --quiet --break-system-packages "$m" >/dev/null \
+            || die "pip install $m failed"
+    done
+}
+
 pg_bindir() {
     local dir
     dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)

@@ -27,13 +27,15 @@ public struct MessageContent: Sendable, Hashable, Codable {
     public var trackOpens: Bool
     /// Whether to rewrite HTML links through the click tracker.
     public var trackClicks: Bool
+    /// Files attached to the message.
+    public var attachments: [MessageAttachment]
 
     /// Creates message content.
     public init(
         from: EmailAddress, to: [EmailAddress], cc: [EmailAddress] = [], bcc: [EmailAddress] = [],
         replyTo: EmailAddress? = nil, subject: String, text: String? = nil, html: String? = nil,
         headers: [String: String] = [:], metadata: [String: String] = [:], tags: [String] = [],
-        trackOpens: Bool = false, trackClicks: Bool = false
+        trackOpens: Bool = false, trackClicks: Bool = false, attachments: [MessageAttachment] = []
     ) {
         self.from = from
         self.to = to
@@ -48,13 +50,14 @@ public struct MessageContent: Sendable, Hashable, Codable {
         self.tags = tags
         self.trackOpens = trackOpens
         self.trackClicks = trackClicks
+        self.attachments = attachments
     }
 
     /// Every envelope recipient: to, cc and bcc.
     public var allRecipients: [EmailAddress] { to + cc + bcc }
 
     enum CodingKeys: String, CodingKey {
-        case from, to, cc, bcc, subject, text, html, headers, metadata, tags
+        case from, to, cc, bcc, subject, text, html, headers, metadata, tags, attachments
         case replyTo = "reply_to"
         case trackOpens = "track_opens"
         case trackClicks = "track_clicks"
@@ -75,5 +78,6 @@ public struct MessageContent: Sendable, Hashable, Codable {
         tags = try c.decodeIfPresent([String].self, forKey: .tags) ?? []
         trackOpens = try c.decodeIfPresent(Bool.self, forKey: .trackOpens) ?? false
         trackClicks = try c.decodeIfPresent(Bool.self, forKey: .trackClicks) ?? false
+        attachments = try c.decodeIfPresent([MessageAttachment].self, forKey: .attachments) ?? []
     }
 }

@@ -23,7 +23,7 @@ public struct MessageSubmission: Sendable, Decodable {
     /// Fields the API understands; anything else is refused so typos do not pass silently.
     public static let knownFields: Set<String> = [
         "from", "to", "cc", "bcc", "reply_to", "subject", "text", "html", "headers", "metadata",
-        "tags", "track_opens", "track_clicks", "priority", "send_at", "template_id", "variables",
+        "tags", "track_opens", "track_clicks", "priority", "send_at", "template_id", "variables", "attachments",
     ]
 
     public init(from decoder: any Decoder) throws {

@@ -6,20 +6,37 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable {
     case outbox
     /// SendGrid v3 `/v3/mail/send`.
     case sendgrid
+    /// Mailgun `/v3/{domain}/messages` with recipient-variables.
+    case mailgun
+    /// Postmark `/email/batch`.
+    case postmark
+    /// Amazon SES v2 `SendEmail` with raw MIME, signed with SigV4.
+    case ses
+    /// SMTP submission through libcurl (`smtp://` with STARTTLS, or `smtps://`).
+    case smtp
 
     /// Most messages one provider call may carry.
     public var batchLimit: Int {
         switch self {
         case .outbox: return 1000
         case .sendgrid: return 1000
+        case .mailgun: return 1000
+        case .postmark: return 500
+        // Raw SendEmail carries one message per call.
+        case .ses: return 1
+        // One message per SMTP transaction; connections are reused across transactions.
+        case .smtp: return 1
         }
     }
 
-    /// The endpoint used when an account names none.
+    /// The endpoint used when an account names none (SES derives it from the region).
     public var defaultEndpoint: String? {
         switch self {
         case .outbox: return nil
         case .sendgrid: return "https://api.sendgrid.com"
+        case .mailgun: return "https://api.mailgun.net"
+        case .postmark: return "https://api.postmarkapp.com"
+        case .ses, .smtp: return nil
         }
     }
 }
@@ -40,9 +57,15 @@ public struct ProviderAccount: Sendable, Hashable, Identifiable {
     public var priority: Int
     /// The credential (API key, password). Never logged, never returned by an API.
     public var secret: String?
+    /// Provider settings that are not secret, e.g. `domain` (Mailgun), `region` (SES, Mailgun),
+    /// `message_stream` (Postmark).
+    public var config: [String: String]
 
     /// Creates an account.
-    public init(id: UUID, tenantID: UUID, name: String, kind: ProviderKind, endpoint: String?, priority: Int, secret: String?) {
+    public init(
+        id: UUID, tenantID: UUID, name: String, kind: ProviderKind, endpoint: String?, priority: Int, secret: String?,
+        config: [String: String] = [:]
+    ) {
         self.id = id
         self.tenantID = tenantID
         self.name = name
@@ -50,10 +73,19 @@ public struct ProviderAccount: Sendable, Hashable, Identifiable {
         self.endpoint = endpoint
         self.priority = priority
         self.secret = secret
+        self.config = config
     }
 
-    /// The endpoint to call: the override, else the provider's default.
-    public var effectiveEndpoint: String? { endpoint ?? kind.defaultEndpoint }
+    /// The endpoint to call: the override, else the provider's default (for SES and a Mailgun
+    /// account in the EU region, derived from `config["region"]`).
+    public var effectiveEndpoint: String? {
+        if let endpoint { return endpoint }
+        switch kind {
+        case .ses: return "https://email.\(config["region"] ?? "us-east-1").amazonaws.com"
+        case .mailgun where config["region"]?.lowercased() == "eu": return "https://api.eu.mailgun.net"
+        default: return kind.defaultEndpoint
+        }
+    }
 }
 
 extension ProviderAccount: CustomStringConvertible {

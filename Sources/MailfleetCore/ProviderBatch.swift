@@ -53,8 +53,8 @@ extension ProviderKind {
     /// True when one call sends a single body to many recipients (so messages must share it).
     public var sharesBodyAcrossRecipients: Bool {
         switch self {
-        case .outbox: return false
-        case .sendgrid: return true
+        case .outbox, .postmark, .ses, .smtp: return false
+        case .sendgrid, .mailgun: return true
         }
     }
 }

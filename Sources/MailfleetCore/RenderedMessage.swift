@@ -38,7 +38,7 @@ public struct RenderedMessage: Sendable, Hashable {
     /// What must be equal for two messages to share one provider call's body.
     public var contentKey: ContentKey {
         let c = message.content
-        return ContentKey(from: c.from, replyTo: c.replyTo, html: htmlTemplate, text: textTemplate, headers: c.headers)
+        return ContentKey(from: c.from, replyTo: c.replyTo, html: htmlTemplate, text: textTemplate, headers: c.headers, attachments: c.attachments)
     }
 }
 
@@ -54,6 +54,8 @@ public struct ContentKey: Sendable, Hashable {
     public var text: String?
     /// Extra headers.
     public var headers: [String: String]
+    /// Attached files (part of the shared body).
+    public var attachments: [MessageAttachment] = []
 }
 
 /// Adds open and click tracking to a message's HTML as placeholders filled per message.

@@ -18,6 +18,8 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     let request: HTTPRequest
+    /// Set for an SMTP transaction; `request` then only carries its URL, message and timeout.
+    let mail: SMTPRequest?
     private let lock = NSLock()
     private var completion = Completion.idle
 
@@ -27,11 +29,16 @@ final class CurlTransfer: @unchecked Sendable {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var responseHeaders: [HTTPHeader] = []
     private var responseBody: [UInt8] = []
+    /// How much of an SMTP message the read callback has handed to libcurl. Loop thread only.
+    private var uploadOffset = 0
+    /// The MAIL RCPT list; libcurl reads it during the transfer.
+    private var recipientList: UnsafeMutablePointer<curl_slist>?
     /// libcurl writes the detailed failure text here; more useful than `curl_easy_strerror`.
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
-    init(request: HTTPRequest) {
+    init(request: HTTPRequest, mail: SMTPRequest? = nil) {
         self.request = request
+        self.mail = mail
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
     }
@@ -40,6 +47,7 @@ final class CurlTransfer: @unchecked Sendable {
         // The loop resets the easy handle (which forgets this buffer) before dropping us.
         errorBuffer.deallocate()
         if let headerList { curl_slist_free_all(headerList) }
+        if let recipientList { curl_slist_free_all(recipientList) }
     }
 
     // MARK: Completion (any thread)
@@ -110,6 +118,7 @@ final class CurlTransfer: @unchecked Sendable {
             if status == CURLE_OK && code != CURLE_OK { status = code }
         }
         let userdata = Unmanaged.passUnretained(self).toOpaque()
+        if let mail { return configureMail(easy, configuration, mail, userdata) }
 
         check(mf_curl_easy_setopt_string(easy, CURLOPT_URL, request.url))
         // Anything else (file://, gopher://, ...) has no business in provider calls.
@@ -179,6 +188,61 @@ final class CurlTransfer: @unchecked Sendable {
         return status
     }
 
+    /// Sets the options of an SMTP transaction: envelope, AUTH, TLS, and the message through a
+    /// read callback (libcurl converts nothing: the message must already use CRLF).
+    private func configureMail(
+        _ easy: UnsafeMutableRawPointer, _ configuration: HTTPClientConfiguration, _ mail: SMTPRequest, _ userdata: UnsafeMutableRawPointer
+    ) -> CURLcode {
+        var status = CURLE_OK
+        func check(_ code: CURLcode) {
+            if status == CURLE_OK && code != CURLE_OK { status = code }
+        }
+        check(mf_curl_easy_setopt_string(easy, CURLOPT_URL, mail.url))
+        check(mf_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps"))
+        check(mf_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
+        check(mf_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Self.milliseconds(mail.timeout)))
+        check(mf_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(configuration.connectTimeout)))
+        check(mf_curl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))
+        check(mf_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        switch mail.security {
+        case .none: check(mf_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue)))
+        case .startTLSIfOffered: check(mf_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue)))
+        case .startTLS: check(mf_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)))
+        }
+        if let caFile = mail.caFile { check(mf_curl_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
+        if let username = mail.username { check(mf_curl_easy_setopt_string(easy, CURLOPT_USERNAME, username)) }
+        if let password = mail.password { check(mf_curl_easy_setopt_string(easy, CURLOPT_PASSWORD, password)) }
+        check(mf_curl_easy_setopt_string(easy, CURLOPT_MAIL_FROM, "<\(mail.mailFrom)>"))
+        var list: UnsafeMutablePointer<curl_slist>?
+        for recipient in mail.recipients {
+            if let grown = curl_slist_append(list, "<\(recipient)>") { list = grown }
+        }
+        recipientList = list
+        check(mf_curl_easy_setopt_slist(easy, CURLOPT_MAIL_RCPT, list))
+        uploadOffset = 0
+        check(mf_curl_easy_setopt_long(easy, CURLOPT_UPLOAD, 1))
+        check(mf_curl_easy_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body.count)))
+        check(mf_curl_easy_setopt_callback(easy, CURLOPT_READFUNCTION, { buffer, size, count, userdata in
+            guard let buffer, let userdata else { return 0 }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+            return transfer.readUpload(into: buffer, capacity: size * count)
+        }))
+        check(mf_curl_easy_setopt_pointer(easy, CURLOPT_READDATA, userdata))
+        return status
+    }
+
+    /// Copies the next piece of the SMTP message for libcurl; 0 at the end.
+    private func readUpload(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+        let remaining = request.body.count - uploadOffset
+        let length = min(remaining, capacity)
+        guard length > 0 else { return 0 }
+        request.body.withUnsafeBytes { bytes in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + uploadOffset, byteCount: length)
+        }
+        uploadOffset += length
+        return length
+    }
+
     /// Builds the header list, switching off headers libcurl would otherwise add on its own.
     private func makeHeaderList(sendsBody: Bool) -> UnsafeMutablePointer<curl_slist>? {
         var list: UnsafeMutablePointer<curl_slist>?
@@ -227,6 +291,18 @@ final class CurlTransfer: @unchecked Sendable {
     /// Turns a finished transfer into the caller's result. Call before the handle is reset.
     func result(_ code: CURLcode) -> Result<HTTPResponse, HTTPClientError> {
         guard let easy else { return .failure(.transport(code: Int(CURLE_FAILED_INIT.rawValue), message: "no handle")) }
+        if mail != nil {
+            // An SMTP reply travels as the status: the server's last code, and when it refused
+            // something (a recipient, AUTH) libcurl's description of it as the body.
+            var reply = 0
+            _ = mf_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &reply)
+            if code == CURLE_OK { return .success(HTTPResponse(status: reply == 0 ? 250 : reply)) }
+            if reply >= 400 || code == CURLE_LOGIN_DENIED {
+                let detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+                return .success(HTTPResponse(status: reply >= 400 ? reply : 535, body: Array(detail.utf8)))
+            }
+            return .failure(error(code))
+        }
         guard code == CURLE_OK else { return .failure(error(code)) }
         var status = 0
         _ = mf_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
@@ -259,6 +335,8 @@ final class CurlTransfer: @unchecked Sendable {
         easy = nil
         if let headerList { curl_slist_free_all(headerList) }
         headerList = nil
+        if let recipientList { curl_slist_free_all(recipientList) }
+        recipientList = nil
     }
 
     /// libcurl treats a timeout of 0 as "none", so anything positive but shorter than a

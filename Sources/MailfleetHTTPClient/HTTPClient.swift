@@ -34,6 +34,24 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// Performs one SMTP transaction on the client's thread and connection cache. A reply from
+    /// the server (accepted or refused) is returned; only transport failures throw.
+    public func send(mail: SMTPRequest) async throws -> SMTPReply {
+        for value in [mail.mailFrom] + mail.recipients where value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "<" || $0 == ">" }) {
+            throw HTTPClientError.transport(code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: "invalid envelope address")
+        }
+        let carrier = HTTPRequest(method: "SMTP", url: mail.url, body: mail.message, timeout: mail.timeout)
+        let transfer = CurlTransfer(request: carrier, mail: mail)
+        let response = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if transfer.attach(continuation) { loop.submit(transfer) }
+            }
+        } onCancel: {
+            if transfer.cancel() { loop.remove(transfer) }
+        }
+        return SMTPReply(code: response.status, detail: response.bodyString)
+    }
+
     /// Fails pending and in-flight requests with `.shutDown` and stops the thread; returns at
     /// once, the thread finishes the cleanup. Later requests fail with `.shutDown`.
     public func shutdown() {

@@ -69,12 +69,20 @@ public enum SendGridPayload {
         var subject: String
         var content: [Content]
         var headers: [String: String]?
+        var attachments: [Attachment]?
         var personalizations: [Personalization]
 
         enum CodingKeys: String, CodingKey {
-            case from, subject, content, headers, personalizations
+            case from, subject, content, headers, attachments, personalizations
             case replyTo = "reply_to"
         }
+    }
+
+    struct Attachment: Encodable {
+        var content: String
+        var filename: String
+        var type: String
+        var disposition = "attachment"
     }
 
     struct Address: Encodable {
@@ -124,7 +132,9 @@ public enum SendGridPayload {
         }
         let body = Body(
             from: Address(content.from), replyTo: content.replyTo.map(Address.init), subject: content.subject, content: parts,
-            headers: content.headers.isEmpty ? nil : content.headers, personalizations: personalizations)
+            headers: content.headers.isEmpty ? nil : content.headers,
+            attachments: content.attachments.isEmpty ? nil : content.attachments.map { Attachment(content: $0.content, filename: $0.filename, type: $0.contentType) },
+            personalizations: personalizations)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return Array(try encoder.encode(body))

@@ -20,6 +20,13 @@ public struct ProviderSimulator: Sendable {
     /// Adds the routes.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.post("/v3/mail/send") { request, _ in try await self.sendGrid(request) }
+        router.post("/v3/{domain}/messages") { request, context in
+            try await self.mailgun(request, domain: context.parameters.get("domain") ?? "")
+        }
+        router.post("/email/batch") { request, _ in try await self.postmark(request) }
+        router.post("/v2/email/outbound-emails") { request, _ in try await self.sesSendEmail(request) }
+        router.post("/v2/email/outbound-bulk-emails") { request, _ in try await self.sesSendBulkEmail(request) }
+        router.get("/_recipients") { _, _ in self.recipientsResponse() }
         router.get("/_stats") { _, _ in self.statsResponse() }
         router.post("/_control") { request, _ in try await self.control(request) }
         router.post("/_reset") { _, _ in
@@ -69,21 +76,40 @@ public struct ProviderSimulator: Sendable {
         case .failure(let error):
             return rejected(400, "{\"errors\":[{\"message\":\(JSONString.quote(error.message)),\"field\":\(JSONString.quote(error.field))}]}")
         case .success(let accepted):
-            let now = Date().timeIntervalSince1970
-            state.stats.withLock { stats in
-                stats.acceptedCalls += 1
-                stats.recipients += accepted.recipients
-                stats.largestBatch = max(stats.largestBatch, accepted.messageIDs.count)
-                for id in accepted.messageIDs {
-                    let previous = stats.deliveries.updateValue((stats.deliveries[id] ?? 0) + 1, forKey: id)
-                    if previous == nil { stats.firstSeen[id] = now } else { stats.duplicateDeliveries += 1 }
-                }
-            }
+            state.recordAccepted(accepted.deliveries)
             return Response(status: .accepted, headers: [.init("X-Message-Id")!: Self.messageID()], body: .init())
         }
     }
 
-    private func rejected(_ status: Int, _ body: String, retryAfter: Int? = nil) -> Response {
+    /// Counts the call, reads its body and applies the injected faults; returns the body, or
+    /// the answer a fault gives instead. Callers decrement `inflight` when done.
+    func begin(_ provider: String, _ request: Request) async throws -> (body: Data, fault: Response?) {
+        state.stats.withLock {
+            $0.calls[provider, default: 0] += 1
+            $0.inflight += 1
+        }
+        var request = request
+        let body = Data(buffer: try await request.collectBody(upTo: 32 * 1024 * 1024))
+        let faults = state.faults.withLock { $0 }
+        if faults.latencyMs > 0 { try? await Task.sleep(for: .milliseconds(faults.latencyMs)) }
+        if faults.outage { return (body, rejected(503, "{\"message\":\"service unavailable\"}", retryAfter: faults.retryAfter)) }
+        if faults.errorRate > 0, Double.random(in: 0..<1) < faults.errorRate {
+            return (body, rejected(faults.errorStatus, "{\"message\":\"injected failure\"}", retryAfter: faults.retryAfter))
+        }
+        return (body, nil)
+    }
+
+    func end() {
+        state.stats.withLock { $0.inflight -= 1 }
+    }
+
+    func recipientsResponse() -> Response {
+        let variables = state.stats.withLock { $0.variables }
+        let data = (try? JSONSerialization.data(withJSONObject: variables, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Self.json(.ok, String(decoding: data, as: UTF8.self))
+    }
+
+    func rejected(_ status: Int, _ body: String, retryAfter: Int? = nil) -> Response {
         state.stats.withLock { $0.rejectedCalls += 1 }
         var response = Self.json(HTTPResponse.Status(code: status), body)
         if let retryAfter { response.headers[.retryAfter] = "\(retryAfter)" }
@@ -131,7 +157,7 @@ public struct ProviderSimulator: Sendable {
 enum SendGridValidation {
     struct Accepted {
         var recipients: Int
-        var messageIDs: [String]
+        var deliveries: [SimulatedDelivery]
     }
 
     struct Failure: Error {
@@ -197,15 +223,15 @@ enum SendGridValidation {
             return .failure(Failure(message: "Unless a valid template_id is provided, the content parameter is required.", field: "content"))
         }
         var recipients = 0
-        var ids: [String] = []
-        ids.reserveCapacity(personalizations.count)
+        var deliveries: [SimulatedDelivery] = []
         for (index, p) in personalizations.enumerated() {
             guard let to = p.to, !to.isEmpty else {
                 return .failure(Failure(message: "The to array is required for all personalization objects, and must have at least one email object with a valid email address.", field: "personalizations.\(index).to"))
             }
             var seen = Set<String>()
-            for (list, addresses) in [("to", to), ("cc", p.cc ?? []), ("bcc", p.bcc ?? [])] {
-                for address in addresses {
+            var addresses: [String] = []
+            for (list, listed) in [("to", to), ("cc", p.cc ?? []), ("bcc", p.bcc ?? [])] {
+                for address in listed {
                     guard let email = address.email, email.contains("@") else {
                         return .failure(Failure(message: "Does not contain a valid address.", field: "personalizations.\(index).\(list).email"))
                     }
@@ -213,16 +239,18 @@ enum SendGridValidation {
                         return .failure(Failure(message: "Each email address in the personalization block should be unique between to, cc, and bcc.", field: "personalizations.\(index).\(list)"))
                     }
                     recipients += 1
+                    addresses.append(email)
                 }
             }
             if root.subject == nil && p.subject == nil && root.templateID == nil {
                 return .failure(Failure(message: "The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.", field: "subject"))
             }
-            if let id = p.customArgs?["mailfleet_message_id"] { ids.append(id) }
+            let variables = p.customArgs ?? [:]
+            deliveries.append(SimulatedDelivery(messageID: variables["mailfleet_message_id"], recipients: addresses, variables: variables))
         }
         guard recipients <= 1000 else {
             return .failure(Failure(message: "The total number of recipients must be no more than 1000.", field: "personalizations"))
         }
-        return .success(Accepted(recipients: recipients, messageIDs: ids))
+        return .success(Accepted(recipients: recipients, deliveries: deliveries))
     }
 }

@@ -13,9 +13,12 @@ public struct FaultSettings: Sendable, Codable, Equatable {
     public var retryAfter: Int?
     /// When true every call fails with 503 (a full outage).
     public var outage: Bool = false
+    /// Addresses the Postmark endpoint answers with ErrorCode 406 (inactive recipient).
+    public var postmarkReject: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case latencyMs = "latency_ms", errorRate = "error_rate", errorStatus = "error_status", retryAfter = "retry_after", outage
+        case postmarkReject = "postmark_reject"
     }
 
     /// No faults.
@@ -28,6 +31,7 @@ public struct FaultSettings: Sendable, Codable, Equatable {
         errorStatus = try c.decodeIfPresent(Int.self, forKey: .errorStatus) ?? 500
         retryAfter = try c.decodeIfPresent(Int.self, forKey: .retryAfter)
         outage = try c.decodeIfPresent(Bool.self, forKey: .outage) ?? false
+        postmarkReject = try c.decodeIfPresent([String].self, forKey: .postmarkReject) ?? []
     }
 }
 
@@ -51,6 +55,9 @@ public struct SimulatorStats: Sendable {
     public var inflight = 0
     /// Largest batch (personalizations) seen in one call.
     public var largestBatch = 0
+    /// The variables (custom args, recipient variables, metadata) each recipient address was
+    /// sent with, by lowercased address; the last delivery wins.
+    public var variables: [String: [String: String]] = [:]
 }
 
 /// The simulator's mutable state behind a lock.
@@ -61,9 +68,37 @@ public final class SimulatorState: Sendable {
     /// Creates empty state.
     public init() {}
 
+    /// Counts one accepted call and its deliveries: per message id, and per recipient the
+    /// variables it was sent with.
+    func recordAccepted(_ deliveries: [SimulatedDelivery]) {
+        let now = Date().timeIntervalSince1970
+        stats.withLock { stats in
+            stats.acceptedCalls += 1
+            stats.largestBatch = max(stats.largestBatch, deliveries.count)
+            for delivery in deliveries {
+                stats.recipients += delivery.recipients.count
+                if let id = delivery.messageID {
+                    let previous = stats.deliveries.updateValue((stats.deliveries[id] ?? 0) + 1, forKey: id)
+                    if previous == nil { stats.firstSeen[id] = now } else { stats.duplicateDeliveries += 1 }
+                }
+                for recipient in delivery.recipients { stats.variables[recipient.lowercased()] = delivery.variables }
+            }
+        }
+    }
+
     /// Clears counters and faults.
     public func reset() {
         stats.withLock { $0 = SimulatorStats() }
         faults.withLock { $0 = FaultSettings() }
     }
+}
+
+/// One message as a simulated provider accepted it.
+struct SimulatedDelivery: Sendable {
+    /// The Mailfleet message id it carried, if any.
+    var messageID: String?
+    /// Bare recipient addresses.
+    var recipients: [String]
+    /// Its per-recipient variables (including the message id variable).
+    var variables: [String: String]
 }

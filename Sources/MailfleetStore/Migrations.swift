@@ -167,6 +167,10 @@ public enum Migrations {
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
+        // Version 3: provider account settings (Mailgun domain, SES region, SMTP options).
+        Migration(version: 3, name: "provider account config", sql: """
+            ALTER TABLE provider_accounts ADD COLUMN config jsonb NOT NULL DEFAULT '{}';
+            """),
     ]
 }
 

@@ -183,14 +183,54 @@ public struct TenantStore: Sendable {
 
     /// Adds a provider account to a tenant's chain.
     public func addProviderAccount(
-        tenantID: UUID, name: String, kind: ProviderKind, endpoint: String?, priority: Int, secret: String?
+        tenantID: UUID, name: String, kind: ProviderKind, endpoint: String?, priority: Int, secret: String?,
+        config: [String: String] = [:]
     ) async throws -> ProviderAccount {
         let account = ProviderAccount(
-            id: UUID(), tenantID: tenantID, name: name, kind: kind, endpoint: endpoint, priority: priority, secret: secret)
+            id: UUID(), tenantID: tenantID, name: name, kind: kind, endpoint: endpoint, priority: priority, secret: secret,
+            config: config)
         try await pool.query(
-            "INSERT INTO provider_accounts (id, tenant_id, name, kind, endpoint, priority, secret) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            [account.id, tenantID, name, kind.rawValue, endpoint, priority, secret])
+            """
+            INSERT INTO provider_accounts (id, tenant_id, name, kind, endpoint, priority, secret, config)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+            """,
+            [account.id, tenantID, name, kind.rawValue, endpoint, priority, secret, ProviderConfigJSON.encode(config)])
         return account
+    }
+
+    /// Changes the given fields of one account of a tenant; nil leaves a field as it is.
+    /// `config` entries are merged into the stored ones (an empty value removes a key).
+    /// Returns false when the tenant has no account with that id or name.
+    public func updateProviderAccount(
+        tenantID: UUID, account: String, name: String? = nil, endpoint: String?? = nil, priority: Int? = nil,
+        secret: String? = nil, config: [String: String] = [:]
+    ) async throws -> Bool {
+        guard let current = try await providerChain(tenantID: tenantID).first(where: { Self.matches($0, account) }) else {
+            return false
+        }
+        var merged = current.config
+        for (key, value) in config { merged[key] = value.isEmpty ? nil : value }
+        let rows = try await pool.query(
+            """
+            UPDATE provider_accounts SET name = $3, endpoint = $4, priority = $5, secret = $6, config = $7::jsonb
+            WHERE tenant_id = $1 AND id = $2 RETURNING id
+            """,
+            [tenantID, current.id, name ?? current.name, endpoint ?? current.endpoint, priority ?? current.priority,
+             secret ?? current.secret, ProviderConfigJSON.encode(merged)])
+        return !rows.isEmpty
+    }
+
+    /// Removes one account (by id or name) from a tenant's chain; false when there was none.
+    public func removeProviderAccount(tenantID: UUID, account: String) async throws -> Bool {
+        guard let current = try await providerChain(tenantID: tenantID).first(where: { Self.matches($0, account) }) else {
+            return false
+        }
+        return try await !pool.query(
+            "DELETE FROM provider_accounts WHERE tenant_id = $1 AND id = $2 RETURNING id", [tenantID, current.id]).isEmpty
+    }
+
+    private static func matches(_ account: ProviderAccount, _ reference: String) -> Bool {
+        account.name == reference || account.id.uuidString.lowercased() == reference.lowercased()
     }
 
     /// A tenant's provider chain, first choice first.
@@ -202,7 +242,7 @@ public struct TenantStore: Sendable {
     public func providerChains(tenantIDs: [UUID]) async throws -> [UUID: [ProviderAccount]] {
         let rows = try await pool.query(
             """
-            SELECT id, tenant_id, name, kind, endpoint, priority, secret FROM provider_accounts
+            SELECT id, tenant_id, name, kind, endpoint, priority, secret, config::text AS config FROM provider_accounts
             WHERE tenant_id = ANY($1::uuid[]) ORDER BY tenant_id, priority, created_at
             """, [tenantIDs])
         var chains: [UUID: [ProviderAccount]] = [:]
@@ -210,10 +250,24 @@ public struct TenantStore: Sendable {
             guard let kind = ProviderKind(rawValue: try row.string("kind")) else { continue }
             let account = ProviderAccount(
                 id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"), name: try row.string("name"), kind: kind,
-                endpoint: row.optionalString("endpoint"), priority: try row.int("priority"), secret: row.optionalString("secret"))
+                endpoint: row.optionalString("endpoint"), priority: try row.int("priority"), secret: row.optionalString("secret"),
+                config: ProviderConfigJSON.decode(row.optionalString("config")))
             chains[account.tenantID, default: []].append(account)
         }
         return chains
+    }
+}
+
+/// The `provider_accounts.config` jsonb column: a flat object of string values.
+enum ProviderConfigJSON {
+    static func encode(_ config: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode(_ text: String?) -> [String: String] {
+        guard let text, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
+        return object.compactMapValues { $0 as? String ?? ($0 as? NSNumber)?.stringValue }
     }
 }
 

@@ -6,7 +6,8 @@ import MailfleetRedis
 import MailfleetStore
 
 struct Providers: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage a tenant's provider accounts (its ordered chain).", subcommands: [Add.self, List.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Manage a tenant's provider accounts (its ordered chain).", subcommands: [Add.self, List.self, Update.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a provider account to a tenant's chain.")
@@ -14,24 +15,23 @@ struct Providers: AsyncParsableCommand {
         @Option(help: "Tenant id.") var tenant: String
         @Option(help: "A name unique within the tenant.") var name: String
         @Option(help: "Provider kind: \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: String
-        @Option(help: "Endpoint override (a simulator or gateway URL).") var endpoint: String?
+        @Option(help: "Endpoint override (a simulator or gateway URL; for smtp the smtp:// or smtps:// URL).") var endpoint: String?
         @Option(help: "Position in the chain; lower goes first.") var priority = 100
         @Option(help: "A file holding the account's secret (API key); read, never echoed.") var secretFile: String?
+        @Option(help: "A provider setting, key=value (repeatable), e.g. domain=mg.example.com, region=us-east-1.") var config: [String] = []
 
         func run() async throws {
             let tenantID = try parseTenant(tenant)
             guard let kind = ProviderKind(rawValue: kind) else {
                 throw ValidationError("unknown kind \(kind); kinds are \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            var secret: String?
-            if let secretFile {
-                guard let text = try? String(contentsOfFile: secretFile, encoding: .utf8) else { throw ValidationError("cannot read \(secretFile)") }
-                secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
+            let settings = try parseConfig(config)
+            let secret = try secretFile.map(readSecret)
             let account = try await database.withPool { pool in
                 let store = TenantStore(pool: pool)
                 guard try await store.tenantExists(tenantID) else { throw ValidationError("no tenant \(tenantID.uuidString.lowercased())") }
-                return try await store.addProviderAccount(tenantID: tenantID, name: name, kind: kind, endpoint: endpoint, priority: priority, secret: secret)
+                return try await store.addProviderAccount(
+                    tenantID: tenantID, name: name, kind: kind, endpoint: endpoint, priority: priority, secret: secret, config: settings)
             }
             print(account.id.uuidString.lowercased())
         }
@@ -46,8 +46,66 @@ struct Providers: AsyncParsableCommand {
             let tenantID = try parseTenant(tenant)
             let chain = try await database.withPool { try await TenantStore(pool: $0).providerChain(tenantID: tenantID) }
             for account in chain {
-                print("\(account.priority)\t\(account.id.uuidString.lowercased())\t\(account.name)\t\(account.kind.rawValue)\t\(account.endpoint ?? "-")\t\(account.secret == nil ? "no secret" : "secret set")")
+                let settings = account.config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                print("\(account.priority)\t\(account.id.uuidString.lowercased())\t\(account.name)\t\(account.kind.rawValue)\t\(account.endpoint ?? "-")\t\(settings.isEmpty ? "-" : settings)\t\(account.secret == nil ? "no secret" : "secret set")")
             }
         }
     }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a provider account; options not given stay as they are.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Tenant id.") var tenant: String
+        @Option(help: "The account's id or name.") var account: String
+        @Option(help: "A new name.") var name: String?
+        @Option(help: "A new endpoint override; an empty value goes back to the provider's own.") var endpoint: String?
+        @Option(help: "A new position in the chain.") var priority: Int?
+        @Option(help: "A file holding the new secret; read, never echoed.") var secretFile: String?
+        @Option(help: "A provider setting, key=value (repeatable; key= removes it).") var config: [String] = []
+
+        func run() async throws {
+            let tenantID = try parseTenant(tenant)
+            let settings = try parseConfig(config, allowEmpty: true)
+            let secret = try secretFile.map(readSecret)
+            let newEndpoint: String?? = endpoint.map { $0.isEmpty ? .some(nil) : .some($0) } ?? nil
+            let updated = try await database.withPool { pool in
+                try await TenantStore(pool: pool).updateProviderAccount(
+                    tenantID: tenantID, account: account, name: name, endpoint: newEndpoint, priority: priority, secret: secret, config: settings)
+            }
+            guard updated else { throw ValidationError("tenant \(tenantID.uuidString.lowercased()) has no provider account \(account)") }
+            print("updated")
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a provider account from a tenant's chain.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Tenant id.") var tenant: String
+        @Option(help: "The account's id or name.") var account: String
+
+        func run() async throws {
+            let tenantID = try parseTenant(tenant)
+            let removed = try await database.withPool { try await TenantStore(pool: $0).removeProviderAccount(tenantID: tenantID, account: account) }
+            guard removed else { throw ValidationError("tenant \(tenantID.uuidString.lowercased()) has no provider account \(account)") }
+            print("removed")
+        }
+    }
+}
+
+/// Reads a secret file; the secret itself never appears in output or errors.
+private func readSecret(_ path: String) throws -> String {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
+    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// `key=value` options as a dictionary.
+private func parseConfig(_ pairs: [String], allowEmpty: Bool = false) throws -> [String: String] {
+    var out: [String: String] = [:]
+    for pair in pairs {
+        guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else { throw ValidationError("--config takes key=value, got \(pair)") }
+        let value = String(pair[pair.index(after: eq)...])
+        guard allowEmpty || !value.isEmpty else { throw ValidationError("--config \(pair) has no value") }
+        out[String(pair[..<eq])] = value
+    }
+    return out
 }

@@ -8,7 +8,7 @@ import Glibc
 /// A whole fleet started from the built executables for one test: its own database, its own
 /// Redis database index, free ports, and log files under the test state folder.
 final class Fleet: @unchecked Sendable {
-    enum Provider { case outbox, sendgrid }
+    enum Provider: String, Sendable, CaseIterable { case outbox, sendgrid, mailgun, postmark, ses, smtp }
 
     let name: String
     let databaseURL: String
@@ -34,13 +34,15 @@ final class Fleet: @unchecked Sendable {
     /// Starts sim, api, scheduler, tracker and `workers` workers; creates a tenant whose chain
     /// is the given provider.
     static func start(
-        _ name: String, workers: Int = 2, provider: Provider = .sendgrid, environment: [String: String] = [:]
+        _ name: String, workers: Int = 2, provider: Provider = .sendgrid, environment: [String: String] = [:],
+        smtpServer: SMTPTestServer? = nil
     ) async throws -> Fleet {
         let fleet = try Fleet(name: name)
         try await fleet.prepareDatabase()
         try fleet.cli(["migrate"])
         fleet.tenantID = try fleet.cli(["tenants", "create", "--name", name]).trimmingCharacters(in: .whitespacesAndNewlines)
         fleet.apiKey = try fleet.cli(["keys", "create", "--tenant", fleet.tenantID, "--scopes", "send,read"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        fleet.smtpServer = smtpServer
         try fleet.addProvider(provider, tenant: fleet.tenantID)
         try fleet.launch("sim", "mailfleet-sim", ["--port", "\(fleet.simPort)"], environment)
         try fleet.launch("api", "mailfleet-api", ["--port", "\(fleet.apiPort)"], environment)
@@ -75,6 +77,7 @@ final class Fleet: @unchecked Sendable {
         self.dbName = dbName
     }
 
+    private var smtpServer: SMTPTestServer?
     private let adminURL: String
     private let dbName: String
 
@@ -105,6 +108,23 @@ final class Fleet: @unchecked Sendable {
             let secretFile = stateDir + "/sendgrid.key"
             try "SG.e2e-test-key".write(toFile: secretFile, atomically: true, encoding: .utf8)
             try cli(["providers", "add", "--tenant", tenant, "--name", "sim", "--kind", "sendgrid", "--endpoint", simURL, "--priority", "10", "--secret-file", secretFile])
+        case .mailgun:
+            let secretFile = stateDir + "/mailgun.key"
+            try "key-e2e-test".write(toFile: secretFile, atomically: true, encoding: .utf8)
+            try cli(["providers", "add", "--tenant", tenant, "--name", "sim", "--kind", "mailgun", "--endpoint", simURL, "--priority", "10", "--secret-file", secretFile, "--config", "domain=mg.example.com"])
+        case .postmark:
+            let secretFile = stateDir + "/postmark.key"
+            try "pm-e2e-server-token".write(toFile: secretFile, atomically: true, encoding: .utf8)
+            try cli(["providers", "add", "--tenant", tenant, "--name", "sim", "--kind", "postmark", "--endpoint", simURL, "--priority", "10", "--secret-file", secretFile])
+        case .smtp:
+            guard let smtpServer else { throw FleetError("an smtp fleet needs an SMTP test server") }
+            let secretFile = stateDir + "/smtp.key"
+            try "\(smtpServer.user):\(smtpServer.password)".write(toFile: secretFile, atomically: true, encoding: .utf8)
+            try cli(["providers", "add", "--tenant", tenant, "--name", "smtp", "--kind", "smtp", "--endpoint", smtpServer.url, "--priority", "10", "--secret-file", secretFile, "--config", "tls=none"])
+        case .ses:
+            let secretFile = stateDir + "/ses.key"
+            try "AKIDE2ETEST:e2e/secret+key".write(toFile: secretFile, atomically: true, encoding: .utf8)
+            try cli(["providers", "add", "--tenant", tenant, "--name", "sim", "--kind", "ses", "--endpoint", simURL, "--priority", "10", "--secret-file", secretFile, "--config", "region=us-east-1"])
         }
     }
 

@@ -1,0 +1,218 @@
+import Foundation
+import MailfleetCore
+import MailfleetHTTPClient
+import MailfleetProviders
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A `mailfleet-sim` process of its own, for calling provider adapters directly.
+final class SimulatorProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let http = HTTPClient(name: "sim-test-http")
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    init() async throws {
+        guard let bin = ProcessInfo.processInfo.environment["MAILFLEET_BIN_DIR"] else { throw FleetError("MAILFLEET_BIN_DIR is not set: run ./ops/test") }
+        port = try freePort()
+        process.executableURL = URL(fileURLWithPath: "\(bin)/mailfleet-sim")
+        process.arguments = ["--port", "\(port)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<600 {
+            if let r = try? await http.execute(HTTPRequest(url: url + "/readyz", timeout: .seconds(2))), r.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw FleetError("mailfleet-sim did not become ready")
+    }
+
+    func control(_ json: String) async throws {
+        _ = try await http.execute(HTTPRequest(method: "POST", url: url + "/_control", headers: [HTTPHeader("Content-Type", "application/json")], body: Array(json.utf8)))
+    }
+
+    func stats() async throws -> [String: Any] {
+        let r = try await http.execute(HTTPRequest(url: url + "/_stats"))
+        return (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any]) ?? [:]
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        http.shutdown()
+    }
+}
+
+private func batch(_ kind: ProviderKind, endpoint: String, secret: String?, config: [String: String] = [:], to: [String]) -> ProviderBatch {
+    let account = ProviderAccount(id: UUID(), tenantID: UUID(), name: "sim", kind: kind, endpoint: endpoint, priority: 1, secret: secret, config: config)
+    let messages = to.map { address -> RenderedMessage in
+        let content = MessageContent(
+            from: try! EmailAddress(email: "sender@example.com"), to: [try! EmailAddress(email: address)], subject: "Hi", text: "Hello",
+            metadata: ["who": address])
+        let message = Message(id: UUID(), tenantID: account.tenantID, priority: .bulk, status: .sending, content: content)
+        return RenderedMessage(message: message, htmlTemplate: nil, textTemplate: "Hello")
+    }
+    return ProviderBatch(account: account, messages: messages)
+}
+
+/// Provider adapters against the simulator: batching, partial failures, auth and faults.
+@Suite(.serialized) struct ProviderAdapterTests {
+    @Test func postmarkRejectsOnlyTheInactiveRecipient() async throws {
+        let sim = try await SimulatorProcess()
+        defer { sim.stop() }
+        try await sim.control(#"{"postmark_reject":["bad@example.com"]}"#)
+        let b = batch(.postmark, endpoint: sim.url, secret: "token", to: ["a@example.com", "bad@example.com", "c@example.com"])
+        let outcome = await PostmarkProvider(client: sim.http).send(b)
+        #expect(outcome.accountFailure == nil)
+        let ids = b.messages.map(\.message.id)
+        if case .accepted(let id) = outcome.outcomes[ids[0]] { #expect(id != nil) } else { Issue.record("first message not accepted") }
+        if case .rejected(let reason) = outcome.outcomes[ids[1]] { #expect(reason.contains("406")) } else { Issue.record("inactive recipient not rejected") }
+        if case .accepted = outcome.outcomes[ids[2]] {} else { Issue.record("third message not accepted") }
+        #expect(!outcome.shouldFailOver)
+        #expect(try await sim.stats()["unique_messages"] as? Int == 2)
+    }
+
+    @Test func postmarkWithoutATokenIsAnAccountFailure() async throws {
+        let sim = try await SimulatorProcess()
+        defer { sim.stop() }
+        let outcome = await PostmarkProvider(client: sim.http).send(batch(.postmark, endpoint: sim.url, secret: nil, to: ["a@example.com"]))
+        #expect(outcome.status == 401)
+        #expect(outcome.accountFailure != nil)
+    }
+
+    @Test func mailgunSendsABatchInOneCallAndNeedsADomain() async throws {
+        let sim = try await SimulatorProcess()
+        defer { sim.stop() }
+        let provider = MailgunProvider(client: sim.http)
+        let addresses = (0..<250).map { "m\($0)@example.com" }
+        let outcome = await provider.send(batch(.mailgun, endpoint: sim.url, secret: "key", config: ["domain": "mg.example.com"], to: addresses))
+        #expect(outcome.status == 200)
+        #expect(outcome.outcomes.values.allSatisfy { if case .accepted(let id?) = $0 { id.hasSuffix("@mg.example.com>") } else { false } })
+        let stats = try await sim.stats()
+        #expect((stats["calls"] as? [String: Int])?["mailgun"] == 1)
+        #expect(stats["recipients"] as? Int == 250)
+        let missing = await provider.send(batch(.mailgun, endpoint: sim.url, secret: "key", to: ["a@example.com"]))
+        #expect(missing.accountFailure != nil)
+    }
+
+    @Test func mailgunFaultsAreClassified() async throws {
+        let sim = try await SimulatorProcess()
+        defer { sim.stop() }
+        try await sim.control(#"{"error_rate":1.0,"error_status":429,"retry_after":7}"#)
+        let provider = MailgunProvider(client: sim.http)
+        let limited = await provider.send(batch(.mailgun, endpoint: sim.url, secret: "key", config: ["domain": "mg.example.com"], to: ["a@example.com"]))
+        if case .retryable(_, let retryAfter) = limited.outcomes.values.first { #expect(retryAfter == 7) } else { Issue.record("429 not retryable") }
+        #expect(limited.accountFailure == nil)
+        try await sim.control("{}")
+        let unauthorised = await provider.send(batch(.mailgun, endpoint: sim.url, secret: nil, config: ["domain": "mg.example.com"], to: ["a@example.com"]))
+        // An empty key still makes "api:" credentials; the simulator refuses them as Mailgun does.
+        #expect(unauthorised.status == 401)
+        #expect(unauthorised.accountFailure != nil)
+    }
+
+    @Test func sesSignsEveryCallAndUnsignedCallsAreRefused() async throws {
+        let sim = try await SimulatorProcess()
+        defer { sim.stop() }
+        let provider = SESProvider(client: sim.http)
+        let signed = await provider.send(batch(.ses, endpoint: sim.url, secret: "AKID:secret", config: ["region": "eu-west-1"], to: ["a@example.com", "b@example.com"]))
+        #expect(signed.outcomes.count == 2)
+        #expect(signed.outcomes.values.allSatisfy { if case .accepted(let id?) = $0 { !id.isEmpty } else { false } })
+        #expect((try await sim.stats()["calls"] as? [String: Int])?["ses"] == 2)
+        let unsigned = try await sim.http.execute(HTTPRequest(
+            method: "POST", url: sim.url + "/v2/email/outbound-emails", headers: [HTTPHeader("Content-Type", "application/json")],
+            body: Array(#"{"Content":{"Raw":{"Data":""}}}"#.utf8)))
+        #expect(unsigned.status == 403)
+        #expect(unsigned.header("x-amzn-ErrorType") == "IncompleteSignatureException")
+        let noCredentials = await provider.send(batch(.ses, endpoint: sim.url, secret: "just-a-key", to: ["a@example.com"]))
+        #expect(noCredentials.accountFailure != nil)
+    }
+}
+
+/// The SMTP adapter against a real SMTP server.
+@Suite(.serialized) struct SMTPProviderTests {
+    @Test func messagesAreDeliveredWithAuthOverReusedConnections() async throws {
+        let server = try SMTPTestServer(reject: ["gone@example.com"])
+        defer { server.stop() }
+        let client = HTTPClient(name: "smtp-test")
+        defer { client.shutdown() }
+        let provider = SMTPProvider(client: client)
+        let addresses = (0..<40).map { "r\($0)@example.com" } + ["gone@example.com"]
+        let b = batch(.smtp, endpoint: server.url, secret: "\(server.user):\(server.password)", config: ["tls": "none"], to: addresses)
+        let outcome = await provider.send(b)
+        #expect(outcome.accountFailure == nil)
+        let accepted = outcome.outcomes.values.filter { if case .accepted = $0 { true } else { false } }.count
+        #expect(accepted == 40)
+        if case .rejected(let reason) = outcome.outcomes[b.messages.last!.message.id] { #expect(reason.contains("550")) } else { Issue.record("refused recipient not rejected") }
+        let again = await provider.send(batch(.smtp, endpoint: server.url, secret: "\(server.user):\(server.password)", config: ["tls": "none"], to: ["late@example.com"]))
+        #expect(again.outcomes.values.allSatisfy { if case .accepted = $0 { true } else { false } })
+        let stats = try await server.stats()
+        #expect(stats["messages"] as? Int == 41)
+        let variables = stats["variables"] as? [String: [String: String]] ?? [:]
+        #expect(variables["r7@example.com"]?["who"] == "r7@example.com")
+        // 42 transactions over at most a connection pool's worth of connections (plus the
+        // server's own start-up probe); connections are reused, not opened per message.
+        let connections = stats["connections"] as? Int ?? 0
+        #expect(connections > 0 && connections <= 34)
+        #expect((stats["logins"] as? Int ?? 0) == connections - 1)
+    }
+
+    @Test(arguments: [SMTPTestServer.TLS.startTLS, .implicit])
+    func tlsIsNegotiatedAndTheCertificateVerified(tls: SMTPTestServer.TLS) async throws {
+        let server = try SMTPTestServer(tls: tls)
+        defer { server.stop() }
+        let client = HTTPClient(name: "smtp-test")
+        defer { client.shutdown() }
+        let provider = SMTPProvider(client: client)
+        let secret = "\(server.user):\(server.password)"
+        // STARTTLS required (the default) and the test CA trusted: delivered.
+        let trusted = await provider.send(batch(.smtp, endpoint: server.url, secret: secret, config: ["ca_file": server.certificate ?? ""], to: ["a@example.com", "b@example.com"]))
+        #expect(trusted.outcomes.values.allSatisfy { if case .accepted = $0 { true } else { false } })
+        // The same server without trusting its certificate (a client of its own, so no verified
+        // connection is reused): nothing is sent.
+        let other = HTTPClient(name: "smtp-untrusted")
+        defer { other.shutdown() }
+        let untrusted = await SMTPProvider(client: other).send(batch(.smtp, endpoint: server.url, secret: secret, to: ["c@example.com"]))
+        #expect(untrusted.outcomes.values.allSatisfy { if case .retryable = $0 { true } else { false } })
+        let stats = try await server.stats()
+        #expect(stats["messages"] as? Int == 2)
+        #expect(stats["logins"] as? Int ?? 0 >= 1)
+    }
+
+    @Test func aWrongPasswordIsAnAccountFailure() async throws {
+        let server = try SMTPTestServer()
+        defer { server.stop() }
+        let client = HTTPClient(name: "smtp-test")
+        defer { client.shutdown() }
+        let outcome = await SMTPProvider(client: client).send(batch(.smtp, endpoint: server.url, secret: "\(server.user):wrong", config: ["tls": "none"], to: ["a@example.com"]))
+        #expect(outcome.accountFailure != nil)
+        #expect(try await server.stats()["messages"] as? Int == 0)
+    }
+}
+
+/// The simulator's SES `SendBulkEmail` endpoint, called with a SigV4-signed request.
+@Suite struct SESBulkSimulatorTests {
+    @Test func signedBulkCallsAreAnsweredPerEntryAndUnsignedOnesRefused() async throws {
+        let sim = try await SimulatorProcess()
+        defer { sim.stop() }
+        let url = sim.url + "/v2/email/outbound-bulk-emails"
+        let entries = (0..<3).map { i in
+            #"{"Destination":{"ToAddresses":["b\#(i)@example.com"]},"ReplacementEmailContent":{"ReplacementTemplate":{"ReplacementTemplateData":"{\"n\":\"\#(i)\"}"}},"ReplacementTags":[{"Name":"mailfleet_message_id","Value":"id-\#(i)"}]}"#
+        }
+        let body = Array(#"{"FromEmailAddress":"a@example.com","DefaultContent":{"Template":{"TemplateName":"welcome","TemplateData":"{}"}},"BulkEmailEntries":[\#(entries.joined(separator: ","))]}"#.utf8)
+        let signer = SigV4Signer(accessKeyID: "AKID", secretAccessKey: "secret", region: "us-east-1", service: "ses")
+        let headers = [(name: "Content-Type", value: "application/json")]
+        let signature = signer.sign(method: "POST", url: url, headers: headers, body: body, date: Date())
+        let signed = try await sim.http.execute(HTTPRequest(
+            method: "POST", url: url, headers: (headers + signature.headers).map { HTTPHeader($0.name, $0.value) }, body: body))
+        #expect(signed.status == 200)
+        let results = (try JSONSerialization.jsonObject(with: Data(signed.body)) as? [String: Any])?["BulkEmailEntryResults"] as? [[String: Any]]
+        #expect(results?.count == 3)
+        #expect(results?.allSatisfy { $0["Status"] as? String == "SUCCESS" } == true)
+        let stats = try await sim.stats()
+        #expect(stats["unique_messages"] as? Int == 3)
+        let unsigned = try await sim.http.execute(HTTPRequest(method: "POST", url: url, headers: [HTTPHeader("Content-Type", "application/json")], body: body))
+        #expect(unsigned.status == 403)
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+/// `mailfleet providers add/list/update/remove` against a real database.
+@Suite struct ProvidersCLITests {
+    @Test func accountsAreAddedUpdatedAndRemovedWithoutEverPrintingSecrets() async throws {
+        let fleet = try await Fleet.start("providers-cli", workers: 0, provider: .outbox)
+        defer { fleet.stopNow() }
+        let secret = "key-very-secret-123"
+        let secretFile = fleet.stateDir + "/mg.key"
+        try secret.write(toFile: secretFile, atomically: true, encoding: .utf8)
+        let added = try fleet.cli([
+            "providers", "add", "--tenant", fleet.tenantID, "--name", "mg", "--kind", "mailgun", "--endpoint", "http://127.0.0.1:9",
+            "--priority", "20", "--secret-file", secretFile, "--config", "domain=mg.example.com", "--config", "region=eu",
+        ]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(UUID(uuidString: added) != nil)
+        var listed = try fleet.cli(["providers", "list", "--tenant", fleet.tenantID])
+        #expect(listed.contains("mailgun") && listed.contains("domain=mg.example.com,region=eu") && listed.contains("secret set"))
+        #expect(!listed.contains(secret))
+
+        let newSecret = "key-rotated-456"
+        try newSecret.write(toFile: secretFile, atomically: true, encoding: .utf8)
+        let updated = try fleet.cli([
+            "providers", "update", "--tenant", fleet.tenantID, "--account", "mg", "--priority", "5", "--secret-file", secretFile,
+            "--config", "region=", "--endpoint", "",
+        ])
+        #expect(!updated.contains(newSecret))
+        listed = try fleet.cli(["providers", "list", "--tenant", fleet.tenantID])
+        let line = try #require(listed.split(separator: "\n").first { $0.contains("mailgun") })
+        #expect(line.hasPrefix("5\t"))
+        #expect(line.contains("domain=mg.example.com\t"))
+        #expect(line.contains("\t-\t"))  // the endpoint override is gone
+        #expect(!listed.contains(newSecret))
+        let stored = try await fleet.pool.query("SELECT secret, config->>'domain' AS domain FROM provider_accounts WHERE name = 'mg'")
+        #expect(try stored.first?.string("secret") == newSecret)
+
+        _ = try fleet.cli(["providers", "remove", "--tenant", fleet.tenantID, "--account", added])
+        listed = try fleet.cli(["providers", "list", "--tenant", fleet.tenantID])
+        #expect(!listed.contains("mailgun"))
+        #expect(throws: FleetError.self) { try fleet.cli(["providers", "remove", "--tenant", fleet.tenantID, "--account", "mg"]) }
+        #expect(throws: FleetError.self) { try fleet.cli(["providers", "add", "--tenant", fleet.tenantID, "--name", "x", "--kind", "mailgun", "--config", "novalue"]) }
+    }
+}

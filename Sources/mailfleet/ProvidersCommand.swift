@@ -31,7 +31,7 @@ struct Providers: AsyncParsableCommand {
                 let store = TenantStore(pool: pool)
                 guard try await store.tenantExists(tenantID) else { throw ValidationError("no tenant \(tenantID.uuidString.lowercased())") }
                 return try await store.addProviderAccount(
-                    tenantID: tenantID, name: name, kind: kind, endpoint: endpoint, priority: priority, secret: secret, config: settings)
+                    tenantID: tenantID, name: name, kind: kind, endpoint: endpoint, priority: priority, secret: secret, config: settings, actor: cliActor())
             }
             print(account.id.uuidString.lowercased())
         }
@@ -70,7 +70,7 @@ struct Providers: AsyncParsableCommand {
             let newEndpoint: String?? = endpoint.map { $0.isEmpty ? .some(nil) : .some($0) } ?? nil
             let updated = try await database.withPool { pool in
                 try await TenantStore(pool: pool).updateProviderAccount(
-                    tenantID: tenantID, account: account, name: name, endpoint: newEndpoint, priority: priority, secret: secret, config: settings)
+                    tenantID: tenantID, account: account, name: name, endpoint: newEndpoint, priority: priority, secret: secret, config: settings, actor: cliActor())
             }
             guard updated else { throw ValidationError("tenant \(tenantID.uuidString.lowercased()) has no provider account \(account)") }
             print("updated")
@@ -85,7 +85,7 @@ struct Providers: AsyncParsableCommand {
 
         func run() async throws {
             let tenantID = try parseTenant(tenant)
-            let removed = try await database.withPool { try await TenantStore(pool: $0).removeProviderAccount(tenantID: tenantID, account: account) }
+            let removed = try await database.withPool { try await TenantStore(pool: $0).removeProviderAccount(tenantID: tenantID, account: account, actor: cliActor()) }
             guard removed else { throw ValidationError("tenant \(tenantID.uuidString.lowercased()) has no provider account \(account)") }
             print("removed")
         }

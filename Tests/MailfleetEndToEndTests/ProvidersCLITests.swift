@@ -38,6 +38,10 @@ import Testing
         listed = try fleet.cli(["providers", "list", "--tenant", fleet.tenantID])
         #expect(!listed.contains("mailgun"))
         #expect(throws: FleetError.self) { try fleet.cli(["providers", "remove", "--tenant", fleet.tenantID, "--account", "mg"]) }
+        // Every change is in the audit log, which never shows a secret.
+        let audit = try fleet.cli(["audit", "list", "--tenant", fleet.tenantID])
+        for action in ["provider.added", "provider.updated", "provider.removed"] { #expect(audit.contains(action), "\(action) not audited") }
+        #expect(!audit.contains(secret) && !audit.contains(newSecret))
         #expect(throws: FleetError.self) { try fleet.cli(["providers", "add", "--tenant", fleet.tenantID, "--name", "x", "--kind", "mailgun", "--config", "novalue"]) }
     }
 }

@@ -27,34 +27,20 @@ public struct SendGridProvider: EmailProvider {
         } catch {
             return .all(batch, .rejected(reason: "could not encode request: \(error)"), status: 0)
         }
-        var base = endpoint
-        while base.hasSuffix("/") { base.removeLast() }
         let request = HTTPRequest(
-            method: "POST", url: base + "/v3/mail/send",
+            method: "POST", url: ProviderCall.base(endpoint) + "/v3/mail/send",
             headers: [
                 HTTPHeader("Authorization", "Bearer \(batch.account.secret ?? "")"),
                 HTTPHeader("Content-Type", "application/json"),
             ],
             body: body, timeout: timeout)
         let response: HTTPResponse
-        do {
-            response = try await client.execute(request)
-        } catch {
-            return .all(batch, .retryable(reason: "sendgrid: \(error)", retryAfter: nil), status: 0)
+        switch await ProviderCall.execute(request, client: client, provider: "sendgrid", messages: batch.messages) {
+        case .response(let r): response = r
+        case .failed(let outcome): return outcome
         }
-        let detail = String(response.bodyString.prefix(300))
-        switch ResponseClassifier.classify(status: response.status, retryAfter: response.header("Retry-After")) {
-        case .accepted:
-            return .all(batch, .accepted(providerMessageID: response.header("X-Message-Id")), status: response.status)
-        case .retryable(let retryAfter):
-            return .all(batch, .retryable(reason: "sendgrid \(response.status): \(detail)", retryAfter: retryAfter), status: response.status)
-        case .accountFailure:
-            return .all(
-                batch, .retryable(reason: "sendgrid \(response.status): \(detail)", retryAfter: nil),
-                accountFailure: "sendgrid \(response.status)", status: response.status)
-        case .rejected:
-            return .all(batch, .rejected(reason: "sendgrid \(response.status): \(detail)"), status: response.status)
-        }
+        if let failure = ProviderCall.failure(response, provider: "sendgrid", messages: batch.messages) { return failure }
+        return .all(batch, .accepted(providerMessageID: response.header("X-Message-Id")), status: response.status)
     }
 }
 

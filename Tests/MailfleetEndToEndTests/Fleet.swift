@@ -143,20 +143,8 @@ final class Fleet: @unchecked Sendable {
     /// Runs the admin CLI against this fleet's database and returns its stdout.
     @discardableResult
     func cli(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(binDir)/mailfleet")
-        process.arguments = arguments
-        process.environment = baseEnvironment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FleetError("mailfleet \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
-        }
+        let data = try runToCompletion(
+            "\(binDir)/mailfleet", arguments, environment: baseEnvironment, name: "mailfleet \(arguments.joined(separator: " "))")
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -252,6 +240,23 @@ final class Fleet: @unchecked Sendable {
     static func object(_ response: HTTPResponse) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
     }
+}
+
+/// Runs a program to its end and returns its stdout; a non-zero exit throws with its stderr.
+func runToCompletion(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, name: String) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let errors = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw FleetError("\(name) failed: \(String(decoding: errors, as: UTF8.self))") }
+    return data
 }
 
 struct FleetError: Error, CustomStringConvertible {

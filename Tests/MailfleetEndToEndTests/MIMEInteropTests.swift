@@ -18,17 +18,7 @@ import Testing
         }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("ops/testing/parse_mime.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script] + paths
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw FleetError("parse_mime.py failed: \(String(decoding: errors, as: UTF8.self))") }
+        let data = try runToCompletion("/usr/bin/env", ["python3", script] + paths, name: "parse_mime.py")
         return (try JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
     }
 

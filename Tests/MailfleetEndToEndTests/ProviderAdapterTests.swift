@@ -268,6 +268,42 @@ private func sesCampaign(endpoint: String, to: [String], subjects: [String]? = n
         #expect(stats["logins"] as? Int ?? 0 >= 1)
     }
 
+    @Test func aRefusedRecipientDoesNotFailTheOthers() async throws {
+        let server = try SMTPTestServer()
+        defer { server.stop() }
+        let client = HTTPClient(name: "smtp-test")
+        defer { client.shutdown() }
+        let provider = SMTPProvider(client: client)
+        let secret = "\(server.user):\(server.password)"
+        var b = batch(.smtp, endpoint: server.url, secret: secret, config: ["tls": "none"], to: ["r1@example.com"])
+        b.messages[0].message.content.cc = [try EmailAddress(email: "reject550-x@example.com"), try EmailAddress(email: "r2@example.com")]
+        b.messages[0].message.content.bcc = [try EmailAddress(email: "defer451-y@example.com")]
+        let id = b.messages[0].message.id
+        let outcome = await provider.send(b)
+        if case .accepted = outcome.outcomes[id] {} else { Issue.record("message not accepted: \(String(describing: outcome.outcomes[id]))") }
+        #expect(outcome.refusals[id]?.map(\.address) == ["reject550-x@example.com", "defer451-y@example.com"])
+        #expect(outcome.refusals[id]?.map(\.code) == [550, 451])
+        #expect(outcome.refusals[id]?.first?.reply.contains("mailbox unavailable") == true)
+        var stats = try await server.stats()
+        #expect(stats["messages"] as? Int == 1)
+        #expect(stats["recipients"] as? Int == 2)
+
+        // Every recipient refused: for good (550) rejected, with a 451 among them retried.
+        let gone = await provider.send(batch(.smtp, endpoint: server.url, secret: secret, config: ["tls": "none"], to: ["reject550-only@example.com"]))
+        if case .rejected(let reason) = gone.outcomes.values.first { #expect(reason.contains("550")) } else { Issue.record("refused message not rejected") }
+        #expect(gone.accountFailure == nil)
+        var later = batch(.smtp, endpoint: server.url, secret: secret, config: ["tls": "none"], to: ["reject550-a@example.com"])
+        later.messages[0].message.content.cc = [try EmailAddress(email: "defer451-b@example.com")]
+        let deferred = await provider.send(later)
+        if case .retryable(let reason, _) = deferred.outcomes.values.first { #expect(reason.contains("451")) } else { Issue.record("temporarily refused message not retryable") }
+        // Messages after refused transactions still go through on the same client.
+        let after = await provider.send(batch(.smtp, endpoint: server.url, secret: secret, config: ["tls": "none"], to: ["r3@example.com"]))
+        #expect(after.outcomes.values.allSatisfy { if case .accepted = $0 { true } else { false } })
+        stats = try await server.stats()
+        #expect(stats["messages"] as? Int == 2)
+        #expect(stats["recipients"] as? Int == 3)
+    }
+
     @Test func aWrongPasswordIsAnAccountFailure() async throws {
         let server = try SMTPTestServer()
         defer { server.stop() }

@@ -6,6 +6,7 @@
 // call: each typed wrapper below passes exactly one argument of the type the option expects.
 
 typedef size_t (*mf_curl_data_callback)(char *ptr, size_t size, size_t nmemb, void *userdata);
+typedef int (*mf_curl_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *userdata);
 
 static inline CURLcode mf_curl_easy_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode mf_curl_easy_setopt_string(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
@@ -13,6 +14,22 @@ static inline CURLcode mf_curl_easy_setopt_pointer(CURL *h, CURLoption o, void *
 static inline CURLcode mf_curl_easy_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode mf_curl_easy_setopt_off_t(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode mf_curl_easy_setopt_callback(CURL *h, CURLoption o, mf_curl_data_callback v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode mf_curl_easy_setopt_debug_callback(CURL *h, mf_curl_debug_callback v) { return curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, v); }
+
+/// Lets an SMTP transaction go on when some RCPT TO are refused (libcurl >= 7.69). The option
+/// was spelled CURLOPT_MAIL_RCPT_ALLLOWFAILS until 8.2. CURLE_UNKNOWN_OPTION when the headers
+/// or the libcurl loaded at run time predate it.
+static inline CURLcode mf_curl_easy_setopt_mail_rcpt_allowfails(CURL *h, long on) {
+#if LIBCURL_VERSION_NUM >= 0x080200
+    return curl_easy_setopt(h, CURLOPT_MAIL_RCPT_ALLOWFAILS, on);
+#elif LIBCURL_VERSION_NUM >= 0x074500
+    return curl_easy_setopt(h, CURLOPT_MAIL_RCPT_ALLLOWFAILS, on);
+#else
+    (void)h;
+    (void)on;
+    return CURLE_UNKNOWN_OPTION;
+#endif
+}
 
 static inline CURLcode mf_curl_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode mf_curl_easy_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }

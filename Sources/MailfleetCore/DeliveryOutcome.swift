@@ -10,6 +10,27 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case rejected(reason: String)
 }
 
+/// A recipient the provider refused while it accepted the message for the others (an SMTP
+/// server answering one RCPT TO with 550 while taking the rest).
+public struct RecipientRefusal: Sendable, Equatable {
+    /// The refused address.
+    public var address: String
+    /// The provider's reply code (an SMTP code such as 550 or 451).
+    public var code: Int
+    /// The provider's reply text.
+    public var reply: String
+
+    /// Creates a refusal.
+    public init(address: String, code: Int, reply: String) {
+        self.address = address
+        self.code = code
+        self.reply = reply
+    }
+
+    /// True for a permanent refusal (5xx); a temporary one (4xx) would have succeeded later.
+    public var permanent: Bool { code >= 500 }
+}
+
 /// How a whole provider response is to be read, before per-message details.
 public enum ResponseClass: Sendable, Equatable {
     /// 2xx: accepted.

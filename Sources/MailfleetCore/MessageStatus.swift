@@ -31,4 +31,7 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case opened
     /// A recipient clicked a tracked link.
     case clicked
+    /// A recipient was refused while the message went to its other recipients (an SMTP
+    /// server's RCPT TO refusal); the detail names the address and the server's reply.
+    case bounced
 }

@@ -10,7 +10,8 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable {
     case mailgun
     /// Postmark `/email/batch`.
     case postmark
-    /// Amazon SES v2 `SendEmail` with raw MIME, signed with SigV4.
+    /// Amazon SES v2, signed with SigV4: `SendBulkEmail` with an inline template for messages
+    /// that share a body, raw `SendEmail` otherwise.
     case ses
     /// SMTP submission through libcurl (`smtp://` with STARTTLS, or `smtps://`).
     case smtp
@@ -22,8 +23,8 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable {
         case .sendgrid: return 1000
         case .mailgun: return 1000
         case .postmark: return 500
-        // Raw SendEmail carries one message per call.
-        case .ses: return 1
+        // SendBulkEmail takes at most 50 entries (one per message).
+        case .ses: return 50
         // One message per SMTP transaction; connections are reused across transactions.
         case .smtp: return 1
         }

@@ -22,6 +22,7 @@ public enum BatchPlanner {
     /// keeping the input order inside each batch.
     public static func plan(_ messages: [RenderedMessage], for account: ProviderAccount) -> [ProviderBatch] {
         let limit = account.kind.batchLimit
+        let recipientLimit = account.kind.batchRecipientLimit
         var groups: [ContentKey: [RenderedMessage]] = [:]
         var order: [ContentKey] = []
         for message in messages {
@@ -35,7 +36,7 @@ public enum BatchPlanner {
             var recipients = 0
             for message in groups[key] ?? [] {
                 let count = message.message.content.allRecipients.count
-                if !current.isEmpty && (current.count + 1 > limit || recipients + count > limit) {
+                if !current.isEmpty && (current.count + 1 > limit || recipients + count > recipientLimit) {
                     batches.append(ProviderBatch(account: account, messages: current))
                     current = []
                     recipients = 0
@@ -53,8 +54,19 @@ extension ProviderKind {
     /// True when one call sends a single body to many recipients (so messages must share it).
     public var sharesBodyAcrossRecipients: Bool {
         switch self {
-        case .outbox, .postmark, .ses, .smtp: return false
-        case .sendgrid, .mailgun: return true
+        case .outbox, .postmark, .smtp: return false
+        // SendBulkEmail sends one inline template to every entry.
+        case .sendgrid, .mailgun, .ses: return true
+        }
+    }
+
+    /// Most recipients (to, cc and bcc together) one call may carry.
+    public var batchRecipientLimit: Int {
+        switch self {
+        // SendBulkEmail limits entries (50) and destinations per entry (50), not their sum: a
+        // limit of 50 recipients per call would split multi-recipient messages needlessly.
+        case .ses: return 50 * 50
+        default: return batchLimit
         }
     }
 }

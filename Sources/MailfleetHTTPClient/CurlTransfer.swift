@@ -33,6 +33,8 @@ final class CurlTransfer: @unchecked Sendable {
     private var uploadOffset = 0
     /// The MAIL RCPT list; libcurl reads it during the transfer.
     private var recipientList: UnsafeMutablePointer<curl_slist>?
+    /// The RCPT TO commands and replies of an SMTP transaction, from the debug callback.
+    private var dialogue = SMTPDialogue()
     /// libcurl writes the detailed failure text here; more useful than `curl_easy_strerror`.
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
@@ -219,6 +221,21 @@ final class CurlTransfer: @unchecked Sendable {
         }
         recipientList = list
         check(mf_curl_easy_setopt_slist(easy, CURLOPT_MAIL_RCPT, list))
+        // Go on past refused recipients so the message reaches the accepted ones; libcurl still
+        // fails the transaction when every recipient is refused. Without the option (a libcurl
+        // before 7.69) the first refusal ends the transaction, as it always did.
+        _ = mf_curl_easy_setopt_mail_rcpt_allowfails(easy, 1)
+        // Which recipients were refused, and how, is only visible in the dialogue itself.
+        dialogue = SMTPDialogue()
+        check(mf_curl_easy_setopt_long(easy, CURLOPT_VERBOSE, 1))
+        check(mf_curl_easy_setopt_debug_callback(easy, { _, type, data, size, userdata in
+            guard let data, let userdata, size > 0, type == CURLINFO_HEADER_OUT || type == CURLINFO_HEADER_IN else { return 0 }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+            let bytes = UnsafeRawBufferPointer(start: data, count: size)
+            if type == CURLINFO_HEADER_OUT { transfer.dialogue.sent(bytes) } else { transfer.dialogue.received(bytes) }
+            return 0
+        }))
+        check(mf_curl_easy_setopt_pointer(easy, CURLOPT_DEBUGDATA, userdata))
         uploadOffset = 0
         check(mf_curl_easy_setopt_long(easy, CURLOPT_UPLOAD, 1))
         check(mf_curl_easy_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body.count)))
@@ -296,12 +313,17 @@ final class CurlTransfer: @unchecked Sendable {
             // something (a recipient, AUTH) libcurl's description of it as the body.
             var reply = 0
             _ = mf_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &reply)
-            if code == CURLE_OK { return .success(HTTPResponse(status: reply == 0 ? 250 : reply)) }
-            if reply >= 400 || code == CURLE_LOGIN_DENIED {
+            var response: HTTPResponse
+            if code == CURLE_OK {
+                response = HTTPResponse(status: reply == 0 ? 250 : reply)
+            } else if reply >= 400 || code == CURLE_LOGIN_DENIED {
                 let detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
-                return .success(HTTPResponse(status: reply >= 400 ? reply : 535, body: Array(detail.utf8)))
+                response = HTTPResponse(status: reply >= 400 ? reply : 535, body: Array(detail.utf8))
+            } else {
+                return .failure(error(code))
             }
-            return .failure(error(code))
+            response.smtpRecipients = dialogue.recipients
+            return .success(response)
         }
         guard code == CURLE_OK else { return .failure(error(code)) }
         var status = 0

@@ -35,7 +35,9 @@ public final class HTTPClient: Sendable {
     }
 
     /// Performs one SMTP transaction on the client's thread and connection cache. A reply from
-    /// the server (accepted or refused) is returned; only transport failures throw.
+    /// the server (accepted or refused) is returned; only transport failures throw. Refused
+    /// recipients do not stop the transaction while others are accepted: the message goes to
+    /// the accepted ones and the reply lists every recipient's answer.
     public func send(mail: SMTPRequest) async throws -> SMTPReply {
         for value in [mail.mailFrom] + mail.recipients where value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "<" || $0 == ">" }) {
             throw HTTPClientError.transport(code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: "invalid envelope address")
@@ -49,7 +51,7 @@ public final class HTTPClient: Sendable {
         } onCancel: {
             if transfer.cancel() { loop.remove(transfer) }
         }
-        return SMTPReply(code: response.status, detail: response.bodyString)
+        return SMTPReply(code: response.status, detail: response.bodyString, recipients: response.smtpRecipients)
     }
 
     /// Fails pending and in-flight requests with `.shutDown` and stops the thread; returns at

@@ -10,6 +10,8 @@ public struct HTTPResponse: Sendable {
     public var httpVersion: String
     /// The total time of the exchange as libcurl measured it.
     public var duration: Duration
+    /// For an SMTP transaction: the server's reply to each RCPT TO (internal, for `send(mail:)`).
+    var smtpRecipients: [SMTPRecipientReply] = []
 
     /// Creates a response; public so that code using the client can fake responses in tests.
     public init(

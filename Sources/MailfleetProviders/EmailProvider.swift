@@ -17,12 +17,16 @@ public struct BatchOutcome: Sendable {
     public var accountFailure: String?
     /// The HTTP status (or 0 for a local or transport failure), for metrics.
     public var status: Int
+    /// Recipients refused inside messages that were accepted for their other recipients, by
+    /// message id.
+    public var refusals: [UUID: [RecipientRefusal]]
 
     /// Creates an outcome.
-    public init(outcomes: [UUID: DeliveryOutcome], accountFailure: String? = nil, status: Int) {
+    public init(outcomes: [UUID: DeliveryOutcome], accountFailure: String? = nil, status: Int, refusals: [UUID: [RecipientRefusal]] = [:]) {
         self.outcomes = outcomes
         self.accountFailure = accountFailure
         self.status = status
+        self.refusals = refusals
     }
 
     /// The same outcome for every message of a batch.

@@ -55,16 +55,19 @@ extension BatchOutcome {
     }
 
     /// Combines the outcomes of several calls made for one batch: every message's outcome, the
-    /// first account failure, and the highest status (so an error status is not hidden).
+    /// first account failure, the highest status (so an error status is not hidden), and every
+    /// recipient refusal.
     static func merged(_ parts: [BatchOutcome]) -> BatchOutcome {
         var outcomes: [UUID: DeliveryOutcome] = [:]
         var failure: String?
         var status = 0
+        var refusals: [UUID: [RecipientRefusal]] = [:]
         for part in parts {
             outcomes.merge(part.outcomes) { _, new in new }
             failure = failure ?? part.accountFailure
             status = max(status, part.status)
+            refusals.merge(part.refusals) { _, new in new }
         }
-        return BatchOutcome(outcomes: outcomes, accountFailure: failure, status: status)
+        return BatchOutcome(outcomes: outcomes, accountFailure: failure, status: status, refusals: refusals)
     }
 }

@@ -7,6 +7,11 @@ import MailfleetHTTPClient
 /// concurrently over the HTTP client's connection cache, so connections (and their STARTTLS
 /// and AUTH) are reused from message to message.
 ///
+/// A recipient refused at RCPT TO does not stop the transaction while others are accepted:
+/// the message goes to those, counts as accepted, and the refused recipients are reported in
+/// `BatchOutcome.refusals` with the server's reply (`SMTPReplyClass.outcome`). When every
+/// recipient is refused, the message is rejected (all 5xx) or retried (some 4xx).
+///
 /// The account's endpoint is the server URL (`smtp://host:587` or `smtps://host:465`); its
 /// secret is `username:password` (AUTH is skipped without one); `config["tls"]` is
 /// `starttls` (default: STARTTLS required), `starttls-optional` or `none` for `smtp://` URLs;
@@ -59,17 +64,12 @@ public struct SMTPProvider: EmailProvider {
         } catch {
             return .all([rendered], .retryable(reason: "smtp: \(error)", retryAfter: nil), status: 0)
         }
-        switch SMTPReplyClass.classify(reply.code) {
-        case .accepted:
-            let id = "<\(rendered.message.id.uuidString.lowercased())@\(builder.domain)>"
-            return .all([rendered], .accepted(providerMessageID: id), status: reply.code)
-        case .retryable:
-            return .all([rendered], .retryable(reason: "smtp \(reply.code): \(reply.detail)", retryAfter: nil), status: reply.code)
-        case .accountFailure:
-            return .all([rendered], .retryable(reason: "smtp \(reply.code): \(reply.detail)", retryAfter: nil), accountFailure: "smtp \(reply.code)", status: reply.code)
-        case .rejected:
-            return .all([rendered], .rejected(reason: "smtp \(reply.code): \(reply.detail)"), status: reply.code)
-        }
+        let id = rendered.message.id
+        let result = SMTPReplyClass.outcome(
+            of: reply, recipients: request.recipients.count, providerMessageID: "<\(id.uuidString.lowercased())@\(builder.domain)>")
+        return BatchOutcome(
+            outcomes: [id: result.outcome], accountFailure: result.accountFailure, status: reply.code,
+            refusals: result.refusals.isEmpty ? [:] : [id: result.refusals])
     }
 }
 
@@ -91,6 +91,38 @@ public enum SMTPReplyClass: Sendable, Equatable {
         case 530, 534, 535, 538: return .accountFailure
         case 500..<600: return .rejected
         default: return .retryable
+        }
+    }
+
+    /// What a transaction's reply means for its message, reading each recipient's RCPT TO reply:
+    ///
+    /// - the server took the message: accepted, and every refused recipient is reported (the
+    ///   message reached the others);
+    /// - the server refused every recipient (the transaction ended before DATA): rejected when
+    ///   every refusal is permanent (5xx), an account failure when one is an authentication
+    ///   reply (530, 534, 535, 538), otherwise retryable (some recipient may take it later);
+    /// - anything else (MAIL FROM or DATA refused, AUTH failed, a libcurl that stops at the
+    ///   first refused recipient): classified by the last reply code.
+    public static func outcome(
+        of reply: SMTPReply, recipients: Int, providerMessageID: String
+    ) -> (outcome: DeliveryOutcome, accountFailure: String?, refusals: [RecipientRefusal]) {
+        let refused = reply.refused
+        if reply.accepted {
+            return (.accepted(providerMessageID: providerMessageID), nil, refused.map { RecipientRefusal(address: $0.address, code: $0.code, reply: $0.text) })
+        }
+        if recipients > 0, reply.recipients.count == recipients, refused.count == recipients {
+            let reason = "smtp: every recipient refused: " + refused.map { "\($0.address) \($0.code) \($0.text)" }.joined(separator: "; ")
+            if let auth = refused.first(where: { classify($0.code) == .accountFailure }) {
+                return (.retryable(reason: reason, retryAfter: nil), "smtp \(auth.code)", [])
+            }
+            if refused.allSatisfy({ classify($0.code) == .rejected }) { return (.rejected(reason: reason), nil, []) }
+            return (.retryable(reason: reason, retryAfter: nil), nil, [])
+        }
+        let reason = "smtp \(reply.code): \(reply.detail)"
+        switch classify(reply.code) {
+        case .accepted, .retryable: return (.retryable(reason: reason, retryAfter: nil), nil, [])
+        case .accountFailure: return (.retryable(reason: reason, retryAfter: nil), "smtp \(reply.code)", [])
+        case .rejected: return (.rejected(reason: reason), nil, [])
         }
     }
 }

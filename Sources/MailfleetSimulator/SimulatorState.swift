@@ -15,10 +15,15 @@ public struct FaultSettings: Sendable, Codable, Equatable {
     public var outage: Bool = false
     /// Addresses the Postmark endpoint answers with ErrorCode 406 (inactive recipient).
     public var postmarkReject: [String] = []
+    /// Address → SES entry status (e.g. `MESSAGE_REJECTED`, `TRANSIENT_FAILURE`,
+    /// `ACCOUNT_SUSPENDED`): a `SendBulkEmail` entry with such a recipient gets that status
+    /// while the other entries are sent; a raw `SendEmail` to it gets the matching error answer.
+    public var sesEntryStatus: [String: String] = [:]
 
     enum CodingKeys: String, CodingKey {
         case latencyMs = "latency_ms", errorRate = "error_rate", errorStatus = "error_status", retryAfter = "retry_after", outage
         case postmarkReject = "postmark_reject"
+        case sesEntryStatus = "ses_entry_status"
     }
 
     /// No faults.
@@ -32,6 +37,7 @@ public struct FaultSettings: Sendable, Codable, Equatable {
         retryAfter = try c.decodeIfPresent(Int.self, forKey: .retryAfter)
         outage = try c.decodeIfPresent(Bool.self, forKey: .outage) ?? false
         postmarkReject = try c.decodeIfPresent([String].self, forKey: .postmarkReject) ?? []
+        sesEntryStatus = try c.decodeIfPresent([String: String].self, forKey: .sesEntryStatus) ?? [:]
     }
 }
 

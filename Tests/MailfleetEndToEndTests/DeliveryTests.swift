@@ -157,4 +157,43 @@ import Testing
         #expect(stats["unique_messages"] as? Int == 25)
         #expect(stats["duplicate_deliveries"] as? Int == 0)
     }
+
+    @Test func anSMTPRecipientRefusalIsRecordedWhileTheOthersGetTheMessage() async throws {
+        let server = try SMTPTestServer()
+        defer { server.stop() }
+        let fleet = try await Fleet.start("smtp-refusal", workers: 1, provider: .smtp, smtpServer: server)
+        defer { fleet.stopNow() }
+        let three = try await fleet.api("POST", "/v1/messages", json: #"{"from":"a@example.com","to":["one@example.com","reject550-two@example.com"],"cc":["three@example.com"],"subject":"Hi","text":"x","metadata":{"n":"3"}}"#)
+        let alone = try await fleet.api("POST", "/v1/messages", json: #"{"from":"a@example.com","to":["reject550-only@example.com"],"subject":"Hi","text":"x"}"#)
+        #expect(three.status == 202 && alone.status == 202)
+        let threeID = try #require(Fleet.object(three)["id"] as? String)
+        let aloneID = try #require(Fleet.object(alone)["id"] as? String)
+        let done = try await fleet.eventually(seconds: 60) {
+            let sent = try await fleet.count(status: "sent")
+            let failed = try await fleet.count(status: "failed")
+            return sent == 1 && failed == 1
+        }
+        #expect(done)
+
+        // Sent to the two that took it; the refused recipient is in the message's history.
+        let shown = Fleet.object(try await fleet.api("GET", "/v1/messages/\(threeID)"))
+        #expect(shown["status"] as? String == "sent")
+        let events = shown["events"] as? [[String: Any]] ?? []
+        #expect(Set(events.compactMap { $0["type"] as? String }) == ["accepted", "bounced", "sent"])
+        let bounce = try #require(events.first { $0["type"] as? String == "bounced" }?["detail"] as? [String: String])
+        #expect(bounce["recipient"] == "reject550-two@example.com")
+        #expect(bounce["code"] == "550")
+        #expect(bounce["permanent"] == "true")
+        #expect(bounce["reply"]?.contains("mailbox unavailable") == true)
+        let stats = try await server.stats()
+        #expect(stats["messages"] as? Int == 1)
+        #expect(stats["recipients"] as? Int == 2)
+        let variables = stats["variables"] as? [String: [String: String]] ?? [:]
+        #expect(variables["three@example.com"]?["mailfleet_message_id"] == threeID)
+
+        // The only recipient refused for good: the message failed, with the server's reply.
+        let failed = Fleet.object(try await fleet.api("GET", "/v1/messages/\(aloneID)"))
+        #expect(failed["status"] as? String == "failed")
+        #expect((failed["last_error"] as? String)?.contains("reject550-only@example.com 550") == true)
+    }
 }

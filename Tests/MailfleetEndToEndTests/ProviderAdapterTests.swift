@@ -116,10 +116,14 @@ private func batch(_ kind: ProviderKind, endpoint: String, secret: String?, conf
         let sim = try await SimulatorProcess()
         defer { sim.stop() }
         let provider = SESProvider(client: sim.http)
+        // Two messages of one body: one SendBulkEmail call. One message alone: a raw SendEmail.
         let signed = await provider.send(batch(.ses, endpoint: sim.url, secret: "AKID:secret", config: ["region": "eu-west-1"], to: ["a@example.com", "b@example.com"]))
         #expect(signed.outcomes.count == 2)
         #expect(signed.outcomes.values.allSatisfy { if case .accepted(let id?) = $0 { !id.isEmpty } else { false } })
-        #expect((try await sim.stats()["calls"] as? [String: Int])?["ses"] == 2)
+        #expect((try await sim.stats()["calls"] as? [String: Int]) == ["ses_bulk": 1])
+        let single = await provider.send(batch(.ses, endpoint: sim.url, secret: "AKID:secret", to: ["c@example.com"]))
+        #expect(single.outcomes.values.allSatisfy { if case .accepted(let id?) = $0 { !id.isEmpty } else { false } })
+        #expect((try await sim.stats()["calls"] as? [String: Int]) == ["ses_bulk": 1, "ses": 1])
         let unsigned = try await sim.http.execute(HTTPRequest(
             method: "POST", url: sim.url + "/v2/email/outbound-emails", headers: [HTTPHeader("Content-Type", "application/json")],
             body: Array(#"{"Content":{"Raw":{"Data":""}}}"#.utf8)))
@@ -127,6 +131,90 @@ private func batch(_ kind: ProviderKind, endpoint: String, secret: String?, conf
         #expect(unsigned.header("x-amzn-ErrorType") == "IncompleteSignatureException")
         let noCredentials = await provider.send(batch(.ses, endpoint: sim.url, secret: "just-a-key", to: ["a@example.com"]))
         #expect(noCredentials.accountFailure != nil)
+    }
+}
+
+/// SES messages of one campaign body: tracking placeholders, each with its own subject and metadata.
+private func sesCampaign(endpoint: String, to: [String], subjects: [String]? = nil) -> ProviderBatch {
+    let account = ProviderAccount(id: UUID(), tenantID: UUID(), name: "sim", kind: .ses, endpoint: endpoint, priority: 1, secret: "AKID:secret", config: ["configuration_set": "cs"])
+    let html = "<p><a href=\"[[mf:click:0]]\">read</a></p>[[mf:open]]"
+    let messages = to.enumerated().map { index, address -> RenderedMessage in
+        let content = MessageContent(
+            from: try! EmailAddress(email: "news@example.com", name: "News"), to: [try! EmailAddress(email: address)],
+            subject: subjects?[index] ?? "Hello \(address)", text: "Read: [[mf:click:0]]", html: html, headers: ["X-Campaign": "spring"],
+            metadata: ["n": "\(index)"])
+        let message = Message(id: UUID(), tenantID: account.tenantID, priority: .bulk, status: .sending, content: content)
+        return RenderedMessage(
+            message: message, htmlTemplate: html, textTemplate: "Read: [[mf:click:0]]",
+            substitutions: ["[[mf:click:0]]": "https://t.example.com/c/\(address)", "[[mf:open]]": "https://t.example.com/o/\(address).gif"])
+    }
+    return ProviderBatch(account: account, messages: messages)
+}
+
+/// SES `SendBulkEmail` against the simulator: per-entry results, account failures, fallbacks.
+@Suite(.serialized) struct SESBulkAdapterTests {
+    func recipients(_ sim: SimulatorProcess) async throws -> [String: [String: String]] {
+        let response = try await sim.http.execute(HTTPRequest(url: sim.url + "/_recipients"))
+        return (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: [String: String]]) ?? [:]
+    }
+
+    @Test func oneCallSendsEveryEntryAndFailsOnlyTheRefusedOnes() async throws {
+        let sim = try await SimulatorProcess()
+        defer { sim.stop() }
+        try await sim.control(#"{"ses_entry_status":{"bad@example.com":"MESSAGE_REJECTED","busy@example.com":"TRANSIENT_FAILURE"}}"#)
+        let b = sesCampaign(endpoint: sim.url, to: ["a@example.com", "bad@example.com", "c@example.com", "busy@example.com"])
+        let outcome = await SESProvider(client: sim.http).send(b)
+        let ids = b.messages.map(\.message.id)
+        #expect(outcome.status == 200)
+        #expect(outcome.accountFailure == nil)
+        for index in [0, 2] {
+            if case .accepted(let id?) = outcome.outcomes[ids[index]] { #expect(!id.isEmpty) } else { Issue.record("message \(index) not accepted: \(String(describing: outcome.outcomes[ids[index]]))") }
+        }
+        if case .rejected(let reason) = outcome.outcomes[ids[1]] { #expect(reason.contains("MESSAGE_REJECTED")) } else { Issue.record("refused entry not rejected") }
+        if case .retryable(let reason, _) = outcome.outcomes[ids[3]] { #expect(reason.contains("TRANSIENT_FAILURE")) } else { Issue.record("failed entry not retryable") }
+        let stats = try await sim.stats()
+        #expect((stats["calls"] as? [String: Int]) == ["ses_bulk": 1])
+        #expect(stats["unique_messages"] as? Int == 2)
+        // Each recipient got its own values, rendered by the simulator from the entry's data.
+        let variables = try await recipients(sim)
+        #expect(Set(variables.keys) == ["a@example.com", "c@example.com"])
+        #expect(variables["c@example.com"]?["n"] == "2")
+        #expect(variables["c@example.com"]?["mailfleet_message_id"] == ids[2].uuidString.lowercased())
+        #expect(variables["c@example.com"]?["mf_subject"] == "Hello c@example.com")
+        #expect(variables["a@example.com"]?["mf_click_0"] == "https://t.example.com/c/a@example.com")
+        #expect(variables["a@example.com"]?["mf_open"] == "https://t.example.com/o/a@example.com.gif")
+    }
+
+    @Test func anAccountLevelEntryStatusFailsTheBatchOver() async throws {
+        let sim = try await SimulatorProcess()
+        defer { sim.stop() }
+        try await sim.control(#"{"ses_entry_status":{"a@example.com":"ACCOUNT_SUSPENDED"}}"#)
+        let b = sesCampaign(endpoint: sim.url, to: ["a@example.com", "b@example.com"])
+        let outcome = await SESProvider(client: sim.http).send(b)
+        #expect(outcome.accountFailure?.contains("ACCOUNT_SUSPENDED") == true)
+        #expect(outcome.shouldFailOver)
+        if case .retryable = outcome.outcomes[b.messages[0].message.id] {} else { Issue.record("suspended entry not retryable") }
+        if case .accepted = outcome.outcomes[b.messages[1].message.id] {} else { Issue.record("sent entry not accepted") }
+        // The same status on a raw send is SES's 400 AccountSuspendedException: an account failure too.
+        let raw = await SESProvider(client: sim.http).send(sesCampaign(endpoint: sim.url, to: ["a@example.com"]))
+        #expect(raw.status == 400)
+        #expect(raw.accountFailure != nil)
+        #expect((try await sim.stats()["calls"] as? [String: Int]) == ["ses_bulk": 1, "ses": 1])
+    }
+
+    @Test func whatATemplateCannotCarryGoesRawAndTheRestStillShareACall() async throws {
+        let sim = try await SimulatorProcess()
+        defer { sim.stop() }
+        let b = sesCampaign(endpoint: sim.url, to: ["a@example.com", "b@example.com", "c@example.com"], subjects: ["A", "Price: {{not a variable}}", "C"])
+        let outcome = await SESProvider(client: sim.http).send(b)
+        #expect(outcome.outcomes.count == 3)
+        #expect(outcome.outcomes.values.allSatisfy { if case .accepted(let id?) = $0 { !id.isEmpty } else { false } })
+        let stats = try await sim.stats()
+        #expect((stats["calls"] as? [String: Int]) == ["ses_bulk": 1, "ses": 1])
+        #expect(stats["unique_messages"] as? Int == 3)
+        let variables = try await recipients(sim)
+        #expect(variables["b@example.com"]?["mailfleet_message_id"] == b.messages[1].message.id.uuidString.lowercased())
+        #expect(variables["c@example.com"]?["mf_subject"] == "C")
     }
 }
 
@@ -180,6 +268,42 @@ private func batch(_ kind: ProviderKind, endpoint: String, secret: String?, conf
         #expect(stats["logins"] as? Int ?? 0 >= 1)
     }
 
+    @Test func aRefusedRecipientDoesNotFailTheOthers() async throws {
+        let server = try SMTPTestServer()
+        defer { server.stop() }
+        let client = HTTPClient(name: "smtp-test")
+        defer { client.shutdown() }
+        let provider = SMTPProvider(client: client)
+        let secret = "\(server.user):\(server.password)"
+        var b = batch(.smtp, endpoint: server.url, secret: secret, config: ["tls": "none"], to: ["r1@example.com"])
+        b.messages[0].message.content.cc = [try EmailAddress(email: "reject550-x@example.com"), try EmailAddress(email: "r2@example.com")]
+        b.messages[0].message.content.bcc = [try EmailAddress(email: "defer451-y@example.com")]
+        let id = b.messages[0].message.id
+        let outcome = await provider.send(b)
+        if case .accepted = outcome.outcomes[id] {} else { Issue.record("message not accepted: \(String(describing: outcome.outcomes[id]))") }
+        #expect(outcome.refusals[id]?.map(\.address) == ["reject550-x@example.com", "defer451-y@example.com"])
+        #expect(outcome.refusals[id]?.map(\.code) == [550, 451])
+        #expect(outcome.refusals[id]?.first?.reply.contains("mailbox unavailable") == true)
+        var stats = try await server.stats()
+        #expect(stats["messages"] as? Int == 1)
+        #expect(stats["recipients"] as? Int == 2)
+
+        // Every recipient refused: for good (550) rejected, with a 451 among them retried.
+        let gone = await provider.send(batch(.smtp, endpoint: server.url, secret: secret, config: ["tls": "none"], to: ["reject550-only@example.com"]))
+        if case .rejected(let reason) = gone.outcomes.values.first { #expect(reason.contains("550")) } else { Issue.record("refused message not rejected") }
+        #expect(gone.accountFailure == nil)
+        var later = batch(.smtp, endpoint: server.url, secret: secret, config: ["tls": "none"], to: ["reject550-a@example.com"])
+        later.messages[0].message.content.cc = [try EmailAddress(email: "defer451-b@example.com")]
+        let deferred = await provider.send(later)
+        if case .retryable(let reason, _) = deferred.outcomes.values.first { #expect(reason.contains("451")) } else { Issue.record("temporarily refused message not retryable") }
+        // Messages after refused transactions still go through on the same client.
+        let after = await provider.send(batch(.smtp, endpoint: server.url, secret: secret, config: ["tls": "none"], to: ["r3@example.com"]))
+        #expect(after.outcomes.values.allSatisfy { if case .accepted = $0 { true } else { false } })
+        stats = try await server.stats()
+        #expect(stats["messages"] as? Int == 2)
+        #expect(stats["recipients"] as? Int == 3)
+    }
+
     @Test func aWrongPasswordIsAnAccountFailure() async throws {
         let server = try SMTPTestServer()
         defer { server.stop() }
@@ -214,5 +338,41 @@ private func batch(_ kind: ProviderKind, endpoint: String, secret: String?, conf
         #expect(stats["unique_messages"] as? Int == 3)
         let unsigned = try await sim.http.execute(HTTPRequest(method: "POST", url: url, headers: [HTTPHeader("Content-Type", "application/json")], body: body))
         #expect(unsigned.status == 403)
+    }
+
+    @Test func inlineTemplatesAreRenderedPerEntryAndAMissingVariableFailsTheCall() async throws {
+        let sim = try await SimulatorProcess()
+        defer { sim.stop() }
+        let url = sim.url + "/v2/email/outbound-bulk-emails"
+        let signer = SigV4Signer(accessKeyID: "AKID", secretAccessKey: "secret", region: "us-east-1", service: "ses")
+        func call(template: String, data: [String]) async throws -> HTTPResponse {
+            let entries = data.enumerated().map { i, values in
+                let quoted = String(decoding: try! JSONSerialization.data(withJSONObject: values, options: .fragmentsAllowed), as: UTF8.self)
+                return #"{"Destination":{"ToAddresses":["b\#(i)@example.com"]},"ReplacementEmailContent":{"ReplacementTemplate":{"ReplacementTemplateData":\#(quoted)}}}"#
+            }
+            let body = Array(#"{"FromEmailAddress":"a@example.com","DefaultContent":{"Template":{\#(template)}},"BulkEmailEntries":[\#(entries.joined(separator: ","))]}"#.utf8)
+            let headers = [(name: "Content-Type", value: "application/json")]
+            let signature = signer.sign(method: "POST", url: url, headers: headers, body: body, date: Date())
+            return try await sim.http.execute(HTTPRequest(
+                method: "POST", url: url, headers: (headers + signature.headers).map { HTTPHeader($0.name, $0.value) }, body: body))
+        }
+        let inline = #""TemplateContent":{"Subject":"{{s}}","Text":"Hi {{ name }}, {{greeting}}"},"TemplateData":"{\"greeting\":\"hello\"}""#
+        let rendered = try await call(template: inline, data: [#"{"s":"one","name":"Ann"}"#, #"{"s":"two","name":"Bob","greeting":"hey"}"#])
+        #expect(rendered.status == 200)
+        let missing = try await call(template: inline, data: [#"{"s":"one","name":"Ann"}"#, #"{"s":"two"}"#])
+        #expect(missing.status == 400)
+        #expect(missing.bodyString.contains("Rendering failure for entry 1"))
+        #expect(missing.bodyString.contains("name"))
+        let noSubject = try await call(template: #""TemplateContent":{"Text":"x"}"#, data: ["{}"])
+        #expect(noSubject.status == 400)
+        let noBody = try await call(template: #""TemplateContent":{"Subject":"x"}"#, data: ["{}"])
+        #expect(noBody.status == 400)
+        // Only the first call sent anything.
+        let stats = try await sim.stats()
+        #expect(stats["recipients"] as? Int == 2)
+        #expect((stats["calls"] as? [String: Int])?["ses_bulk"] == 4)
+        let recipients = try await sim.http.execute(HTTPRequest(url: sim.url + "/_recipients"))
+        let variables = try JSONSerialization.jsonObject(with: Data(recipients.body)) as? [String: [String: String]]
+        #expect(variables?["b1@example.com"]?["name"] == "Bob")
     }
 }

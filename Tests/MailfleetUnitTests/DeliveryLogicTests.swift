@@ -90,6 +90,21 @@ func account(_ kind: ProviderKind, tenant: UUID = UUID()) -> ProviderAccount {
         #expect(batches.count == 2)
     }
 
+    @Test func sesBatchesShareBodiesUpToFiftyMessagesWhateverTheirRecipients() {
+        let tenant = UUID()
+        var rendered: [RenderedMessage] = []
+        for i in 0..<120 { rendered.append(RenderedMessage(message: makeMessage(tenant: tenant, subject: "S\(i)", html: "<p>A</p>"), htmlTemplate: "<p>A</p>", textTemplate: "text")) }
+        for _ in 0..<3 { rendered.append(RenderedMessage(message: makeMessage(tenant: tenant, html: "<p>B</p>"), htmlTemplate: "<p>B</p>", textTemplate: "text")) }
+        let batches = BatchPlanner.plan(rendered, for: account(.ses, tenant: tenant))
+        #expect(batches.map(\.messages.count) == [50, 50, 20, 3])
+        for batch in batches { #expect(Set(batch.messages.map(\.contentKey)).count == 1) }
+        // 40 recipients each: SES limits destinations per entry (50), not per call, so 30 such
+        // messages still share one call (a limit of 50 recipients per call would need 30).
+        let many = (0..<40).map { "r\($0)@example.com" }
+        let wide = (0..<30).map { _ in RenderedMessage(message: makeMessage(tenant: tenant, to: many), htmlTemplate: nil, textTemplate: "text") }
+        #expect(BatchPlanner.plan(wide, for: account(.ses, tenant: tenant)).map(\.messages.count) == [30])
+    }
+
     @Test func outboxIgnoresBodies() {
         let rendered = (0..<3).map { i in RenderedMessage(message: makeMessage(html: "<p>\(i)</p>"), htmlTemplate: "<p>\(i)</p>", textTemplate: nil) }
         #expect(BatchPlanner.plan(rendered, for: account(.outbox)).count == 1)
@@ -120,6 +135,27 @@ func account(_ kind: ProviderKind, tenant: UUID = UUID()) -> ProviderAccount {
         #expect(plan.reschedule.map(\.id) == [retry.id])
         #expect(Set(plan.deadLetter.map(\.id)) == [exhausted.id, rejected.id])
         #expect(plan.deadLetter.first { $0.id == exhausted.id }?.reason.hasPrefix("attempts exhausted (8)") == true)
+    }
+
+    @Test func recipientsRefusedInsideSentMessagesBecomeBouncedEvents() {
+        let sent = makeMessage(to: ["a@example.com", "b@example.com", "c@example.com"]), retry = makeMessage()
+        let accountID = UUID()
+        let refusals: [UUID: [RecipientRefusal]] = [
+            sent.id: [RecipientRefusal(address: "b@example.com", code: 550, reply: "5.1.1 mailbox unavailable"), RecipientRefusal(address: "c@example.com", code: 451, reply: "4.3.0 later")],
+            // A refusal reported for a message that was not accepted in the end adds nothing.
+            retry.id: [RecipientRefusal(address: "to@example.com", code: 550, reply: "no")],
+        ]
+        let results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [
+            sent.id: (.accepted(providerMessageID: "p1"), accountID), retry.id: (.retryable(reason: "421", retryAfter: nil), accountID),
+        ]
+        var rng = SeededGenerator(state: 3)
+        let now = Date(timeIntervalSince1970: 2_000_000)
+        let plan = DeliveryPlan.make(messages: [sent, retry], results: results, refusals: refusals, policy: RetryPolicy(baseDelay: 10), now: now, rng: &rng)
+        #expect(plan.outcomes.sent.map(\.messageID) == [sent.id])
+        #expect(plan.recipientEvents.map(\.type) == [.bounced, .bounced])
+        #expect(plan.recipientEvents.allSatisfy { $0.messageID == sent.id && $0.tenantID == sent.tenantID && $0.occurredAt == now })
+        #expect(plan.recipientEvents[0].detail == ["recipient": "b@example.com", "code": "550", "reply": "5.1.1 mailbox unavailable", "permanent": "true"])
+        #expect(plan.recipientEvents[1].detail["permanent"] == "false")
     }
 
     @Test func eventsMirrorOutcomes() {

@@ -13,15 +13,19 @@ public struct DeliveryPlan: Sendable {
     public var reschedule: [(id: UUID, priority: Priority, dueAt: Date)] = []
     /// Entries to dead-letter with their reasons.
     public var deadLetter: [(id: UUID, priority: Priority, reason: String)] = []
+    /// A `bounced` event for each recipient refused inside a message that was sent to its
+    /// other recipients (permanent or not: the message is not sent again for it).
+    public var recipientEvents: [NewEvent] = []
 
     /// Builds the plan for a round of messages.
     ///
     /// - Parameters:
     ///   - results: per message id, its outcome and the account that produced it.
     ///   - messages: the claimed messages (attempt counts come from here).
+    ///   - refusals: per message id, recipients refused while the message was accepted.
     public static func make<R: RandomNumberGenerator>(
-        messages: [Message], results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)], policy: RetryPolicy,
-        now: Date, rng: inout R
+        messages: [Message], results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)],
+        refusals: [UUID: [RecipientRefusal]] = [:], policy: RetryPolicy, now: Date, rng: inout R
     ) -> DeliveryPlan {
         var plan = DeliveryPlan()
         for message in messages {
@@ -36,6 +40,14 @@ public struct DeliveryPlan: Sendable {
             case .accepted(let providerMessageID):
                 plan.outcomes.sent.append(.init(messageID: message.id, tenantID: message.tenantID, accountID: result.accountID ?? UUID(), providerMessageID: providerMessageID))
                 plan.acknowledge.append(entry)
+                for refusal in refusals[message.id] ?? [] {
+                    plan.recipientEvents.append(NewEvent(
+                        tenantID: message.tenantID, messageID: message.id, type: .bounced,
+                        detail: [
+                            "recipient": refusal.address, "code": "\(refusal.code)", "reply": refusal.reply,
+                            "permanent": refusal.permanent ? "true" : "false",
+                        ], occurredAt: now))
+                }
             case .rejected(let reason):
                 plan.outcomes.failed.append(.init(messageID: message.id, tenantID: message.tenantID, reason: reason, countsAsAttempt: result.accountID != nil))
                 plan.deadLetter.append((message.id, message.priority, reason))

@@ -17,6 +17,7 @@ public final class SenderWorker: Service {
     private let configuration: WorkerConfiguration
     private let queue: MessageQueue
     private let store: MessageStore
+    private let events: EventStore
     private let tenants: TenantStore
     private let providers: ProviderRegistry
     private let renderer: TrackingRenderer
@@ -26,12 +27,13 @@ public final class SenderWorker: Service {
 
     /// Creates a worker.
     public init(
-        configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, tenants: TenantStore,
+        configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, events: EventStore, tenants: TenantStore,
         providers: ProviderRegistry, logger: Logger
     ) {
         self.configuration = configuration
         self.queue = queue
         self.store = store
+        self.events = events
         self.tenants = tenants
         self.providers = providers
         self.renderer = TrackingRenderer(trackerBaseURL: configuration.trackerBaseURL, signer: TrackingSigner(secret: configuration.trackingSecret))
@@ -105,10 +107,11 @@ public final class SenderWorker: Service {
 
         let chainsByTenant = try await providerChains(for: Set(claimed.map(\.tenantID)))
         var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
+        var refusals: [UUID: [RecipientRefusal]] = [:]
         var byTenant: [UUID: [RenderedMessage]] = [:]
         for message in claimed { byTenant[message.tenantID, default: []].append(renderer.render(message)) }
 
-        await withTaskGroup(of: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)].self) { group in
+        await withTaskGroup(of: Delivered.self) { group in
             for (tenantID, rendered) in byTenant {
                 let chain = chainsByTenant[tenantID] ?? []
                 guard let first = chain.first else {
@@ -119,12 +122,16 @@ public final class SenderWorker: Service {
                     group.addTask { await self.deliver(batch.messages, along: chain) }
                 }
             }
-            for await partial in group { results.merge(partial) { _, new in new } }
+            for await partial in group {
+                results.merge(partial.results) { _, new in new }
+                refusals.merge(partial.refusals) { _, new in new }
+            }
         }
 
         var rng = SystemRandomNumberGenerator()
-        let plan = DeliveryPlan.make(messages: claimed, results: results, policy: configuration.retry, now: Date(), rng: &rng)
+        let plan = DeliveryPlan.make(messages: claimed, results: results, refusals: refusals, policy: configuration.retry, now: Date(), rng: &rng)
         try await recordWithRetry(plan.outcomes)
+        await recordRecipientEvents(plan.recipientEvents)
         // Postgres has the truth now; Redis follows. A failure here only delays or duplicates
         // queue entries, which the claim step and reconciliation absorb.
         try await queue.acknowledge(plan.acknowledge)
@@ -141,10 +148,18 @@ public final class SenderWorker: Service {
         ])
     }
 
+    /// What `deliver` found out: each message's final outcome with the account that gave it, and
+    /// the recipients refused inside accepted messages.
+    struct Delivered: Sendable {
+        var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
+        var refusals: [UUID: [RecipientRefusal]] = [:]
+    }
+
     /// Sends messages through the first account of the chain, moving what fails retryably (or
     /// everything, when the account itself fails) to the next account at once.
-    func deliver(_ messages: [RenderedMessage], along chain: [ProviderAccount]) async -> [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] {
+    func deliver(_ messages: [RenderedMessage], along chain: [ProviderAccount]) async -> Delivered {
         var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
+        var refusals: [UUID: [RecipientRefusal]] = [:]
         var remaining = messages
         for (position, account) in chain.enumerated() {
             guard !remaining.isEmpty else { break }
@@ -160,6 +175,9 @@ public final class SenderWorker: Service {
                 }
                 for rendered in batch.messages {
                     let result = outcome.outcomes[rendered.message.id] ?? .retryable(reason: "no result from provider", retryAfter: nil)
+                    if case .accepted = result, let refused = outcome.refusals[rendered.message.id], !refused.isEmpty {
+                        refusals[rendered.message.id] = refused
+                    }
                     if case .retryable = result, !isLast {
                         next.append(rendered)
                         results[rendered.message.id] = (result, account.id)
@@ -171,7 +189,29 @@ public final class SenderWorker: Service {
             if !next.isEmpty && !isLast { metrics.failovers.increment(by: Int64(next.count)) }
             remaining = next
         }
-        return results
+        return Delivered(results: results, refusals: refusals)
+    }
+
+    /// Writes the `bounced` events of recipients refused inside sent messages, after the
+    /// outcomes (their own statement). A failure is logged, not thrown: the messages are
+    /// recorded as sent, and failing the round would send them again to every recipient that
+    /// took them.
+    private func recordRecipientEvents(_ recipientEvents: [NewEvent]) async {
+        guard !recipientEvents.isEmpty else { return }
+        metrics.refusedRecipients.increment(by: Int64(recipientEvents.count))
+        for attempt in 1...5 {
+            do {
+                try await events.insert(recipientEvents)
+                return
+            } catch {
+                if attempt == 5 {
+                    logger.error("recording refused recipients failed; their events are lost", metadata: ["error": "\(error)", "events": "\(recipientEvents.count)"])
+                    return
+                }
+                logger.warning("recording refused recipients failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                try? await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
     }
 
     private func recordWithRetry(_ outcomes: OutcomeBatch) async throws {
@@ -219,6 +259,7 @@ struct WorkerMetrics: Sendable {
     let failed = Telemetry.counter("messages_failed_total", help: "Messages that failed for good (dead-lettered)")
     let skipped = Telemetry.counter("messages_skipped_total", help: "Queue entries not claimed (already sent or claimed elsewhere)")
     let failovers = Telemetry.counter("provider_failovers_total", help: "Messages moved to the next provider of their chain")
+    let refusedRecipients = Telemetry.counter("recipients_refused_total", help: "Recipients a provider refused inside messages it accepted for others")
     let roundDuration = Telemetry.durationHistogram("worker_round_duration_seconds", help: "Fetch-to-acknowledge time of one worker round")
 
     func providerCall(kind: ProviderKind, status: Int, duration: Duration, size: Int) {

@@ -11,7 +11,9 @@ test process died or finished).
                "variables": {recipient: {metadata..., "mailfleet_message_id": id}}}
 
 With --user/--password, AUTH (PLAIN/LOGIN, allowed without TLS for the test) is required.
-Recipients given with --reject are refused at RCPT TO with 550. With --cert/--key the server
+Recipients given with --reject, and any whose local part starts with "reject550", are refused
+at RCPT TO with 550; local parts starting with "defer451" are refused with 451 (a temporary
+failure). The other recipients of the same message are accepted. With --cert/--key the server
 requires STARTTLS (or, with --implicit-tls, speaks TLS from the first byte, as on port 465).
 """
 
@@ -38,8 +40,11 @@ class Handler:
         self.reject = {a.lower() for a in reject}
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.lower() in self.reject:
+        local = address.lower().split("@")[0]
+        if address.lower() in self.reject or local.startswith("reject550"):
             return "550 5.1.1 mailbox unavailable"
+        if local.startswith("defer451"):
+            return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

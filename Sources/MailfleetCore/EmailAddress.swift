@@ -10,10 +10,54 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
     /// is kept as given (it needs SMTPUTF8 downstream).
     public init(email: String, name: String? = nil) throws(AddressError) {
         let trimmed = email.trimmingSpaces()
-        try EmailAddress.validate(addrSpec: trimmed)
         if let name, name.containsLineBreakOrNUL { throw AddressError(reason: "display name contains a line break or NUL") }
-        self.email = try EmailAddress.asciiDomainForm(trimmed)
+        if EmailAddress.isPlainASCIIAddress(trimmed) {
+            // The common case, checked byte by byte; anything else takes the full path below,
+            // which also names what is wrong.
+            self.email = trimmed
+        } else {
+            try EmailAddress.validate(addrSpec: trimmed)
+            self.email = try EmailAddress.asciiDomainForm(trimmed)
+        }
         self.name = (name?.isEmpty ?? true) ? nil : name
+    }
+
+    /// True for an all-ASCII, unquoted addr-spec that `validate(addrSpec:)` accepts and whose
+    /// domain is already in ASCII form. False means "take the full path", not "invalid".
+    static func isPlainASCIIAddress(_ address: String) -> Bool {
+        var copy = address
+        return copy.withUTF8 { bytes -> Bool in
+            guard let at = bytes.lastIndex(of: UInt8(ascii: "@")), at > 0, at <= 64, at < bytes.count - 1, bytes.count - at - 1 <= 253 else {
+                return false
+            }
+            let dot = UInt8(ascii: "."), hyphen = UInt8(ascii: "-")
+            // Local part: atext and dots, no leading, trailing or double dot (so never quoted).
+            var previous: UInt8 = dot
+            for i in 0..<at {
+                let byte = bytes[i]
+                guard byte < 128, atextTable[Int(byte)], !(byte == dot && previous == dot) else { return false }
+                previous = byte
+            }
+            guard previous != dot else { return false }
+            // Domain: at least two labels of 1-63 letters, digits and inner hyphens.
+            var labels = 0, length = 0
+            var first: UInt8 = 0, last: UInt8 = 0
+            for i in (at + 1)...bytes.count {
+                let byte = i < bytes.count ? bytes[i] : dot
+                if byte == dot {
+                    guard length > 0, length <= 63, first != hyphen, last != hyphen else { return false }
+                    labels += 1
+                    length = 0
+                    continue
+                }
+                let isAlnum = (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
+                guard isAlnum || byte == hyphen else { return false }
+                if length == 0 { first = byte }
+                last = byte
+                length += 1
+            }
+            return labels >= 2
+        }
     }
 
     /// Parses `alice@example.com` or `Alice <alice@example.com>` (display name optionally quoted).
@@ -152,7 +196,14 @@ public struct AddressError: Error, Sendable, Equatable, CustomStringConvertible 
 extension String {
     /// True when the string holds CR, LF or NUL, which would let a value break out of a header.
     public var containsLineBreakOrNUL: Bool {
-        utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
+        if let found = utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            // A plain loop over the buffer: bodies run to kilobytes and are all checked.
+            for byte in bytes where byte <= 13 && (byte == 13 || byte == 10 || byte == 0) { return true }
+            return false
+        }) {
+            return found
+        }
+        return utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
     }
 
     func trimmingSpaces() -> String {

@@ -56,6 +56,25 @@ public struct ContentKey: Sendable, Hashable {
     public var headers: [String: String]
     /// Attached files (part of the shared body).
     public var attachments: [MessageAttachment] = []
+
+    /// Hashes the bodies by length and first bytes rather than whole: every message of a round
+    /// is hashed, bodies run to kilobytes, and equality (which compares them whole, at once when
+    /// both share storage, as a campaign's cached body does) settles the rare collision.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(from)
+        hasher.combine(replyTo)
+        for body in [html, text] {
+            guard let body else {
+                hasher.combine(-1)
+                continue
+            }
+            let utf8 = body.utf8
+            hasher.combine(utf8.count)
+            for byte in utf8.prefix(64) { hasher.combine(byte) }
+        }
+        hasher.combine(headers.count)
+        hasher.combine(attachments.count)
+    }
 }
 
 /// Adds open and click tracking to a message's HTML as placeholders filled per message.

@@ -7,10 +7,14 @@ import MailfleetPostgres
 /// per message.
 public struct MessageStore: Sendable {
     private let pool: PostgresPool
+    /// Bodies already read by this store (they never change: the key is their hash).
+    private let bodies: BodyCache
 
-    /// Creates a store over a pool.
-    public init(pool: PostgresPool) {
+    /// Creates a store over a pool. `bodyCacheBytes` bounds the memory kept for bodies read
+    /// back by `claim` (a campaign's body is then read once, not once per message).
+    public init(pool: PostgresPool, bodyCacheBytes: Int = 16 << 20) {
         self.pool = pool
+        self.bodies = BodyCache(budgetBytes: bodyCacheBytes)
     }
 
     // MARK: Accepting
@@ -20,16 +24,29 @@ public struct MessageStore: Sendable {
     /// answers instead.
     public func accept(_ requests: [AcceptRequest]) async throws -> [AcceptResult] {
         guard !requests.isEmpty else { return [] }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         // Encode outside the connection's thread: JSON work does not need to hold a connection.
-        var rows: [(Message, String)] = []
+        // Each distinct body is encoded and hashed once per group: a batch of one campaign
+        // stores its body once and 1,000 narrow envelopes.
+        var rows: [(message: Message, envelope: String, bodyKey: String)] = []
+        var encodedBodies: [MessageBody: (key: String, json: String)] = [:]
+        var bodyJSON: [String: String] = [:]
         for request in requests {
             for message in request.messages {
-                rows.append((message, String(decoding: try encoder.encode(message.content), as: UTF8.self)))
+                let body = message.content.body
+                let encoded: (key: String, json: String)
+                if let known = encodedBodies[body] {
+                    encoded = known
+                } else {
+                    let json = body.storageJSON
+                    encoded = (MessageBody.storageKey(ofEncoded: json), String(decoding: json, as: UTF8.self))
+                    encodedBodies[body] = encoded
+                    bodyJSON[encoded.key] = encoded.json
+                }
+                rows.append((message, String(decoding: message.content.envelope.storageJSON, as: UTF8.self), encoded.key))
             }
         }
         let prepared = rows
+        let preparedBodies = bodyJSON
         return try await pool.transaction { connection in
             // Claim idempotency keys first; a request whose key someone else holds adds nothing.
             var winners = Set<Int>()
@@ -71,17 +88,32 @@ public struct MessageStore: Sendable {
             for (index, request) in requests.enumerated() where request.idempotencyKey == nil || winners.contains(index) {
                 for message in request.messages { insertIDs.insert(message.id) }
             }
-            let toInsert = prepared.filter { insertIDs.contains($0.0.id) }
+            let toInsert = insertIDs.count == prepared.count ? prepared : prepared.filter { insertIDs.contains($0.message.id) }
             if !toInsert.isEmpty {
+                // One row per tenant and body among the messages inserted.
+                var seen = Set<BodyCache.Key>()
+                var bodyRows: [(tenantID: UUID, key: String, json: String)] = []
+                for row in toInsert where seen.insert(BodyCache.Key(tenantID: row.message.tenantID, key: row.bodyKey)).inserted {
+                    bodyRows.append((row.message.tenantID, row.bodyKey, preparedBodies[row.bodyKey]!))
+                }
+                // Bodies first (a body another group already stored is left as it is: the key
+                // is its hash, so the stored one is the same), then the narrow message rows.
                 try connection.query(
                     """
-                    INSERT INTO messages (id, tenant_id, status, priority, content, send_at, next_attempt_at)
-                    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::json[], $6::timestamptz[], $7::timestamptz[])
+                    INSERT INTO message_bodies (tenant_id, key, content)
+                    SELECT * FROM unnest($1::uuid[], $2::text[], $3::json[])
+                    ON CONFLICT (tenant_id, key) DO NOTHING
+                    """,
+                    [bodyRows.map(\.tenantID), bodyRows.map(\.key), bodyRows.map(\.json)])
+                try connection.query(
+                    """
+                    INSERT INTO messages (id, tenant_id, status, priority, content, body_key, send_at, next_attempt_at)
+                    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::timestamptz[])
                     """,
                     [
-                        toInsert.map { $0.0.id }, toInsert.map { $0.0.tenantID }, toInsert.map { $0.0.status.rawValue },
-                        toInsert.map { $0.0.priority.rawValue }, toInsert.map { $0.1 }, toInsert.map { $0.0.sendAt },
-                        toInsert.map { $0.0.sendAt ?? $0.0.createdAt },
+                        toInsert.map(\.message.id), toInsert.map(\.message.tenantID), toInsert.map(\.message.status.rawValue),
+                        toInsert.map(\.message.priority.rawValue), toInsert.map(\.envelope), toInsert.map(\.bodyKey),
+                        toInsert.map(\.message.sendAt), toInsert.map { $0.message.sendAt ?? $0.message.createdAt },
                     ])
             }
             // Losers read the stored answer; their transaction waited for the winner's commit.
@@ -117,16 +149,52 @@ public struct MessageStore: Sendable {
             WHERE id = ANY($1::uuid[])
               AND (status = 'queued' OR (status = 'sending' AND lease_until < now()))
               AND next_attempt_at <= now() + interval '2 seconds'
-            RETURNING id, tenant_id, priority, content, attempts, send_at, created_at
+            RETURNING id, tenant_id, priority, content, body_key, attempts, send_at, created_at
             """, [ids, lease])
         let decoder = JSONDecoder()
-        return try rows.map { row in
-            Message(
-                id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"),
+        var claimed: [(message: Message, body: BodyCache.Key?)] = []
+        for row in rows {
+            let tenantID = try row.uuid("tenant_id")
+            let message = Message(
+                id: try row.uuid("id"), tenantID: tenantID,
                 priority: Priority(rawValue: try row.string("priority")) ?? .bulk, status: .sending,
                 content: try decoder.decode(MessageContent.self, from: Data(try row.string("content").utf8)),
                 attempts: try row.int("attempts"), sendAt: try row.optionalDate("send_at"), createdAt: try row.date("created_at"))
+            claimed.append((message, row.optionalString("body_key").map { BodyCache.Key(tenantID: tenantID, key: $0) }))
         }
+        let found = try await loadBodies(Set(claimed.compactMap(\.body)))
+        return try claimed.map { entry in
+            guard let key = entry.body else { return entry.message }
+            guard let body = found[key] else { throw StoreError.missingBody(messageID: entry.message.id) }
+            var message = entry.message
+            message.content = message.content.with(body)
+            return message
+        }
+    }
+
+    /// The bodies with the given keys: from the cache, the rest in one query (then cached).
+    private func loadBodies(_ keys: Set<BodyCache.Key>) async throws -> [BodyCache.Key: MessageBody] {
+        guard !keys.isEmpty else { return [:] }
+        var found: [BodyCache.Key: MessageBody] = [:]
+        var missing: [BodyCache.Key] = []
+        for key in keys {
+            if let body = bodies[key] { found[key] = body } else { missing.append(key) }
+        }
+        guard !missing.isEmpty else { return found }
+        let rows = try await pool.query(
+            """
+            SELECT b.tenant_id, b.key, b.content FROM message_bodies b
+            JOIN unnest($1::uuid[], $2::text[]) AS u(tenant_id, key) ON b.tenant_id = u.tenant_id AND b.key = u.key
+            """, [missing.map(\.tenantID), missing.map(\.key)])
+        let decoder = JSONDecoder()
+        for row in rows {
+            let json = try row.string("content")
+            let key = BodyCache.Key(tenantID: try row.uuid("tenant_id"), key: try row.string("key"))
+            let body = try decoder.decode(MessageBody.self, from: Data(json.utf8))
+            bodies.insert(body, for: key, bytes: json.utf8.count)
+            found[key] = body
+        }
+        return found
     }
 
     /// For queue entries `claim` did not hand out: when each may be tried again, or nil when the
@@ -197,17 +265,22 @@ public struct MessageStore: Sendable {
         try await pool.tenantTransaction(tenantID) { connection in
             let rows = try connection.query(
                 """
-                SELECT id, tenant_id, status, priority, content, attempts, send_at, created_at, updated_at, sent_at,
-                       last_error, provider_message_id
-                FROM messages WHERE id = $1 AND tenant_id = $2
+                SELECT m.id, m.tenant_id, m.status, m.priority, m.content, b.content AS body, m.attempts, m.send_at,
+                       m.created_at, m.updated_at, m.sent_at, m.last_error, m.provider_message_id
+                FROM messages m LEFT JOIN message_bodies b ON b.tenant_id = m.tenant_id AND b.key = m.body_key
+                WHERE m.id = $1 AND m.tenant_id = $2
                 """, [id, tenantID])
             guard let row = rows.first else { return nil }
             let decoder = JSONDecoder()
+            var content = try decoder.decode(MessageContent.self, from: Data(try row.string("content").utf8))
+            if let body = row.optionalString("body") {
+                content = content.with(try decoder.decode(MessageBody.self, from: Data(body.utf8)))
+            }
             let message = Message(
                 id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"),
                 priority: Priority(rawValue: try row.string("priority")) ?? .bulk,
                 status: MessageStatus(rawValue: try row.string("status")) ?? .queued,
-                content: try decoder.decode(MessageContent.self, from: Data(try row.string("content").utf8)),
+                content: content,
                 attempts: try row.int("attempts"), sendAt: try row.optionalDate("send_at"), createdAt: try row.date("created_at"))
             let events = try connection.query(
                 "SELECT type, detail, occurred_at FROM events WHERE message_id = $1 AND tenant_id = $2 ORDER BY occurred_at, id",
@@ -376,18 +449,22 @@ public struct OutcomeBatch: Sendable {
     public var sent: [Sent] = []
     public var deferred: [Deferred] = []
     public var failed: [Failed] = []
+    /// Further events to write with these outcomes (e.g. `bounced` for a recipient refused
+    /// inside a sent message), in the same transaction.
+    public var recipientEvents: [NewEvent] = []
 
     /// An empty batch.
     public init() {}
 
     /// True when there is nothing to write.
-    public var isEmpty: Bool { sent.isEmpty && deferred.isEmpty && failed.isEmpty }
+    public var isEmpty: Bool { sent.isEmpty && deferred.isEmpty && failed.isEmpty && recipientEvents.isEmpty }
 
     /// The events these outcomes add to message histories. `sent` adds none: the message row
     /// records it (sent_at, provider message id, account), which halves the hot path's writes.
     public var events: [NewEvent] {
         deferred.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .deferred, detail: ["reason": $0.reason, "next_attempt_at": ISO8601.format($0.nextAttemptAt)]) }
             + failed.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .failed, detail: ["reason": $0.reason]) }
+            + recipientEvents
     }
 }
 
@@ -400,10 +477,14 @@ func jsonQuote(_ s: String) -> String {
 public enum StoreError: Error, CustomStringConvertible {
     /// An idempotency key vanished between conflict and read (expired mid-request).
     case idempotencyRace(String)
+    /// A message names a body that is not stored (never expected: both are written in one
+    /// transaction).
+    case missingBody(messageID: UUID)
 
     public var description: String {
         switch self {
         case .idempotencyRace(let key): return "idempotency key \(key) changed while the request ran; retry it"
+        case .missingBody(let id): return "message \(id.uuidString.lowercased()) names a body that is not stored"
         }
     }
 }

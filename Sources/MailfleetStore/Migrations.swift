@@ -171,6 +171,25 @@ public enum Migrations {
         Migration(version: 3, name: "provider account config", sql: """
             ALTER TABLE provider_accounts ADD COLUMN config jsonb NOT NULL DEFAULT '{}';
             """),
+        // Version 4: bodies stored once. A message row keeps its envelope in `content` and the
+        // key of its body (text, HTML, attachments) in `body_key`; the body itself is a row of
+        // `message_bodies`, shared by every message of the tenant with the same body. Rows
+        // written before (body_key NULL) keep the whole content and are read as before.
+        Migration(version: 4, name: "message bodies stored once per tenant", sql: """
+            CREATE TABLE message_bodies (
+                tenant_id uuid NOT NULL,
+                key text NOT NULL,
+                content json NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (tenant_id, key)
+            );
+            ALTER TABLE messages ADD COLUMN body_key text;
+            GRANT SELECT, INSERT ON message_bodies TO mailfleet_tenant;
+            ALTER TABLE message_bodies ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON message_bodies TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            """),
     ]
 }
 

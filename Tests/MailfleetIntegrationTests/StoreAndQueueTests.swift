@@ -5,7 +5,7 @@ import MailfleetCore
 import MailfleetObservability
 import MailfleetPostgres
 import MailfleetRedis
-import MailfleetStore
+@testable import MailfleetStore
 import Testing
 
 func content(_ i: Int = 0) -> MessageContent {
@@ -98,6 +98,81 @@ struct StoreAndQueueTests {
         let events = try await pool.query("SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type")
         #expect(try events.map { "\(try $0.string("type"))=\(try $0.int("n"))" } == ["deferred=50"])
         await pool.shutdown()
+    }
+
+    @Test func bodiesAreStoredOncePerTenantAndReadBackWhole() async throws {
+        let url = try await TestEnvironment.freshDatabase()
+        let pool = PostgresPool(url: url, size: 2, name: "it-bodies")
+        try await Migrator(pool: pool).migrate()
+        let tenants = TenantStore(pool: pool)
+        let (t1, t2) = (try await tenants.createTenant(name: "one"), try await tenants.createTenant(name: "two"))
+        let pdf = MessageAttachment(filename: "a.pdf", contentType: "application/pdf", data: Data([1, 2, 3]))
+        func campaign(_ i: Int, tenant: UUID, html: String) -> Message {
+            var c = content(i)
+            c.html = html
+            c.text = "shared text"
+            c.attachments = [pdf]
+            c.metadata = ["n": "\(i)"]
+            return Message(id: UUID(), tenantID: tenant, priority: .bulk, status: .queued, content: c)
+        }
+        // 300 messages of one body and 2 of another for tenant one; the first body for tenant two too.
+        let first = (0..<300).map { campaign($0, tenant: t1, html: "<p>campaign</p>") } + (300..<302).map { campaign($0, tenant: t1, html: "<p>other</p>") }
+        let second = (0..<3).map { campaign($0, tenant: t2, html: "<p>campaign</p>") }
+        let store = MessageStore(pool: pool)
+        let results = try await store.accept([
+            AcceptRequest(tenantID: t1, idempotencyKey: nil, requestHash: "a", responseStatus: 202, responseBody: "{}", messages: first),
+            AcceptRequest(tenantID: t2, idempotencyKey: nil, requestHash: "b", responseStatus: 202, responseBody: "{}", messages: second),
+        ])
+        #expect(results == [.created, .created])
+        let bodies = try await pool.query("SELECT tenant_id, count(*) AS n FROM message_bodies GROUP BY tenant_id")
+        let perTenant = Dictionary(uniqueKeysWithValues: try bodies.map { (try $0.uuid("tenant_id"), try $0.int("n")) })
+        #expect(perTenant == [t1: 2, t2: 1])
+        // Rows hold only the envelope.
+        let widest = try await pool.query("SELECT max(length(content::text)) AS n FROM messages").first!.int("n")
+        #expect(widest < 200, "envelope of \(widest) bytes")
+        // A second accept of the same body adds no body row.
+        _ = try await store.accept([AcceptRequest(tenantID: t1, idempotencyKey: nil, requestHash: "c", responseStatus: 202, responseBody: "{}", messages: [campaign(9, tenant: t1, html: "<p>campaign</p>")])])
+        #expect(try await pool.query("SELECT count(*) AS n FROM message_bodies").first!.int("n") == 3)
+
+        // A fresh store (empty cache) and a warm one both give back whole messages.
+        let all = first + second
+        let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.content) })
+        let claimed = try await MessageStore(pool: pool).claim(Array(all.prefix(150).map(\.id)), lease: 60)
+        let warm = MessageStore(pool: pool)
+        let rest = try await warm.claim(Array(all.dropFirst(150).map(\.id)), lease: 60)
+        #expect(claimed.count + rest.count == all.count)
+        #expect((claimed + rest).allSatisfy { byID[$0.id] == $0.content })
+        let shown = try await store.message(id: first[301].id, tenantID: t1)
+        #expect(shown?.message.content == first[301].content)
+        #expect(try await store.message(id: first[301].id, tenantID: t2) == nil)
+
+        // Rows written before bodies were split (whole content, no body key) still read whole.
+        var legacy = campaign(7, tenant: t1, html: "<p>legacy</p>")
+        legacy.content.tags = ["old"]
+        let encoded = String(decoding: try JSONEncoder().encode(legacy.content), as: UTF8.self)
+        try await pool.query(
+            "INSERT INTO messages (id, tenant_id, status, priority, content) VALUES ($1, $2, 'queued', 'bulk', $3::json)",
+            [legacy.id, t1, encoded])
+        #expect(try await store.claim([legacy.id], lease: 60).first?.content == legacy.content)
+        #expect(try await store.message(id: legacy.id, tenantID: t1)?.message.content == legacy.content)
+        await pool.shutdown()
+    }
+
+    @Test func bodyCacheStaysWithinItsBudgetAndKeepsWhatIsUsed() {
+        let cache = BodyCache(budgetBytes: 10_000)
+        let tenant = UUID()
+        func key(_ i: Int) -> BodyCache.Key { BodyCache.Key(tenantID: tenant, key: "k\(i)") }
+        let body = MessageBody(text: "t", html: nil)
+        for i in 0..<100 {
+            cache.insert(body, for: key(i), bytes: 1_000)
+            _ = cache[key(0)]  // used all along: never evicted
+            #expect(cache.bytesHeld <= 10_000)
+        }
+        #expect(cache[key(0)] == body)
+        #expect(cache[key(1)] == nil)
+        #expect(cache[key(99)] == body)
+        cache.insert(body, for: key(1000), bytes: 6_000)  // larger than a generation: not kept
+        #expect(cache[key(1000)] == nil)
     }
 
     @Test func concurrentRequestsShareCommits() async throws {

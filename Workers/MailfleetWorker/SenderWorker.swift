@@ -17,7 +17,6 @@ public final class SenderWorker: Service {
     private let configuration: WorkerConfiguration
     private let queue: MessageQueue
     private let store: MessageStore
-    private let events: EventStore
     private let tenants: TenantStore
     private let providers: ProviderRegistry
     private let renderer: TrackingRenderer
@@ -27,13 +26,12 @@ public final class SenderWorker: Service {
 
     /// Creates a worker.
     public init(
-        configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, events: EventStore, tenants: TenantStore,
+        configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, tenants: TenantStore,
         providers: ProviderRegistry, logger: Logger
     ) {
         self.configuration = configuration
         self.queue = queue
         self.store = store
-        self.events = events
         self.tenants = tenants
         self.providers = providers
         self.renderer = TrackingRenderer(trackerBaseURL: configuration.trackerBaseURL, signer: TrackingSigner(secret: configuration.trackingSecret))
@@ -130,8 +128,11 @@ public final class SenderWorker: Service {
 
         var rng = SystemRandomNumberGenerator()
         let plan = DeliveryPlan.make(messages: claimed, results: results, refusals: refusals, policy: configuration.retry, now: Date(), rng: &rng)
-        try await recordWithRetry(plan.outcomes)
-        await recordRecipientEvents(plan.recipientEvents)
+        var outcomes = plan.outcomes
+        // Refused recipients' events commit with the outcomes: a crash cannot keep one without the other.
+        outcomes.recipientEvents = plan.recipientEvents
+        metrics.refusedRecipients.increment(by: Int64(plan.recipientEvents.count))
+        try await recordWithRetry(outcomes)
         // Postgres has the truth now; Redis follows. A failure here only delays or duplicates
         // queue entries, which the claim step and reconciliation absorb.
         try await queue.acknowledge(plan.acknowledge)
@@ -190,28 +191,6 @@ public final class SenderWorker: Service {
             remaining = next
         }
         return Delivered(results: results, refusals: refusals)
-    }
-
-    /// Writes the `bounced` events of recipients refused inside sent messages, after the
-    /// outcomes (their own statement). A failure is logged, not thrown: the messages are
-    /// recorded as sent, and failing the round would send them again to every recipient that
-    /// took them.
-    private func recordRecipientEvents(_ recipientEvents: [NewEvent]) async {
-        guard !recipientEvents.isEmpty else { return }
-        metrics.refusedRecipients.increment(by: Int64(recipientEvents.count))
-        for attempt in 1...5 {
-            do {
-                try await events.insert(recipientEvents)
-                return
-            } catch {
-                if attempt == 5 {
-                    logger.error("recording refused recipients failed; their events are lost", metadata: ["error": "\(error)", "events": "\(recipientEvents.count)"])
-                    return
-                }
-                logger.warning("recording refused recipients failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
-                try? await Task.sleep(for: .milliseconds(200 * attempt))
-            }
-        }
     }
 
     private func recordWithRetry(_ outcomes: OutcomeBatch) async throws {

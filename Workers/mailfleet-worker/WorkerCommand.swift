@@ -52,7 +52,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = SenderWorker(
             configuration: config,
             queue: MessageQueue(redis: redis, partitioning: Partitioning(count: partitions)),
-            store: MessageStore(pool: pool), events: EventStore(pool: pool), tenants: TenantStore(pool: pool),
+            store: MessageStore(pool: pool), tenants: TenantStore(pool: pool),
             providers: ProviderRegistry(httpClient: http, outboxDirectory: outboxDir, outboxThread: outboxThread, callTimeout: config.callTimeout),
             logger: logger)
         let ops = OpsRoutes.server(

@@ -17,6 +17,13 @@ public struct MessageAttachment: Sendable, Hashable, Codable {
     }
 
     /// The decoded bytes.
+    /// An attachment whose content is already base64 (read back from storage).
+    init(filename: String, contentType: String, base64: String) {
+        self.filename = filename
+        self.contentType = contentType
+        self.content = base64
+    }
+
     public var data: Data { Data(base64Encoded: content, options: .ignoreUnknownCharacters) ?? Data() }
 
     enum CodingKeys: String, CodingKey {

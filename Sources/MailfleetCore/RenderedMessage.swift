@@ -68,9 +68,11 @@ public struct ContentKey: Sendable, Hashable {
                 hasher.combine(-1)
                 continue
             }
-            let utf8 = body.utf8
-            hasher.combine(utf8.count)
-            for byte in utf8.prefix(64) { hasher.combine(byte) }
+            var copy = body
+            copy.withUTF8 { bytes in
+                hasher.combine(bytes.count)
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.prefix(64))))
+            }
         }
         hasher.combine(headers.count)
         hasher.combine(attachments.count)

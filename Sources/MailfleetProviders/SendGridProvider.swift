@@ -49,81 +49,81 @@ public enum SendGridPayload {
     /// The custom_args key that carries our message id.
     public static let messageIDArg = "mailfleet_message_id"
 
-    struct Body: Encodable {
-        var from: Address
-        var replyTo: Address?
-        var subject: String
-        var content: [Content]
-        var headers: [String: String]?
-        var attachments: [Attachment]?
-        var personalizations: [Personalization]
-
-        enum CodingKeys: String, CodingKey {
-            case from, subject, content, headers, attachments, personalizations
-            case replyTo = "reply_to"
-        }
-    }
-
-    struct Attachment: Encodable {
-        var content: String
-        var filename: String
-        var type: String
-        var disposition = "attachment"
-    }
-
-    struct Address: Encodable {
-        var email: String
-        var name: String?
-        init(_ a: EmailAddress) {
-            email = a.email
-            name = a.name
-        }
-    }
-
-    struct Content: Encodable {
-        var type: String
-        var value: String
-    }
-
-    struct Personalization: Encodable {
-        var to: [Address]
-        var cc: [Address]?
-        var bcc: [Address]?
-        var subject: String
-        var customArgs: [String: String]
-        var substitutions: [String: String]?
-
-        enum CodingKeys: String, CodingKey {
-            case to, cc, bcc, subject, substitutions
-            case customArgs = "custom_args"
-        }
-    }
-
-    /// Encodes a batch whose messages share one `ContentKey`.
+    /// Encodes a batch whose messages share one `ContentKey`, written straight to bytes (the
+    /// body is built for every call of a bulk run; `JSONEncoder` was a sixth of a worker's time).
     public static func encode(_ batch: ProviderBatch) throws -> [UInt8] {
         guard let first = batch.messages.first else { throw SendGridPayloadError.emptyBatch }
         let content = first.message.content
-        var parts: [Content] = []
+        var json = JSONBytes(capacity: 1024 + (first.htmlTemplate?.utf8.count ?? 0) + (first.textTemplate?.utf8.count ?? 0) + batch.messages.count * 200)
+        json.beginObject()
+        json.key("from")
+        content.from.write(to: &json)
+        if let replyTo = content.replyTo {
+            json.key("reply_to")
+            replyTo.write(to: &json)
+        }
+        json.key("subject")
+        json.value(content.subject)
+        json.key("content")
+        json.beginArray()
         // SendGrid requires text/plain first.
-        if let text = first.textTemplate { parts.append(Content(type: "text/plain", value: text)) }
-        if let html = first.htmlTemplate { parts.append(Content(type: "text/html", value: html)) }
-        let personalizations = batch.messages.map { rendered -> Personalization in
+        for (type, value) in [("text/plain", first.textTemplate), ("text/html", first.htmlTemplate)] {
+            guard let value else { continue }
+            json.beginObject()
+            json.key("type")
+            json.value(type)
+            json.key("value")
+            json.value(value)
+            json.endObject()
+        }
+        json.endArray()
+        if !content.headers.isEmpty {
+            json.key("headers")
+            json.value(content.headers)
+        }
+        if !content.attachments.isEmpty {
+            json.key("attachments")
+            json.beginArray()
+            for attachment in content.attachments {
+                json.beginObject()
+                json.key("content")
+                json.value(attachment.content)
+                json.key("filename")
+                json.value(attachment.filename)
+                json.key("type")
+                json.value(attachment.contentType)
+                json.key("disposition")
+                json.value("attachment")
+                json.endObject()
+            }
+            json.endArray()
+        }
+        json.key("personalizations")
+        json.beginArray()
+        for rendered in batch.messages {
             let c = rendered.message.content
+            json.beginObject()
+            for (name, list) in [("to", c.to), ("cc", c.cc), ("bcc", c.bcc)] where name == "to" || !list.isEmpty {
+                json.key(name)
+                json.beginArray()
+                for address in list { address.write(to: &json) }
+                json.endArray()
+            }
+            json.key("subject")
+            json.value(c.subject)
             var args = c.metadata
             args[messageIDArg] = rendered.message.id.uuidString.lowercased()
-            return Personalization(
-                to: c.to.map(Address.init), cc: c.cc.isEmpty ? nil : c.cc.map(Address.init),
-                bcc: c.bcc.isEmpty ? nil : c.bcc.map(Address.init), subject: c.subject, customArgs: args,
-                substitutions: rendered.substitutions.isEmpty ? nil : rendered.substitutions)
+            json.key("custom_args")
+            json.value(args)
+            if !rendered.substitutions.isEmpty {
+                json.key("substitutions")
+                json.value(rendered.substitutions)
+            }
+            json.endObject()
         }
-        let body = Body(
-            from: Address(content.from), replyTo: content.replyTo.map(Address.init), subject: content.subject, content: parts,
-            headers: content.headers.isEmpty ? nil : content.headers,
-            attachments: content.attachments.isEmpty ? nil : content.attachments.map { Attachment(content: $0.content, filename: $0.filename, type: $0.contentType) },
-            personalizations: personalizations)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return Array(try encoder.encode(body))
+        json.endArray()
+        json.endObject()
+        return json.bytes
     }
 }
 

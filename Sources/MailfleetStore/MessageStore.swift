@@ -158,7 +158,7 @@ public struct MessageStore: Sendable {
             let message = Message(
                 id: try row.uuid("id"), tenantID: tenantID,
                 priority: Priority(rawValue: try row.string("priority")) ?? .bulk, status: .sending,
-                content: try decoder.decode(MessageContent.self, from: Data(try row.string("content").utf8)),
+                content: try Self.content(try row.string("content"), decoder),
                 attempts: try row.int("attempts"), sendAt: try row.optionalDate("send_at"), createdAt: try row.date("created_at"))
             claimed.append((message, row.optionalString("body_key").map { BodyCache.Key(tenantID: tenantID, key: $0) }))
         }
@@ -170,6 +170,12 @@ public struct MessageStore: Sendable {
             message.content = message.content.with(body)
             return message
         }
+    }
+
+    /// Stored content: read directly, or through `JSONDecoder` when it is not of the stored shape.
+    static func content(_ json: String, _ decoder: JSONDecoder) throws -> MessageContent {
+        if let content = MessageContent(storageJSON: json.utf8) { return content }
+        return try decoder.decode(MessageContent.self, from: Data(json.utf8))
     }
 
     /// The bodies with the given keys: from the cache, the rest in one query (then cached).
@@ -190,7 +196,7 @@ public struct MessageStore: Sendable {
         for row in rows {
             let json = try row.string("content")
             let key = BodyCache.Key(tenantID: try row.uuid("tenant_id"), key: try row.string("key"))
-            let body = try decoder.decode(MessageBody.self, from: Data(json.utf8))
+            let body = try MessageBody(storageJSON: json.utf8) ?? decoder.decode(MessageBody.self, from: Data(json.utf8))
             bodies.insert(body, for: key, bytes: json.utf8.count)
             found[key] = body
         }
@@ -272,9 +278,9 @@ public struct MessageStore: Sendable {
                 """, [id, tenantID])
             guard let row = rows.first else { return nil }
             let decoder = JSONDecoder()
-            var content = try decoder.decode(MessageContent.self, from: Data(try row.string("content").utf8))
+            var content = try Self.content(try row.string("content"), decoder)
             if let body = row.optionalString("body") {
-                content = content.with(try decoder.decode(MessageBody.self, from: Data(body.utf8)))
+                content = content.with(try MessageBody(storageJSON: body.utf8) ?? decoder.decode(MessageBody.self, from: Data(body.utf8)))
             }
             let message = Message(
                 id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"),

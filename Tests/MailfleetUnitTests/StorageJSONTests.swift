@@ -26,6 +26,10 @@ import Testing
             let json = original.storageJSON
             #expect(try JSONSerialization.jsonObject(with: Data(json)) is [String: Any])
             #expect(try JSONDecoder().decode(MessageContent.self, from: Data(json)) == original)
+            #expect(MessageContent(storageJSON: json) == original)
+            // What earlier versions stored (Foundation's encoder) reads the same way.
+            #expect(MessageContent(storageJSON: try JSONEncoder().encode(original)) == original)
+            #expect(MessageBody(storageJSON: original.body.storageJSON) == original.body)
             let body = original.body
             #expect(try JSONDecoder().decode(MessageBody.self, from: Data(body.storageJSON)) == body)
             #expect(try JSONDecoder().decode(MessageContent.self, from: Data(original.envelope.storageJSON)).with(body) == original)
@@ -42,6 +46,7 @@ import Testing
             }
             let original = try content(s, i)
             #expect(try JSONDecoder().decode(MessageContent.self, from: Data(original.storageJSON)) == original, "\(s.debugDescription)")
+            #expect(MessageContent(storageJSON: original.storageJSON) == original, "\(s.debugDescription)")
         }
     }
 
@@ -52,5 +57,31 @@ import Testing
         #expect(MessageBody.storageKey(ofEncoded: a.storageJSON) == MessageBody.storageKey(ofEncoded: b.storageJSON))
         #expect(MessageBody.storageKey(ofEncoded: a.storageJSON) != MessageBody.storageKey(ofEncoded: c.storageJSON))
         #expect(MessageBody.storageKey(ofEncoded: a.storageJSON).count == 64)
+    }
+
+    @Test func theReaderAgreesWithFoundation() throws {
+        let documents = [
+            #"{"a":[1,-2.5,3e2,0,true,false,null],"b":{"c":"\u00e9\ud83c\udf89\n\"\\\/"},"d":""}"#,
+            #"  [ ]  "#, #"{}"#, #""just a string""#, #"-0.0"#, #"[[[[]]]]"#,
+        ]
+        for text in documents {
+            let ours = try JSONReader.parse(text)
+            let theirs = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            #expect(NSDictionary(dictionary: ["v": ours.plain]).isEqual(to: ["v": theirs]), "\(text)")
+        }
+        let malformed = ["", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "01", "1.", "-", "tru", "\"\\u12\"", "\"a\u{1}b\"", "[1] x",
+                         "\"\\ud800\"", "{\"a\":1,\"a\":2}", "\"\\x\"", String(repeating: "[", count: 100) + String(repeating: "]", count: 100)]
+        for text in malformed {
+            #expect(throws: JSONReader.Failure.self, "\(text.debugDescription)") { try JSONReader.parse(text) }
+        }
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.parse([0x22, 0xFF, 0x22]) }
+    }
+
+    @Test func storedShapesOnlyAnythingElseFallsBack() {
+        #expect(MessageContent(storageJSON: Array(#"{"from":{"email":"a@b.co"},"to":[],"subject":"s","extra":1}"#.utf8)) == nil)
+        #expect(MessageContent(storageJSON: Array(#"{"from":{"email":"a@b.co","nmae":"x"},"to":[]}"#.utf8)) == nil)
+        #expect(MessageContent(storageJSON: Array(#"{"to":[]}"#.utf8)) == nil)
+        #expect(MessageContent(storageJSON: Array(#"{"from":{"email":"a@b.co"},"to":[],"subject":5}"#.utf8)) == nil)
+        #expect(MessageContent(storageJSON: Array(#"{"from":{"email":"a@b.co"},"to":[],"subject":"s"}"#.utf8))?.subject == "s")
     }
 }

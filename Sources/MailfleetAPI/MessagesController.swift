@@ -38,7 +38,7 @@ public struct MessagesController: Sendable {
 
         let parsed: SubmissionBody
         do {
-            parsed = try JSONDecoder().decode(SubmissionBody.self, from: body)
+            parsed = try SubmissionBody.plain(body) ?? JSONDecoder().decode(SubmissionBody.self, from: body)
         } catch let error as DecodingError {
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
                 throw APIError(.badRequest, code: "invalid_json", message: "the body is not valid JSON")

@@ -26,9 +26,34 @@ enum SubmissionBody: Decodable {
     }
 }
 
+extension SubmissionBody {
+    /// The common case, parsed without `Decodable`: a valid single message or a batch of
+    /// valid ones (`MessageSubmission.init(plainJSON:)`). Nil means "decode the usual way",
+    /// which also gives each item's precise error; a request is never judged by this path alone.
+    static func plain(_ body: Data) -> SubmissionBody? {
+        guard case .object(let root)? = try? JSONReader.parse(body) else { return nil }
+        if let messages = root["messages"] {
+            guard root.count == 1, case .array(let items) = messages else { return nil }
+            var submissions: [SubmissionItem] = []
+            submissions.reserveCapacity(items.count)
+            for item in items {
+                guard let submission = MessageSubmission(plainJSON: item) else { return nil }
+                submissions.append(SubmissionItem(result: .success(submission)))
+            }
+            return .batch(submissions)
+        }
+        guard let submission = MessageSubmission(plainJSON: .object(root)) else { return nil }
+        return .single(SubmissionItem(result: .success(submission)))
+    }
+}
+
 /// One decoded item, or why it could not be decoded.
 struct SubmissionItem: Decodable {
     let result: Result<MessageSubmission, FieldError>
+
+    init(result: Result<MessageSubmission, FieldError>) {
+        self.result = result
+    }
 
     init(from decoder: any Decoder) {
         let base = decoder.codingPath.count

@@ -175,3 +175,82 @@ extension MessageContent {
         return size
     }
 }
+
+extension MessageSubmission {
+    /// The common, valid case read straight from a parsed JSON object: addresses, subject,
+    /// bodies, headers, metadata, tags, tracking flags, priority and send_at. Nil for anything
+    /// else (templates, attachments, nulls, unknown or mistyped fields, invalid addresses):
+    /// the caller then decodes with `Decodable`, which says precisely what is wrong. For every
+    /// input it accepts, the result equals what `init(from:)` gives.
+    public init?(plainJSON value: JSONValue) {
+        guard case .object(let fields) = value else { return nil }
+        var from: EmailAddress?
+        var to: [EmailAddress]?
+        var content = MessageContent(from: EmailAddress(trusted: ""), to: [], subject: "")
+        var priority: Priority?
+        var sendAt: Date?
+        for (key, value) in fields {
+            switch (key, value) {
+            case ("from", _): from = EmailAddress(submitted: value)
+            case ("to", _): to = EmailAddress.list(submitted: value)
+            case ("cc", _): guard let list = EmailAddress.list(submitted: value) else { return nil }; content.cc = list
+            case ("bcc", _): guard let list = EmailAddress.list(submitted: value) else { return nil }; content.bcc = list
+            case ("reply_to", _): guard let address = EmailAddress(submitted: value) else { return nil }; content.replyTo = address
+            case ("subject", .string(let s)): content.subject = s
+            case ("text", .string(let s)): content.text = s
+            case ("html", .string(let s)): content.html = s
+            case ("headers", _): guard let map = value.stringMap else { return nil }; content.headers = map
+            case ("metadata", _): guard let map = value.stringMap else { return nil }; content.metadata = map
+            case ("tags", .array(let items)):
+                var tags: [String] = []
+                for case .string(let tag) in items { tags.append(tag) }
+                guard tags.count == items.count else { return nil }
+                content.tags = tags
+            case ("track_opens", .bool(let flag)): content.trackOpens = flag
+            case ("track_clicks", .bool(let flag)): content.trackClicks = flag
+            case ("priority", .string(let s)): guard let p = Priority(rawValue: s) else { return nil }; priority = p
+            case ("send_at", .string(let s)): guard let date = ISO8601.parse(s) else { return nil }; sendAt = date
+            default: return nil
+            }
+        }
+        guard let from, let to else { return nil }
+        content.from = from
+        content.to = to
+        self.init(content: content, priority: priority, sendAt: sendAt)
+    }
+}
+
+extension EmailAddress {
+    /// A submitted address (`"Name <a@b.c>"` or `{"email":…,"name":…}`), checked as
+    /// `init(from:)` checks it; nil when it is anything else or invalid.
+    init?(submitted value: JSONValue) {
+        switch value {
+        case .string(let text):
+            guard let address = try? EmailAddress(parsing: text) else { return nil }
+            self = address
+        case .object(let fields):
+            guard case .string(let email)? = fields["email"], fields.keys.allSatisfy({ $0 == "email" || $0 == "name" }) else { return nil }
+            let name: String?
+            switch fields["name"] {
+            case nil: name = nil
+            case .string(let s)?: name = s
+            default: return nil
+            }
+            guard let address = try? EmailAddress(email: email, name: name) else { return nil }
+            self = address
+        default:
+            return nil
+        }
+    }
+
+    static func list(submitted value: JSONValue) -> [EmailAddress]? {
+        guard case .array(let items) = value else { return nil }
+        var list: [EmailAddress] = []
+        list.reserveCapacity(items.count)
+        for item in items {
+            guard let address = EmailAddress(submitted: item) else { return nil }
+            list.append(address)
+        }
+        return list
+    }
+}

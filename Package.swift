@@ -59,7 +59,7 @@ let package = Package(
 
         // MARK: Domain and shared services
         // Mustache is a pure template engine (no I/O), so template rendering stays in the core.
-        .target(name: "MailfleetCore", dependencies: [crypto, mustache]),
+        .target(name: "MailfleetCore", dependencies: ["MailfleetRuntime", crypto, mustache]),
         .target(
             name: "MailfleetStore",
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", logging]),

@@ -38,7 +38,7 @@ public final class SchedulerService: Service {
     private let queue: MessageQueue
     private let store: MessageStore
     private let logger: Logger
-    private let identity = UUID().uuidString.lowercased()
+    private let identity = UUID().lowercasedString
     private let leaderKey = "mf:scheduler:leader"
 
     private let promoted = Telemetry.counter("scheduler_promoted_total", help: "Delayed entries moved to ready")

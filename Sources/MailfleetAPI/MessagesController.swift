@@ -73,7 +73,7 @@ public struct MessagesController: Sendable {
                     let priority = submission.priority ?? (isBatch ? .bulk : .transactional)
                     let sendAt = submission.sendAt.flatMap { $0 > now ? $0 : nil }
                     outcomes.append(.success(Message(
-                        id: UUID(), tenantID: key.tenantID, priority: priority, status: .queued, content: submission.content,
+                        id: UUID.timeOrdered(at: now), tenantID: key.tenantID, priority: priority, status: .queued, content: submission.content,
                         sendAt: sendAt, createdAt: now)))
                 }
             }
@@ -132,7 +132,7 @@ public struct MessagesController: Sendable {
 
     /// `"id":...,"status":...` and the recipients left out because they are suppressed.
     static func acceptedFields(_ message: Message, suppressed: [String]) -> String {
-        var out = "\"id\":\"\(message.id.uuidString.lowercased())\",\"status\":\"\(message.status.rawValue)\""
+        var out = "\"id\":\"\(message.id.lowercasedString)\",\"status\":\"\(message.status.rawValue)\""
         if !suppressed.isEmpty { out += ",\"suppressed_recipients\":[\(suppressed.map(JSONString.quote).joined(separator: ","))]" }
         return out
     }
@@ -152,7 +152,7 @@ public struct MessagesController: Sendable {
         return items.map { item in
             guard case .success(var submission) = item, let id = submission.templateID else { return item }
             guard let template = found[id] else {
-                return .failure(FieldError(code: "template_not_found", field: "template_id", message: "no template \(id.uuidString.lowercased())"))
+                return .failure(FieldError(code: "template_not_found", field: "template_id", message: "no template \(id.lowercasedString)"))
             }
             do {
                 submission.apply(try template.render(variables: submission.variables ?? .object([:])))
@@ -236,7 +236,7 @@ enum MessageView {
     static func json(_ record: MessageRecord) -> String {
         let m = record.message
         var fields: [String] = [
-            "\"id\":\"\(m.id.uuidString.lowercased())\"",
+            "\"id\":\"\(m.id.lowercasedString)\"",
             "\"status\":\"\(m.status.rawValue)\"",
             "\"priority\":\"\(m.priority.rawValue)\"",
             "\"attempts\":\(m.attempts)",

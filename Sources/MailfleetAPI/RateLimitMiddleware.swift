@@ -30,7 +30,7 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let decision: RateLimitDecision
         do {
-            decision = try await limiter.check("api:\(key.tenantID.uuidString.lowercased())", limit: RateLimit(limit: key.apiRateLimit ?? defaultPerMinute))
+            decision = try await limiter.check("api:\(key.tenantID.lowercasedString)", limit: RateLimit(limit: key.apiRateLimit ?? defaultPerMinute))
         } catch {
             logger.warning("rate limiter unavailable; letting the request through", metadata: ["error": "\(error)"])
             return try await next(request, context)

@@ -90,7 +90,7 @@ public struct TemplatesController: Sendable {
         } catch {
             throw APIError.invalid(FieldError(code: "template_render_failed", field: error.field, message: error.message))
         }
-        var fields = ["\"template_id\":\"\(record.id.uuidString.lowercased())\"", "\"version\":\(record.version)", "\"subject\":\(JSONString.quote(rendered.subject))"]
+        var fields = ["\"template_id\":\"\(record.id.lowercasedString)\"", "\"version\":\(record.version)", "\"subject\":\(JSONString.quote(rendered.subject))"]
         if let text = rendered.text { fields.append("\"text\":\(JSONString.quote(text))") }
         if let html = rendered.html { fields.append("\"html\":\(JSONString.quote(html))") }
         return MessagesController.json(.ok, "{" + fields.joined(separator: ",") + "}")
@@ -103,7 +103,7 @@ public struct TemplatesController: Sendable {
 
     static func json(_ record: TemplateRecord) -> String {
         var fields = [
-            "\"id\":\"\(record.id.uuidString.lowercased())\"", "\"name\":\(JSONString.quote(record.name))", "\"version\":\(record.version)",
+            "\"id\":\"\(record.id.lowercasedString)\"", "\"name\":\(JSONString.quote(record.name))", "\"version\":\(record.version)",
             "\"subject\":\(JSONString.quote(record.template.subject))",
         ]
         if let text = record.template.text { fields.append("\"text\":\(JSONString.quote(text))") }

@@ -1,3 +1,4 @@
+import Foundation
 /// An email address with an optional display name, as in `Alice <alice@example.com>`.
 public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The addr-spec, `local@domain`.
@@ -195,6 +196,16 @@ public struct AddressError: Error, Sendable, Equatable, CustomStringConvertible 
 
 extension String {
     /// True when the string holds CR, LF or NUL, which would let a value break out of a header.
+    /// True when the string holds a NUL character (scanned with `memchr`).
+    public var containsNUL: Bool {
+        if let found = utf8.withContiguousStorageIfAvailable({ bytes in
+            bytes.isEmpty ? false : memchr(bytes.baseAddress!, 0, bytes.count) != nil
+        }) {
+            return found
+        }
+        return utf8.contains(0)
+    }
+
     public var containsLineBreakOrNUL: Bool {
         if let found = utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
             // A plain loop over the buffer: bodies run to kilobytes and are all checked.

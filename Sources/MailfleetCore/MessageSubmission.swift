@@ -101,8 +101,8 @@ public struct MessageSubmission: Sendable, Decodable {
         }
         // Bodies may hold line breaks but never NUL: it ends strings in C code downstream and
         // Postgres jsonb refuses it, which would fail every message sharing the commit.
-        if content.text?.utf8.contains(0) == true { errors.append(.init(code: "invalid_value", field: "text", message: "text must not contain NUL")) }
-        if content.html?.utf8.contains(0) == true { errors.append(.init(code: "invalid_value", field: "html", message: "html must not contain NUL")) }
+        if content.text?.containsNUL == true { errors.append(.init(code: "invalid_value", field: "text", message: "text must not contain NUL")) }
+        if content.html?.containsNUL == true { errors.append(.init(code: "invalid_value", field: "html", message: "html must not contain NUL")) }
         // Metadata and tags travel in provider headers and custom arguments: same rule as headers.
         for (key, value) in content.metadata.sorted(by: { $0.key < $1.key }) where key.isEmpty || key.containsLineBreakOrNUL || value.containsLineBreakOrNUL {
             errors.append(.init(code: "invalid_header_value", field: "metadata.\(key)", message: "metadata keys must be non-empty; keys and values must not contain CR, LF or NUL"))

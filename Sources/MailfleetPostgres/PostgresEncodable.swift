@@ -1,4 +1,5 @@
 import Foundation
+import MailfleetRuntime
 
 /// A value that can be sent as a text-format query parameter.
 public protocol PostgresEncodable: Sendable {
@@ -46,8 +47,9 @@ extension Bool: PostgresEncodable {
 }
 
 extension UUID: PostgresEncodable {
-    /// Lowercase canonical form, as the server prints uuid values.
-    public var postgresText: String? { uuidString.lowercased() }
+    /// Lowercase canonical form, as the server prints uuid values (written directly:
+    /// `uuidString` formats through C's printf, and every message row sends two).
+    public var postgresText: String? { UUIDText.lowercase(self) }
 }
 
 extension Date: PostgresEncodable {

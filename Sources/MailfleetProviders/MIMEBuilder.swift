@@ -25,15 +25,15 @@ public struct MIMEBuilder: Sendable {
         if let replyTo = content.replyTo { headers.append(("Reply-To", MIMEBuilder.encodeAddress(replyTo))) }
         headers.append(("Subject", MIMEBuilder.encodeHeaderText(content.subject)))
         headers.append(("Date", MIMEBuilder.rfc5322Date(date)))
-        headers.append(("Message-ID", "<\(message.id.uuidString.lowercased())@\(domain)>"))
+        headers.append(("Message-ID", "<\(message.id.lowercasedString)@\(domain)>"))
         headers.append(("MIME-Version", "1.0"))
-        headers.append(("X-Mailfleet-Message-Id", message.id.uuidString.lowercased()))
+        headers.append(("X-Mailfleet-Message-Id", message.id.lowercasedString))
         if let metadata = MIMEBuilder.metadataHeader(content.metadata) { headers.append(("X-Mailfleet-Metadata", metadata)) }
         for (name, value) in content.headers.sorted(by: { $0.key < $1.key }) where !HeaderRules.isReserved(name) {
             headers.append((name, MIMEBuilder.encodeHeaderText(value)))
         }
 
-        let id = message.id.uuidString.lowercased()
+        let id = message.id.lowercasedString
         let body = MIMEBuilder.bodyPart(text: rendered.text, html: rendered.html, boundary: "=_mf_alt_\(id.prefix(18))")
         guard !content.attachments.isEmpty else {
             return MIMEBuilder.headerBlock(headers + body.headers) + "\r\n" + body.body

@@ -47,7 +47,7 @@ public enum MailgunPayload {
             if let text = first.text { form.append("text", text) }
             if let html = first.html { form.append("html", html) }
             appendHeaders(content, to: &form)
-            form.append("v:\(messageIDVariable)", first.message.id.uuidString.lowercased())
+            form.append("v:\(messageIDVariable)", first.message.id.lowercasedString)
             for (key, value) in content.metadata.sorted(by: { $0.key < $1.key }) where key != messageIDVariable {
                 form.append("v:\(key)", value)
             }
@@ -70,7 +70,7 @@ public enum MailgunPayload {
                 own[key] = value
                 metadataKeys.insert(key)
             }
-            own[messageIDVariable] = rendered.message.id.uuidString.lowercased()
+            own[messageIDVariable] = rendered.message.id.lowercasedString
             if !sameSubject { own["mf_subject"] = c.subject }
             for (placeholder, value) in rendered.substitutions { own[variableName(placeholder)] = value }
             variables[c.to[0].email] = own

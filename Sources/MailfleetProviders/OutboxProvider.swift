@@ -27,7 +27,7 @@ public struct OutboxProvider: EmailProvider {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 var outcomes: [UUID: DeliveryOutcome] = [:]
                 for file in files {
-                    let name = "\(file.id.uuidString.lowercased()).eml"
+                    let name = "\(file.id.lowercasedString).eml"
                     let temporary = directory.appendingPathComponent(".\(name).tmp")
                     let final = directory.appendingPathComponent(name)
                     do {

@@ -24,7 +24,7 @@ public enum PostmarkPayload {
             let headers = c.headers.sorted { $0.key < $1.key }.filter { !HeaderRules.isReserved($0.key) }
             if !headers.isEmpty { item["Headers"] = headers.map { ["Name": $0.key, "Value": $0.value] } }
             var metadata = c.metadata
-            metadata[messageIDKey] = rendered.message.id.uuidString.lowercased()
+            metadata[messageIDKey] = rendered.message.id.lowercasedString
             item["Metadata"] = metadata
             if let tag = c.tags.first { item["Tag"] = tag }
             if !c.attachments.isEmpty {

@@ -201,7 +201,7 @@ public enum SESPayload {
             "FromEmailAddress": MIMEBuilder.encodeAddress(c.from),
             "Destination": destination(c),
             "Content": ["Raw": ["Data": Data(mime.utf8).base64EncodedString()]],
-            "EmailTags": [["Name": messageIDTag, "Value": rendered.message.id.uuidString.lowercased()]],
+            "EmailTags": [["Name": messageIDTag, "Value": rendered.message.id.lowercasedString]],
         ]
         if let configurationSet { root["ConfigurationSetName"] = configurationSet }
         return try json(root)
@@ -319,7 +319,7 @@ public enum SESPayload {
         var entries: [[String: Any]] = []
         for rendered in messages {
             let c = rendered.message.content
-            let id = rendered.message.id.uuidString.lowercased()
+            let id = rendered.message.id.lowercasedString
             var data = [subjectVariable: c.subject]
             for placeholder in placeholders {
                 // A placeholder this message has no value for stays as it is, as `RenderedMessage.fill` leaves it.

@@ -66,7 +66,7 @@ public struct SMTPProvider: EmailProvider {
         }
         let id = rendered.message.id
         let result = SMTPReplyClass.outcome(
-            of: reply, recipients: request.recipients.count, providerMessageID: "<\(id.uuidString.lowercased())@\(builder.domain)>")
+            of: reply, recipients: request.recipients.count, providerMessageID: "<\(id.lowercasedString)@\(builder.domain)>")
         return BatchOutcome(
             outcomes: [id: result.outcome], accountFailure: result.accountFailure, status: reply.code,
             refusals: result.refusals.isEmpty ? [:] : [id: result.refusals])

@@ -112,7 +112,7 @@ public enum SendGridPayload {
             json.key("subject")
             json.value(c.subject)
             var args = c.metadata
-            args[messageIDArg] = rendered.message.id.uuidString.lowercased()
+            args[messageIDArg] = rendered.message.id.lowercasedString
             json.key("custom_args")
             json.value(args)
             if !rendered.substitutions.isEmpty {

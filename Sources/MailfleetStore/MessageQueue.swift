@@ -48,7 +48,7 @@ public struct MessageQueue: Sendable {
 
     /// The queue entry of a message.
     public static func entry(id: UUID, priority: Priority) -> String {
-        "\(priority.code):\(id.uuidString.lowercased())"
+        "\(priority.code):\(id.lowercasedString)"
     }
 
     /// The message id and lane of an entry, or nil for a malformed one.
@@ -135,7 +135,7 @@ public struct MessageQueue: Sendable {
     public func deadLetter(_ messages: [(id: UUID, priority: Priority, reason: String)], now: Date = Date()) async throws {
         var byPartition: [Int: [String]] = [:]
         for m in messages {
-            let record = "{\"id\":\"\(m.id.uuidString.lowercased())\",\"priority\":\"\(m.priority.rawValue)\",\"reason\":\(jsonQuote(m.reason)),\"at\":\"\(ISO8601.format(now))\"}"
+            let record = "{\"id\":\"\(m.id.lowercasedString)\",\"priority\":\"\(m.priority.rawValue)\",\"reason\":\(jsonQuote(m.reason)),\"at\":\"\(ISO8601.format(now))\"}"
             byPartition[partitioning.partition(of: m.id), default: []] += [MessageQueue.entry(id: m.id, priority: m.priority), record]
         }
         guard !byPartition.isEmpty else { return }

@@ -490,7 +490,7 @@ public enum StoreError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .idempotencyRace(let key): return "idempotency key \(key) changed while the request ran; retry it"
-        case .missingBody(let id): return "message \(id.uuidString.lowercased()) names a body that is not stored"
+        case .missingBody(let id): return "message \(id.lowercasedString) names a body that is not stored"
         }
     }
 }

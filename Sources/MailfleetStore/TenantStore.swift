@@ -16,7 +16,7 @@ public struct TenantStore: Sendable {
         let id = UUID()
         try await pool.transaction { connection in
             try connection.query("INSERT INTO tenants (id, name) VALUES ($1, $2)", [id, name])
-            try AuditLog.record(AuditEntry(tenantID: id, actor: actor, action: "tenant.created", target: id.uuidString.lowercased()), on: connection)
+            try AuditLog.record(AuditEntry(tenantID: id, actor: actor, action: "tenant.created", target: id.lowercasedString), on: connection)
         }
         return id
     }
@@ -30,7 +30,7 @@ public struct TenantStore: Sendable {
             guard !rows.isEmpty else { return false }
             try AuditLog.record(
                 AuditEntry(
-                    tenantID: tenantID, actor: actor, action: "tenant.updated", target: tenantID.uuidString.lowercased(),
+                    tenantID: tenantID, actor: actor, action: "tenant.updated", target: tenantID.lowercasedString,
                     detailJSON: "{\"api_rate_limit\":\(perMinute.map(String.init) ?? "null")}"),
                 on: connection)
             return true
@@ -208,7 +208,7 @@ public struct TenantStore: Sendable {
             "priority": String(account.priority), "secret": secretSet ? "set" : "unchanged",
         ]
         let json = String(decoding: (try? JSONEncoder().encode(detail)) ?? Data("{}".utf8), as: UTF8.self)
-        return AuditEntry(tenantID: account.tenantID, actor: actor, action: action, target: account.id.uuidString.lowercased(), detailJSON: json)
+        return AuditEntry(tenantID: account.tenantID, actor: actor, action: action, target: account.id.lowercasedString, detailJSON: json)
     }
 
     /// Changes the given fields of one account of a tenant; nil leaves a field as it is.
@@ -260,7 +260,7 @@ public struct TenantStore: Sendable {
     }
 
     private static func matches(_ account: ProviderAccount, _ reference: String) -> Bool {
-        account.name == reference || account.id.uuidString.lowercased() == reference.lowercased()
+        account.name == reference || account.id.lowercasedString == reference.lowercased()
     }
 
     /// A tenant's provider chain, first choice first.

@@ -18,7 +18,7 @@ struct Audit: AsyncParsableCommand {
             let entries = try await database.withPool { try await AuditLog(pool: $0).entries(tenantID: tenantID, limit: limit) }
             for entry in entries {
                 print([
-                    entry.occurredAt.map(ISO8601.format) ?? "-", entry.tenantID?.uuidString.lowercased() ?? "-", entry.actor,
+                    entry.occurredAt.map(ISO8601.format) ?? "-", entry.tenantID?.lowercasedString ?? "-", entry.actor,
                     entry.action, entry.target ?? "-", entry.detailJSON,
                 ].joined(separator: "\t"))
             }

@@ -26,7 +26,7 @@ struct Keys: AsyncParsableCommand {
             }
             let key = try await database.withPool { pool in
                 let store = TenantStore(pool: pool)
-                guard try await store.tenantExists(tenantID) else { throw ValidationError("no tenant \(tenantID.uuidString.lowercased())") }
+                guard try await store.tenantExists(tenantID) else { throw ValidationError("no tenant \(tenantID.lowercasedString)") }
                 return try await store.createKey(tenantID: tenantID, scopes: parsed, actor: cliActor())
             }
             print(key.plaintext)

@@ -29,11 +29,11 @@ struct Providers: AsyncParsableCommand {
             let secret = try secretFile.map(readSecret)
             let account = try await database.withPool { pool in
                 let store = TenantStore(pool: pool)
-                guard try await store.tenantExists(tenantID) else { throw ValidationError("no tenant \(tenantID.uuidString.lowercased())") }
+                guard try await store.tenantExists(tenantID) else { throw ValidationError("no tenant \(tenantID.lowercasedString)") }
                 return try await store.addProviderAccount(
                     tenantID: tenantID, name: name, kind: kind, endpoint: endpoint, priority: priority, secret: secret, config: settings, actor: cliActor())
             }
-            print(account.id.uuidString.lowercased())
+            print(account.id.lowercasedString)
         }
     }
 
@@ -47,7 +47,7 @@ struct Providers: AsyncParsableCommand {
             let chain = try await database.withPool { try await TenantStore(pool: $0).providerChain(tenantID: tenantID) }
             for account in chain {
                 let settings = account.config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                print("\(account.priority)\t\(account.id.uuidString.lowercased())\t\(account.name)\t\(account.kind.rawValue)\t\(account.endpoint ?? "-")\t\(settings.isEmpty ? "-" : settings)\t\(account.secret == nil ? "no secret" : "secret set")")
+                print("\(account.priority)\t\(account.id.lowercasedString)\t\(account.name)\t\(account.kind.rawValue)\t\(account.endpoint ?? "-")\t\(settings.isEmpty ? "-" : settings)\t\(account.secret == nil ? "no secret" : "secret set")")
             }
         }
     }
@@ -72,7 +72,7 @@ struct Providers: AsyncParsableCommand {
                 try await TenantStore(pool: pool).updateProviderAccount(
                     tenantID: tenantID, account: account, name: name, endpoint: newEndpoint, priority: priority, secret: secret, config: settings, actor: cliActor())
             }
-            guard updated else { throw ValidationError("tenant \(tenantID.uuidString.lowercased()) has no provider account \(account)") }
+            guard updated else { throw ValidationError("tenant \(tenantID.lowercasedString) has no provider account \(account)") }
             print("updated")
         }
     }
@@ -86,7 +86,7 @@ struct Providers: AsyncParsableCommand {
         func run() async throws {
             let tenantID = try parseTenant(tenant)
             let removed = try await database.withPool { try await TenantStore(pool: $0).removeProviderAccount(tenantID: tenantID, account: account, actor: cliActor()) }
-            guard removed else { throw ValidationError("tenant \(tenantID.uuidString.lowercased()) has no provider account \(account)") }
+            guard removed else { throw ValidationError("tenant \(tenantID.lowercasedString) has no provider account \(account)") }
             print("removed")
         }
     }

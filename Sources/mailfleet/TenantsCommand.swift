@@ -15,7 +15,7 @@ struct Tenants: AsyncParsableCommand {
 
         func run() async throws {
             let id = try await database.withPool { try await TenantStore(pool: $0).createTenant(name: name, actor: cliActor()) }
-            print(id.uuidString.lowercased())
+            print(id.lowercasedString)
         }
     }
 
@@ -25,7 +25,7 @@ struct Tenants: AsyncParsableCommand {
 
         func run() async throws {
             let tenants = try await database.withPool { try await TenantStore(pool: $0).tenants() }
-            for tenant in tenants { print("\(tenant.id.uuidString.lowercased())\t\(tenant.name)\t\(ISO8601.format(tenant.createdAt))") }
+            for tenant in tenants { print("\(tenant.id.lowercasedString)\t\(tenant.name)\t\(ISO8601.format(tenant.createdAt))") }
         }
     }
 
@@ -44,7 +44,7 @@ struct Tenants: AsyncParsableCommand {
             let found = try await database.withPool {
                 try await TenantStore(pool: $0).setAPIRateLimit(tenantID: tenantID, perMinute: perMinute, actor: cliActor())
             }
-            guard found else { throw ValidationError("no tenant \(tenantID.uuidString.lowercased())") }
+            guard found else { throw ValidationError("no tenant \(tenantID.lowercasedString)") }
             print("api rate limit: \(perMinute.map { "\($0)/min" } ?? "default")")
         }
     }

@@ -7,14 +7,10 @@ import MailfleetPostgres
 /// per message.
 public struct MessageStore: Sendable {
     private let pool: PostgresPool
-    /// Bodies already read by this store (they never change: the key is their hash).
-    private let bodies: BodyCache
 
-    /// Creates a store over a pool. `bodyCacheBytes` bounds the memory kept for bodies read
-    /// back by `claim` (a campaign's body is then read once, not once per message).
-    public init(pool: PostgresPool, bodyCacheBytes: Int = 16 << 20) {
+    /// Creates a store over a pool.
+    public init(pool: PostgresPool) {
         self.pool = pool
-        self.bodies = BodyCache(budgetBytes: bodyCacheBytes)
     }
 
     // MARK: Accepting
@@ -91,9 +87,9 @@ public struct MessageStore: Sendable {
             let toInsert = insertIDs.count == prepared.count ? prepared : prepared.filter { insertIDs.contains($0.message.id) }
             if !toInsert.isEmpty {
                 // One row per tenant and body among the messages inserted.
-                var seen = Set<BodyCache.Key>()
+                var seen = Set<BodyKey>()
                 var bodyRows: [(tenantID: UUID, key: String, json: String)] = []
-                for row in toInsert where seen.insert(BodyCache.Key(tenantID: row.message.tenantID, key: row.bodyKey)).inserted {
+                for row in toInsert where seen.insert(BodyKey(tenantID: row.message.tenantID, key: row.bodyKey)).inserted {
                     bodyRows.append((row.message.tenantID, row.bodyKey, preparedBodies[row.bodyKey]!))
                 }
                 // Bodies first (a body another group already stored is left as it is: the key
@@ -143,16 +139,27 @@ public struct MessageStore: Sendable {
     /// duplicated queue entry from becoming a duplicate send.
     public func claim(_ ids: [UUID], lease: Double) async throws -> [Message] {
         guard !ids.isEmpty else { return [] }
+        // Bodies come back in the same round trip, once per distinct body (on the first row
+        // that names it; CASE evaluates the lookup only there): a campaign's 1,000 messages
+        // bring one body, a single send its own.
         let rows = try await pool.query(
             """
-            UPDATE messages SET status = 'sending', lease_until = now() + make_interval(secs => $2), updated_at = now()
-            WHERE id = ANY($1::uuid[])
-              AND (status = 'queued' OR (status = 'sending' AND lease_until < now()))
-              AND next_attempt_at <= now() + interval '2 seconds'
-            RETURNING id, tenant_id, priority, content, body_key, attempts, send_at, created_at
+            WITH claimed AS (
+                UPDATE messages SET status = 'sending', lease_until = now() + make_interval(secs => $2), updated_at = now()
+                WHERE id = ANY($1::uuid[])
+                  AND (status = 'queued' OR (status = 'sending' AND lease_until < now()))
+                  AND next_attempt_at <= now() + interval '2 seconds'
+                RETURNING id, tenant_id, priority, content, body_key, attempts, send_at, created_at
+            )
+            SELECT c.*,
+                CASE WHEN c.body_key IS NOT NULL AND row_number() OVER (PARTITION BY c.tenant_id, c.body_key) = 1
+                    THEN (SELECT b.content FROM message_bodies b WHERE b.tenant_id = c.tenant_id AND b.key = c.body_key)
+                END AS body
+            FROM claimed c
             """, [ids, lease])
         let decoder = JSONDecoder()
-        var claimed: [(message: Message, body: BodyCache.Key?)] = []
+        var claimed: [(message: Message, body: BodyKey?)] = []
+        var bodies: [BodyKey: MessageBody] = [:]
         for row in rows {
             let tenantID = try row.uuid("tenant_id")
             let message = Message(
@@ -160,12 +167,15 @@ public struct MessageStore: Sendable {
                 priority: Priority(rawValue: try row.string("priority")) ?? .bulk, status: .sending,
                 content: try Self.content(try row.string("content"), decoder),
                 attempts: try row.int("attempts"), sendAt: try row.optionalDate("send_at"), createdAt: try row.date("created_at"))
-            claimed.append((message, row.optionalString("body_key").map { BodyCache.Key(tenantID: tenantID, key: $0) }))
+            let key = row.optionalString("body_key").map { BodyKey(tenantID: tenantID, key: $0) }
+            if let key, let json = row.optionalString("body") {
+                bodies[key] = try MessageBody(storageJSON: json.utf8) ?? decoder.decode(MessageBody.self, from: Data(json.utf8))
+            }
+            claimed.append((message, key))
         }
-        let found = try await loadBodies(Set(claimed.compactMap(\.body)))
         return try claimed.map { entry in
             guard let key = entry.body else { return entry.message }
-            guard let body = found[key] else { throw StoreError.missingBody(messageID: entry.message.id) }
+            guard let body = bodies[key] else { throw StoreError.missingBody(messageID: entry.message.id) }
             var message = entry.message
             message.content = message.content.with(body)
             return message
@@ -176,31 +186,6 @@ public struct MessageStore: Sendable {
     static func content(_ json: String, _ decoder: JSONDecoder) throws -> MessageContent {
         if let content = MessageContent(storageJSON: json.utf8) { return content }
         return try decoder.decode(MessageContent.self, from: Data(json.utf8))
-    }
-
-    /// The bodies with the given keys: from the cache, the rest in one query (then cached).
-    private func loadBodies(_ keys: Set<BodyCache.Key>) async throws -> [BodyCache.Key: MessageBody] {
-        guard !keys.isEmpty else { return [:] }
-        var found: [BodyCache.Key: MessageBody] = [:]
-        var missing: [BodyCache.Key] = []
-        for key in keys {
-            if let body = bodies[key] { found[key] = body } else { missing.append(key) }
-        }
-        guard !missing.isEmpty else { return found }
-        let rows = try await pool.query(
-            """
-            SELECT b.tenant_id, b.key, b.content FROM message_bodies b
-            JOIN unnest($1::uuid[], $2::text[]) AS u(tenant_id, key) ON b.tenant_id = u.tenant_id AND b.key = u.key
-            """, [missing.map(\.tenantID), missing.map(\.key)])
-        let decoder = JSONDecoder()
-        for row in rows {
-            let json = try row.string("content")
-            let key = BodyCache.Key(tenantID: try row.uuid("tenant_id"), key: try row.string("key"))
-            let body = try MessageBody(storageJSON: json.utf8) ?? decoder.decode(MessageBody.self, from: Data(json.utf8))
-            bodies.insert(body, for: key, bytes: json.utf8.count)
-            found[key] = body
-        }
-        return found
     }
 
     /// For queue entries `claim` did not hand out: when each may be tried again, or nil when the
@@ -477,6 +462,12 @@ public struct OutcomeBatch: Sendable {
 /// A JSON string literal.
 func jsonQuote(_ s: String) -> String {
     String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
+}
+
+/// A stored body's identity: bodies are stored per tenant, keyed by their hash.
+struct BodyKey: Hashable, Sendable {
+    var tenantID: UUID
+    var key: String
 }
 
 /// Storage errors that are not Postgres's own.

@@ -5,7 +5,7 @@ import MailfleetCore
 import MailfleetObservability
 import MailfleetPostgres
 import MailfleetRedis
-@testable import MailfleetStore
+import MailfleetStore
 import Testing
 
 func content(_ i: Int = 0) -> MessageContent {
@@ -134,12 +134,11 @@ struct StoreAndQueueTests {
         _ = try await store.accept([AcceptRequest(tenantID: t1, idempotencyKey: nil, requestHash: "c", responseStatus: 202, responseBody: "{}", messages: [campaign(9, tenant: t1, html: "<p>campaign</p>")])])
         #expect(try await pool.query("SELECT count(*) AS n FROM message_bodies").first!.int("n") == 3)
 
-        // A fresh store (empty cache) and a warm one both give back whole messages.
+        // Claims give back whole messages, each body read once per claim.
         let all = first + second
         let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.content) })
-        let claimed = try await MessageStore(pool: pool).claim(Array(all.prefix(150).map(\.id)), lease: 60)
-        let warm = MessageStore(pool: pool)
-        let rest = try await warm.claim(Array(all.dropFirst(150).map(\.id)), lease: 60)
+        let claimed = try await store.claim(Array(all.prefix(150).map(\.id)), lease: 60)
+        let rest = try await store.claim(Array(all.dropFirst(150).map(\.id)), lease: 60)
         #expect(claimed.count + rest.count == all.count)
         #expect((claimed + rest).allSatisfy { byID[$0.id] == $0.content })
         let shown = try await store.message(id: first[301].id, tenantID: t1)
@@ -156,23 +155,6 @@ struct StoreAndQueueTests {
         #expect(try await store.claim([legacy.id], lease: 60).first?.content == legacy.content)
         #expect(try await store.message(id: legacy.id, tenantID: t1)?.message.content == legacy.content)
         await pool.shutdown()
-    }
-
-    @Test func bodyCacheStaysWithinItsBudgetAndKeepsWhatIsUsed() {
-        let cache = BodyCache(budgetBytes: 10_000)
-        let tenant = UUID()
-        func key(_ i: Int) -> BodyCache.Key { BodyCache.Key(tenantID: tenant, key: "k\(i)") }
-        let body = MessageBody(text: "t", html: nil)
-        for i in 0..<100 {
-            cache.insert(body, for: key(i), bytes: 1_000)
-            _ = cache[key(0)]  // used all along: never evicted
-            #expect(cache.bytesHeld <= 10_000)
-        }
-        #expect(cache[key(0)] == body)
-        #expect(cache[key(1)] == nil)
-        #expect(cache[key(99)] == body)
-        cache.insert(body, for: key(1000), bytes: 6_000)  // larger than a generation: not kept
-        #expect(cache[key(1000)] == nil)
     }
 
     @Test func concurrentRequestsShareCommits() async throws {

@@ -20,6 +20,18 @@ struct Target: ParsableArguments {
     @Option(help: "The tenant id the key belongs to.") var tenant: String
 }
 
+/// Where the load goes. The defaults are the API's send endpoint; other values aim the generator
+/// at something cheap (e.g. the simulator's `POST /_reset`) to measure the generator's own cost.
+struct Endpoint: ParsableArguments {
+    @Option(help: "Path the messages are POSTed to, on the API base URL.") var path = "/v1/messages"
+    @Option(help: "The answer status that counts as accepted (202 answers must also carry the message id).") var expectStatus = 202
+
+    /// Whether an answer counts as accepted; the API's 202 always names the message.
+    func accepted(status: Int, id: String?) -> Bool {
+        status == expectStatus && (status != 202 || id != nil)
+    }
+}
+
 /// A message of about 2 KB, as in the comparisons the design cites.
 ///
 /// `campaign`: a bulk campaign's messages share one body (what makes them batchable into one
@@ -41,6 +53,18 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 
 func now() -> Double { Date().timeIntervalSince1970 }
 
+/// CPU seconds (user + system, all threads) this process has used so far, from /proc/self/stat.
+func processCPUSeconds() -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    // Fields after the command name (which may hold spaces) start at field 3, `state`;
+    // utime and stime are fields 14 and 15.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let utime = Double(fields[11]), let stime = Double(fields[12]) else { return 0 }
+    return (utime + stime) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
 func printJSON(_ object: [String: Any]) {
     let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
@@ -61,6 +85,7 @@ func providerCount(_ http: HTTPClient, sim: String) async throws -> Int {
 struct Bulk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Send messages through the batch API and wait until all are sent.")
     @OptionGroup var target: Target
+    @OptionGroup var endpoint: Endpoint
     @Option(help: "Messages in all.") var messages = 1_000_000
     @Option(help: "Messages per request.") var perRequest = 1000
     @Option(help: "Concurrent clients.") var clients = 4
@@ -72,6 +97,7 @@ struct Bulk: AsyncParsableCommand {
         let pool = PostgresPool(url: target.databaseURL, size: 1, name: "bench-pg")
         let requests = (messages + perRequest - 1) / perRequest
         let next = Counter()
+        let cpuStart = processCPUSeconds()
         let start = now()
         let failures = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<clients {
@@ -83,10 +109,10 @@ struct Bulk: AsyncParsableCommand {
                         let lower = r * perRequest, upper = min(messages, lower + perRequest)
                         let body = "{\"messages\":[" + (lower..<upper).map { messageJSON($0, tag: tag, campaign: true) }.joined(separator: ",") + "]}"
                         let response = try await http.execute(HTTPRequest(
-                            method: "POST", url: target.api + "/v1/messages",
+                            method: "POST", url: target.api + endpoint.path,
                             headers: [HTTPHeader("Authorization", "Bearer \(target.key)"), HTTPHeader("Content-Type", "application/json")],
                             body: Array(body.utf8), timeout: .seconds(120)))
-                        if response.status != 202 { failed += upper - lower }
+                        if response.status != endpoint.expectStatus { failed += upper - lower }
                     }
                 }
             }
@@ -95,9 +121,12 @@ struct Bulk: AsyncParsableCommand {
             return total
         }
         let accepted = now()
+        let cpu = processCPUSeconds() - cpuStart
         var result: [String: Any] = [
             "messages": messages, "failed": failures, "accept_s": accepted - start,
             "accepted_per_s": Double(messages - failures) / (accepted - start),
+            // The generator's own CPU while it sends (it shares the machine with the fleet).
+            "client_cpu_ms_per_message": cpu * 1000 / Double(max(1, messages)),
         ]
         if !acceptOnly {
             // The simulator counts provider acceptance cheaply; Postgres confirms `sent` at the end.
@@ -124,6 +153,7 @@ struct Bulk: AsyncParsableCommand {
 struct OpenLoop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "open-loop", abstract: "Single sends at a fixed rate; accept latency and time to provider.")
     @OptionGroup var target: Target
+    @OptionGroup var endpoint: Endpoint
     @Option(help: "Requests per second.") var rate = 1000.0
     @Option(help: "Seconds of load.") var duration = 10.0
     @Option(help: "A tag for this run's messages.") var tag = "tx"
@@ -134,6 +164,7 @@ struct OpenLoop: AsyncParsableCommand {
         let pool = PostgresPool(url: target.databaseURL, size: 1, name: "bench-pg")
         let count = Int(rate * duration)
         let results = Results()
+        let cpuStart = processCPUSeconds()
         let start = now() + 0.2
         await withTaskGroup(of: Void.self) { group in
             // Timers wake at best every ~millisecond, so each wake-up fires every request whose
@@ -154,22 +185,23 @@ struct OpenLoop: AsyncParsableCommand {
                     let body = messageJSON(i, tag: tag)
                     do {
                         let response = try await http.execute(HTTPRequest(
-                            method: "POST", url: target.api + "/v1/messages",
+                            method: "POST", url: target.api + endpoint.path,
                             headers: [HTTPHeader("Authorization", "Bearer \(target.key)"), HTTPHeader("Content-Type", "application/json")],
                             body: Array(body.utf8), timeout: .seconds(30)))
                         let latency = now() - scheduled
                         // The id is the first field of a 202 answer: find it without a JSON parser,
                         // which would cost the generator more CPU than the server spends.
                         let id = Self.messageID(in: response.body)
-                        results.record(latency: latency, id: response.status == 202 ? id : nil, scheduled: scheduled)
+                        results.record(latency: latency, accepted: endpoint.accepted(status: response.status, id: id), id: id, scheduled: scheduled)
                     } catch {
-                        results.record(latency: now() - scheduled, id: nil, scheduled: scheduled)
+                        results.record(latency: now() - scheduled, accepted: false, id: nil, scheduled: scheduled)
                     }
                 }
                 }
             }
         }
         let finished = now()
+        let cpu = processCPUSeconds() - cpuStart
         let (latencies, ids, errors) = results.snapshot()
         // Wait until the provider has seen every accepted message, then read arrival times.
         let deadline = now() + settle
@@ -188,6 +220,8 @@ struct OpenLoop: AsyncParsableCommand {
             "accept_p999_ms": percentile(sorted, 0.999) * 1000, "accept_max_ms": (sorted.last ?? 0) * 1000,
             "to_provider_p50_ms": percentile(toProvider, 0.50) * 1000, "to_provider_p99_ms": percentile(toProvider, 0.99) * 1000,
             "reached_provider": toProvider.count,
+            // The generator's own CPU while it sends (it shares the machine with the fleet).
+            "client_cpu_ms_per_request": cpu * 1000 / Double(max(1, count)),
         ])
         http.shutdown()
         await pool.shutdown()
@@ -226,11 +260,11 @@ final class Results: @unchecked Sendable {
     private var latencies: [Double] = []
     private var ids: [String: Double] = [:]
     private var errors = 0
-    func record(latency: Double, id: String?, scheduled: Double) {
+    func record(latency: Double, accepted: Bool, id: String?, scheduled: Double) {
         lock.lock()
         defer { lock.unlock() }
         latencies.append(latency)
-        if let id { ids[id] = scheduled } else { errors += 1 }
+        if !accepted { errors += 1 } else if let id { ids[id] = scheduled }
     }
     func snapshot() -> ([Double], [String: Double], Int) {
         lock.lock()

@@ -102,21 +102,31 @@ struct Bulk: AsyncParsableCommand {
         let pool = PostgresPool(url: target.databaseURL, size: 1, name: "bench-pg")
         let requests = (messages + perRequest - 1) / perRequest
         let next = Counter()
+        let message = MessageTemplate(tag: tag, campaign: true)
         let cpuStart = processCPUSeconds()
         let start = now()
         let failures = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<clients {
                 group.addTask {
                     var failed = 0
+                    // One body buffer per client, refilled for each request.
+                    var body: [UInt8] = []
                     while true {
                         let r = next.take()
                         guard r < requests else { return failed }
                         let lower = r * perRequest, upper = min(messages, lower + perRequest)
-                        let body = "{\"messages\":[" + (lower..<upper).map { messageJSON(number: String($0), tag: tag, campaign: true) }.joined(separator: ",") + "]}"
+                        body.removeAll(keepingCapacity: true)
+                        body.reserveCapacity(message.length(upper) * (upper - lower) + 16)
+                        body.append(contentsOf: #"{"messages":["#.utf8)
+                        for i in lower..<upper {
+                            if i > lower { body.append(UInt8(ascii: ",")) }
+                            message.append(i, to: &body)
+                        }
+                        body.append(contentsOf: "]}".utf8)
                         let response = try await http.execute(HTTPRequest(
                             method: "POST", url: target.api + endpoint.path,
                             headers: [HTTPHeader("Authorization", "Bearer \(target.key)"), HTTPHeader("Content-Type", "application/json")],
-                            body: Array(body.utf8), timeout: .seconds(120)))
+                            body: body, timeout: .seconds(120)))
                         if response.status != endpoint.expectStatus { failed += upper - lower }
                     }
                 }

@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // Already in the graph through Hummingbird; named here for the load generator's client.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // MARK: C bindings
@@ -119,7 +121,10 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "mailfleet-bench",
-            dependencies: ["MailfleetHTTPClient", "MailfleetPostgres", argumentParser],
+            dependencies: [
+                "MailfleetHTTPClient", "MailfleetPostgres", argumentParser,
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "bench/Sources/mailfleet-bench"),
 
         // MARK: Tests

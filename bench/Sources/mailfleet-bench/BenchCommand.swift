@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import MailfleetHTTPClient
 import MailfleetPostgres
+import NIOCore
+import NIOPosix
 
 /// `mailfleet-bench`: load generators for `bench/run`. Each subcommand prints one JSON object.
 @main
@@ -20,12 +22,27 @@ struct Target: ParsableArguments {
     @Option(help: "The tenant id the key belongs to.") var tenant: String
 }
 
+/// Where the load goes. The defaults are the API's send endpoint; other values aim the generator
+/// at something cheap (e.g. the simulator's `POST /_reset`) to measure the generator's own cost.
+struct Endpoint: ParsableArguments {
+    @Option(help: "Path the messages are POSTed to, on the API base URL.") var path = "/v1/messages"
+    @Option(help: "The answer status that counts as accepted (202 answers must also carry the message id).") var expectStatus = 202
+
+    /// Whether an answer counts as accepted; the API's 202 always names the message.
+    func accepted(status: Int, id: String?) -> Bool {
+        status == expectStatus && (status != 202 || id != nil)
+    }
+}
+
 /// A message of about 2 KB, as in the comparisons the design cites.
 ///
 /// `campaign`: a bulk campaign's messages share one body (what makes them batchable into one
 /// provider call); what differs per recipient travels in metadata and the subject. Otherwise
 /// (single transactional sends) the body names its recipient.
-func messageJSON(_ i: Int, tag: String, campaign: Bool = false) -> String {
+///
+/// `number` is the message's number in decimal; `MessageTemplate` renders the same text without
+/// building strings.
+func messageJSON(number i: String, tag: String, campaign: Bool = false) -> String {
     let paragraph = campaign
         ? String(repeating: "Mailfleet benchmark campaign text shared by every recipient. ", count: 8)
         : String(repeating: "Mailfleet benchmark text for recipient number \(i). ", count: 8)
@@ -40,6 +57,18 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 }
 
 func now() -> Double { Date().timeIntervalSince1970 }
+
+/// CPU seconds (user + system, all threads) this process has used so far, from /proc/self/stat.
+func processCPUSeconds() -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    // Fields after the command name (which may hold spaces) start at field 3, `state`;
+    // utime and stime are fields 14 and 15.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let utime = Double(fields[11]), let stime = Double(fields[12]) else { return 0 }
+    return (utime + stime) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
 
 func printJSON(_ object: [String: Any]) {
     let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -61,6 +90,7 @@ func providerCount(_ http: HTTPClient, sim: String) async throws -> Int {
 struct Bulk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Send messages through the batch API and wait until all are sent.")
     @OptionGroup var target: Target
+    @OptionGroup var endpoint: Endpoint
     @Option(help: "Messages in all.") var messages = 1_000_000
     @Option(help: "Messages per request.") var perRequest = 1000
     @Option(help: "Concurrent clients.") var clients = 4
@@ -72,21 +102,32 @@ struct Bulk: AsyncParsableCommand {
         let pool = PostgresPool(url: target.databaseURL, size: 1, name: "bench-pg")
         let requests = (messages + perRequest - 1) / perRequest
         let next = Counter()
+        let message = MessageTemplate(tag: tag, campaign: true)
+        let cpuStart = processCPUSeconds()
         let start = now()
         let failures = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<clients {
                 group.addTask {
                     var failed = 0
+                    // One body buffer per client, refilled for each request.
+                    var body: [UInt8] = []
                     while true {
                         let r = next.take()
                         guard r < requests else { return failed }
                         let lower = r * perRequest, upper = min(messages, lower + perRequest)
-                        let body = "{\"messages\":[" + (lower..<upper).map { messageJSON($0, tag: tag, campaign: true) }.joined(separator: ",") + "]}"
+                        body.removeAll(keepingCapacity: true)
+                        body.reserveCapacity(message.length(upper) * (upper - lower) + 16)
+                        body.append(contentsOf: #"{"messages":["#.utf8)
+                        for i in lower..<upper {
+                            if i > lower { body.append(UInt8(ascii: ",")) }
+                            message.append(i, to: &body)
+                        }
+                        body.append(contentsOf: "]}".utf8)
                         let response = try await http.execute(HTTPRequest(
-                            method: "POST", url: target.api + "/v1/messages",
+                            method: "POST", url: target.api + endpoint.path,
                             headers: [HTTPHeader("Authorization", "Bearer \(target.key)"), HTTPHeader("Content-Type", "application/json")],
-                            body: Array(body.utf8), timeout: .seconds(120)))
-                        if response.status != 202 { failed += upper - lower }
+                            body: body, timeout: .seconds(120)))
+                        if response.status != endpoint.expectStatus { failed += upper - lower }
                     }
                 }
             }
@@ -95,9 +136,12 @@ struct Bulk: AsyncParsableCommand {
             return total
         }
         let accepted = now()
+        let cpu = processCPUSeconds() - cpuStart
         var result: [String: Any] = [
             "messages": messages, "failed": failures, "accept_s": accepted - start,
             "accepted_per_s": Double(messages - failures) / (accepted - start),
+            // The generator's own CPU while it sends (it shares the machine with the fleet).
+            "client_cpu_ms_per_message": cpu * 1000 / Double(max(1, messages)),
         ]
         if !acceptOnly {
             // The simulator counts provider acceptance cheaply; Postgres confirms `sent` at the end.
@@ -121,90 +165,76 @@ struct Bulk: AsyncParsableCommand {
 /// Scenario b (and c's tenant B): single-message requests at a fixed arrival rate. Latency is
 /// measured from each request's scheduled time, so a slow server cannot hide its queueing
 /// (no coordinated omission).
+///
+/// The generator shares the machine with the fleet, so it is built to cost little CPU: one
+/// event-loop thread, a fixed pool of keep-alive connections opened up front (each carrying
+/// one request at a time), request heads encoded once and bodies written from a template
+/// (`OpenLoopDriver`, `HTTPConnection`, `MessageTemplate`).
 struct OpenLoop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "open-loop", abstract: "Single sends at a fixed rate; accept latency and time to provider.")
     @OptionGroup var target: Target
+    @OptionGroup var endpoint: Endpoint
     @Option(help: "Requests per second.") var rate = 1000.0
     @Option(help: "Seconds of load.") var duration = 10.0
     @Option(help: "A tag for this run's messages.") var tag = "tx"
     @Option(help: "Seconds to wait for every message to reach the provider.") var settle = 60.0
+    @Option(help: "Connections to the API, opened before the load starts; a request due while all are busy waits for one.") var connections = 256
+
+    func validate() throws {
+        guard rate > 0, duration >= 0 else { throw ValidationError("--rate must be positive and --duration not negative") }
+        guard connections > 0 else { throw ValidationError("--connections must be positive") }
+    }
 
     func run() async throws {
-        let http = HTTPClient(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 512, maxTotalConnections: 1024), name: "bench-http")
-        let pool = PostgresPool(url: target.databaseURL, size: 1, name: "bench-pg")
+        let api = try HTTPEndpoint(baseURL: target.api)
+        let sim = try HTTPEndpoint(baseURL: target.sim)
+        let request = PostRequest(
+            path: endpoint.path, host: api.authority,
+            headers: [("Authorization", "Bearer \(target.key)"), ("Content-Type", "application/json"), ("User-Agent", "mailfleet-bench")],
+            message: MessageTemplate(tag: tag, campaign: false))
         let count = Int(rate * duration)
-        let results = Results()
-        let start = now() + 0.2
-        await withTaskGroup(of: Void.self) { group in
-            // Timers wake at best every ~millisecond, so each wake-up fires every request whose
-            // time has come; latency still counts from each request's own scheduled time.
-            var i = 0
-            while i < count {
-                let wait = start + Double(i) / rate - now()
-                if wait > 0.0005 { try? await Task.sleep(for: .microseconds(Int(wait * 1_000_000))) }
-                let due = now()
-                var batch: [Int] = []
-                while i < count && start + Double(i) / rate <= due {
-                    batch.append(i)
-                    i += 1
-                }
-                for i in batch {
-                let scheduled = start + Double(i) / rate
-                group.addTask {
-                    let body = messageJSON(i, tag: tag)
-                    do {
-                        let response = try await http.execute(HTTPRequest(
-                            method: "POST", url: target.api + "/v1/messages",
-                            headers: [HTTPHeader("Authorization", "Bearer \(target.key)"), HTTPHeader("Content-Type", "application/json")],
-                            body: Array(body.utf8), timeout: .seconds(30)))
-                        let latency = now() - scheduled
-                        // The id is the first field of a 202 answer: find it without a JSON parser,
-                        // which would cost the generator more CPU than the server spends.
-                        let id = Self.messageID(in: response.body)
-                        results.record(latency: latency, id: response.status == 202 ? id : nil, scheduled: scheduled)
-                    } catch {
-                        results.record(latency: now() - scheduled, id: nil, scheduled: scheduled)
-                    }
-                }
-                }
-            }
-        }
-        let finished = now()
-        let (latencies, ids, errors) = results.snapshot()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let done = loop.makePromise(of: Void.self)
+        let (rate, connections, endpoint) = (rate, connections, endpoint)
+        let driver = try await loop.flatSubmit {
+            let driver = OpenLoopDriver(
+                loop: loop, endpoint: api, request: request, accepted: endpoint,
+                count: count, rate: rate, timeout: .seconds(30), done: done)
+            let bound = NIOLoopBound(driver, eventLoop: loop)
+            return driver.open(connections).map { bound }
+        }.get()
+        // The generator's own CPU while it sends (it shares the machine with the fleet), from
+        // just before the first request is due until the last answer.
+        let cpuStart = processCPUSeconds()
+        loop.execute { driver.value.start(after: .milliseconds(200)) }
+        try await done.futureResult.get()
+        let cpu = processCPUSeconds() - cpuStart
+        let outcome = try await loop.submit { driver.value.result() }.get()
+        let ids = outcome.ids
+
         // Wait until the provider has seen every accepted message, then read arrival times.
         let deadline = now() + settle
         var arrivals: [String: Double] = [:]
         while now() < deadline {
-            let response = try await http.execute(HTTPRequest(url: target.sim + "/_arrivals", timeout: .seconds(60)))
+            let response = try await loop.flatSubmit {
+                HTTPFetch.get("/_arrivals", from: sim, on: loop, timeout: .seconds(60))
+            }.get()
             arrivals = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Double]) ?? [:]
             if ids.allSatisfy({ arrivals[$0.key] != nil }) { break }
             try await Task.sleep(for: .milliseconds(500))
         }
         let toProvider = ids.compactMap { id, scheduled in arrivals[id].map { $0 - scheduled } }.sorted()
-        let sorted = latencies.sorted()
+        let sorted = outcome.latencies.sorted()
         printJSON([
-            "rate": rate, "requests": count, "errors": errors, "achieved_rps": Double(count) / (finished - start),
+            "rate": rate, "requests": count, "errors": outcome.errors, "achieved_rps": Double(count) / (outcome.finished - outcome.start),
             "accept_p50_ms": percentile(sorted, 0.50) * 1000, "accept_p99_ms": percentile(sorted, 0.99) * 1000,
             "accept_p999_ms": percentile(sorted, 0.999) * 1000, "accept_max_ms": (sorted.last ?? 0) * 1000,
             "to_provider_p50_ms": percentile(toProvider, 0.50) * 1000, "to_provider_p99_ms": percentile(toProvider, 0.99) * 1000,
             "reached_provider": toProvider.count,
+            "client_cpu_ms_per_request": cpu * 1000 / Double(max(1, count)),
         ])
-        http.shutdown()
-        await pool.shutdown()
-    }
-}
-
-extension OpenLoop {
-    /// The value of `"id":"..."` in an answer body.
-    static func messageID(in body: [UInt8]) -> String? {
-        let key = Array(#""id":""#.utf8)
-        guard body.count > key.count else { return nil }
-        for start in 0...(body.count - key.count) where body[start..<(start + key.count)].elementsEqual(key) {
-            let valueStart = start + key.count
-            guard let end = body[valueStart...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-            return String(decoding: body[valueStart..<end], as: UTF8.self)
-        }
-        return nil
+        try await group.shutdownGracefully()
     }
 }
 
@@ -217,24 +247,5 @@ final class Counter: @unchecked Sendable {
         defer { lock.unlock() }
         value += 1
         return value - 1
-    }
-}
-
-/// Latencies and accepted ids, from many tasks.
-final class Results: @unchecked Sendable {
-    private let lock = NSLock()
-    private var latencies: [Double] = []
-    private var ids: [String: Double] = [:]
-    private var errors = 0
-    func record(latency: Double, id: String?, scheduled: Double) {
-        lock.lock()
-        defer { lock.unlock() }
-        latencies.append(latency)
-        if let id { ids[id] = scheduled } else { errors += 1 }
-    }
-    func snapshot() -> ([Double], [String: Double], Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (latencies, ids, errors)
     }
 }

@@ -43,7 +43,12 @@ results = {
     "memory": {"worker_peak_rss_mb": r1(max(v for k, v in memory.items() if k.startswith("worker"))),
                "api_peak_rss_mb": r1(memory.get("api", 0)),
                "per_process_peak_rss_mb": {k: r1(v) for k, v in sorted(memory.items())}},
-    "cost": {"cpu_seconds_per_1000_messages": round(cost["cpu_s_per_1000"], 3)},
+    "cost": {
+        "cpu_seconds_per_1000_messages": round(cost["cpu_s_per_1000"], 3),
+        "postgres_cpu_seconds_per_1000_messages": round(cost["postgres_cpu_s_per_1000"], 3),
+        "redis_cpu_seconds_per_1000_messages": round(cost["redis_cpu_s_per_1000"], 3),
+        "load_generator_cpu_seconds_per_1000_messages": round(bulk.get("client_cpu_ms_per_message", 0), 3),
+    },
     "limits": {"postgres_copy_rows_per_s": round(copy["rows_per_s"]),
                "redis_pipelined_ops_per_s": round(max(redis_ops.values()) if redis_ops else 0),
                "delivered_vs_copy_pct": r1(100 * bulk.get("delivered_per_s", 0) / copy["rows_per_s"])},
@@ -73,7 +78,7 @@ rows = [
 ]
 for rate, r in sorted(tx.items()):
     rows.append((f"transactional {rate:,} req/s: accept p50 / p99 / p99.9",
-                 f"{r['accept_p50_ms']:.1f} / {r['accept_p99_ms']:.1f} / {r['accept_p999_ms']:.1f} ms (achieved {r['achieved_rps']:,.0f} req/s, {r['errors']} errors)",
+                 f"{r['accept_p50_ms']:.1f} / {r['accept_p99_ms']:.1f} / {r['accept_p999_ms']:.1f} ms (achieved {r['achieved_rps']:,.0f} req/s, {r['errors']} errors; load generator {r.get('client_cpu_ms_per_request', 0):.3f} ms CPU/request)",
                  f"p99 ≤ 10 ms: {target(r['accept_p99_ms'] <= 10)}" if rate == 2000 else ""))
     rows.append((f"transactional {rate:,} req/s: accept → provider p50 / p99",
                  f"{r['to_provider_p50_ms']:.1f} / {r['to_provider_p99_ms']:.1f} ms",
@@ -85,7 +90,9 @@ rows += [
     ("peak RSS: worker (max of two) / api", f"{results['memory']['worker_peak_rss_mb']} MB / {results['memory']['api_peak_rss_mb']} MB",
      f"≤ 150 / ≤ 200 MB: {target(results['memory']['worker_peak_rss_mb'] <= 150 and results['memory']['api_peak_rss_mb'] <= 200)}"),
     ("peak RSS, every process", ", ".join(f"{k} {v} MB" for k, v in results["memory"]["per_process_peak_rss_mb"].items()), ""),
-    ("CPU seconds per 1,000 messages (all fleet processes, bulk)", f"{results['cost']['cpu_seconds_per_1000_messages']}", ""),
+    ("CPU seconds per 1,000 messages, bulk: fleet processes / Postgres / Redis / load generator",
+     f"{results['cost']['cpu_seconds_per_1000_messages']} / {results['cost']['postgres_cpu_seconds_per_1000_messages']} / "
+     f"{results['cost']['redis_cpu_seconds_per_1000_messages']} / {results['cost']['load_generator_cpu_seconds_per_1000_messages']}", ""),
     ("machine: Postgres COPY, 500k narrow rows", f"{results['limits']['postgres_copy_rows_per_s']:,} rows/s", ""),
     ("machine: redis-benchmark SET/GET pipelined 64", f"{results['limits']['redis_pipelined_ops_per_s']:,} ops/s", ""),
     ("delivered msg/s as % of the COPY rate", f"{results['limits']['delivered_vs_copy_pct']} %", ""),

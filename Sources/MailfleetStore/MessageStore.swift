@@ -43,6 +43,11 @@ public struct MessageStore: Sendable {
         }
         let prepared = rows
         let preparedBodies = bodyJSON
+        if requests.allSatisfy({ $0.idempotencyKey == nil }) {
+            // Nothing to claim first: one statement, atomic on its own (no BEGIN/COMMIT trips).
+            try await pool.withConnection { connection in try Self.insert(prepared, bodies: preparedBodies, on: connection) }
+            return requests.map { _ in .created }
+        }
         return try await pool.transaction { connection in
             // Claim idempotency keys first; a request whose key someone else holds adds nothing.
             var winners = Set<Int>()
@@ -86,31 +91,7 @@ public struct MessageStore: Sendable {
             }
             let toInsert = insertIDs.count == prepared.count ? prepared : prepared.filter { insertIDs.contains($0.message.id) }
             if !toInsert.isEmpty {
-                // One row per tenant and body among the messages inserted.
-                var seen = Set<BodyKey>()
-                var bodyRows: [(tenantID: UUID, key: String, json: String)] = []
-                for row in toInsert where seen.insert(BodyKey(tenantID: row.message.tenantID, key: row.bodyKey)).inserted {
-                    bodyRows.append((row.message.tenantID, row.bodyKey, preparedBodies[row.bodyKey]!))
-                }
-                // Bodies first (a body another group already stored is left as it is: the key
-                // is its hash, so the stored one is the same), then the narrow message rows.
-                try connection.query(
-                    """
-                    INSERT INTO message_bodies (tenant_id, key, content)
-                    SELECT * FROM unnest($1::uuid[], $2::text[], $3::json[])
-                    ON CONFLICT (tenant_id, key) DO NOTHING
-                    """,
-                    [bodyRows.map(\.tenantID), bodyRows.map(\.key), bodyRows.map(\.json)])
-                try connection.query(
-                    """
-                    INSERT INTO messages (id, tenant_id, status, priority, content, body_key, send_at, next_attempt_at)
-                    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::timestamptz[])
-                    """,
-                    [
-                        toInsert.map(\.message.id), toInsert.map(\.message.tenantID), toInsert.map(\.message.status.rawValue),
-                        toInsert.map(\.message.priority.rawValue), toInsert.map(\.envelope), toInsert.map(\.bodyKey),
-                        toInsert.map(\.message.sendAt), toInsert.map { $0.message.sendAt ?? $0.message.createdAt },
-                    ])
+                try Self.insert(toInsert, bodies: preparedBodies, on: connection)
             }
             // Losers read the stored answer; their transaction waited for the winner's commit.
             var results: [AcceptResult] = []
@@ -129,6 +110,37 @@ public struct MessageStore: Sendable {
             }
             return results
         }
+    }
+
+    /// Inserts message rows and the bodies they name, in one statement (a data-modifying CTE
+    /// writes the bodies; a body another group already stored is left as it is: the key is
+    /// its hash, so the stored one is the same).
+    static func insert(
+        _ toInsert: [(message: Message, envelope: String, bodyKey: String)], bodies: [String: String], on connection: PostgresConnection
+    ) throws {
+        guard !toInsert.isEmpty else { return }
+        // One row per tenant and body among the messages inserted.
+        var seen = Set<BodyKey>()
+        var bodyRows: [(tenantID: UUID, key: String, json: String)] = []
+        for row in toInsert where seen.insert(BodyKey(tenantID: row.message.tenantID, key: row.bodyKey)).inserted {
+            bodyRows.append((row.message.tenantID, row.bodyKey, bodies[row.bodyKey]!))
+        }
+        try connection.query(
+            """
+            WITH bodies AS (
+                INSERT INTO message_bodies (tenant_id, key, content)
+                SELECT * FROM unnest($9::uuid[], $10::text[], $11::json[])
+                ON CONFLICT (tenant_id, key) DO NOTHING
+            )
+            INSERT INTO messages (id, tenant_id, status, priority, content, body_key, send_at, next_attempt_at)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+            """,
+            [
+                toInsert.map(\.message.id), toInsert.map(\.message.tenantID), toInsert.map(\.message.status.rawValue),
+                toInsert.map(\.message.priority.rawValue), toInsert.map(\.envelope), toInsert.map(\.bodyKey),
+                toInsert.map(\.message.sendAt), toInsert.map { $0.message.sendAt ?? $0.message.createdAt },
+                bodyRows.map(\.tenantID), bodyRows.map(\.key), bodyRows.map(\.json),
+            ])
     }
 
     // MARK: Worker side
@@ -210,41 +222,49 @@ public struct MessageStore: Sendable {
     /// together, one statement per kind of outcome.
     public func record(_ outcomes: OutcomeBatch) async throws {
         guard !outcomes.isEmpty else { return }
-        try await pool.transaction { connection in
-            if !outcomes.sent.isEmpty {
-                try connection.query(
-                    """
-                    UPDATE messages m SET status = 'sent', attempts = m.attempts + 1, provider_account_id = u.account,
-                        provider_message_id = u.pmid, sent_at = now(), updated_at = now(), lease_until = NULL, last_error = NULL
-                    FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS u(id, account, pmid)
-                    WHERE m.id = u.id
-                    """,
-                    [outcomes.sent.map(\.messageID), outcomes.sent.map(\.accountID), outcomes.sent.map(\.providerMessageID)])
-            }
-            if !outcomes.deferred.isEmpty {
-                try connection.query(
-                    """
-                    UPDATE messages m SET status = 'queued', attempts = m.attempts + 1, next_attempt_at = u.next_at,
-                        enqueued_at = now(), last_error = u.reason, lease_until = NULL, updated_at = now()
-                    FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, reason, next_at)
-                    WHERE m.id = u.id AND m.status <> 'sent'
-                    """,
-                    [outcomes.deferred.map(\.messageID), outcomes.deferred.map(\.reason), outcomes.deferred.map(\.nextAttemptAt)])
-            }
-            if !outcomes.failed.isEmpty {
-                try connection.query(
-                    """
-                    UPDATE messages m SET status = 'failed', attempts = m.attempts + u.counted, last_error = u.reason,
-                        lease_until = NULL, updated_at = now()
-                    FROM unnest($1::uuid[], $2::text[], $3::int[]) AS u(id, reason, counted)
-                    WHERE m.id = u.id AND m.status <> 'sent'
-                    """,
-                    [outcomes.failed.map(\.messageID), outcomes.failed.map(\.reason), outcomes.failed.map { $0.countsAsAttempt ? 1 : 0 }])
-            }
-            let events = outcomes.events
-            if !events.isEmpty {
-                try EventStore.insert(events, on: connection)
-            }
+        let events = outcomes.events
+        let statements = [!outcomes.sent.isEmpty, !outcomes.deferred.isEmpty, !outcomes.failed.isEmpty, !events.isEmpty].filter { $0 }.count
+        if statements == 1 {
+            // A single statement is atomic on its own (the usual round: everything sent).
+            try await pool.withConnection { connection in try Self.write(outcomes, events: events, on: connection) }
+        } else {
+            try await pool.transaction { connection in try Self.write(outcomes, events: events, on: connection) }
+        }
+    }
+
+    private static func write(_ outcomes: OutcomeBatch, events: [NewEvent], on connection: PostgresConnection) throws {
+        if !outcomes.sent.isEmpty {
+            try connection.query(
+                """
+                UPDATE messages m SET status = 'sent', attempts = m.attempts + 1, provider_account_id = u.account,
+                    provider_message_id = u.pmid, sent_at = now(), updated_at = now(), lease_until = NULL, last_error = NULL
+                FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS u(id, account, pmid)
+                WHERE m.id = u.id
+                """,
+                [outcomes.sent.map(\.messageID), outcomes.sent.map(\.accountID), outcomes.sent.map(\.providerMessageID)])
+        }
+        if !outcomes.deferred.isEmpty {
+            try connection.query(
+                """
+                UPDATE messages m SET status = 'queued', attempts = m.attempts + 1, next_attempt_at = u.next_at,
+                    enqueued_at = now(), last_error = u.reason, lease_until = NULL, updated_at = now()
+                FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, reason, next_at)
+                WHERE m.id = u.id AND m.status <> 'sent'
+                """,
+                [outcomes.deferred.map(\.messageID), outcomes.deferred.map(\.reason), outcomes.deferred.map(\.nextAttemptAt)])
+        }
+        if !outcomes.failed.isEmpty {
+            try connection.query(
+                """
+                UPDATE messages m SET status = 'failed', attempts = m.attempts + u.counted, last_error = u.reason,
+                    lease_until = NULL, updated_at = now()
+                FROM unnest($1::uuid[], $2::text[], $3::int[]) AS u(id, reason, counted)
+                WHERE m.id = u.id AND m.status <> 'sent'
+                """,
+                [outcomes.failed.map(\.messageID), outcomes.failed.map(\.reason), outcomes.failed.map { $0.countsAsAttempt ? 1 : 0 }])
+        }
+        if !events.isEmpty {
+            try EventStore.insert(events, on: connection)
         }
     }
 

@@ -240,22 +240,41 @@ extension MessageContent {
     /// not of that shape; callers then fall back to `JSONDecoder`, which says what is wrong.
     public init?(storageJSON bytes: some Collection<UInt8>) {
         guard case .object(let fields)? = try? JSONReader.parse(bytes) else { return nil }
+        var attachments: [MessageAttachment] = []
+        let content = MessageContent.read(fields, address: EmailAddress.init(stored:), allowingNulls: true) { key, value in
+            guard key == "attachments", let list = MessageAttachment.list(stored: value) else { return false }
+            attachments = list
+            return true
+        }
+        guard var content else { return nil }
+        content.attachments = attachments
+        self = content
+    }
+
+    /// The content fields of a parsed JSON object, addresses read by `address`. A field this
+    /// does not know goes to `other`, which takes it (true) or refuses it (false). Explicit
+    /// nulls for reply_to, text and html are read as absent only when `allowingNulls` (stored
+    /// content of earlier versions has them). Nil when a field is missing, mistyped or refused.
+    static func read(
+        _ fields: [String: JSONValue], address: (JSONValue) -> EmailAddress?, allowingNulls: Bool,
+        other: (String, JSONValue) -> Bool
+    ) -> MessageContent? {
         var from: EmailAddress?
         var to: [EmailAddress]?
         var content = MessageContent(from: EmailAddress(trusted: ""), to: [], subject: "")
         for (key, value) in fields {
             switch (key, value) {
-            case ("from", _): from = EmailAddress(stored: value)
-            case ("to", _): to = EmailAddress.list(stored: value)
-            case ("cc", _): guard let list = EmailAddress.list(stored: value) else { return nil }; content.cc = list
-            case ("bcc", _): guard let list = EmailAddress.list(stored: value) else { return nil }; content.bcc = list
-            case ("reply_to", .null): content.replyTo = nil
-            case ("reply_to", _): guard let address = EmailAddress(stored: value) else { return nil }; content.replyTo = address
+            case ("from", _): from = address(value)
+            case ("to", _): to = EmailAddress.list(value, address)
+            case ("cc", _): guard let list = EmailAddress.list(value, address) else { return nil }; content.cc = list
+            case ("bcc", _): guard let list = EmailAddress.list(value, address) else { return nil }; content.bcc = list
+            case ("reply_to", .null) where allowingNulls: content.replyTo = nil
+            case ("reply_to", _): guard let replyTo = address(value) else { return nil }; content.replyTo = replyTo
             case ("subject", .string(let s)): content.subject = s
             case ("text", .string(let s)): content.text = s
-            case ("text", .null): content.text = nil
+            case ("text", .null) where allowingNulls: content.text = nil
             case ("html", .string(let s)): content.html = s
-            case ("html", .null): content.html = nil
+            case ("html", .null) where allowingNulls: content.html = nil
             case ("headers", _): guard let map = value.stringMap else { return nil }; content.headers = map
             case ("metadata", _): guard let map = value.stringMap else { return nil }; content.metadata = map
             case ("tags", .array(let items)):
@@ -265,14 +284,13 @@ extension MessageContent {
                 content.tags = tags
             case ("track_opens", .bool(let flag)): content.trackOpens = flag
             case ("track_clicks", .bool(let flag)): content.trackClicks = flag
-            case ("attachments", _): guard let list = MessageAttachment.list(stored: value) else { return nil }; content.attachments = list
-            default: return nil
+            default: guard other(key, value) else { return nil }
             }
         }
         guard let from, let to else { return nil }
         content.from = from
         content.to = to
-        self = content
+        return content
     }
 }
 
@@ -328,13 +346,14 @@ extension EmailAddress {
         }
     }
 
-    static func list(stored value: JSONValue) -> [EmailAddress]? {
+    /// A JSON array of addresses, each read by `address`; nil if any is not an address.
+    static func list(_ value: JSONValue, _ address: (JSONValue) -> EmailAddress?) -> [EmailAddress]? {
         guard case .array(let items) = value else { return nil }
         var list: [EmailAddress] = []
         list.reserveCapacity(items.count)
         for item in items {
-            guard let address = EmailAddress(stored: item) else { return nil }
-            list.append(address)
+            guard let parsed = address(item) else { return nil }
+            list.append(parsed)
         }
         return list
     }

@@ -184,38 +184,21 @@ extension MessageSubmission {
     /// input it accepts, the result equals what `init(from:)` gives.
     public init?(plainJSON value: JSONValue) {
         guard case .object(let fields) = value else { return nil }
-        var from: EmailAddress?
-        var to: [EmailAddress]?
-        var content = MessageContent(from: EmailAddress(trusted: ""), to: [], subject: "")
         var priority: Priority?
         var sendAt: Date?
-        for (key, value) in fields {
+        let content = MessageContent.read(fields, address: EmailAddress.init(submitted:), allowingNulls: false) { key, value in
             switch (key, value) {
-            case ("from", _): from = EmailAddress(submitted: value)
-            case ("to", _): to = EmailAddress.list(submitted: value)
-            case ("cc", _): guard let list = EmailAddress.list(submitted: value) else { return nil }; content.cc = list
-            case ("bcc", _): guard let list = EmailAddress.list(submitted: value) else { return nil }; content.bcc = list
-            case ("reply_to", _): guard let address = EmailAddress(submitted: value) else { return nil }; content.replyTo = address
-            case ("subject", .string(let s)): content.subject = s
-            case ("text", .string(let s)): content.text = s
-            case ("html", .string(let s)): content.html = s
-            case ("headers", _): guard let map = value.stringMap else { return nil }; content.headers = map
-            case ("metadata", _): guard let map = value.stringMap else { return nil }; content.metadata = map
-            case ("tags", .array(let items)):
-                var tags: [String] = []
-                for case .string(let tag) in items { tags.append(tag) }
-                guard tags.count == items.count else { return nil }
-                content.tags = tags
-            case ("track_opens", .bool(let flag)): content.trackOpens = flag
-            case ("track_clicks", .bool(let flag)): content.trackClicks = flag
-            case ("priority", .string(let s)): guard let p = Priority(rawValue: s) else { return nil }; priority = p
-            case ("send_at", .string(let s)): guard let date = ISO8601.parse(s) else { return nil }; sendAt = date
-            default: return nil
+            case ("priority", .string(let s)):
+                priority = Priority(rawValue: s)
+                return priority != nil
+            case ("send_at", .string(let s)):
+                sendAt = ISO8601.parse(s)
+                return sendAt != nil
+            default:
+                return false
             }
         }
-        guard let from, let to else { return nil }
-        content.from = from
-        content.to = to
+        guard let content else { return nil }
         self.init(content: content, priority: priority, sendAt: sendAt)
     }
 }
@@ -241,16 +224,5 @@ extension EmailAddress {
         default:
             return nil
         }
-    }
-
-    static func list(submitted value: JSONValue) -> [EmailAddress]? {
-        guard case .array(let items) = value else { return nil }
-        var list: [EmailAddress] = []
-        list.reserveCapacity(items.count)
-        for item in items {
-            guard let address = EmailAddress(submitted: item) else { return nil }
-            list.append(address)
-        }
-        return list
     }
 }

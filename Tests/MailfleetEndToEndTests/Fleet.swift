@@ -38,19 +38,25 @@ final class Fleet: @unchecked Sendable {
         smtpServer: SMTPTestServer? = nil
     ) async throws -> Fleet {
         let fleet = try Fleet(name: name)
-        try await fleet.prepareDatabase()
-        try fleet.cli(["migrate"])
-        fleet.tenantID = try fleet.cli(["tenants", "create", "--name", name]).trimmingCharacters(in: .whitespacesAndNewlines)
-        fleet.apiKey = try fleet.cli(["keys", "create", "--tenant", fleet.tenantID, "--scopes", "send,read"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        fleet.smtpServer = smtpServer
-        try fleet.addProvider(provider, tenant: fleet.tenantID)
-        try fleet.launch("sim", "mailfleet-sim", ["--port", "\(fleet.simPort)"], environment)
-        try fleet.launch("api", "mailfleet-api", ["--port", "\(fleet.apiPort)"], environment)
-        try fleet.launch("scheduler", "mailfleet-scheduler", ["--port", "\(fleet.schedulerPort)"], environment)
-        try fleet.launch("tracker", "mailfleet-tracker", ["--port", "\(fleet.trackerPort)"], environment)
-        for i in 0..<workers { try fleet.startWorker(i, environment: environment) }
-        for port in [fleet.simPort, fleet.apiPort, fleet.schedulerPort, fleet.trackerPort] + fleet.workerPorts {
-            try await fleet.waitReady(port: port)
+        do {
+            try await fleet.prepareDatabase()
+            try fleet.cli(["migrate"])
+            fleet.tenantID = try fleet.cli(["tenants", "create", "--name", name]).trimmingCharacters(in: .whitespacesAndNewlines)
+            fleet.apiKey = try fleet.cli(["keys", "create", "--tenant", fleet.tenantID, "--scopes", "send,read"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            fleet.smtpServer = smtpServer
+            try fleet.addProvider(provider, tenant: fleet.tenantID)
+            try fleet.launch("sim", "mailfleet-sim", ["--port", "\(fleet.simPort)"], environment)
+            try fleet.launch("api", "mailfleet-api", ["--port", "\(fleet.apiPort)"], environment)
+            try fleet.launch("scheduler", "mailfleet-scheduler", ["--port", "\(fleet.schedulerPort)"], environment)
+            try fleet.launch("tracker", "mailfleet-tracker", ["--port", "\(fleet.trackerPort)"], environment)
+            for i in 0..<workers { try fleet.startWorker(i, environment: environment) }
+            for port in [fleet.simPort, fleet.apiPort, fleet.schedulerPort, fleet.trackerPort] + fleet.workerPorts {
+                try await fleet.waitReady(port: port)
+            }
+        } catch {
+            // A fleet that failed to start must not leave its processes running into the next test.
+            fleet.stopNow()
+            throw error
         }
         return fleet
     }

@@ -227,7 +227,7 @@ struct OpenLoop: AsyncParsableCommand {
         let toProvider = ids.compactMap { id, scheduled in arrivals[id].map { $0 - scheduled } }.sorted()
         let sorted = outcome.latencies.sorted()
         printJSON([
-            "rate": rate, "requests": count, "errors": outcome.errors, "achieved_rps": Double(count) / (outcome.finished - outcome.start),
+            "rate": rate, "requests": count, "errors": outcome.errors, "errors_by_kind": outcome.errorsByKind, "achieved_rps": Double(count) / (outcome.finished - outcome.start),
             "accept_p50_ms": percentile(sorted, 0.50) * 1000, "accept_p99_ms": percentile(sorted, 0.99) * 1000,
             "accept_p999_ms": percentile(sorted, 0.999) * 1000, "accept_max_ms": (sorted.last ?? 0) * 1000,
             "to_provider_p50_ms": percentile(toProvider, 0.50) * 1000, "to_provider_p99_ms": percentile(toProvider, 0.99) * 1000,

@@ -37,6 +37,10 @@ struct OpenLoopOutcome: Sendable {
     /// Accepted messages' ids and their scheduled times (seconds since 1970).
     var ids: [String: Double] = [:]
     var errors = 0
+    /// Errors by kind: `waited_past_timeout` (no connection was free in time),
+    /// `connection_lost` (closed with the request in flight, including the timeout sweep),
+    /// `status_<code>`, or `no_id` (a 202 without a message id).
+    var errorsByKind: [String: Int] = [:]
     /// When the last answer arrived (seconds since 1970).
     var finished = 0.0
     /// When the first request was scheduled (seconds since 1970).
@@ -143,7 +147,7 @@ final class OpenLoopDriver: HTTPConnectionDelegate, NIOScheduledCallbackHandler 
             let i = sent
             if elapsed(i, now) > timeout {
                 sent += 1
-                record(i, now: now, status: nil, body: nil)
+                record(i, now: now, status: nil, body: nil, failure: "waited_past_timeout")
                 continue
             }
             guard let connection = idle.popLast() else { return }
@@ -165,13 +169,15 @@ final class OpenLoopDriver: HTTPConnectionDelegate, NIOScheduledCallbackHandler 
         loop.assumeIsolated().scheduleTask(in: .milliseconds(250)) { self.sweep() }
     }
 
-    private func record(_ i: Int, now: UInt64, status: Int?, body: ByteBuffer?) {
+    private func record(_ i: Int, now: UInt64, status: Int?, body: ByteBuffer?, failure: String = "connection_lost") {
         outcome.latencies.append(Double(elapsed(i, now)) / 1e9)
         let id = body.flatMap { $0.withUnsafeReadableBytes(messageID(in:)) }
         if let status, accepted.accepted(status: status, id: id) {
             if let id { outcome.ids[id] = outcome.start + Double(i) / rate }
         } else {
             outcome.errors += 1
+            let kind = status.map { $0 == 202 ? "no_id" : "status_\($0)" } ?? failure
+            outcome.errorsByKind[kind, default: 0] += 1
         }
         finished += 1
         if finished == count { stop() }

@@ -33,13 +33,6 @@ public struct MessageBody: Sendable, Hashable, Codable {
         attachments = try c.decodeIfPresent([MessageAttachment].self, forKey: .attachments) ?? []
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(text, forKey: .text)
-        try c.encodeIfPresent(html, forKey: .html)
-        if !attachments.isEmpty { try c.encode(attachments, forKey: .attachments) }
-    }
-
     /// The storage key of an encoded body: the hex SHA-256 of its JSON.
     public static func storageKey(ofEncoded json: some DataProtocol) -> String {
         Hex.encode(SHA256.hash(data: json))

@@ -63,26 +63,6 @@ public struct MessageContent: Sendable, Hashable, Codable {
         case trackClicks = "track_clicks"
     }
 
-    /// Encodes only what is set (empty lists, empty maps and false flags are left out; the
-    /// decoder reads their absence as the same defaults), which keeps stored envelopes small.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(from, forKey: .from)
-        try c.encode(to, forKey: .to)
-        if !cc.isEmpty { try c.encode(cc, forKey: .cc) }
-        if !bcc.isEmpty { try c.encode(bcc, forKey: .bcc) }
-        try c.encodeIfPresent(replyTo, forKey: .replyTo)
-        try c.encode(subject, forKey: .subject)
-        try c.encodeIfPresent(text, forKey: .text)
-        try c.encodeIfPresent(html, forKey: .html)
-        if !headers.isEmpty { try c.encode(headers, forKey: .headers) }
-        if !metadata.isEmpty { try c.encode(metadata, forKey: .metadata) }
-        if !tags.isEmpty { try c.encode(tags, forKey: .tags) }
-        if trackOpens { try c.encode(true, forKey: .trackOpens) }
-        if trackClicks { try c.encode(true, forKey: .trackClicks) }
-        if !attachments.isEmpty { try c.encode(attachments, forKey: .attachments) }
-    }
-
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         from = try c.decode(EmailAddress.self, forKey: .from)

@@ -24,21 +24,21 @@ public struct MessageStore: Sendable {
         // Each distinct body is encoded and hashed once per group: a batch of one campaign
         // stores its body once and 1,000 narrow envelopes.
         var rows: [(message: Message, envelope: String, bodyKey: String)] = []
-        var encodedBodies: [MessageBody: (key: String, json: String)] = [:]
+        var keys: [MessageBody: String] = [:]
         var bodyJSON: [String: String] = [:]
         for request in requests {
             for message in request.messages {
                 let body = message.content.body
-                let encoded: (key: String, json: String)
-                if let known = encodedBodies[body] {
-                    encoded = known
+                let key: String
+                if let known = keys[body] {
+                    key = known
                 } else {
                     let json = body.storageJSON
-                    encoded = (MessageBody.storageKey(ofEncoded: json), String(decoding: json, as: UTF8.self))
-                    encodedBodies[body] = encoded
-                    bodyJSON[encoded.key] = encoded.json
+                    key = MessageBody.storageKey(ofEncoded: json)
+                    keys[body] = key
+                    bodyJSON[key] = String(decoding: json, as: UTF8.self)
                 }
-                rows.append((message, String(decoding: message.content.envelope.storageJSON, as: UTF8.self), encoded.key))
+                rows.append((message, String(decoding: message.content.envelope.storageJSON, as: UTF8.self), key))
             }
         }
         let prepared = rows
@@ -481,7 +481,9 @@ public struct OutcomeBatch: Sendable {
 
 /// A JSON string literal.
 func jsonQuote(_ s: String) -> String {
-    String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
+    var json = JSONBytes(capacity: s.utf8.count + 2)
+    json.value(s)
+    return json.string
 }
 
 /// A stored body's identity: bodies are stored per tenant, keyed by their hash.

@@ -1,6 +1,6 @@
 /// GCRA (generic cell rate algorithm): `limit` requests per `periodMs`, at most `limit` at once.
 /// The only state is the theoretical arrival time (TAT) of the next request. This pure form is
-/// the reference for the Lua script the API runs in Redis (`RateLimitScript`), which does the
+/// the reference for the Lua script the API runs in Redis (`RateLimiter.script`), which does the
 /// same arithmetic atomically; both are tested against each other.
 public struct RateLimit: Sendable, Equatable {
     /// Requests allowed per period.

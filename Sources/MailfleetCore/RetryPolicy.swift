@@ -1,6 +1,6 @@
 import Foundation
 
-/// When to try a failed message again: exponential backoff with full jitter, capped, and a
+/// When to try a failed message again: exponential backoff with half-jitter, capped, and a
 /// maximum number of attempts after which the message is dead-lettered.
 public struct RetryPolicy: Sendable, Equatable {
     /// Delay before the first retry. Default 10 s.

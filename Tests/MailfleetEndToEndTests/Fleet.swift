@@ -17,7 +17,7 @@ final class Fleet: @unchecked Sendable {
     let stateDir: String
     let outboxDir: String
     let trackingSecret = "e2e-tracking-secret"
-    let apiPort: Int, trackerPort: Int, simPort: Int, schedulerPort: Int
+    private(set) var apiPort = 0, trackerPort = 0, simPort = 0, schedulerPort = 0
     var workerPorts: [Int] = []
     private(set) var processes: [String: Process] = [:]
     let http = HTTPClient(name: "e2e-http")
@@ -31,28 +31,30 @@ final class Fleet: @unchecked Sendable {
 
     private static let redisIndex = RedisIndex()
 
-    /// Starts sim, api, scheduler, tracker and `workers` workers; creates a tenant whose chain
-    /// is the given provider.
+    /// Starts sim, tracker, api, scheduler and `workers` workers; creates a tenant whose chain
+    /// is the given provider. At most two fleets run at once (`FleetSlots`), so a loaded
+    /// two-core machine runs the suite the same way as an idle one.
     static func start(
         _ name: String, workers: Int = 2, provider: Provider = .sendgrid, environment: [String: String] = [:],
         smtpServer: SMTPTestServer? = nil
     ) async throws -> Fleet {
-        let fleet = try Fleet(name: name)
+        await FleetSlots.shared.acquire()
+        let fleet: Fleet
+        do { fleet = try Fleet(name: name) } catch { await FleetSlots.shared.release(); throw error }
         do {
             try await fleet.prepareDatabase()
             try fleet.cli(["migrate"])
             fleet.tenantID = try fleet.cli(["tenants", "create", "--name", name]).trimmingCharacters(in: .whitespacesAndNewlines)
             fleet.apiKey = try fleet.cli(["keys", "create", "--tenant", fleet.tenantID, "--scopes", "send,read"]).trimmingCharacters(in: .whitespacesAndNewlines)
             fleet.smtpServer = smtpServer
+            // In dependency order: the provider account names the simulator's URL, and workers
+            // are given the tracker's.
+            fleet.simPort = try await fleet.launch("sim", "mailfleet-sim", environment)
             try fleet.addProvider(provider, tenant: fleet.tenantID)
-            try fleet.launch("sim", "mailfleet-sim", ["--port", "\(fleet.simPort)"], environment)
-            try fleet.launch("api", "mailfleet-api", ["--port", "\(fleet.apiPort)"], environment)
-            try fleet.launch("scheduler", "mailfleet-scheduler", ["--port", "\(fleet.schedulerPort)"], environment)
-            try fleet.launch("tracker", "mailfleet-tracker", ["--port", "\(fleet.trackerPort)"], environment)
-            for i in 0..<workers { try fleet.startWorker(i, environment: environment) }
-            for port in [fleet.simPort, fleet.apiPort, fleet.schedulerPort, fleet.trackerPort] + fleet.workerPorts {
-                try await fleet.waitReady(port: port)
-            }
+            fleet.trackerPort = try await fleet.launch("tracker", "mailfleet-tracker", environment)
+            fleet.apiPort = try await fleet.launch("api", "mailfleet-api", environment)
+            fleet.schedulerPort = try await fleet.launch("scheduler", "mailfleet-scheduler", environment)
+            for i in 0..<workers { try await fleet.startWorker(i, environment: environment) }
         } catch {
             // A fleet that failed to start must not leave its processes running into the next test.
             fleet.stopNow()
@@ -77,7 +79,6 @@ final class Fleet: @unchecked Sendable {
         stateDir = (env["MAILFLEET_TEST_STATE"] ?? NSTemporaryDirectory()) + "/e2e-\(self.name)"
         outboxDir = stateDir + "/outbox"
         try FileManager.default.createDirectory(atPath: outboxDir, withIntermediateDirectories: true)
-        apiPort = try freePort(); trackerPort = try freePort(); simPort = try freePort(); schedulerPort = try freePort()
         pool = PostgresPool(url: databaseURL, size: 2, name: "e2e-pg")
         adminURL = admin
         self.dbName = dbName
@@ -154,38 +155,20 @@ final class Fleet: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    func startWorker(_ index: Int, environment: [String: String] = [:]) throws {
-        let port = try freePort()
-        workerPorts.append(port)
-        try launch("worker-\(index)", "mailfleet-worker", ["--port", "\(port)"], environment)
+    func startWorker(_ index: Int, environment: [String: String] = [:]) async throws {
+        workerPorts.append(try await launch("worker-\(index)", "mailfleet-worker", environment))
     }
 
-    func launch(_ key: String, _ executable: String, _ arguments: [String], _ environment: [String: String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(binDir)/\(executable)")
-        process.arguments = arguments
-        process.environment = baseEnvironment.merging(environment) { _, new in new }
-        let logPath = "\(stateDir)/\(key).log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+    /// Starts an executable on a port of its own and waits until it is ready; returns the port.
+    func launch(_ key: String, _ executable: String, _ environment: [String: String]) async throws -> Int {
+        let (process, port) = try await ListeningProcess.start(
+            executable: "\(binDir)/\(executable)", environment: baseEnvironment.merging(environment) { _, new in new },
+            logPath: "\(stateDir)/\(key).log", http: http)
         processes[key] = process
+        return port
     }
 
     func process(_ key: String) -> Process? { processes[key] }
-
-    func waitReady(port: Int, seconds: Double = 60) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let response = try? await http.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/readyz", timeout: .seconds(2))), response.status == 200 {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw FleetError("port \(port) did not become ready; logs in \(stateDir)")
-    }
 
     /// Sends a request to the API with the tenant's key.
     func api(_ method: String, _ path: String, json: String? = nil, headers: [HTTPHeader] = [], key: String? = nil) async throws -> HTTPResponse {
@@ -207,6 +190,15 @@ final class Fleet: @unchecked Sendable {
         try await pool.query("SELECT count(*) AS n FROM messages WHERE status = $1", [status]).first!.int("n")
     }
 
+    /// Checks `condition` until `date`; returns false as soon as it does not hold.
+    func holds(until date: Date, _ condition: () async throws -> Bool) async throws -> Bool {
+        while Date() < date {
+            if try await !condition() { return false }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return true
+    }
+
     /// Polls until `condition` holds or the time runs out; returns whether it held.
     func eventually(seconds: Double = 60, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
@@ -226,6 +218,7 @@ final class Fleet: @unchecked Sendable {
             if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
         }
         http.shutdown()
+        releaseSlot()
     }
 
     /// Sends SIGTERM to every process and waits for them.
@@ -234,6 +227,19 @@ final class Fleet: @unchecked Sendable {
         for process in processes.values { await waitForExit(process, seconds: 30) }
         http.shutdown()
         await pool.shutdown()
+        releaseSlot()
+    }
+
+    private let slotLock = NSLock()
+    private var slotHeld = true
+
+    /// Gives this fleet's slot back once, whichever of `stop` and `stopNow` runs (or both).
+    private func releaseSlot() {
+        slotLock.lock()
+        let held = slotHeld
+        slotHeld = false
+        slotLock.unlock()
+        if held { Task { await FleetSlots.shared.release() } }
     }
 
     func waitForExit(_ process: Process, seconds: Double) async {

@@ -9,24 +9,24 @@ import Glibc
 
 /// A `mailfleet-sim` process of its own, for calling provider adapters directly.
 final class SimulatorProcess: @unchecked Sendable {
-    let process = Process()
+    let process: Process
     let port: Int
-    let http = HTTPClient(name: "sim-test-http")
+    let http: HTTPClient
     var url: String { "http://127.0.0.1:\(port)" }
 
     init() async throws {
-        guard let bin = ProcessInfo.processInfo.environment["MAILFLEET_BIN_DIR"] else { throw FleetError("MAILFLEET_BIN_DIR is not set: run ./ops/test") }
-        port = try freePort()
-        process.executableURL = URL(fileURLWithPath: "\(bin)/mailfleet-sim")
-        process.arguments = ["--port", "\(port)"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<600 {
-            if let r = try? await http.execute(HTTPRequest(url: url + "/readyz", timeout: .seconds(2))), r.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(100))
+        let env = ProcessInfo.processInfo.environment
+        guard let bin = env["MAILFLEET_BIN_DIR"] else { throw FleetError("MAILFLEET_BIN_DIR is not set: run ./ops/test") }
+        let http = HTTPClient(name: "sim-test-http")
+        let logPath = (env["MAILFLEET_TEST_STATE"] ?? NSTemporaryDirectory()) + "/sim-\(UUID().uuidString.prefix(8)).log"
+        do {
+            (process, port) = try await ListeningProcess.start(
+                executable: "\(bin)/mailfleet-sim", environment: env, logPath: logPath, http: http)
+        } catch {
+            http.shutdown()
+            throw error
         }
-        throw FleetError("mailfleet-sim did not become ready")
+        self.http = http
     }
 
     func control(_ json: String) async throws {

@@ -14,10 +14,7 @@ struct SchedulerCommand: AsyncParsableCommand {
     @OptionGroup var options: SchedulerOptions
 
     func run() async throws {
-        var config = SchedulerConfiguration()
-        config.partitions = try options.queue.partitions
-        config.reconcileAfterSeconds = try options.reconcileAfterSeconds
-        config.reconcileEvery = .milliseconds(Int(try options.reconcileEverySeconds * 1000))
+        let config = try SchedulerConfiguration(options)
         try await Bootstrap.run(service: "mailfleet-scheduler", logLevel: options.logging.logLevel) { clients, logger in
             let pool = clients.postgres(url: try options.database.databaseURL, size: 2, name: "scheduler-pg")
             let redis = clients.redis(url: try options.queue.redisURL, connections: 2, name: "scheduler-redis")

@@ -11,12 +11,7 @@ struct APICommand: AsyncParsableCommand {
     @OptionGroup var options: APIOptions
 
     func run() async throws {
-        var config = APIConfiguration()
-        config.host = try options.host
-        config.port = try options.port
-        config.partitions = try options.queue.partitions
-        config.databasePoolSize = try options.databasePoolSize
-        config.rateLimitPerMinute = try options.rateLimitPerMinute
+        let config = try APIConfiguration(options)
         try await Bootstrap.run(service: "mailfleet-api", logLevel: options.logging.logLevel) { clients, logger in
             let pool = clients.postgres(url: try options.database.databaseURL, size: config.databasePoolSize, name: "api-pg")
             let redis = clients.redis(url: try options.queue.redisURL, connections: 4, name: "api-redis")

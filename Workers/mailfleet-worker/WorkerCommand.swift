@@ -15,15 +15,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var options: WorkerOptions
 
     func run() async throws {
-        var config = WorkerConfiguration()
-        config.partitions = try options.queue.partitions
-        config.lanes = try options.lanes
-        config.batchSize = try options.batchSize
-        config.outboxDirectory = try options.outboxDirectory
-        config.trackerBaseURL = try options.trackerURL
-        config.trackingSecret = try options.trackingSecret
-        config.retry = RetryPolicy(baseDelay: try options.retryBaseSeconds)
-        config.leaseSeconds = try options.leaseSeconds
+        let config = try WorkerConfiguration(options)
         try await Bootstrap.run(service: "mailfleet-worker", logLevel: options.logging.logLevel) { clients, logger in
             let pool = clients.postgres(url: try options.database.databaseURL, size: config.lanes + 1, name: "worker-pg")
             let redis = clients.redis(url: try options.queue.redisURL, connections: 2, name: "worker-redis")

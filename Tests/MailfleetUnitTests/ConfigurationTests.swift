@@ -44,6 +44,25 @@ import Testing
         }
     }
 
+    /// ops/run starts the fleet where the defaults point, so the executables and the admin CLI
+    /// reach it with no settings at all.
+    @Test func opsRunUsesTheSameDefaults() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = try String(contentsOf: root.appendingPathComponent("ops/run"), encoding: .utf8)
+        var scriptDefaults: [String: String] = [:]
+        for match in script.matches(of: /\$\{(MAILFLEET_[A-Z_]+):-([0-9A-Za-z.\/:@_-]+)\}/) {
+            scriptDefaults[String(match.1)] = String(match.2)
+        }
+        let ports = Set(["MAILFLEET_API_PORT", "MAILFLEET_TRACKER_PORT", "MAILFLEET_SIM_PORT", "MAILFLEET_SCHEDULER_PORT"])
+        for setting in Settings.all where ports.contains(setting.variable) {
+            #expect(scriptDefaults[setting.variable] == setting.defaultText, "ops/run's default for \(setting.variable)")
+        }
+        let database = try #require(URLComponents(string: Self.settings.databaseURL.defaultValue))
+        let redis = try #require(URLComponents(string: Self.settings.redisURL.defaultValue))
+        #expect(scriptDefaults["MAILFLEET_PG_PORT"] == database.port.map(String.init))
+        #expect(scriptDefaults["MAILFLEET_REDIS_PORT"] == redis.port.map(String.init))
+    }
+
     @Test func everyVariableIsNamedOnceAndPrefixed() {
         let variables = Settings.all.map(\.variable)
         #expect(Set(variables).count == variables.count)

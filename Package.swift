@@ -6,8 +6,9 @@ import PackageDescription
 //   -> thin Swift wrappers (MailfleetPostgres, MailfleetRedis, MailfleetHTTPClient)
 //   -> core domain (MailfleetCore, pure) and the settings catalogue (MailfleetConfiguration, pure)
 //   -> storage/queue (MailfleetStore), providers, observability
-//   -> services (API, tracker, worker, scheduler, simulator) and the process bootstrap
-//   -> executables that only read their settings and run a ServiceGroup.
+//   -> services (API, tracker, worker, scheduler, simulator)
+//   -> process start-up (MailfleetBootstrap: clients as services, readiness, logging, metrics)
+//   -> executables that only read their settings and hand their services to the bootstrap.
 // Every target declares exactly the modules it imports; ops/check-imports verifies that and
 // the layer order (docs/ARCHITECTURE.md draws the map).
 
@@ -155,7 +156,10 @@ let package = Package(
             ]),
         .testTarget(
             name: "MailfleetIntegrationTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability", hummingbird, logging],
+            dependencies: [
+                "MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI",
+                "MailfleetObservability", "MailfleetBootstrap", "MailfleetRuntime", hummingbird, logging, lifecycle,
+            ],
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",

@@ -19,7 +19,13 @@ public enum Bootstrap {
         _ assemble: (inout ProcessClients, Logger) async throws -> [any Service]
     ) async throws {
         observability(service: service, logLevel: logLevel)
-        let logger = Logger(label: service.replacingOccurrences(of: "-", with: "."))
+        try await runGroup(logger: Logger(label: service.replacingOccurrences(of: "-", with: ".")), assemble)
+    }
+
+    /// `run` after the logging set-up, which a process (and so a test) can do only once.
+    static func runGroup(
+        logger: Logger, _ assemble: (inout ProcessClients, Logger) async throws -> [any Service]
+    ) async throws {
         var clients = ProcessClients()
         do {
             let services = try await assemble(&clients, logger)

@@ -4,13 +4,14 @@ import ServiceLifecycle
 
 /// How every long-running process starts and stops.
 public enum Bootstrap {
-    /// Logging (JSON lines on stdout, labelled with `service`) and metrics: the one place both are
-    /// set up, once per process, before anything logs.
+    /// The one place a process sets up logging (JSON lines on stdout, labelled with `service`) and
+    /// the metrics system, once, before anything logs. (Metrics need no call yet: the Prometheus
+    /// registry is a static of `Telemetry`.)
     public static func observability(service: String, logLevel: Logger.Level) {
         Telemetry.bootstrapLogging(service: service, level: logLevel)
     }
 
-    /// Runs one process: sets up logging and metrics, lets `assemble` open clients and build the
+    /// Runs one process: sets up logging and metrics (`observability`), lets `assemble` open clients and build the
     /// services, then runs them all in one `ServiceGroup` until SIGTERM or SIGINT. The clients
     /// run before the services, so a graceful shutdown stops them last; they are shut down on
     /// every exit path, also when `assemble` or the group throws.

@@ -4,9 +4,13 @@ import PackageDescription
 // Layers, bottom to top:
 //   C bindings (CPostgres, CHiredis, CCurl)
 //   -> thin Swift wrappers (MailfleetPostgres, MailfleetRedis, MailfleetHTTPClient)
-//   -> core domain (MailfleetCore, pure) -> storage/queue (MailfleetStore), providers
+//   -> core domain (MailfleetCore, pure) and the settings catalogue (MailfleetConfiguration, pure)
+//   -> storage/queue (MailfleetStore), providers, observability
 //   -> services (API, tracker, worker, scheduler, simulator)
-//   -> executables that only parse configuration and run a ServiceGroup.
+//   -> process start-up (MailfleetBootstrap: clients as services, readiness, logging, metrics)
+//   -> executables that only read their settings and hand their services to the bootstrap.
+// Every target declares exactly the modules it imports; ops/check-imports verifies that and
+// the layer order (docs/ARCHITECTURE.md draws the map).
 
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -57,65 +61,81 @@ let package = Package(
         .target(name: "MailfleetRuntime"),
         .target(name: "MailfleetPostgres", dependencies: ["CPostgres", "MailfleetRuntime"]),
         .target(name: "MailfleetRedis", dependencies: ["CHiredis", "MailfleetRuntime"]),
-        .target(name: "MailfleetHTTPClient", dependencies: ["CCurl", "MailfleetRuntime"]),
+        .target(name: "MailfleetHTTPClient", dependencies: ["CCurl"]),
 
         // MARK: Domain and shared services
         // Mustache is a pure template engine (no I/O), so template rendering stays in the core.
         .target(name: "MailfleetCore", dependencies: ["MailfleetRuntime", crypto, mustache]),
+        // Every MAILFLEET_* setting with its default; pure, so the unit tests check README against it.
+        .target(name: "MailfleetConfiguration", dependencies: [argumentParser, logging]),
         .target(
             name: "MailfleetStore",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", logging]),
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis"]),
         .target(
             name: "MailfleetProviders",
-            dependencies: ["MailfleetCore", "MailfleetHTTPClient", logging, crypto]),
+            dependencies: ["MailfleetCore", "MailfleetHTTPClient", "MailfleetRuntime", crypto]),
         .target(
             name: "MailfleetObservability",
-            dependencies: [logging, prometheus, hummingbird, lifecycle]),
+            dependencies: ["MailfleetConfiguration", logging, prometheus, hummingbird, lifecycle]),
 
         // MARK: Services
         .target(
             name: "MailfleetAPI",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetRedis", "MailfleetRuntime", "MailfleetObservability", hummingbird, logging, crypto],
+            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetRedis", "MailfleetRuntime", "MailfleetObservability", hummingbird, logging, crypto, lifecycle],
             // Embedded, so the executable serves /openapi.json with no resource bundle beside it.
             resources: [.embedInCode("Resources/openapi.json")]),
         .target(
             name: "MailfleetTracker",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetObservability", hummingbird, logging]),
+            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetObservability", hummingbird, logging, lifecycle]),
         .target(
             name: "MailfleetSimulator",
-            dependencies: ["MailfleetCore", "MailfleetObservability", "MailfleetRuntime", hummingbird, logging]),
+            dependencies: ["MailfleetObservability", "MailfleetRuntime", hummingbird, logging, lifecycle]),
         .target(
             name: "MailfleetWorker",
             dependencies: [
-                "MailfleetCore", "MailfleetStore", "MailfleetProviders", "MailfleetPostgres", "MailfleetRedis",
-                "MailfleetHTTPClient", "MailfleetRuntime", "MailfleetObservability", logging, lifecycle, prometheus,
+                "MailfleetCore", "MailfleetStore", "MailfleetProviders", "MailfleetRuntime", "MailfleetObservability",
+                logging, lifecycle, prometheus,
             ],
             path: "Workers/MailfleetWorker"),
         .target(
             name: "MailfleetScheduler",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetRedis", "MailfleetObservability", logging, lifecycle, prometheus],
+            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetRedis", "MailfleetObservability", logging, lifecycle, prometheus],
             path: "Scheduler/MailfleetScheduler"),
+
+        // MARK: Process start-up: clients as services, readiness checks, logging and metrics
+        .target(
+            name: "MailfleetBootstrap",
+            dependencies: [
+                "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetRuntime", "MailfleetObservability",
+                logging, lifecycle,
+            ]),
 
         // MARK: Executables
         .executableTarget(
             name: "mailfleet-api",
-            dependencies: ["MailfleetAPI", "MailfleetObservability", argumentParser, lifecycle, hummingbird]),
+            dependencies: ["MailfleetAPI", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
         .executableTarget(
             name: "mailfleet-tracker",
-            dependencies: ["MailfleetTracker", "MailfleetObservability", argumentParser, lifecycle, hummingbird]),
+            dependencies: ["MailfleetTracker", "MailfleetStore", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
         .executableTarget(
             name: "mailfleet-sim",
-            dependencies: ["MailfleetSimulator", "MailfleetObservability", argumentParser, lifecycle, hummingbird]),
+            dependencies: ["MailfleetSimulator", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
         .executableTarget(
             name: "mailfleet",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetRedis", argumentParser, logging]),
+            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetRedis", "MailfleetConfiguration", argumentParser]),
         .executableTarget(
             name: "mailfleet-worker",
-            dependencies: ["MailfleetWorker", "MailfleetObservability", argumentParser, lifecycle],
+            dependencies: [
+                "MailfleetWorker", "MailfleetProviders", "MailfleetStore", "MailfleetCore", "MailfleetObservability",
+                "MailfleetBootstrap", "MailfleetConfiguration", argumentParser,
+            ],
             path: "Workers/mailfleet-worker"),
         .executableTarget(
             name: "mailfleet-scheduler",
-            dependencies: ["MailfleetScheduler", "MailfleetObservability", argumentParser, lifecycle],
+            dependencies: [
+                "MailfleetScheduler", "MailfleetStore", "MailfleetCore", "MailfleetObservability", "MailfleetBootstrap",
+                "MailfleetConfiguration", argumentParser,
+            ],
             path: "Scheduler/mailfleet-scheduler"),
 
         // MARK: Benchmarks
@@ -130,10 +150,16 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "MailfleetUnitTests",
-            dependencies: ["MailfleetCore", "MailfleetProviders", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore"]),
+            dependencies: [
+                "MailfleetCore", "MailfleetProviders", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore",
+                "MailfleetHTTPClient", "MailfleetConfiguration",
+            ]),
         .testTarget(
             name: "MailfleetIntegrationTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability", hummingbird, logging],
+            dependencies: [
+                "MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI",
+                "MailfleetObservability", "MailfleetBootstrap", "MailfleetRuntime", hummingbird, logging, lifecycle,
+            ],
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",

@@ -9,10 +9,6 @@ import ServiceLifecycle
 
 /// How the scheduler runs.
 public struct SchedulerConfiguration: Sendable {
-    /// Postgres URL.
-    public var databaseURL = "postgres://postgres@127.0.0.1:15432/mailfleet"
-    /// Redis URL.
-    public var redisURL = "redis://127.0.0.1:16379/0"
     /// Queue partitions (must match the API's and workers').
     public var partitions = 8
     /// Time between promote/reclaim passes. Default 100 ms.

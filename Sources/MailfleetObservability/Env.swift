@@ -1,27 +1,15 @@
-import Foundation
+import MailfleetConfiguration
 
-/// Reads `MAILFLEET_*` environment variables with defaults that work for local runs.
+/// The defaults `APIConfiguration` still reads, forwarded from the settings catalogue (where every
+/// `MAILFLEET_*` setting lives). Goes away with the API's last reference to it.
 public enum Env {
-    /// A string variable, or the fallback when unset or empty.
-    public static func string(_ name: String, _ fallback: String) -> String {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return fallback }
-        return value
-    }
-
-    /// An integer variable, or the fallback when unset or not a number.
-    public static func int(_ name: String, _ fallback: Int) -> Int {
-        ProcessInfo.processInfo.environment[name].flatMap { Int($0) } ?? fallback
-    }
-
-    /// Local defaults shared by every executable and script.
+    /// Defaults for local runs.
     public enum Defaults {
-        /// Postgres started by `./ops/run`.
-        public static let databaseURL = "postgres://postgres@127.0.0.1:15432/mailfleet"
-        /// Redis started by `./ops/run`.
-        public static let redisURL = "redis://127.0.0.1:16379/0"
-        /// Queue partitions.
-        public static let partitions = 8
-        /// Tracking token secret for local runs (set MAILFLEET_TRACKING_SECRET in production).
-        public static let trackingSecret = "mailfleet-dev-tracking-secret"
+        /// `MAILFLEET_DATABASE_URL`'s default.
+        public static var databaseURL: String { Settings.catalogue.databaseURL.defaultValue }
+        /// `MAILFLEET_REDIS_URL`'s default.
+        public static var redisURL: String { Settings.catalogue.redisURL.defaultValue }
+        /// `MAILFLEET_PARTITIONS`'s default.
+        public static var partitions: Int { Settings.catalogue.partitions.defaultValue }
     }
 }

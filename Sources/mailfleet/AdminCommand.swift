@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import MailfleetConfiguration
 import MailfleetCore
 import MailfleetPostgres
-import MailfleetRedis
 import MailfleetStore
 
 /// `mailfleet`: the admin CLI.
@@ -14,14 +14,10 @@ struct AdminCommand: AsyncParsableCommand {
         subcommands: [Migrate.self, Tenants.self, Keys.self, Providers.self, Status.self, Audit.self])
 }
 
-/// Options shared by every subcommand that talks to Postgres.
-struct DatabaseOptions: ParsableArguments {
-    @Option(help: "Postgres URL (MAILFLEET_DATABASE_URL).")
-    var databaseURL = ProcessInfo.processInfo.environment["MAILFLEET_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:15432/mailfleet"
-
+extension DatabaseOptions {
     /// Runs `body` with a one-connection pool, closing it afterwards.
     func withPool<T: Sendable>(_ body: (PostgresPool) async throws -> T) async throws -> T {
-        let pool = PostgresPool(url: databaseURL, size: 1, name: "cli-pg")
+        let pool = PostgresPool(url: try databaseURL, size: 1, name: "cli-pg")
         do {
             let result = try await body(pool)
             await pool.shutdown()

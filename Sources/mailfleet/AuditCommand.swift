@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import MailfleetConfiguration
 import MailfleetCore
-import MailfleetPostgres
 import MailfleetStore
 
 struct Audit: AsyncParsableCommand {

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
+import MailfleetConfiguration
 import MailfleetCore
-import MailfleetPostgres
-import MailfleetRedis
 import MailfleetStore
 
 struct Migrate: AsyncParsableCommand {

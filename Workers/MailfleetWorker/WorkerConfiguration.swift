@@ -3,10 +3,6 @@ import MailfleetCore
 
 /// How a sender worker runs. Every field has a default that works for local runs.
 public struct WorkerConfiguration: Sendable {
-    /// Postgres, the system of record.
-    public var databaseURL = "postgres://postgres@127.0.0.1:15432/mailfleet"
-    /// Redis, the dispatch plane.
-    public var redisURL = "redis://127.0.0.1:16379/0"
     /// Queue partitions (must match the API's and scheduler's).
     public var partitions = 8
     /// Most messages fetched and claimed at once by one lane. Default 500.

@@ -1,0 +1,12 @@
+import MailfleetConfiguration
+import MailfleetScheduler
+
+extension SchedulerConfiguration {
+    /// The scheduler's configuration from its settings.
+    init(_ options: SchedulerOptions) throws {
+        self.init()
+        partitions = try options.queue.partitions
+        reconcileAfterSeconds = try options.reconcileAfterSeconds
+        reconcileEvery = .milliseconds(Int(try options.reconcileEverySeconds * 1000))
+    }
+}

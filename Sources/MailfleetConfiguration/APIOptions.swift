@@ -1,0 +1,29 @@
+import ArgumentParser
+
+private let settings = Settings.catalogue
+
+/// Everything `mailfleet-api` reads.
+public struct APIOptions: ParsableArguments {
+    @Option(name: settings.apiHost.name, help: settings.apiHost.help) var hostFlag: String?
+    @Option(name: settings.apiPort.name, help: settings.apiPort.help) var portFlag: String?
+    @OptionGroup public var database: DatabaseOptions
+    @Option(name: settings.databasePoolSize.name, help: settings.databasePoolSize.help) var databasePoolSizeFlag: String?
+    @OptionGroup public var queue: QueueOptions
+    @Option(name: settings.apiRateLimit.name, help: settings.apiRateLimit.help) var rateLimitFlag: String?
+    @OptionGroup public var logging: LoggingOptions
+
+    /// No flags given.
+    public init() {}
+
+    /// Listen address.
+    public var host: String { get throws { try settings.apiHost.value(flag: hostFlag) } }
+    /// Listen port.
+    public var port: Int { get throws { try settings.apiPort.value(flag: portFlag) } }
+    /// Postgres connections.
+    public var databasePoolSize: Int { get throws { try settings.databasePoolSize.value(flag: databasePoolSizeFlag) } }
+    /// Requests per minute per tenant without its own limit.
+    public var rateLimitPerMinute: Int { get throws { try settings.apiRateLimit.value(flag: rateLimitFlag) } }
+
+    /// Refuses a bad value before the command runs.
+    public func validate() throws { try validateSettings { _ = (try host, try port, try databasePoolSize, try rateLimitPerMinute) } }
+}

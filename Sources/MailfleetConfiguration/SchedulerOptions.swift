@@ -1,0 +1,29 @@
+import ArgumentParser
+
+private let settings = Settings.catalogue
+
+/// Everything `mailfleet-scheduler` reads.
+public struct SchedulerOptions: ParsableArguments {
+    @Option(name: settings.schedulerHost.name, help: settings.schedulerHost.help) var hostFlag: String?
+    @Option(name: settings.schedulerPort.name, help: settings.schedulerPort.help) var portFlag: String?
+    @OptionGroup public var database: DatabaseOptions
+    @OptionGroup public var queue: QueueOptions
+    @Option(name: settings.reconcileAfterSeconds.name, help: settings.reconcileAfterSeconds.help) var reconcileAfterFlag: String?
+    @Option(name: settings.reconcileEverySeconds.name, help: settings.reconcileEverySeconds.help) var reconcileEveryFlag: String?
+    @OptionGroup public var logging: LoggingOptions
+
+    /// No flags given.
+    public init() {}
+
+    /// Ops listen address.
+    public var host: String { get throws { try settings.schedulerHost.value(flag: hostFlag) } }
+    /// Ops listen port.
+    public var port: Int { get throws { try settings.schedulerPort.value(flag: portFlag) } }
+    /// Seconds without progress before a queued message is enqueued again.
+    public var reconcileAfterSeconds: Double { get throws { try settings.reconcileAfterSeconds.value(flag: reconcileAfterFlag) } }
+    /// Seconds between reconciliation passes.
+    public var reconcileEverySeconds: Double { get throws { try settings.reconcileEverySeconds.value(flag: reconcileEveryFlag) } }
+
+    /// Refuses a bad value before the command runs.
+    public func validate() throws { try validateSettings { _ = (try host, try port, try reconcileAfterSeconds, try reconcileEverySeconds) } }
+}

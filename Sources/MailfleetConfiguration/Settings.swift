@@ -1,0 +1,107 @@
+import Logging
+
+/// Every `MAILFLEET_*` setting of every process: its variable, flag, default and meaning, in one
+/// place. The defaults work for local runs (`./ops/run`); README's configuration table is checked
+/// against this list by a test.
+public struct Settings: Sendable {
+    // MARK: Shared
+
+    /// Postgres, the system of record.
+    public let databaseURL = Setting.url(
+        "MAILFLEET_DATABASE_URL", flag: "--database-url", default: "postgres://postgres@127.0.0.1:15432/mailfleet",
+        schemes: ["postgres", "postgresql"], "Postgres URL")
+    /// Redis, the dispatch plane.
+    public let redisURL = Setting.url(
+        "MAILFLEET_REDIS_URL", flag: "--redis-url", default: "redis://127.0.0.1:16379/0", schemes: ["redis"], "Redis URL")
+    /// Queue partitions; must match across api, scheduler and workers.
+    public let partitions = Setting.number(
+        "MAILFLEET_PARTITIONS", flag: "--partitions", default: 8, in: 1...Int.max,
+        "Queue partitions, the same in api, scheduler and workers")
+    /// The secret tracking links are signed with, shared by workers and the tracker.
+    public let trackingSecret = Setting.secret(
+        "MAILFLEET_TRACKING_SECRET", flag: "--tracking-secret", default: "mailfleet-dev-tracking-secret",
+        described: "a development value", "Tracking token secret; set a real one in production")
+    /// Log level of every process.
+    public let logLevel = Setting.logLevel("MAILFLEET_LOG_LEVEL", flag: "--log-level", default: .info, "Log level")
+
+    // MARK: mailfleet-api
+
+    /// The API's listen address.
+    public let apiHost = Setting.text("MAILFLEET_API_HOST", flag: "--host", default: "127.0.0.1", "API listen address")
+    /// The API's listen port.
+    public let apiPort = Setting.port("MAILFLEET_API_PORT", flag: "--port", default: 8080, "API listen port")
+    /// The API's Postgres connections.
+    public let databasePoolSize = Setting.number(
+        "MAILFLEET_DB_POOL_SIZE", flag: "--db-pool-size", default: 8, in: 1...Int.max, "API Postgres connections")
+    /// API requests per minute per tenant without its own limit.
+    public let apiRateLimit = Setting.number(
+        "MAILFLEET_API_RATE_LIMIT", flag: "--rate-limit", default: 6000, in: 1...Int.max,
+        "API requests per minute per tenant without its own limit")
+
+    // MARK: mailfleet-tracker
+
+    /// The tracker's listen address.
+    public let trackerHost = Setting.text("MAILFLEET_TRACKER_HOST", flag: "--host", default: "127.0.0.1", "Tracker listen address")
+    /// The tracker's listen port.
+    public let trackerPort = Setting.port("MAILFLEET_TRACKER_PORT", flag: "--port", default: 8081, "Tracker listen port")
+
+    // MARK: mailfleet-sim
+
+    /// The simulator's listen address.
+    public let simulatorHost = Setting.text("MAILFLEET_SIM_HOST", flag: "--host", default: "127.0.0.1", "Simulator listen address")
+    /// The simulator's listen port.
+    public let simulatorPort = Setting.port("MAILFLEET_SIM_PORT", flag: "--port", default: 8082, "Simulator listen port")
+
+    // MARK: mailfleet-scheduler
+
+    /// The scheduler's ops listen address.
+    public let schedulerHost = Setting.text(
+        "MAILFLEET_SCHEDULER_HOST", flag: "--host", default: "127.0.0.1", "Scheduler ops listen address (/metrics, /healthz, /readyz)")
+    /// The scheduler's ops listen port.
+    public let schedulerPort = Setting.port("MAILFLEET_SCHEDULER_PORT", flag: "--port", default: 8083, "Scheduler ops listen port")
+    /// How long a queued message may make no progress before it is enqueued again.
+    public let reconcileAfterSeconds = Setting.seconds(
+        "MAILFLEET_RECONCILE_AFTER_SECONDS", flag: "--reconcile-after-seconds", default: 300,
+        "Seconds without progress before a queued message is enqueued again")
+    /// Time between reconciliation passes.
+    public let reconcileEverySeconds = Setting.seconds(
+        "MAILFLEET_RECONCILE_EVERY_SECONDS", flag: "--reconcile-every-seconds", default: 10, "Seconds between reconciliation passes")
+
+    // MARK: mailfleet-worker
+
+    /// The worker's ops listen address.
+    public let workerHost = Setting.text(
+        "MAILFLEET_WORKER_HOST", flag: "--host", default: "127.0.0.1", "Worker ops listen address (/metrics, /healthz, /readyz)")
+    /// The worker's ops listen port.
+    public let workerPort = Setting.port("MAILFLEET_WORKER_PORT", flag: "--port", default: 8090, "Worker ops listen port")
+    /// Fetch-and-send loops per worker.
+    public let workerLanes = Setting.number(
+        "MAILFLEET_WORKER_LANES", flag: "--lanes", default: 4, in: 1...Int.max, "Concurrent fetch-and-send lanes per worker")
+    /// Messages per fetch.
+    public let workerBatch = Setting.number(
+        "MAILFLEET_WORKER_BATCH", flag: "--batch-size", default: 500, in: 1...Int.max, "Messages per fetch")
+    /// Where the outbox provider writes `.eml` files.
+    public let outboxDirectory = Setting.text(
+        "MAILFLEET_OUTBOX_DIR", flag: "--outbox-dir", default: ".mailfleet/outbox", "Folder the outbox provider writes .eml files to")
+    /// The tracker's public URL, used in tracking links.
+    public let trackerURL = Setting.url(
+        "MAILFLEET_TRACKER_URL", flag: "--tracker-url", default: "http://127.0.0.1:8081", schemes: ["http", "https"],
+        "The tracker's public URL, used in tracking links")
+    /// First retry delay; later ones grow from it.
+    public let retryBaseSeconds = Setting.seconds(
+        "MAILFLEET_RETRY_BASE_SECONDS", flag: "--retry-base-seconds", default: 10, "Base retry delay in seconds")
+    /// How long a fetched message belongs to one worker.
+    public let leaseSeconds = Setting.seconds(
+        "MAILFLEET_LEASE_SECONDS", flag: "--lease-seconds", default: 120, "Seconds a fetched message is leased to its worker")
+
+    /// The catalogue.
+    public init() {}
+
+    /// The one catalogue every option group reads.
+    public static let catalogue = Settings()
+
+    /// Every setting above, in declaration order (read by reflection, so none can be left out).
+    public static var all: [any DocumentedSetting] {
+        Mirror(reflecting: catalogue).children.compactMap { $0.value as? any DocumentedSetting }
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+
+private let settings = Settings.catalogue
+
+/// Everything `mailfleet-tracker` reads.
+public struct TrackerOptions: ParsableArguments {
+    @Option(name: settings.trackerHost.name, help: settings.trackerHost.help) var hostFlag: String?
+    @Option(name: settings.trackerPort.name, help: settings.trackerPort.help) var portFlag: String?
+    @OptionGroup public var database: DatabaseOptions
+    @Option(name: settings.trackingSecret.name, help: settings.trackingSecret.help) var trackingSecretFlag: String?
+    @OptionGroup public var logging: LoggingOptions
+
+    /// No flags given.
+    public init() {}
+
+    /// Listen address.
+    public var host: String { get throws { try settings.trackerHost.value(flag: hostFlag) } }
+    /// Listen port.
+    public var port: Int { get throws { try settings.trackerPort.value(flag: portFlag) } }
+    /// The secret tracking links are signed with.
+    public var trackingSecret: String { get throws { try settings.trackingSecret.value(flag: trackingSecretFlag) } }
+
+    /// Refuses a bad value before the command runs.
+    public func validate() throws { try validateSettings { _ = (try host, try port, try trackingSecret) } }
+}

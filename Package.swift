@@ -65,9 +65,12 @@ let package = Package(
         .target(
             name: "MailfleetStore",
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", logging]),
+        // Provider payloads, answers and their classification: pure, so unit tests need no C library.
+        .target(name: "MailfleetProviderFormats", dependencies: ["MailfleetCore", crypto]),
+        // The adapters that make the calls.
         .target(
             name: "MailfleetProviders",
-            dependencies: ["MailfleetCore", "MailfleetHTTPClient", logging, crypto]),
+            dependencies: ["MailfleetCore", "MailfleetProviderFormats", "MailfleetHTTPClient", "MailfleetRuntime"]),
         .target(
             name: "MailfleetObservability",
             dependencies: [logging, prometheus, hummingbird, lifecycle]),
@@ -130,13 +133,13 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "MailfleetUnitTests",
-            dependencies: ["MailfleetCore", "MailfleetProviders", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore"]),
+            dependencies: ["MailfleetCore", "MailfleetProviderFormats", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore"]),
         .testTarget(
             name: "MailfleetIntegrationTests",
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability", hummingbird, logging],
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient", "MailfleetProviders"]),
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient", "MailfleetProviderFormats", "MailfleetProviders"]),
     ]
 )

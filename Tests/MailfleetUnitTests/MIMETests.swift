@@ -1,6 +1,6 @@
 import Foundation
 import MailfleetCore
-import MailfleetProviders
+import MailfleetProviderFormats
 import Testing
 
 @Suite struct MIMETests {

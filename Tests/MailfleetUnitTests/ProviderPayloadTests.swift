@@ -1,7 +1,6 @@
 import Foundation
 import MailfleetCore
-import MailfleetHTTPClient
-import MailfleetProviders
+import MailfleetProviderFormats
 import Testing
 
 private func rendered(_ to: [String], subject: String = "S", metadata: [String: String] = [:], cc: [String] = []) -> RenderedMessage {
@@ -95,8 +94,10 @@ private func rendered(_ to: [String], subject: String = "S", metadata: [String: 
         #expect(acct.effectiveEndpoint == "https://email.eu-west-1.amazonaws.com")
         acct.secret = "no-colon"
         #expect(SESPayload.signer(for: acct) == nil)
-        let response = HTTPResponse(status: 400, headers: [HTTPHeader("x-amzn-ErrorType", "SendingPausedException:http://internal")])
-        #expect(SESPayload.errorType(response) == "SendingPausedException")
+        #expect(SESPayload.errorType(header: "SendingPausedException:http://internal", body: []) == "SendingPausedException")
+        #expect(SESPayload.errorType(header: nil, body: Array(#"{"__type":"NotFoundException","message":"no"}"#.utf8)) == "NotFoundException")
+        #expect(SESPayload.errorType(header: nil, body: Array(#"{"code":"BadRequestException"}"#.utf8)) == "BadRequestException")
+        #expect(SESPayload.errorType(header: nil, body: Array("<html>".utf8)) == nil)
     }
 }
 

@@ -5,10 +5,12 @@ import MailfleetCore
 public struct BatchOutcome: Sendable {
     /// Outcome per message id.
     public var outcomes: [UUID: DeliveryOutcome]
-    /// Set when the account itself failed (bad credentials, outage): the batch should move to
-    /// the next provider in the chain, and the failure counts against the account.
+    /// Set when the account itself failed (bad credentials, sending not allowed, no usable
+    /// configuration). Its messages are retryable, so they move on to the next provider in the
+    /// chain; the worker logs the failure.
     public var accountFailure: String?
-    /// The HTTP status (or 0 for a local or transport failure), for metrics.
+    /// The HTTP status (the SMTP reply code for SMTP; 0 for a local or transport failure), for
+    /// metrics.
     public var status: Int
     /// Recipients refused inside messages that were accepted for their other recipients, by
     /// message id.

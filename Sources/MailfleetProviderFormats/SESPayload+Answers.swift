@@ -1,3 +1,5 @@
+import MailfleetCore
+
 extension SESPayload {
     /// Entry statuses that say the account (not the message) cannot send.
     public static let accountStatuses: Set<String> = [
@@ -38,6 +40,14 @@ extension SESPayload {
         }
         let answer = PayloadJSON.decode(ErrorAnswer.self, from: body)
         return answer?.type ?? answer?.code
+    }
+
+    /// The outcome of a 4xx answer whose error type says the account cannot send
+    /// (`accountErrorTypes`): every message retryable and an account failure, so the batch
+    /// fails over. Nil for any other answer.
+    public static func accountFailure(status: Int, errorType: String?, messages: [RenderedMessage]) -> BatchOutcome? {
+        guard (400..<500).contains(status), let errorType, accountErrorTypes.contains(errorType) else { return nil }
+        return .all(messages, .retryable(reason: "ses \(status) \(errorType)", retryAfter: nil), accountFailure: "ses \(errorType)", status: status)
     }
 
     // MARK: Answer shapes (fields of an unexpected type read as absent)

@@ -111,12 +111,9 @@ public struct SESProvider: EmailProvider {
         case .response(let r): response = r
         case .failed(let outcome): return outcome
         }
-        if let type = Self.errorType(response) {
-            if SESPayload.accountErrorTypes.contains(type) {
-                return .all(messages, .retryable(reason: "ses \(response.status) \(type)", retryAfter: nil), accountFailure: "ses \(type)", status: response.status)
-            }
-            if response.status == 400, SESPayload.bulkRefusalsSentRaw.contains(type) { return await sendRawEach(messages, call) }
-        }
+        let type = Self.errorType(response)
+        if let failure = SESPayload.accountFailure(status: response.status, errorType: type, messages: messages) { return failure }
+        if response.status == 400, let type, SESPayload.bulkRefusalsSentRaw.contains(type) { return await sendRawEach(messages, call) }
         if let failure = ProviderCall.failure(response, provider: "ses", messages: messages) { return failure }
         guard let results = SESPayload.bulkResults(response.body, count: messages.count) else {
             return .all(messages, .accepted(providerMessageID: nil), status: response.status)
@@ -145,9 +142,8 @@ public struct SESProvider: EmailProvider {
         case .response(let r): response = r
         case .failed(let outcome): return outcome
         }
-        // NotFoundException (a configuration set that does not exist) comes as 404, the others as 400.
-        if let type = Self.errorType(response), SESPayload.accountErrorTypes.contains(type) {
-            return .all([rendered], .retryable(reason: "ses \(response.status) \(type)", retryAfter: nil), accountFailure: "ses \(type)", status: response.status)
+        if let failure = SESPayload.accountFailure(status: response.status, errorType: Self.errorType(response), messages: [rendered]) {
+            return failure
         }
         if let failure = ProviderCall.failure(response, provider: "ses", messages: [rendered]) { return failure }
         return .all([rendered], .accepted(providerMessageID: SESPayload.messageID(inAnswer: response.body)), status: response.status)

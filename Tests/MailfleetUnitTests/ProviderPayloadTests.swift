@@ -124,6 +124,14 @@ private func rendered(_ to: [String], subject: String = "S", metadata: [String: 
         #expect(SESPayload.errorType(header: nil, body: Array(#"{"__type":"NotFoundException","message":"no"}"#.utf8)) == "NotFoundException")
         #expect(SESPayload.errorType(header: nil, body: Array(#"{"code":"BadRequestException"}"#.utf8)) == "BadRequestException")
         #expect(SESPayload.errorType(header: nil, body: Array("<html>".utf8)) == nil)
+        let messages = [rendered(["a@example.com"]), rendered(["b@example.com"])]
+        let paused = SESPayload.accountFailure(status: 400, errorType: "SendingPausedException", messages: messages)
+        #expect(paused?.accountFailure == "ses SendingPausedException")
+        #expect(paused?.outcomes.count == 2)
+        #expect(paused?.outcomes.values.allSatisfy { $0 == .retryable(reason: "ses 400 SendingPausedException", retryAfter: nil) } == true)
+        #expect(SESPayload.accountFailure(status: 404, errorType: "NotFoundException", messages: messages)?.status == 404)
+        #expect(SESPayload.accountFailure(status: 400, errorType: "BadRequestException", messages: messages) == nil)
+        #expect(SESPayload.accountFailure(status: 500, errorType: "SendingPausedException", messages: messages) == nil)
     }
 }
 

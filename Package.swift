@@ -71,9 +71,12 @@ let package = Package(
         .target(
             name: "MailfleetStore",
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis"]),
+        // Provider payloads, answers and their classification: pure, so unit tests need no C library.
+        .target(name: "MailfleetProviderFormats", dependencies: ["MailfleetCore", crypto]),
+        // The adapters that make the calls.
         .target(
             name: "MailfleetProviders",
-            dependencies: ["MailfleetCore", "MailfleetHTTPClient", "MailfleetRuntime", crypto]),
+            dependencies: ["MailfleetCore", "MailfleetProviderFormats", "MailfleetHTTPClient", "MailfleetRuntime"]),
         .target(
             name: "MailfleetObservability",
             dependencies: ["MailfleetConfiguration", logging, prometheus, hummingbird, lifecycle]),
@@ -151,8 +154,8 @@ let package = Package(
         .testTarget(
             name: "MailfleetUnitTests",
             dependencies: [
-                "MailfleetCore", "MailfleetProviders", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore",
-                "MailfleetHTTPClient", "MailfleetConfiguration",
+                "MailfleetCore", "MailfleetProviderFormats", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore",
+                "MailfleetConfiguration",
             ]),
         .testTarget(
             name: "MailfleetIntegrationTests",
@@ -163,6 +166,6 @@ let package = Package(
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient", "MailfleetProviders"]),
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient", "MailfleetProviderFormats", "MailfleetProviders"]),
     ]
 )

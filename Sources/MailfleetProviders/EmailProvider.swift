@@ -1,43 +1,10 @@
 import Foundation
 import MailfleetCore
+import MailfleetProviderFormats
 
 /// Something that sends a batch of messages through one provider account.
 public protocol EmailProvider: Sendable {
     /// Sends one batch and reports what happened to each of its messages. Never throws:
     /// every failure is an outcome (retryable, rejected, or an account failure).
     func send(_ batch: ProviderBatch) async -> BatchOutcome
-}
-
-/// What a provider call did.
-public struct BatchOutcome: Sendable {
-    /// Outcome per message id.
-    public var outcomes: [UUID: DeliveryOutcome]
-    /// Set when the account itself failed (bad credentials, outage): the batch should move to
-    /// the next provider in the chain, and the failure counts against the account.
-    public var accountFailure: String?
-    /// The HTTP status (or 0 for a local or transport failure), for metrics.
-    public var status: Int
-    /// Recipients refused inside messages that were accepted for their other recipients, by
-    /// message id.
-    public var refusals: [UUID: [RecipientRefusal]]
-
-    /// Creates an outcome.
-    public init(outcomes: [UUID: DeliveryOutcome], accountFailure: String? = nil, status: Int, refusals: [UUID: [RecipientRefusal]] = [:]) {
-        self.outcomes = outcomes
-        self.accountFailure = accountFailure
-        self.status = status
-        self.refusals = refusals
-    }
-
-    /// The same outcome for every message of a batch.
-    public static func all(_ batch: ProviderBatch, _ outcome: DeliveryOutcome, accountFailure: String? = nil, status: Int) -> BatchOutcome {
-        var outcomes: [UUID: DeliveryOutcome] = [:]
-        for m in batch.messages { outcomes[m.message.id] = outcome }
-        return BatchOutcome(outcomes: outcomes, accountFailure: accountFailure, status: status)
-    }
-
-    /// True when some message should be tried on another provider now.
-    public var shouldFailOver: Bool {
-        accountFailure != nil || outcomes.values.contains { if case .retryable = $0 { return true } else { return false } }
-    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MailfleetCore
+import MailfleetProviderFormats
 import MailfleetHTTPClient
 
 /// Mailgun `POST /v3/{domain}/messages` with basic auth `api:<key>`. A batch of single-recipient
@@ -46,7 +47,6 @@ public struct MailgunProvider: EmailProvider {
         case .failed(let outcome): return outcome
         }
         if let failure = ProviderCall.failure(response, provider: "mailgun", messages: messages) { return failure }
-        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
-        return .all(messages, .accepted(providerMessageID: object?["id"] as? String), status: response.status)
+        return .all(messages, .accepted(providerMessageID: MailgunPayload.messageID(inAnswer: response.body)), status: response.status)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MailfleetCore
+import MailfleetProviderFormats
 import MailfleetRuntime
 
 /// Writes each message as an RFC 5322 `.eml` file into a folder: the provider for local runs.

@@ -1,5 +1,6 @@
 import Foundation
 import MailfleetCore
+import MailfleetProviderFormats
 import MailfleetHTTPClient
 
 /// Postmark `POST /email/batch` with `X-Postmark-Server-Token`: one call per batch of up to 500
@@ -45,18 +46,6 @@ public struct PostmarkProvider: EmailProvider {
             // call as accepted without ids rather than resend.
             return .all(batch, .accepted(providerMessageID: nil), status: response.status)
         }
-        var outcomes: [UUID: DeliveryOutcome] = [:]
-        var accountFailure: String?
-        for (rendered, result) in zip(batch.messages, results) {
-            switch result {
-            case .accepted(let id): outcomes[rendered.message.id] = .accepted(providerMessageID: id)
-            case .retryable(let reason): outcomes[rendered.message.id] = .retryable(reason: reason, retryAfter: nil)
-            case .rejected(let reason): outcomes[rendered.message.id] = .rejected(reason: reason)
-            case .accountFailure(let reason):
-                outcomes[rendered.message.id] = .retryable(reason: reason, retryAfter: nil)
-                accountFailure = accountFailure ?? reason
-            }
-        }
-        return BatchOutcome(outcomes: outcomes, accountFailure: accountFailure, status: response.status)
+        return .perMessage(batch.messages, results, status: response.status)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MailfleetCore
+import MailfleetProviderFormats
 import MailfleetHTTPClient
 
 /// SMTP submission through libcurl: one transaction per message (MAIL FROM, RCPT TO for every
@@ -66,63 +67,10 @@ public struct SMTPProvider: EmailProvider {
         }
         let id = rendered.message.id
         let result = SMTPReplyClass.outcome(
-            of: reply, recipients: request.recipients.count, providerMessageID: "<\(id.lowercasedString)@\(builder.domain)>")
+            code: reply.code, detail: reply.detail, replies: reply.recipients.map { ($0.address, $0.code, $0.text) },
+            recipients: request.recipients.count, providerMessageID: "<\(id.lowercasedString)@\(builder.domain)>")
         return BatchOutcome(
             outcomes: [id: result.outcome], accountFailure: result.accountFailure, status: reply.code,
             refusals: result.refusals.isEmpty ? [:] : [id: result.refusals])
-    }
-}
-
-/// How an SMTP reply code reads for one message.
-public enum SMTPReplyClass: Sendable, Equatable {
-    /// 2xx: the server took the message.
-    case accepted
-    /// 4xx (and anything unexpected): a transient failure; try again.
-    case retryable
-    /// 530/534/535/538: authentication required or refused, so the account is at fault.
-    case accountFailure
-    /// Other 5xx (e.g. 550 recipient refused, 552, 554): permanent for this message.
-    case rejected
-
-    /// Classifies a final reply code.
-    public static func classify(_ code: Int) -> SMTPReplyClass {
-        switch code {
-        case 200..<300: return .accepted
-        case 530, 534, 535, 538: return .accountFailure
-        case 500..<600: return .rejected
-        default: return .retryable
-        }
-    }
-
-    /// What a transaction's reply means for its message, reading each recipient's RCPT TO reply:
-    ///
-    /// - the server took the message: accepted, and every refused recipient is reported (the
-    ///   message reached the others);
-    /// - the server refused every recipient (the transaction ended before DATA): rejected when
-    ///   every refusal is permanent (5xx), an account failure when one is an authentication
-    ///   reply (530, 534, 535, 538), otherwise retryable (some recipient may take it later);
-    /// - anything else (MAIL FROM or DATA refused, AUTH failed, a libcurl that stops at the
-    ///   first refused recipient): classified by the last reply code.
-    public static func outcome(
-        of reply: SMTPReply, recipients: Int, providerMessageID: String
-    ) -> (outcome: DeliveryOutcome, accountFailure: String?, refusals: [RecipientRefusal]) {
-        let refused = reply.refused
-        if reply.accepted {
-            return (.accepted(providerMessageID: providerMessageID), nil, refused.map { RecipientRefusal(address: $0.address, code: $0.code, reply: $0.text) })
-        }
-        if recipients > 0, reply.recipients.count == recipients, refused.count == recipients {
-            let reason = "smtp: every recipient refused: " + refused.map { "\($0.address) \($0.code) \($0.text)" }.joined(separator: "; ")
-            if let auth = refused.first(where: { classify($0.code) == .accountFailure }) {
-                return (.retryable(reason: reason, retryAfter: nil), "smtp \(auth.code)", [])
-            }
-            if refused.allSatisfy({ classify($0.code) == .rejected }) { return (.rejected(reason: reason), nil, []) }
-            return (.retryable(reason: reason, retryAfter: nil), nil, [])
-        }
-        let reason = "smtp \(reply.code): \(reply.detail)"
-        switch classify(reply.code) {
-        case .accepted, .retryable: return (.retryable(reason: reason, retryAfter: nil), nil, [])
-        case .accountFailure: return (.retryable(reason: reason, retryAfter: nil), "smtp \(reply.code)", [])
-        case .rejected: return (.rejected(reason: reason), nil, [])
-        }
     }
 }

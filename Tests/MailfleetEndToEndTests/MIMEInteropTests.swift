@@ -1,6 +1,6 @@
 import Foundation
 import MailfleetCore
-import MailfleetProviders
+import MailfleetProviderFormats
 import Testing
 
 /// Our MIME read back by an independent parser: Python's `email` package with the default

@@ -1,6 +1,7 @@
 import Foundation
 import MailfleetCore
 import MailfleetHTTPClient
+import MailfleetProviderFormats
 import MailfleetProviders
 import Testing
 #if canImport(Glibc)

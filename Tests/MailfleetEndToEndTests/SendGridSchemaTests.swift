@@ -1,6 +1,6 @@
 import Foundation
 import MailfleetCore
-import MailfleetProviders
+import MailfleetProviderFormats
 import Testing
 
 /// SendGrid request bodies checked against SendGrid's own published JSON schema of

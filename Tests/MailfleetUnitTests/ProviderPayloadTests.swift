@@ -1,7 +1,6 @@
 import Foundation
 import MailfleetCore
-import MailfleetHTTPClient
-import MailfleetProviders
+import MailfleetProviderFormats
 import Testing
 
 private func rendered(_ to: [String], subject: String = "S", metadata: [String: String] = [:], cc: [String] = []) -> RenderedMessage {
@@ -11,6 +10,32 @@ private func rendered(_ to: [String], subject: String = "S", metadata: [String: 
     return RenderedMessage(
         message: message, htmlTemplate: message.content.html, textTemplate: "text",
         substitutions: ["[[mf:open]]": "https://t/o/\(to[0])", "[[mf:click:0]]": "https://t/c/\(to[0])"])
+}
+
+@Suite struct SendGridPayloadTests {
+    @Test func oneCallCarriesEveryPersonalizationWithItsOwnArgs() throws {
+        let tenant = UUID()
+        let messages = (0..<3).map { i in
+            var m = makeMessage(tenant: tenant, to: ["r\(i)@example.com"], subject: "Hello \(i)")
+            m.content.metadata = ["campaign": "c1"]
+            return RenderedMessage(message: m, htmlTemplate: "<p>[[mf:open]]</p>", textTemplate: "text", substitutions: ["[[mf:open]]": "https://t/o/\(i)"])
+        }
+        let batch = ProviderBatch(account: account(.sendgrid, tenant: tenant), messages: messages)
+        let json = try JSONSerialization.jsonObject(with: Data(try SendGridPayload.encode(batch))) as! [String: Any]
+        let personalizations = json["personalizations"] as! [[String: Any]]
+        #expect(personalizations.count == 3)
+        for (i, p) in personalizations.enumerated() {
+            let to = p["to"] as! [[String: String]]
+            #expect(to == [["email": "r\(i)@example.com"]])
+            #expect(p["subject"] as? String == "Hello \(i)")
+            let args = p["custom_args"] as! [String: String]
+            #expect(args["mailfleet_message_id"] == messages[i].message.id.uuidString.lowercased())
+            #expect(args["campaign"] == "c1")
+            #expect((p["substitutions"] as! [String: String])["[[mf:open]]"] == "https://t/o/\(i)")
+        }
+        let content = json["content"] as! [[String: String]]
+        #expect(content.map { $0["type"]! } == ["text/plain", "text/html"])
+    }
 }
 
 @Suite struct MailgunPayloadTests {
@@ -95,8 +120,18 @@ private func rendered(_ to: [String], subject: String = "S", metadata: [String: 
         #expect(acct.effectiveEndpoint == "https://email.eu-west-1.amazonaws.com")
         acct.secret = "no-colon"
         #expect(SESPayload.signer(for: acct) == nil)
-        let response = HTTPResponse(status: 400, headers: [HTTPHeader("x-amzn-ErrorType", "SendingPausedException:http://internal")])
-        #expect(SESPayload.errorType(response) == "SendingPausedException")
+        #expect(SESPayload.errorType(header: "SendingPausedException:http://internal", body: []) == "SendingPausedException")
+        #expect(SESPayload.errorType(header: nil, body: Array(#"{"__type":"NotFoundException","message":"no"}"#.utf8)) == "NotFoundException")
+        #expect(SESPayload.errorType(header: nil, body: Array(#"{"code":"BadRequestException"}"#.utf8)) == "BadRequestException")
+        #expect(SESPayload.errorType(header: nil, body: Array("<html>".utf8)) == nil)
+        let messages = [rendered(["a@example.com"]), rendered(["b@example.com"])]
+        let paused = SESPayload.accountFailure(status: 400, errorType: "SendingPausedException", messages: messages)
+        #expect(paused?.accountFailure == "ses SendingPausedException")
+        #expect(paused?.outcomes.count == 2)
+        #expect(paused?.outcomes.values.allSatisfy { $0 == .retryable(reason: "ses 400 SendingPausedException", retryAfter: nil) } == true)
+        #expect(SESPayload.accountFailure(status: 404, errorType: "NotFoundException", messages: messages)?.status == 404)
+        #expect(SESPayload.accountFailure(status: 400, errorType: "BadRequestException", messages: messages) == nil)
+        #expect(SESPayload.accountFailure(status: 500, errorType: "SendingPausedException", messages: messages) == nil)
     }
 }
 

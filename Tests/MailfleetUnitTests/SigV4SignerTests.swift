@@ -1,5 +1,5 @@
 import Foundation
-import MailfleetProviders
+import MailfleetProviderFormats
 import Testing
 
 /// Cases from AWS's published Signature Version 4 test suite (aws-sig-v4-test-suite): fixed

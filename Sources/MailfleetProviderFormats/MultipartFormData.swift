@@ -1,6 +1,7 @@
 import Foundation
 
-/// A `multipart/form-data` body (RFC 7578) of text fields, in the order they were added.
+/// A `multipart/form-data` body (RFC 7578): text fields in the order they were added, then
+/// file parts.
 public struct MultipartFormData: Sendable, Equatable {
     /// The fields, names may repeat (Mailgun takes one `to` field per recipient).
     public private(set) var fields: [(name: String, value: String)] = []

@@ -83,11 +83,22 @@ public enum MailgunPayload {
                 variables[email]?[variableName(placeholder)] = ""
             }
         }
-        let json = (try? JSONSerialization.data(withJSONObject: variables, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let json = (try? PayloadJSON.encode(variables)) ?? Array("{}".utf8)
         form.append("recipient-variables", String(decoding: json, as: UTF8.self))
         form.append("v:\(messageIDVariable)", "%recipient.\(messageIDVariable)%")
         for key in metadataKeys.sorted() { form.append("v:\(key)", "%recipient.\(key)%") }
         return form
+    }
+
+    /// Mailgun's id for an accepted call (`{"id": "<...>", "message": "Queued. Thank you."}`),
+    /// or nil when the answer does not carry one.
+    public static func messageID(inAnswer body: [UInt8]) -> String? {
+        PayloadJSON.decode(Answer.self, from: body)?.id
+    }
+
+    /// The body of a 200 answer.
+    private struct Answer: Decodable {
+        var id: String?
     }
 
     /// `[[mf:click:3]]` → `mf_click_3`: a recipient-variable name for a tracking placeholder.

@@ -1,0 +1,38 @@
+import Foundation
+import MailfleetCore
+
+/// What a provider call did.
+public struct BatchOutcome: Sendable {
+    /// Outcome per message id.
+    public var outcomes: [UUID: DeliveryOutcome]
+    /// Set when the account itself failed (bad credentials, sending not allowed, no usable
+    /// configuration). Its messages are retryable, so they move on to the next provider in the
+    /// chain; the worker logs the failure.
+    public var accountFailure: String?
+    /// The HTTP status (the SMTP reply code for SMTP; 0 for a local or transport failure), for
+    /// metrics.
+    public var status: Int
+    /// Recipients refused inside messages that were accepted for their other recipients, by
+    /// message id.
+    public var refusals: [UUID: [RecipientRefusal]]
+
+    /// Creates an outcome.
+    public init(outcomes: [UUID: DeliveryOutcome], accountFailure: String? = nil, status: Int, refusals: [UUID: [RecipientRefusal]] = [:]) {
+        self.outcomes = outcomes
+        self.accountFailure = accountFailure
+        self.status = status
+        self.refusals = refusals
+    }
+
+    /// The same outcome for every message of a batch.
+    public static func all(_ batch: ProviderBatch, _ outcome: DeliveryOutcome, accountFailure: String? = nil, status: Int) -> BatchOutcome {
+        var outcomes: [UUID: DeliveryOutcome] = [:]
+        for m in batch.messages { outcomes[m.message.id] = outcome }
+        return BatchOutcome(outcomes: outcomes, accountFailure: accountFailure, status: status)
+    }
+
+    /// True when some message should be tried on another provider now.
+    public var shouldFailOver: Bool {
+        accountFailure != nil || outcomes.values.contains { if case .retryable = $0 { return true } else { return false } }
+    }
+}

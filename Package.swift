@@ -80,7 +80,7 @@ let package = Package(
             resources: [.embedInCode("Resources/openapi.json")]),
         .target(
             name: "MailfleetTracker",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetObservability", hummingbird, logging]),
+            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetObservability", "MailfleetRuntime", hummingbird, logging]),
         .target(
             name: "MailfleetSimulator",
             dependencies: ["MailfleetCore", "MailfleetObservability", "MailfleetRuntime", hummingbird, logging]),

@@ -12,6 +12,8 @@ let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hum
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let metricsTestKit: Target.Dependency = .product(name: "MetricsTestKit", package: "swift-metrics")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 let mustache: Target.Dependency = .product(name: "Mustache", package: "swift-mustache")
@@ -33,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
@@ -70,7 +73,7 @@ let package = Package(
             dependencies: ["MailfleetCore", "MailfleetHTTPClient", logging, crypto]),
         .target(
             name: "MailfleetObservability",
-            dependencies: [logging, prometheus, hummingbird, lifecycle]),
+            dependencies: ["MailfleetRuntime", logging, metrics, prometheus, hummingbird, lifecycle]),
 
         // MARK: Services
         .target(
@@ -88,12 +91,12 @@ let package = Package(
             name: "MailfleetWorker",
             dependencies: [
                 "MailfleetCore", "MailfleetStore", "MailfleetProviders", "MailfleetPostgres", "MailfleetRedis",
-                "MailfleetHTTPClient", "MailfleetRuntime", "MailfleetObservability", logging, lifecycle, prometheus,
+                "MailfleetHTTPClient", "MailfleetRuntime", "MailfleetObservability", logging, lifecycle, metrics,
             ],
             path: "Workers/MailfleetWorker"),
         .target(
             name: "MailfleetScheduler",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetRedis", "MailfleetObservability", logging, lifecycle, prometheus],
+            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetRedis", "MailfleetObservability", logging, lifecycle, metrics],
             path: "Scheduler/MailfleetScheduler"),
 
         // MARK: Executables
@@ -133,7 +136,7 @@ let package = Package(
             dependencies: ["MailfleetCore", "MailfleetProviders", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore"]),
         .testTarget(
             name: "MailfleetIntegrationTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability", hummingbird, logging],
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability", hummingbird, logging, metrics, metricsTestKit],
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",

@@ -25,7 +25,7 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Option(help: "Log level (MAILFLEET_LOG_LEVEL).") var logLevel = Env.string("MAILFLEET_LOG_LEVEL", "info")
 
     func run() async throws {
-        Telemetry.bootstrapLogging(service: "mailfleet-scheduler", level: Logger.Level(rawValue: logLevel) ?? .info)
+        Telemetry.bootstrap(service: "mailfleet-scheduler", level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "mailfleet.scheduler")
         var config = SchedulerConfiguration()
         config.databaseURL = databaseURL

@@ -22,7 +22,7 @@ struct APICommand: AsyncParsableCommand {
     @Option(help: "Log level (MAILFLEET_LOG_LEVEL).") var logLevel = Env.string("MAILFLEET_LOG_LEVEL", "info")
 
     func run() async throws {
-        Telemetry.bootstrapLogging(service: "mailfleet-api", level: Logger.Level(rawValue: logLevel) ?? .info)
+        Telemetry.bootstrap(service: "mailfleet-api", level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "mailfleet.api")
         var config = APIConfiguration()
         config.host = host

@@ -14,7 +14,7 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Log level (MAILFLEET_LOG_LEVEL).") var logLevel = Env.string("MAILFLEET_LOG_LEVEL", "info")
 
     func run() async throws {
-        Telemetry.bootstrapLogging(service: "mailfleet-sim", level: Logger.Level(rawValue: logLevel) ?? .info)
+        Telemetry.bootstrap(service: "mailfleet-sim", level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "mailfleet.sim")
         let group = ServiceGroup(configuration: .init(
             services: SimulatorServer.services(host: host, port: port, logger: logger),

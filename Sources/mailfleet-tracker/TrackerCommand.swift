@@ -17,7 +17,7 @@ struct TrackerCommand: AsyncParsableCommand {
     @Option(help: "Log level (MAILFLEET_LOG_LEVEL).") var logLevel = Env.string("MAILFLEET_LOG_LEVEL", "info")
 
     func run() async throws {
-        Telemetry.bootstrapLogging(service: "mailfleet-tracker", level: Logger.Level(rawValue: logLevel) ?? .info)
+        Telemetry.bootstrap(service: "mailfleet-tracker", level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "mailfleet.tracker")
         var config = TrackerConfiguration()
         config.host = host

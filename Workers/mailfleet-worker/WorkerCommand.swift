@@ -31,7 +31,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Log level (MAILFLEET_LOG_LEVEL).") var logLevel = Env.string("MAILFLEET_LOG_LEVEL", "info")
 
     func run() async throws {
-        Telemetry.bootstrapLogging(service: "mailfleet-worker", level: Logger.Level(rawValue: logLevel) ?? .info)
+        Telemetry.bootstrap(service: "mailfleet-worker", level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "mailfleet.worker")
         var config = WorkerConfiguration()
         config.databaseURL = databaseURL

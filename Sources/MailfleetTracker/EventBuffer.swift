@@ -1,5 +1,5 @@
-import Foundation
 import Logging
+import MailfleetObservability
 import MailfleetRuntime
 import MailfleetStore
 import ServiceLifecycle
@@ -37,12 +37,8 @@ public final class EventBuffer: Service, Sendable {
         await writes.flush()
     }
 
-    /// Flushes periodically until graceful shutdown, then flushes once more.
+    /// Flushes every `interval` until graceful shutdown, then once more.
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-            await flush()
-        }
-        await flush()
+        try await PeriodicService(every: interval) { await self.flush() }.run()
     }
 }

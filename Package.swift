@@ -136,7 +136,7 @@ let package = Package(
             dependencies: ["MailfleetCore", "MailfleetProviders", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore"]),
         .testTarget(
             name: "MailfleetIntegrationTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability", hummingbird, logging, metrics, metricsTestKit],
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability", "MailfleetTracker", hummingbird, lifecycle, logging, metrics, metricsTestKit],
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",

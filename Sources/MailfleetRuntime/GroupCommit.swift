@@ -17,6 +17,12 @@ public actor GroupCommit<Element: Sendable, Output: Sendable> {
         self.commit = commit
     }
 
+    /// Entries not yet in a group.
+    public var waiting: Int { state.waitingCount }
+
+    /// Flushes not yet done (for tests).
+    var flushesWaiting: Int { flushWaiters.count }
+
     /// Commits `element` with whatever else is waiting and returns its output, or throws its
     /// group's error.
     public func submit(_ element: Element, weight: Int = 1) async throws -> Output {
@@ -24,12 +30,6 @@ public actor GroupCommit<Element: Sendable, Output: Sendable> {
             if let group = state.append((element, continuation), weight: weight) { start(group) }
         }
     }
-
-    /// Entries not yet in a group.
-    public var waiting: Int { state.waitingCount }
-
-    /// Flushes not yet done (for tests).
-    var flushesWaiting: Int { flushWaiters.count }
 
     /// Queues `element` for a later group without waiting for it (its output is dropped).
     public func append(_ element: Element, weight: Int = 1) {

@@ -16,6 +16,8 @@ let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hum
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let metricsTestKit: Target.Dependency = .product(name: "MetricsTestKit", package: "swift-metrics")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 let mustache: Target.Dependency = .product(name: "Mustache", package: "swift-mustache")
@@ -37,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
@@ -79,7 +82,7 @@ let package = Package(
             dependencies: ["MailfleetCore", "MailfleetProviderFormats", "MailfleetHTTPClient", "MailfleetRuntime"]),
         .target(
             name: "MailfleetObservability",
-            dependencies: ["MailfleetConfiguration", logging, prometheus, hummingbird, lifecycle]),
+            dependencies: ["MailfleetConfiguration", "MailfleetRuntime", logging, metrics, prometheus, hummingbird, lifecycle]),
 
         // MARK: Services
         .target(
@@ -89,7 +92,7 @@ let package = Package(
             resources: [.embedInCode("Resources/openapi.json")]),
         .target(
             name: "MailfleetTracker",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetObservability", hummingbird, logging, lifecycle]),
+            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetObservability", "MailfleetRuntime", hummingbird, logging, lifecycle]),
         .target(
             name: "MailfleetSimulator",
             dependencies: ["MailfleetObservability", "MailfleetRuntime", hummingbird, logging, lifecycle]),
@@ -97,12 +100,12 @@ let package = Package(
             name: "MailfleetWorker",
             dependencies: [
                 "MailfleetCore", "MailfleetStore", "MailfleetProviders", "MailfleetRuntime", "MailfleetObservability",
-                logging, lifecycle, prometheus,
+                logging, lifecycle, metrics,
             ],
             path: "Workers/MailfleetWorker"),
         .target(
             name: "MailfleetScheduler",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetRedis", "MailfleetObservability", logging, lifecycle, prometheus],
+            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetRedis", "MailfleetObservability", logging, lifecycle, metrics],
             path: "Scheduler/MailfleetScheduler"),
 
         // MARK: Process start-up: clients as services, readiness checks, logging and metrics
@@ -161,7 +164,8 @@ let package = Package(
             name: "MailfleetIntegrationTests",
             dependencies: [
                 "MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI",
-                "MailfleetObservability", "MailfleetBootstrap", "MailfleetRuntime", hummingbird, logging, lifecycle,
+                "MailfleetObservability", "MailfleetBootstrap", "MailfleetRuntime", "MailfleetTracker",
+                hummingbird, logging, lifecycle, metrics, metricsTestKit, prometheus,
             ],
             exclude: ["README.md"]),
         .testTarget(

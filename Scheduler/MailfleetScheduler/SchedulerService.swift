@@ -4,7 +4,7 @@ import MailfleetCore
 import MailfleetObservability
 import MailfleetRedis
 import MailfleetStore
-import Prometheus
+import Metrics
 import ServiceLifecycle
 
 /// How the scheduler runs.
@@ -41,7 +41,7 @@ public final class SchedulerService: Service {
     private let reclaimed = Telemetry.counter("scheduler_reclaimed_total", help: "Expired leases returned to ready")
     private let reconciled = Telemetry.counter("scheduler_reconciled_total", help: "Messages re-enqueued from Postgres")
     private let leaderGauge = Telemetry.gauge("scheduler_is_leader", help: "1 when this replica leads")
-    private let depthGauges: [String: Gauge]
+    private let depthGauges: [String: Meter]
 
     /// Creates the scheduler.
     public init(configuration: SchedulerConfiguration, redis: RedisClient, queue: MessageQueue, store: MessageStore, logger: Logger) {
@@ -50,7 +50,7 @@ public final class SchedulerService: Service {
         self.queue = queue
         self.store = store
         self.logger = logger
-        var gauges: [String: Gauge] = [:]
+        var gauges: [String: Meter] = [:]
         for state in ["ready_transactional", "ready_bulk", "leased", "delayed", "dead"] {
             gauges[state] = Telemetry.gauge("queue_depth", help: "Queue entries by state", labels: [("state", state)])
         }
@@ -69,7 +69,7 @@ public final class SchedulerService: Service {
                 if nowLeading != leading {
                     logger.info(nowLeading ? "became leader" : "lost leadership")
                     leading = nowLeading
-                    leaderGauge.set(to: leading ? 1 : 0)
+                    leaderGauge.set(leading ? 1 : 0)
                 }
                 if leading {
                     try await tick()
@@ -117,11 +117,11 @@ public final class SchedulerService: Service {
 
     private func publishDepth() async throws {
         let depth = try await queue.depth()
-        depthGauges["ready_transactional"]?.set(to: Double(depth.readyTransactional))
-        depthGauges["ready_bulk"]?.set(to: Double(depth.readyBulk))
-        depthGauges["leased"]?.set(to: Double(depth.leased))
-        depthGauges["delayed"]?.set(to: Double(depth.delayed))
-        depthGauges["dead"]?.set(to: Double(depth.dead))
+        depthGauges["ready_transactional"]?.set(Double(depth.readyTransactional))
+        depthGauges["ready_bulk"]?.set(Double(depth.readyBulk))
+        depthGauges["leased"]?.set(Double(depth.leased))
+        depthGauges["delayed"]?.set(Double(depth.delayed))
+        depthGauges["dead"]?.set(Double(depth.dead))
     }
 
     private func holdLeadership() async throws -> Bool {

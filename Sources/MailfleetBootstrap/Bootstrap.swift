@@ -8,7 +8,7 @@ public enum Bootstrap {
     /// the metrics system, once, before anything logs. (Metrics need no call yet: the Prometheus
     /// registry is a static of `Telemetry`.)
     public static func observability(service: String, logLevel: Logger.Level) {
-        Telemetry.bootstrapLogging(service: service, level: logLevel)
+        Telemetry.bootstrap(service: service, level: logLevel)
     }
 
     /// Runs one process: sets up logging and metrics (`observability`), lets `assemble` open clients and build the

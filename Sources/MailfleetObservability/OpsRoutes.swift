@@ -22,24 +22,21 @@ public enum OpsRoutes {
     /// Adds the three routes to a router.
     public static func add<Context: RequestContext>(to router: Router<Context>, checks: [ReadinessCheck]) {
         router.get("/healthz") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+            try OpsRoutes.json(Health(status: "ok"), status: .ok)
         }
         router.get("/readyz") { _, _ in
-            var results: [(String, String?)] = []
+            var results: [String: String] = [:]
+            var ready = true
             for check in checks {
                 do {
                     try await withTimeout(seconds: 2) { try await check.probe() }
-                    results.append((check.name, nil))
+                    results[check.name] = "ok"
                 } catch {
-                    results.append((check.name, "\(error)"))
+                    results[check.name] = "\(error)"
+                    ready = false
                 }
             }
-            let ready = results.allSatisfy { $0.1 == nil }
-            let body = "{\"status\":\(JSONString.quote(ready ? "ready" : "unavailable")),\"checks\":{"
-                + results.map { "\(JSONString.quote($0.0)):\(JSONString.quote($0.1 ?? "ok"))" }.joined(separator: ",") + "}}"
-            return Response(
-                status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: body)))
+            return try OpsRoutes.json(Readiness(status: ready ? "ready" : "unavailable", checks: results), status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
             Sampler.shared.sample()
@@ -47,6 +44,25 @@ public enum OpsRoutes {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: Telemetry.registry.emitToBuffer())))
         }
+    }
+
+    /// The `/healthz` answer.
+    private struct Health: Encodable {
+        var status: String
+    }
+
+    /// The `/readyz` answer: overall status and each check's result ("ok" or the error).
+    private struct Readiness: Encodable {
+        var status: String
+        var checks: [String: String]
+    }
+
+    private static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
     /// A server with only the ops routes, for processes that serve no other HTTP (worker, scheduler).

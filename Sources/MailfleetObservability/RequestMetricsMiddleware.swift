@@ -1,10 +1,24 @@
 import Hummingbird
-import Prometheus
+import MailfleetRuntime
+import Metrics
 
-/// Counts requests and records their latency per route and status class, and gives every
-/// request an id (from `X-Request-Id` or a new one) that is logged and echoed.
+/// Counts requests and records their latency per route and status class, and echoes a
+/// caller's `X-Request-Id` on the response (it makes none of its own and logs nothing).
 public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    private struct SeriesKey: Hashable {
+        var route: String
+        var method: String
+        var statusClass: Int
+    }
+
+    private struct Series {
+        var requests: Metrics.Counter
+        var duration: Metrics.Timer
+    }
+
     private let service: String
+    /// The metrics of each route, method and status class seen, so a request looks them up once.
+    private let series = Locked<[SeriesKey: Series]>([:])
 
     /// Creates the middleware for a service name (a label on every series).
     public init(service: String) {
@@ -30,11 +44,18 @@ public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
     }
 
     private func record(route: String, method: String, status: Int, since start: ContinuousClock.Instant) {
-        let labels = [("service", service), ("route", route), ("method", method), ("code", "\(status / 100)xx")]
-        Telemetry.counter("http_requests_total", help: "HTTP requests served", labels: labels).increment()
-        Telemetry.durationHistogram(
-            "http_request_duration_seconds", help: "HTTP request latency",
-            labels: [("service", service), ("route", route)]
-        ).record(ContinuousClock.now - start)
+        let key = SeriesKey(route: route, method: method, statusClass: status / 100)
+        let metrics = series.withLock { table in
+            if let known = table[key] { return known }
+            let labels = [("service", service), ("route", route), ("method", method), ("code", "\(key.statusClass)xx")]
+            let made = Series(
+                requests: Telemetry.counter("http_requests_total", help: "HTTP requests served", labels: labels),
+                duration: Telemetry.durationHistogram(
+                    "http_request_duration_seconds", help: "HTTP request latency", labels: [("service", service), ("route", route)]))
+            table[key] = made
+            return made
+        }
+        metrics.requests.increment()
+        metrics.duration.record(duration: ContinuousClock.now - start)
     }
 }

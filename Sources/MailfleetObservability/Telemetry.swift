@@ -1,41 +1,53 @@
-import Foundation
 import Logging
+import Metrics
 import Prometheus
 
-/// The process's metrics registry and logging setup. Every metric name starts with `mailfleet_`.
+/// Logging and metrics for a process. Libraries declare metrics here (swift-metrics types, every
+/// name starting with `mailfleet_`); each executable calls `bootstrap` once so they reach the
+/// Prometheus registry that `/metrics` serves. Tests install `MetricsTestKit`'s factory instead.
 public enum Telemetry {
-    /// The registry `/metrics` exposes.
-    public static let registry: PrometheusCollectorRegistry = {
+    /// The registry `/metrics` exposes, with the process's memory and CPU gauges.
+    static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
         ProcessMetrics.register(in: registry)
         return registry
     }()
 
-    /// Routes swift-log to JSON lines on stdout for this service.
-    public static func bootstrapLogging(service: String, level: Logger.Level) {
+    /// Routes swift-log to JSON lines on stdout for this service and swift-metrics to the
+    /// Prometheus registry. Call once per process, before any service is created.
+    public static func bootstrap(service: String, level: Logger.Level) {
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, service: service, level: level) }
+        MetricsSystem.bootstrap(PrometheusExporter(registry: registry))
     }
 
     /// A counter named `mailfleet_<name>`.
-    public static func counter(_ name: String, help: String, labels: [(String, String)] = []) -> Counter {
-        registry.makeCounter(descriptor: descriptor(name, help), labels: labels)
+    public static func counter(_ name: String, help: String, labels: [(String, String)] = []) -> Metrics.Counter {
+        let label = "mailfleet_" + name
+        PrometheusExporter.describe(label, .init(help: help))
+        return Metrics.Counter(label: label, dimensions: labels)
     }
 
     /// A gauge named `mailfleet_<name>`.
-    public static func gauge(_ name: String, help: String, labels: [(String, String)] = []) -> Gauge {
-        registry.makeGauge(descriptor: descriptor(name, help), labels: labels)
+    public static func gauge(_ name: String, help: String, labels: [(String, String)] = []) -> Meter {
+        let label = "mailfleet_" + name
+        PrometheusExporter.describe(label, .init(help: help))
+        return Meter(label: label, dimensions: labels)
     }
 
     /// A histogram of durations named `mailfleet_<name>` (exposed in seconds).
     public static func durationHistogram(
         _ name: String, help: String, labels: [(String, String)] = [], buckets: [Duration] = Telemetry.latencyBuckets
-    ) -> DurationHistogram {
-        registry.makeDurationHistogram(descriptor: descriptor(name, help), labels: labels, buckets: buckets)
+    ) -> Metrics.Timer {
+        let label = "mailfleet_" + name
+        PrometheusExporter.describe(label, .init(help: help, durationBuckets: buckets))
+        return Metrics.Timer(label: label, dimensions: labels)
     }
 
     /// A histogram of plain values named `mailfleet_<name>`.
-    public static func valueHistogram(_ name: String, help: String, labels: [(String, String)] = [], buckets: [Double]) -> ValueHistogram {
-        registry.makeValueHistogram(descriptor: descriptor(name, help), labels: labels, buckets: buckets)
+    public static func valueHistogram(_ name: String, help: String, labels: [(String, String)] = [], buckets: [Double]) -> Recorder {
+        let label = "mailfleet_" + name
+        PrometheusExporter.describe(label, .init(help: help, valueBuckets: buckets))
+        return Recorder(label: label, dimensions: labels)
     }
 
     /// Buckets from 1 ms to 30 s for request and call latencies.
@@ -44,56 +56,4 @@ public enum Telemetry {
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
         .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
     ]
-
-    private static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "mailfleet", metricName: name, unitName: "", helpText: help)
-    }
-}
-
-/// Resident memory and CPU time of this process, read from /proc at each scrape.
-enum ProcessMetrics {
-    static func register(in registry: PrometheusCollectorRegistry) {
-        let rss = registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "mailfleet", metricName: "process_resident_memory_bytes", unitName: "", helpText: "Resident set size"))
-        let peak = registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "mailfleet", metricName: "process_peak_resident_memory_bytes", unitName: "", helpText: "Peak resident set size"))
-        let cpu = registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "mailfleet", metricName: "process_cpu_seconds", unitName: "", helpText: "User plus system CPU time"))
-        Sampler.shared.set { 
-            let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-            for line in status.split(separator: "\n") {
-                if line.hasPrefix("VmRSS:") { rss.set(Double(kilobytes(line)) * 1024) }
-                if line.hasPrefix("VmHWM:") { peak.set(Double(kilobytes(line)) * 1024) }
-            }
-            var usage = rusage()
-            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-            let seconds = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-                + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1_000_000
-            cpu.set(seconds)
-        }
-    }
-
-    private static func kilobytes(_ line: Substring) -> Int {
-        Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
-    }
-}
-
-/// Runs a refresh before each exposition (for values read on demand, like RSS).
-final class Sampler: @unchecked Sendable {
-    static let shared = Sampler()
-    private let lock = NSLock()
-    private var refresh: (@Sendable () -> Void)?
-
-    func set(_ body: @escaping @Sendable () -> Void) {
-        lock.lock()
-        refresh = body
-        lock.unlock()
-    }
-
-    func sample() {
-        lock.lock()
-        let body = refresh
-        lock.unlock()
-        body?()
-    }
 }

@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import MailfleetAPI
 import MailfleetCore
-import MailfleetObservability
 import MailfleetPostgres
 import MailfleetRedis
 import MailfleetStore
+import Metrics
+import MetricsTestKit
 import Testing
 
 func content(_ i: Int = 0) -> MessageContent {
@@ -164,8 +165,10 @@ struct StoreAndQueueTests {
         let tenant = try await TenantStore(pool: pool).createTenant(name: "t")
         let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 2, name: "it-group")
         let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: 4), prefix: "it\(UUID().uuidString.prefix(6))")
-        let pipeline = AcceptPipeline(store: MessageStore(pool: pool), queue: queue, logger: Logger(label: "test"))
-        let before = commitCount()
+        let metrics = TestMetrics()
+        let pipeline = withMetricsFactory(metrics) {
+            AcceptPipeline(store: MessageStore(pool: pool), queue: queue, logger: Logger(label: "test"))
+        }
         let results = try await withThrowingTaskGroup(of: AcceptResult.self) { group in
             for i in 0..<200 {
                 group.addTask {
@@ -180,18 +183,10 @@ struct StoreAndQueueTests {
         #expect(results.count == 200 && results.allSatisfy { $0 == .created })
         #expect(try await pool.query("SELECT count(*) AS n FROM messages").first!.int("n") == 200)
         #expect(try await queue.depth().readyTransactional == 200)
-        let commits = commitCount() - before
+        let commits = try metrics.expectRecorder("mailfleet_accept_group_requests").values.count
+        #expect(try metrics.expectCounter("mailfleet_messages_accepted_total").totalValue == 200)
         #expect(commits > 0 && commits < 200, "200 concurrent requests took \(commits) commits")
         redis.shutdown()
         await pool.shutdown()
-    }
-
-    /// Commits recorded so far by every AcceptPipeline in this process.
-    func commitCount() -> Int {
-        let text = Telemetry.registry.emitToString()
-        for line in text.split(separator: "\n") where line.hasPrefix("mailfleet_accept_group_requests_count") {
-            return Int(line.split(separator: " ").last ?? "0") ?? 0
-        }
-        return 0
     }
 }

@@ -5,7 +5,7 @@ import MailfleetObservability
 import MailfleetProviders
 import MailfleetRuntime
 import MailfleetStore
-import Prometheus
+import Metrics
 import ServiceLifecycle
 
 /// The sender: fetches leased batches from Redis, claims them in Postgres, renders them, packs
@@ -142,7 +142,7 @@ public final class SenderWorker: Service {
         metrics.sent.increment(by: Int64(plan.outcomes.sent.count))
         metrics.deferred.increment(by: Int64(plan.outcomes.deferred.count))
         metrics.failed.increment(by: Int64(plan.outcomes.failed.count))
-        metrics.roundDuration.record(ContinuousClock.now - started)
+        metrics.roundDuration.record(duration: ContinuousClock.now - started)
         logger.debug("round done", metadata: [
             "claimed": "\(claimed.count)", "sent": "\(plan.outcomes.sent.count)",
             "deferred": "\(plan.outcomes.deferred.count)", "failed": "\(plan.outcomes.failed.count)",
@@ -244,7 +244,7 @@ struct WorkerMetrics: Sendable {
     func providerCall(kind: ProviderKind, status: Int, duration: Duration, size: Int) {
         Telemetry.durationHistogram(
             "provider_call_duration_seconds", help: "Provider call latency", labels: [("provider", kind.rawValue)]
-        ).record(duration)
+        ).record(duration: duration)
         Telemetry.counter(
             "provider_calls_total", help: "Provider calls by outcome status",
             labels: [("provider", kind.rawValue), ("status", status == 0 ? "none" : "\(status / 100)xx")]

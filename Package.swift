@@ -55,13 +55,14 @@ let package = Package(
 
         // MARK: Thin wrappers (each owns the threads its blocking C calls run on)
         .target(name: "MailfleetRuntime"),
-        .target(name: "MailfleetPostgres", dependencies: ["CPostgres", "MailfleetRuntime"]),
+        // Postgres writes UUIDs with Core's `UUIDText` (Core is pure: no C library comes with it).
+        .target(name: "MailfleetPostgres", dependencies: ["CPostgres", "MailfleetCore", "MailfleetRuntime"]),
         .target(name: "MailfleetRedis", dependencies: ["CHiredis", "MailfleetRuntime"]),
         .target(name: "MailfleetHTTPClient", dependencies: ["CCurl", "MailfleetRuntime"]),
 
         // MARK: Domain and shared services
         // Mustache is a pure template engine (no I/O), so template rendering stays in the core.
-        .target(name: "MailfleetCore", dependencies: ["MailfleetRuntime", crypto, mustache]),
+        .target(name: "MailfleetCore", dependencies: [crypto, mustache]),
         .target(
             name: "MailfleetStore",
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", logging]),
@@ -130,10 +131,12 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "MailfleetUnitTests",
-            dependencies: ["MailfleetCore", "MailfleetProviders", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore"]),
+            // Pure modules only, so the unit tests build without libpq, hiredis or libcurl. The
+            // provider tests still need MailfleetProviders until its pure payload code has a module.
+            dependencies: ["MailfleetCore", "MailfleetProviders"]),
         .testTarget(
             name: "MailfleetIntegrationTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability", hummingbird, logging],
+            dependencies: ["MailfleetCore", "MailfleetRuntime", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability", hummingbird, logging],
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailfleetCore
 import MailfleetStore
 import ServiceLifecycle
 

@@ -67,8 +67,8 @@ public struct IdempotencyArbitration: Sendable {
     /// True when no request carries a key: the messages are inserted with nothing to claim.
     public var claimsNothing: Bool { claimants.isEmpty }
 
-    /// The requests that claim a key, in the order of `claimants`.
-    public var claims: [AcceptRequest] { claimants.map { requests[$0] } }
+    /// The keys claimed and the requests claiming them, in the order of `claimants`.
+    public var claims: [(key: Key, request: AcceptRequest)] { claimants.map { (Self.key(of: requests[$0])!, requests[$0]) } }
 
     /// Records which keys the claim inserted; a claimant whose key is not among them lost it
     /// to an earlier request.

@@ -14,11 +14,13 @@ extension MessageStore {
         // Encode outside the connection's thread: JSON work does not need to hold a connection.
         // Each distinct body is encoded and hashed once per group: a batch of one campaign
         // stores its body once and 1,000 narrow envelopes.
-        var rows: [[PreparedRow]] = []
+        var rows: [PreparedRow] = []
+        // Each request's rows, by position in `rows`.
+        var spans: [Range<Int>] = []
         var keys: [MessageBody: String] = [:]
         var bodyJSON: [String: String] = [:]
         for request in requests {
-            var requestRows: [PreparedRow] = []
+            let start = rows.count
             for message in request.messages {
                 let body = message.content.body
                 let key: String
@@ -30,27 +32,30 @@ extension MessageStore {
                     keys[body] = key
                     bodyJSON[key] = String(decoding: json, as: UTF8.self)
                 }
-                requestRows.append((message, String(decoding: message.content.envelope.storageJSON, as: UTF8.self), key))
+                rows.append((message, String(decoding: message.content.envelope.storageJSON, as: UTF8.self), key))
             }
-            rows.append(requestRows)
+            spans.append(start..<rows.count)
         }
         let prepared = rows
+        let preparedSpans = spans
         let preparedBodies = bodyJSON
         let arbitration = IdempotencyArbitration(requests: requests)
         if arbitration.claimsNothing {
             // Nothing to claim first: one statement, atomic on its own (no BEGIN/COMMIT trips).
-            try await pool.withConnection { connection in try Self.insert(prepared.flatMap { $0 }, bodies: preparedBodies, on: connection) }
+            try await pool.withConnection { connection in try Self.insert(prepared, bodies: preparedBodies, on: connection) }
             return requests.map { _ in .created }
         }
         return try await pool.transaction { connection in
             // Claim idempotency keys first; a request whose key someone else holds adds nothing.
             var arbitration = arbitration
             try Self.claimKeys(&arbitration, on: connection)
-            try Self.insert(arbitration.inserting.flatMap { prepared[$0] }, bodies: preparedBodies, on: connection)
+            let inserting = arbitration.inserting
+            let toInsert = inserting.count == requests.count ? prepared : inserting.flatMap { prepared[preparedSpans[$0]] }
+            try Self.insert(toInsert, bodies: preparedBodies, on: connection)
             // Losers read the stored answer; their transaction waited for the winner's commit.
             switch arbitration.answer(stored: try Self.storedAnswers(arbitration.keysToRead, on: connection)) {
             case .results(let results): return results
-            // Thrown inside the transaction: the whole group rolls back and is retried.
+            // Thrown inside the transaction: the whole group rolls back, for the caller to retry.
             case .keyVanished(let key): throw StoreError.idempotencyRace(key)
             }
         }
@@ -60,7 +65,7 @@ extension MessageStore {
     /// arbitration which it got.
     private static func claimKeys(_ arbitration: inout IdempotencyArbitration, on connection: PostgresConnection) throws {
         let claims = arbitration.claims
-        let tenantIDs = claims.map(\.tenantID), keys = claims.map { $0.idempotencyKey ?? "" }
+        let tenantIDs = claims.map(\.key.tenantID), keys = claims.map(\.key.key)
         try connection.query(
             """
             DELETE FROM idempotency_keys i USING unnest($1::uuid[], $2::text[]) AS u(tenant_id, key)
@@ -74,7 +79,7 @@ extension MessageStore {
             ON CONFLICT (tenant_id, key) DO NOTHING
             RETURNING tenant_id, key
             """,
-            [tenantIDs, keys, claims.map(\.requestHash), claims.map(\.responseStatus), claims.map(\.responseBody)])
+            [tenantIDs, keys, claims.map(\.request.requestHash), claims.map(\.request.responseStatus), claims.map(\.request.responseBody)])
         arbitration.claimed(Set(try inserted.map { IdempotencyArbitration.Key(tenantID: try $0.uuid("tenant_id"), key: try $0.string("key")) }))
     }
 

@@ -27,7 +27,8 @@ import Testing
         #expect(!arbitration.claimsNothing)
         // The same key of another tenant is another key.
         #expect(arbitration.claimants == [0, 3, 4])
-        #expect(arbitration.claims.map(\.tenantID) == [a, b, a])
+        #expect(arbitration.claims.map(\.key) == [.init(tenantID: a, key: "k"), .init(tenantID: b, key: "k"), .init(tenantID: a, key: "j")])
+        #expect(arbitration.claims.map(\.request.requestHash) == ["h", "h", "h"])
     }
 
     @Test func winnersInsertAndLosersReplayTheStoredAnswer() {

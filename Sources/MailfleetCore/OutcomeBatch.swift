@@ -4,10 +4,15 @@ import Foundation
 public struct OutcomeBatch: Sendable {
     /// A provider accepted the message.
     public struct Sent: Sendable {
+        /// The message.
         public var messageID: UUID
+        /// Its tenant.
         public var tenantID: UUID
+        /// The provider account that accepted it.
         public var accountID: UUID
+        /// The provider's id for it, if it gave one.
         public var providerMessageID: String?
+        /// Creates a sent outcome.
         public init(messageID: UUID, tenantID: UUID, accountID: UUID, providerMessageID: String?) {
             self.messageID = messageID
             self.tenantID = tenantID
@@ -18,10 +23,15 @@ public struct OutcomeBatch: Sendable {
 
     /// The message will be tried again at `nextAttemptAt`.
     public struct Deferred: Sendable {
+        /// The message.
         public var messageID: UUID
+        /// Its tenant.
         public var tenantID: UUID
+        /// Why the attempt failed.
         public var reason: String
+        /// When to try again.
         public var nextAttemptAt: Date
+        /// Creates a deferred outcome.
         public init(messageID: UUID, tenantID: UUID, reason: String, nextAttemptAt: Date) {
             self.messageID = messageID
             self.tenantID = tenantID
@@ -32,11 +42,15 @@ public struct OutcomeBatch: Sendable {
 
     /// The message failed for good.
     public struct Failed: Sendable {
+        /// The message.
         public var messageID: UUID
+        /// Its tenant.
         public var tenantID: UUID
+        /// Why it failed.
         public var reason: String
         /// False when no provider was called (e.g. the tenant has no provider).
         public var countsAsAttempt: Bool
+        /// Creates a failed outcome.
         public init(messageID: UUID, tenantID: UUID, reason: String, countsAsAttempt: Bool = true) {
             self.messageID = messageID
             self.tenantID = tenantID
@@ -45,8 +59,11 @@ public struct OutcomeBatch: Sendable {
         }
     }
 
+    /// Messages a provider accepted.
     public var sent: [Sent] = []
+    /// Messages to try again later.
     public var deferred: [Deferred] = []
+    /// Messages that failed for good.
     public var failed: [Failed] = []
     /// Further events to write with these outcomes (e.g. `bounced` for a recipient refused
     /// inside a sent message), in the same transaction.

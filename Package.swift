@@ -3,9 +3,12 @@ import PackageDescription
 
 // Layers, bottom to top:
 //   C bindings (CPostgres, CHiredis, CCurl)
-//   -> thin Swift wrappers (MailfleetPostgres, MailfleetRedis, MailfleetHTTPClient)
-//   -> core domain (MailfleetCore, pure) and the settings catalogue (MailfleetConfiguration, pure)
-//   -> storage/queue (MailfleetStore), providers, observability
+//   -> the pure core, which imports nothing of this package and so no C library: domain values
+//      and decisions (MailfleetCore), provider wire formats (MailfleetProviderFormats), the
+//      settings catalogue (MailfleetConfiguration)
+//   -> thin Swift wrappers that own their threads (MailfleetRuntime, MailfleetPostgres,
+//      MailfleetRedis, MailfleetHTTPClient); they may use the core's values
+//   -> storage/queue (MailfleetStore), provider adapters, observability
 //   -> services (API, tracker, worker, scheduler, simulator)
 //   -> process start-up (MailfleetBootstrap: clients as services, readiness, logging, metrics)
 //   -> executables that only read their settings and hand their services to the bootstrap.
@@ -62,13 +65,14 @@ let package = Package(
 
         // MARK: Thin wrappers (each owns the threads its blocking C calls run on)
         .target(name: "MailfleetRuntime"),
-        .target(name: "MailfleetPostgres", dependencies: ["CPostgres", "MailfleetRuntime"]),
+        // Postgres writes UUIDs with Core's `UUIDText` (Core is pure: no C library comes with it).
+        .target(name: "MailfleetPostgres", dependencies: ["CPostgres", "MailfleetCore", "MailfleetRuntime"]),
         .target(name: "MailfleetRedis", dependencies: ["CHiredis", "MailfleetRuntime"]),
         .target(name: "MailfleetHTTPClient", dependencies: ["CCurl"]),
 
         // MARK: Domain and shared services
         // Mustache is a pure template engine (no I/O), so template rendering stays in the core.
-        .target(name: "MailfleetCore", dependencies: ["MailfleetRuntime", crypto, mustache]),
+        .target(name: "MailfleetCore", dependencies: [crypto, mustache]),
         // Every MAILFLEET_* setting with its default; pure, so the unit tests check README against it.
         .target(name: "MailfleetConfiguration", dependencies: [argumentParser, logging]),
         .target(
@@ -156,10 +160,8 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "MailfleetUnitTests",
-            dependencies: [
-                "MailfleetCore", "MailfleetProviderFormats", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore",
-                "MailfleetConfiguration",
-            ]),
+            // Pure modules only, so the unit tests build without libpq, hiredis or libcurl.
+            dependencies: ["MailfleetCore", "MailfleetProviderFormats", "MailfleetRuntime", "MailfleetConfiguration"]),
         .testTarget(
             name: "MailfleetIntegrationTests",
             dependencies: [

@@ -30,12 +30,10 @@ public struct SchedulerConfiguration: Sendable {
 /// publishes queue depths.
 public final class SchedulerService: Service {
     private let configuration: SchedulerConfiguration
-    private let redis: RedisClient
+    private let lease: LeaderLease
     private let queue: MessageQueue
     private let store: MessageStore
     private let logger: Logger
-    private let identity = UUID().lowercasedString
-    private let leaderKey = "mf:scheduler:leader"
 
     private let promoted = Telemetry.counter("scheduler_promoted_total", help: "Delayed entries moved to ready")
     private let reclaimed = Telemetry.counter("scheduler_reclaimed_total", help: "Expired leases returned to ready")
@@ -46,7 +44,7 @@ public final class SchedulerService: Service {
     /// Creates the scheduler.
     public init(configuration: SchedulerConfiguration, redis: RedisClient, queue: MessageQueue, store: MessageStore, logger: Logger) {
         self.configuration = configuration
-        self.redis = redis
+        self.lease = LeaderLease(redis: redis, holder: UUID().lowercasedString, milliseconds: configuration.leaderLeaseMilliseconds)
         self.queue = queue
         self.store = store
         self.logger = logger
@@ -59,13 +57,13 @@ public final class SchedulerService: Service {
 
     /// Runs until graceful shutdown, then gives up leadership.
     public func run() async throws {
-        logger.info("scheduler started", metadata: ["id": "\(identity)", "partitions": "\(configuration.partitions)"])
+        logger.info("scheduler started", metadata: ["id": "\(lease.holder)", "partitions": "\(configuration.partitions)"])
         var lastDepth = ContinuousClock.now - .seconds(60)
         var lastReconcile = ContinuousClock.now
         var leading = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let nowLeading = try await holdLeadership()
+                let nowLeading = try await lease.acquire()
                 if nowLeading != leading {
                     logger.info(nowLeading ? "became leader" : "lost leadership")
                     leading = nowLeading
@@ -88,7 +86,7 @@ public final class SchedulerService: Service {
             }
             try? await Task.sleep(for: configuration.tick)
         }
-        if leading { _ = try? await redis.evaluate(Self.release, keys: [leaderKey], arguments: [identity]) }
+        if leading { _ = try? await lease.release() }
         logger.info("scheduler stopped")
     }
 
@@ -123,30 +121,4 @@ public final class SchedulerService: Service {
         depthGauges["delayed"]?.set(Double(depth.delayed))
         depthGauges["dead"]?.set(Double(depth.dead))
     }
-
-    private func holdLeadership() async throws -> Bool {
-        let reply = try await redis.evaluate(
-            Self.acquire, keys: [leaderKey], arguments: [identity, String(configuration.leaderLeaseMilliseconds)])
-        return reply.int == 1
-    }
-
-    // Takes the lease if free, renews it if ours.
-    static let acquire = RedisScript("""
-        local current = redis.call('GET', KEYS[1])
-        if current == ARGV[1] then
-          redis.call('PEXPIRE', KEYS[1], ARGV[2])
-          return 1
-        end
-        if not current then
-          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-          return 1
-        end
-        return 0
-        """)
-
-    // Gives the lease up only if ours, so a standby can take over at once.
-    static let release = RedisScript("""
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
-        """)
 }

@@ -10,6 +10,14 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case rejected(reason: String)
 }
 
+extension DeliveryOutcome {
+    /// True when another attempt may succeed: on the next provider of the chain now, or later.
+    public var isRetryable: Bool {
+        if case .retryable = self { return true }
+        return false
+    }
+}
+
 /// A recipient the provider refused while it accepted the message for the others (an SMTP
 /// server answering one RCPT TO with 550 while taking the rest).
 public struct RecipientRefusal: Sendable, Equatable {

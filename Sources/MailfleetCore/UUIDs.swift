@@ -1,5 +1,4 @@
 import Foundation
-import MailfleetRuntime
 
 extension UUID {
     /// A version 7 UUID (RFC 9562 §5.7): 48 bits of Unix time in milliseconds, then 74 random

@@ -1,4 +1,4 @@
-/// Text helpers for array literals and bytea.
+/// Text helpers for array literals and bytea: the one place that knows the array text format.
 enum PostgresArrayLiteral {
     /// Double-quotes an element, backslash-escaping `"` and `\` (quoting always is valid and avoids
     /// having to spot NULL, empty strings, commas, braces and whitespace).
@@ -58,6 +58,33 @@ enum PostgresArrayLiteral {
             out.append(high << 4 | low)
             i += 2
         }
+        return out
+    }
+
+    /// The elements of array output text such as `{send,read}` or `{"a b",NULL}`, nil for
+    /// NULL; nil when the text is not an array.
+    static func parse(_ text: String) -> [String?]? {
+        guard text.hasPrefix("{"), text.hasSuffix("}") else { return nil }
+        let inner = Array(text.dropFirst().dropLast())
+        if inner.isEmpty { return [] }
+        var out: [String?] = []
+        var current = ""
+        var quoted = false, wasQuoted = false, escape = false
+        for ch in inner {
+            if escape { current.append(ch); escape = false; continue }
+            if quoted {
+                if ch == "\\" { escape = true } else if ch == "\"" { quoted = false } else { current.append(ch) }
+                continue
+            }
+            switch ch {
+            case "\"": quoted = true; wasQuoted = true
+            case ",":
+                out.append(!wasQuoted && current == "NULL" ? nil : current)
+                current = ""; wasQuoted = false
+            default: current.append(ch)
+            }
+        }
+        out.append(!wasQuoted && current == "NULL" ? nil : current)
         return out
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import MailfleetRuntime
+import MailfleetCore
 
 /// A value that can be sent as a text-format query parameter.
 public protocol PostgresEncodable: Sendable {

@@ -72,6 +72,11 @@ public struct PostgresRow: Sendable {
         try decode(column, as: "bytea in hex format") { PostgresArrayLiteral.decodeByteaHex($0) }
     }
 
+    /// A one-dimensional array column (such as text[]) as its elements' text, nil for NULL elements.
+    public func stringArray(_ column: String) throws -> [String?] {
+        try decode(column, as: "an array") { PostgresArrayLiteral.parse($0) }
+    }
+
     /// The text of a column, or nil when it is NULL or missing.
     public func optionalString(_ column: String) -> String? {
         self[column]

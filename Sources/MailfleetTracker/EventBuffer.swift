@@ -1,4 +1,5 @@
 import Logging
+import MailfleetCore
 import MailfleetObservability
 import MailfleetRuntime
 import MailfleetStore

@@ -117,6 +117,19 @@ struct PostgresTests {
         await pool.shutdown()
     }
 
+    @Test func arrayColumnsReadBackAsSent() async throws {
+        let pool = PostgresPool(url: try TestEnvironment.databaseURL(), size: 1, name: "pgtest-array-columns")
+        let tricky: [String?] = [
+            "plain", "with,comma", "with \"quotes\"", "back\\slash", "{braces}", "", " padded ", "NULL", nil,
+            "ünïcödé 👋", "tab\there", "new\nline", "\\\"mixed\"\\",
+        ]
+        let row = try await pool.query("SELECT $1::text[] AS a, '{}'::text[] AS empty, 'x'::text AS scalar", [tricky])[0]
+        #expect(try row.stringArray("a") == tricky)
+        #expect(try row.stringArray("empty") == [])
+        #expect(throws: PostgresError.self) { try row.stringArray("scalar") }
+        await pool.shutdown()
+    }
+
     @Test func rowAccessorsAndErrors() async throws {
         let pool = PostgresPool(url: try TestEnvironment.databaseURL(), size: 1, name: "pgtest-rows")
         let rows = try await pool.query("SELECT 1 AS a, NULL::text AS b, 'x' AS c UNION ALL SELECT 2, 'y', 'z' ORDER BY a")

@@ -101,6 +101,37 @@ struct StoreAndQueueTests {
         await pool.shutdown()
     }
 
+    @Test func aGroupMixingKeysInsertsWinnersAndAnswersLosersFromTheStoredAnswers() async throws {
+        let url = try await TestEnvironment.freshDatabase()
+        let pool = PostgresPool(url: url, size: 2, name: "it-accept-group")
+        try await Migrator(pool: pool).migrate()
+        let tenants = TenantStore(pool: pool)
+        let (t1, t2) = (try await tenants.createTenant(name: "one"), try await tenants.createTenant(name: "two"))
+        let store = MessageStore(pool: pool)
+        func request(_ tenant: UUID, _ key: String?, hash: String, body: String) -> AcceptRequest {
+            AcceptRequest(
+                tenantID: tenant, idempotencyKey: key, requestHash: hash, responseStatus: 202, responseBody: body,
+                messages: [Message(id: UUID(), tenantID: tenant, priority: .bulk, status: .queued, content: content())])
+        }
+        // Earlier requests hold "a" and "b" of tenant one.
+        #expect(try await store.accept([request(t1, "a", hash: "ha", body: "A"), request(t1, "b", hash: "hb", body: "B")]) == [.created, .created])
+        let results = try await store.accept([
+            request(t1, "a", hash: "ha", body: "ignored"),  // replay
+            request(t1, "b", hash: "other", body: "ignored"),  // key reused with another body
+            request(t1, "c", hash: "hc", body: "C"),  // new key
+            request(t1, "c", hash: "hc", body: "C again"),  // same new key in the same group
+            request(t2, "a", hash: "ha", body: "theirs"),  // tenant two's own "a"
+            request(t1, nil, hash: "hn", body: "N"),  // no key
+        ])
+        #expect(results == [
+            .replay(sameRequest: true, status: 202, body: "A"), .replay(sameRequest: false, status: 202, body: "B"), .created,
+            .replay(sameRequest: true, status: 202, body: "C"), .created, .created,
+        ])
+        // Two earlier messages, then one each for "c", tenant two's "a" and the keyless request.
+        #expect(try await pool.query("SELECT count(*) AS n FROM messages").first!.int("n") == 5)
+        await pool.shutdown()
+    }
+
     @Test func bodiesAreStoredOncePerTenantAndReadBackWhole() async throws {
         let url = try await TestEnvironment.freshDatabase()
         let pool = PostgresPool(url: url, size: 2, name: "it-bodies")

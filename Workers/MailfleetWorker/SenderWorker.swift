@@ -109,15 +109,14 @@ public final class SenderWorker: Service {
         var byTenant: [UUID: [RenderedMessage]] = [:]
         for message in claimed { byTenant[message.tenantID, default: []].append(renderer.render(message)) }
 
-        await withTaskGroup(of: Delivered.self) { group in
+        await withTaskGroup(of: FailoverPlan.Finished.self) { group in
             for (tenantID, rendered) in byTenant {
                 let chain = chainsByTenant[tenantID] ?? []
-                guard let first = chain.first else {
-                    for r in rendered { results[r.message.id] = (.rejected(reason: "the tenant has no provider account"), nil) }
-                    continue
-                }
-                for batch in BatchPlanner.plan(rendered, for: first) {
-                    group.addTask { await self.deliver(batch.messages, along: chain) }
+                // The first account's calls run in parallel, each failing over on its own; with
+                // no account at all the plan rejects the messages without a call.
+                let groups = chain.first.map { first in BatchPlanner.plan(rendered, for: first).map(\.messages) } ?? [rendered]
+                for messages in groups {
+                    group.addTask { await self.deliver(messages, along: chain) }
                 }
             }
             for await partial in group {
@@ -149,24 +148,14 @@ public final class SenderWorker: Service {
         ])
     }
 
-    /// What `deliver` found out: each message's final outcome with the account that gave it, and
-    /// the recipients refused inside accepted messages.
-    struct Delivered: Sendable {
-        var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
-        var refusals: [UUID: [RecipientRefusal]] = [:]
-    }
-
-    /// Sends messages through the first account of the chain, moving what fails retryably (or
-    /// everything, when the account itself fails) to the next account at once.
-    func deliver(_ messages: [RenderedMessage], along chain: [ProviderAccount]) async -> Delivered {
-        var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
-        var refusals: [UUID: [RecipientRefusal]] = [:]
-        var remaining = messages
-        for (position, account) in chain.enumerated() {
-            guard !remaining.isEmpty else { break }
-            let isLast = position == chain.count - 1
-            var next: [RenderedMessage] = []
-            for batch in BatchPlanner.plan(remaining, for: account) {
+    /// Sends messages along the chain as `FailoverPlan` directs: the first account first, what
+    /// fails retryably (or everything, when the account itself fails) to the next account at once.
+    func deliver(_ messages: [RenderedMessage], along chain: [ProviderAccount]) async -> FailoverPlan.Finished {
+        var plan = FailoverPlan(messages: messages, chain: chain)
+        while true {
+            switch plan.next() {
+            case .call(let batch):
+                let account = batch.account
                 let provider = providers.provider(for: account)
                 let start = ContinuousClock.now
                 let outcome = await provider.send(batch)
@@ -174,23 +163,13 @@ public final class SenderWorker: Service {
                 if let failure = outcome.accountFailure {
                     logger.warning("provider account failed", metadata: ["account": "\(account)", "error": "\(failure)", "messages": "\(batch.messages.count)"])
                 }
-                for rendered in batch.messages {
-                    let result = outcome.outcomes[rendered.message.id] ?? .retryable(reason: "no result from provider", retryAfter: nil)
-                    if case .accepted = result, let refused = outcome.refusals[rendered.message.id], !refused.isEmpty {
-                        refusals[rendered.message.id] = refused
-                    }
-                    if case .retryable = result, !isLast {
-                        next.append(rendered)
-                        results[rendered.message.id] = (result, account.id)
-                    } else {
-                        results[rendered.message.id] = (result, account.id)
-                    }
-                }
+                plan.record(outcome.outcomes, refusals: outcome.refusals, for: batch)
+            case .failOver(let count, _):
+                metrics.failovers.increment(by: Int64(count))
+            case .finish(let finished):
+                return finished
             }
-            if !next.isEmpty && !isLast { metrics.failovers.increment(by: Int64(next.count)) }
-            remaining = next
         }
-        return Delivered(results: results, refusals: refusals)
     }
 
     private func recordWithRetry(_ outcomes: OutcomeBatch) async throws {

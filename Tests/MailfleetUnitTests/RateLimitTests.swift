@@ -1,5 +1,4 @@
 import Foundation
-import MailfleetAPI
 import MailfleetCore
 import Testing
 
@@ -39,15 +38,5 @@ import Testing
         #expect(headers == ["RateLimit-Limit": "10", "RateLimit-Remaining": "0", "RateLimit-Reset": "60", "Retry-After": "2"])
         let allowed = RateLimitDecision(allowed: true, limit: 10, remaining: 9, retryAfterMs: 0, resetMs: 6_000, newTATMs: 1)
         #expect(allowed.headers.map(\.0) == ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"])
-    }
-}
-
-@Suite struct AuthCachePolicyTests {
-    @Test func answersLiveAtMostTheTTLAndNeverPastAScheduledRevocation() {
-        let policy = AuthCachePolicy(ttl: 10)
-        let now = Date(timeIntervalSince1970: 1_000)
-        #expect(policy.expiry(now: now, revokesAt: nil) == now.addingTimeInterval(10))
-        #expect(policy.expiry(now: now, revokesAt: now.addingTimeInterval(3)) == now.addingTimeInterval(3))
-        #expect(policy.expiry(now: now, revokesAt: now.addingTimeInterval(3600)) == now.addingTimeInterval(10))
     }
 }

@@ -1,6 +1,4 @@
 import Foundation
-import MailfleetCore
-import MailfleetStore
 
 /// Turns per-message delivery outcomes into what must be written: sent, deferred with a retry
 /// time, or failed (dead-lettered). Pure, so the retry and dead-letter rules are unit-tested.

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Outcomes of provider calls to write in one transaction.
+public struct OutcomeBatch: Sendable {
+    /// A provider accepted the message.
+    public struct Sent: Sendable {
+        /// The message.
+        public var messageID: UUID
+        /// Its tenant.
+        public var tenantID: UUID
+        /// The provider account that accepted it.
+        public var accountID: UUID
+        /// The provider's id for it, if it gave one.
+        public var providerMessageID: String?
+        /// Creates a sent outcome.
+        public init(messageID: UUID, tenantID: UUID, accountID: UUID, providerMessageID: String?) {
+            self.messageID = messageID
+            self.tenantID = tenantID
+            self.accountID = accountID
+            self.providerMessageID = providerMessageID
+        }
+    }
+
+    /// The message will be tried again at `nextAttemptAt`.
+    public struct Deferred: Sendable {
+        /// The message.
+        public var messageID: UUID
+        /// Its tenant.
+        public var tenantID: UUID
+        /// Why the attempt failed.
+        public var reason: String
+        /// When to try again.
+        public var nextAttemptAt: Date
+        /// Creates a deferred outcome.
+        public init(messageID: UUID, tenantID: UUID, reason: String, nextAttemptAt: Date) {
+            self.messageID = messageID
+            self.tenantID = tenantID
+            self.reason = reason
+            self.nextAttemptAt = nextAttemptAt
+        }
+    }
+
+    /// The message failed for good.
+    public struct Failed: Sendable {
+        /// The message.
+        public var messageID: UUID
+        /// Its tenant.
+        public var tenantID: UUID
+        /// Why it failed.
+        public var reason: String
+        /// False when no provider was called (e.g. the tenant has no provider).
+        public var countsAsAttempt: Bool
+        /// Creates a failed outcome.
+        public init(messageID: UUID, tenantID: UUID, reason: String, countsAsAttempt: Bool = true) {
+            self.messageID = messageID
+            self.tenantID = tenantID
+            self.reason = reason
+            self.countsAsAttempt = countsAsAttempt
+        }
+    }
+
+    /// Messages a provider accepted.
+    public var sent: [Sent] = []
+    /// Messages to try again later.
+    public var deferred: [Deferred] = []
+    /// Messages that failed for good.
+    public var failed: [Failed] = []
+    /// Further events to write with these outcomes (e.g. `bounced` for a recipient refused
+    /// inside a sent message), in the same transaction.
+    public var recipientEvents: [NewEvent] = []
+
+    /// An empty batch.
+    public init() {}
+
+    /// True when there is nothing to write.
+    public var isEmpty: Bool { sent.isEmpty && deferred.isEmpty && failed.isEmpty && recipientEvents.isEmpty }
+
+    /// The events these outcomes add to message histories. `sent` adds none: the message row
+    /// records it (sent_at, provider message id, account), which halves the hot path's writes.
+    public var events: [NewEvent] {
+        deferred.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .deferred, detail: ["reason": $0.reason, "next_attempt_at": ISO8601.format($0.nextAttemptAt)]) }
+            + failed.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .failed, detail: ["reason": $0.reason]) }
+            + recipientEvents
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import MailfleetCore
+import MailfleetPostgres
+
+extension TenantStore {
+    /// Adds a provider account to a tenant's chain.
+    public func addProviderAccount(
+        tenantID: UUID, name: String, kind: ProviderKind, endpoint: String?, priority: Int, secret: String?,
+        config: [String: String] = [:], actor: String = "system"
+    ) async throws -> ProviderAccount {
+        let account = ProviderAccount(
+            id: UUID(), tenantID: tenantID, name: name, kind: kind, endpoint: endpoint, priority: priority, secret: secret,
+            config: config)
+        try await pool.transaction { connection in
+            try connection.query(
+                """
+                INSERT INTO provider_accounts (id, tenant_id, name, kind, endpoint, priority, secret, config)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+                """,
+                [account.id, tenantID, name, kind.rawValue, endpoint, priority, secret, ProviderConfigJSON.encode(config)])
+            try AuditLog.record(Self.providerAudit("provider.added", account, actor: actor, secretSet: secret != nil), on: connection)
+        }
+        return account
+    }
+
+    /// An audit entry for a provider account change; never carries the secret, only whether one is set.
+    static func providerAudit(_ action: String, _ account: ProviderAccount, actor: String, secretSet: Bool) -> AuditEntry {
+        let detail: [String: String] = [
+            "name": account.name, "kind": account.kind.rawValue, "endpoint": account.endpoint ?? "",
+            "priority": String(account.priority), "secret": secretSet ? "set" : "unchanged",
+        ]
+        let json = String(decoding: (try? JSONEncoder().encode(detail)) ?? Data("{}".utf8), as: UTF8.self)
+        return AuditEntry(tenantID: account.tenantID, actor: actor, action: action, target: account.id.lowercasedString, detailJSON: json)
+    }
+
+    /// Changes the given fields of one account of a tenant; nil leaves a field as it is.
+    /// `config` entries are merged into the stored ones (an empty value removes a key).
+    /// Returns false when the tenant has no account with that id or name.
+    public func updateProviderAccount(
+        tenantID: UUID, account: String, name: String? = nil, endpoint: String?? = nil, priority: Int? = nil,
+        secret: String? = nil, config: [String: String] = [:], actor: String = "system"
+    ) async throws -> Bool {
+        guard let current = try await providerChain(tenantID: tenantID).first(where: { Self.matches($0, account) }) else {
+            return false
+        }
+        var merged = current.config
+        for (key, value) in config { merged[key] = value.isEmpty ? nil : value }
+        var updated = current
+        updated.name = name ?? current.name
+        updated.endpoint = endpoint ?? current.endpoint
+        updated.priority = priority ?? current.priority
+        let changed = updated
+        let mergedConfig = merged
+        return try await pool.transaction { connection in
+            let rows = try connection.query(
+                """
+                UPDATE provider_accounts SET name = $3, endpoint = $4, priority = $5, secret = $6, config = $7::jsonb
+                WHERE tenant_id = $1 AND id = $2 RETURNING id
+                """,
+                [tenantID, current.id, changed.name, changed.endpoint, changed.priority,
+                 secret ?? current.secret, ProviderConfigJSON.encode(mergedConfig)])
+            if !rows.isEmpty {
+                try AuditLog.record(Self.providerAudit("provider.updated", changed, actor: actor, secretSet: secret != nil), on: connection)
+            }
+            return !rows.isEmpty
+        }
+    }
+
+    /// Removes one account (by id or name) from a tenant's chain; false when there was none.
+    public func removeProviderAccount(tenantID: UUID, account: String, actor: String = "system") async throws -> Bool {
+        guard let current = try await providerChain(tenantID: tenantID).first(where: { Self.matches($0, account) }) else {
+            return false
+        }
+        return try await pool.transaction { connection in
+            let removed = !(try connection.query(
+                "DELETE FROM provider_accounts WHERE tenant_id = $1 AND id = $2 RETURNING id", [tenantID, current.id]).isEmpty)
+            if removed {
+                try AuditLog.record(Self.providerAudit("provider.removed", current, actor: actor, secretSet: false), on: connection)
+            }
+            return removed
+        }
+    }
+
+    private static func matches(_ account: ProviderAccount, _ reference: String) -> Bool {
+        account.name == reference || account.id.lowercasedString == reference.lowercased()
+    }
+
+    /// A tenant's provider chain, first choice first.
+    public func providerChain(tenantID: UUID) async throws -> [ProviderAccount] {
+        try await providerChains(tenantIDs: [tenantID])[tenantID] ?? []
+    }
+
+    /// Provider chains of several tenants in one query.
+    public func providerChains(tenantIDs: [UUID]) async throws -> [UUID: [ProviderAccount]] {
+        let rows = try await pool.query(
+            """
+            SELECT id, tenant_id, name, kind, endpoint, priority, secret, config::text AS config FROM provider_accounts
+            WHERE tenant_id = ANY($1::uuid[]) ORDER BY tenant_id, priority, created_at
+            """, [tenantIDs])
+        var chains: [UUID: [ProviderAccount]] = [:]
+        for row in rows {
+            guard let kind = ProviderKind(rawValue: try row.string("kind")) else { continue }
+            let account = ProviderAccount(
+                id: try row.uuid("id"), tenantID: try row.uuid("tenant_id"), name: try row.string("name"), kind: kind,
+                endpoint: row.optionalString("endpoint"), priority: try row.int("priority"), secret: row.optionalString("secret"),
+                config: ProviderConfigJSON.decode(row.optionalString("config")))
+            chains[account.tenantID, default: []].append(account)
+        }
+        return chains
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import MailfleetCore
+import Testing
+
+@Suite struct DeliveryPlanTests {
+    @Test func outcomesBecomeWritesAndQueueMoves() {
+        let sent = makeMessage(), retry = makeMessage(attempts: 1), exhausted = makeMessage(attempts: 7), rejected = makeMessage()
+        let accountID = UUID()
+        let results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [
+            sent.id: (.accepted(providerMessageID: "p1"), accountID),
+            retry.id: (.retryable(reason: "503", retryAfter: nil), accountID),
+            exhausted.id: (.retryable(reason: "503", retryAfter: nil), accountID),
+            rejected.id: (.rejected(reason: "bad address"), accountID),
+        ]
+        var rng = SeededGenerator(state: 7)
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        let plan = DeliveryPlan.make(messages: [sent, retry, exhausted, rejected], results: results, policy: RetryPolicy(baseDelay: 10, maxDelay: 100, maxAttempts: 8), now: now, rng: &rng)
+        #expect(plan.outcomes.sent.map(\.messageID) == [sent.id])
+        #expect(plan.outcomes.sent.first?.providerMessageID == "p1")
+        #expect(plan.outcomes.deferred.map(\.messageID) == [retry.id])
+        // Attempt 2 failed: the delay is drawn from [10, 20].
+        let due = plan.outcomes.deferred[0].nextAttemptAt.timeIntervalSince(now)
+        #expect(due >= 10 && due <= 20)
+        #expect(Set(plan.outcomes.failed.map(\.messageID)) == [exhausted.id, rejected.id])
+        #expect(plan.acknowledge.map(\.id) == [sent.id])
+        #expect(plan.reschedule.map(\.id) == [retry.id])
+        #expect(Set(plan.deadLetter.map(\.id)) == [exhausted.id, rejected.id])
+        #expect(plan.deadLetter.first { $0.id == exhausted.id }?.reason.hasPrefix("attempts exhausted (8)") == true)
+    }
+
+    @Test func recipientsRefusedInsideSentMessagesBecomeBouncedEvents() {
+        let sent = makeMessage(to: ["a@example.com", "b@example.com", "c@example.com"]), retry = makeMessage()
+        let accountID = UUID()
+        let refusals: [UUID: [RecipientRefusal]] = [
+            sent.id: [RecipientRefusal(address: "b@example.com", code: 550, reply: "5.1.1 mailbox unavailable"), RecipientRefusal(address: "c@example.com", code: 451, reply: "4.3.0 later")],
+            // A refusal reported for a message that was not accepted in the end adds nothing.
+            retry.id: [RecipientRefusal(address: "to@example.com", code: 550, reply: "no")],
+        ]
+        let results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [
+            sent.id: (.accepted(providerMessageID: "p1"), accountID), retry.id: (.retryable(reason: "421", retryAfter: nil), accountID),
+        ]
+        var rng = SeededGenerator(state: 3)
+        let now = Date(timeIntervalSince1970: 2_000_000)
+        let plan = DeliveryPlan.make(messages: [sent, retry], results: results, refusals: refusals, policy: RetryPolicy(baseDelay: 10), now: now, rng: &rng)
+        #expect(plan.outcomes.sent.map(\.messageID) == [sent.id])
+        #expect(plan.recipientEvents.map(\.type) == [.bounced, .bounced])
+        #expect(plan.recipientEvents.allSatisfy { $0.messageID == sent.id && $0.tenantID == sent.tenantID && $0.occurredAt == now })
+        #expect(plan.recipientEvents[0].detail == ["recipient": "b@example.com", "code": "550", "reply": "5.1.1 mailbox unavailable", "permanent": "true"])
+        #expect(plan.recipientEvents[1].detail["permanent"] == "false")
+    }
+
+    @Test func eventsMirrorOutcomes() {
+        var batch = OutcomeBatch()
+        batch.sent.append(.init(messageID: UUID(), tenantID: UUID(), accountID: UUID(), providerMessageID: "x"))
+        batch.failed.append(.init(messageID: UUID(), tenantID: UUID(), reason: "r"))
+        // `sent` is recorded on the message row itself, not as an event row.
+        #expect(batch.events.map(\.type) == [.failed])
+    }
+}

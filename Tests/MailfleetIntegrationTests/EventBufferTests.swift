@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailfleetCore
 import MailfleetPostgres
 import MailfleetStore
 import MailfleetTracker

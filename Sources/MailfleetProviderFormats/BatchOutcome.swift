@@ -30,9 +30,4 @@ public struct BatchOutcome: Sendable {
         for m in batch.messages { outcomes[m.message.id] = outcome }
         return BatchOutcome(outcomes: outcomes, accountFailure: accountFailure, status: status)
     }
-
-    /// True when some message should be tried on another provider now.
-    public var shouldFailOver: Bool {
-        accountFailure != nil || outcomes.values.contains { if case .retryable = $0 { return true } else { return false } }
-    }
 }

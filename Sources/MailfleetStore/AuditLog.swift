@@ -56,6 +56,14 @@ public struct AuditEntry: Sendable, Equatable {
     /// When it happened (set by the database when recorded).
     public var occurredAt: Date?
 
+    /// Creates an entry whose details are `detail` encoded as a JSON object (keys sorted).
+    public init(tenantID: UUID?, actor: String, action: String, target: String?, detail: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = (try? encoder.encode(detail)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        self.init(tenantID: tenantID, actor: actor, action: action, target: target, detailJSON: json)
+    }
+
     /// Creates an entry.
     public init(tenantID: UUID?, actor: String, action: String, target: String?, detailJSON: String = "{}", occurredAt: Date? = nil) {
         self.tenantID = tenantID

@@ -1,14 +1,24 @@
 import Foundation
+import MailfleetCore
 
 /// The `provider_accounts.config` jsonb column: a flat object of string values.
 enum ProviderConfigJSON {
     static func encode(_ config: [String: String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(config)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
+    /// Reads the column; a number (written by hand in SQL) reads as its text, anything else that
+    /// is not a string is left out.
     static func decode(_ text: String?) -> [String: String] {
-        guard let text, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
-        return object.compactMapValues { $0 as? String ?? ($0 as? NSNumber)?.stringValue }
+        guard let text, let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8)) else { return [:] }
+        return object.compactMapValues { value in
+            switch value {
+            case .string(let string): string
+            case .number(let number): number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+            default: nil
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ extension TenantStore {
         try await pool.transaction { connection in
             try TenantStore.insertKey(key, tenantID: tenantID, scopes: names, on: connection)
             try AuditLog.record(
-                AuditEntry(tenantID: tenantID, actor: actor, action: "key.created", target: key.id, detailJSON: TenantStore.scopesJSON(names)),
+                AuditEntry(tenantID: tenantID, actor: actor, action: "key.created", target: key.id, detail: ["scopes": names]),
                 on: connection)
         }
         return key
@@ -47,7 +47,7 @@ extension TenantStore {
             guard let row = rows.first else { return nil }
             let record = try TenantStore.keyRecord(row)
             try AuditLog.record(
-                AuditEntry(tenantID: record.tenantID, actor: actor, action: "key.revoked", target: id, detailJSON: "{\"after_seconds\":\(seconds)}"),
+                AuditEntry(tenantID: record.tenantID, actor: actor, action: "key.revoked", target: id, detail: ["after_seconds": seconds]),
                 on: connection)
             return record
         }
@@ -75,7 +75,7 @@ extension TenantStore {
             try AuditLog.record(
                 AuditEntry(
                     tenantID: old.tenantID, actor: actor, action: "key.rotated", target: id,
-                    detailJSON: "{\"new_key\":\"\(key.id)\",\"grace_seconds\":\(grace)}"),
+                    detail: KeyRotation(newKey: key.id, graceSeconds: grace)),
                 on: connection)
             let created = try connection.query(
                 "SELECT id, tenant_id, scopes, created_at, last_used_at, revoked_at FROM api_keys WHERE id = $1", [key.id])
@@ -107,11 +107,6 @@ extension TenantStore {
             [key.id, tenantID, key.hash, scopes])
     }
 
-    private static func scopesJSON(_ names: [String]) -> String {
-        // Scope names and key ids are plain alphanumerics: no JSON escaping needed.
-        "{\"scopes\":[\(names.map { "\"\($0)\"" }.joined(separator: ","))]}"
-    }
-
     private static func keyRecord(_ row: PostgresRow) throws -> APIKeyRecord {
         let scopes = try row.stringArray("scopes").compactMap { $0.flatMap(APIScope.init(rawValue:)) }
         return APIKeyRecord(
@@ -123,5 +118,16 @@ extension TenantStore {
     public func touchKeys(_ ids: [String]) async throws {
         guard !ids.isEmpty else { return }
         try await pool.query("UPDATE api_keys SET last_used_at = now() WHERE id = ANY($1::text[])", [ids])
+    }
+}
+
+/// The audit detail of a key rotation.
+private struct KeyRotation: Encodable {
+    let newKey: String
+    let graceSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case newKey = "new_key"
+        case graceSeconds = "grace_seconds"
     }
 }

@@ -29,8 +29,7 @@ extension TenantStore {
             "name": account.name, "kind": account.kind.rawValue, "endpoint": account.endpoint ?? "",
             "priority": String(account.priority), "secret": secretSet ? "set" : "unchanged",
         ]
-        let json = String(decoding: (try? JSONEncoder().encode(detail)) ?? Data("{}".utf8), as: UTF8.self)
-        return AuditEntry(tenantID: account.tenantID, actor: actor, action: action, target: account.id.lowercasedString, detailJSON: json)
+        return AuditEntry(tenantID: account.tenantID, actor: actor, action: action, target: account.id.lowercasedString, detail: detail)
     }
 
     /// Changes the given fields of one account of a tenant; nil leaves a field as it is.

@@ -31,7 +31,7 @@ public struct TenantStore: Sendable {
             try AuditLog.record(
                 AuditEntry(
                     tenantID: tenantID, actor: actor, action: "tenant.updated", target: tenantID.lowercasedString,
-                    detailJSON: "{\"api_rate_limit\":\(perMinute.map(String.init) ?? "null")}"),
+                    detail: ["api_rate_limit": perMinute]),
                 on: connection)
             return true
         }

@@ -72,6 +72,25 @@ import Testing
         #expect(eml.contains("Message-ID: <\(id)@"))
     }
 
+    @Test func aBatchWhoseProviderFailsMovesToTheNextAccountInTheSameRound() async throws {
+        let fleet = try await Fleet.start("failover", workers: 1, provider: .sendgrid)
+        defer { fleet.stopNow() }
+        try fleet.cli(["providers", "add", "--tenant", fleet.tenantID, "--name", "outbox", "--kind", "outbox", "--priority", "20"])
+        try await fleet.simControl(#"{"error_rate":1.0,"error_status":503}"#)
+        #expect(try await fleet.api("POST", "/v1/messages", json: batchBody(count: 5)).status == 202)
+        let sent = try await fleet.eventually(seconds: 30) { try await fleet.count(status: "sent") == 5 }
+        #expect(sent)
+        // The first account was called and failed; the second sent every message on the first
+        // attempt, so nothing was deferred.
+        let stats = try await fleet.simStats()
+        #expect((stats["rejected_calls"] as? Int ?? 0) >= 1)
+        #expect(stats["unique_messages"] as? Int == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: fleet.outboxDir).filter { $0.hasSuffix(".eml") }
+        #expect(files.count == 5)
+        #expect(try await fleet.pool.query("SELECT count(*) AS n FROM events WHERE type = 'deferred'").first!.int("n") == 0)
+        #expect(try await fleet.pool.query("SELECT max(attempts) AS n FROM messages").first!.int("n") == 1)
+    }
+
     @Test func workerFinishesItsBatchOnSIGTERMBeforeExiting() async throws {
         let fleet = try await Fleet.start("sigterm", workers: 1, provider: .sendgrid)
         defer { fleet.stopNow() }

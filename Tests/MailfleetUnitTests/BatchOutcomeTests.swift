@@ -14,7 +14,7 @@ import Testing
         #expect(BatchOutcome.failedCall(status: 202, retryAfter: nil, body: [], provider: "p", messages: messages) == nil)
 
         let limited = try #require(BatchOutcome.failedCall(status: 429, retryAfter: "7", body: Array("slow down".utf8), provider: "p", messages: messages))
-        #expect(limited.outcomes.count == 3 && limited.status == 429 && limited.accountFailure == nil && limited.shouldFailOver)
+        #expect(limited.outcomes.count == 3 && limited.status == 429 && limited.accountFailure == nil)
         #expect(limited.outcomes.values.allSatisfy { $0 == .retryable(reason: "p 429: slow down", retryAfter: 7) })
 
         let unauthorised = try #require(BatchOutcome.failedCall(status: 401, retryAfter: nil, body: [], provider: "p", messages: messages))
@@ -22,7 +22,7 @@ import Testing
         #expect(unauthorised.outcomes.values.allSatisfy { $0 == .retryable(reason: "p 401: ", retryAfter: nil) })
 
         let refused = try #require(BatchOutcome.failedCall(status: 400, retryAfter: nil, body: Array(String(repeating: "e", count: 400).utf8), provider: "p", messages: messages))
-        #expect(refused.outcomes.count == 3 && !refused.shouldFailOver)
+        #expect(refused.outcomes.count == 3)
         // The body is quoted, cut to 300 characters.
         #expect(refused.outcomes.values.allSatisfy { $0 == .rejected(reason: "p 400: " + String(repeating: "e", count: 300)) })
     }
@@ -34,7 +34,6 @@ import Testing
         #expect(outcome.outcomes[ids[0]] == .accepted(providerMessageID: "m1"))
         #expect(outcome.outcomes[ids[1]] == .retryable(reason: "token", retryAfter: nil))
         #expect(outcome.accountFailure == "token")
-        #expect(outcome.shouldFailOver)
         let fine = BatchOutcome.perMessage(messages, [.accepted(messageID: nil), .rejected(reason: "no"), .retryable(reason: "busy")], status: 200)
         #expect(fine.accountFailure == nil)
         #expect(fine.outcomes[ids[1]] == .rejected(reason: "no"))

@@ -133,7 +133,10 @@ let package = Package(
             dependencies: ["MailfleetCore", "MailfleetProviders", "MailfleetRuntime", "MailfleetWorker", "MailfleetAPI", "MailfleetStore"]),
         .testTarget(
             name: "MailfleetIntegrationTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability", hummingbird, logging],
+            dependencies: [
+                "MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI", "MailfleetObservability",
+                hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"), logging,
+            ],
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",

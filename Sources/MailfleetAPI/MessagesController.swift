@@ -35,12 +35,13 @@ public struct MessagesController: Sendable {
 
         let status = HTTPResponse.Status(code: plan.status)
         let answer = plan.body
-        if plan.messages.isEmpty && idempotencyKey == nil { return Self.json(status, answer) }
+        let messages = plan.messages
+        if messages.isEmpty && idempotencyKey == nil { return Self.json(status, answer) }
         // The hash only tells a replay from a different request under the same key.
         let hash = idempotencyKey == nil ? "" : Hex.encode(SHA256.hash(data: body))
         let accept = AcceptRequest(
             tenantID: key.tenantID, idempotencyKey: idempotencyKey, requestHash: hash, responseStatus: plan.status, responseBody: answer,
-            messages: plan.messages)
+            messages: messages)
         let result = try await database(unavailable: "the message could not be stored; nothing was accepted, retry shortly") { try await pipeline.submit(accept) }
         switch result {
         case .created:

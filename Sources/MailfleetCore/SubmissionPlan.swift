@@ -104,7 +104,7 @@ public struct SubmissionPlan: Sendable {
 
     /// The answer's HTTP status: 202, or 422 for a batch whose every item failed.
     public var status: Int {
-        isBatch && messages.isEmpty ? 422 : 202
+        isBatch && !outcomes.contains(where: { (try? $0.get()) != nil }) ? 422 : 202
     }
 
     /// The answer: `{"id","status","suppressed_recipients"?}` for one message, or
@@ -114,10 +114,11 @@ public struct SubmissionPlan: Sendable {
         var json = JSONBytes(capacity: isBatch ? 64 * outcomes.count : 96)
         if isBatch {
             json.beginObject()
+            let accepted = outcomes.reduce(0) { count, outcome in (try? outcome.get()) == nil ? count : count + 1 }
             json.key("accepted")
-            json.value(messages.count)
+            json.value(accepted)
             json.key("rejected")
-            json.value(outcomes.count - messages.count)
+            json.value(outcomes.count - accepted)
             json.key("messages")
             json.beginArray()
             for (index, outcome) in outcomes.enumerated() {

@@ -1,21 +1,8 @@
 import Foundation
-import MailfleetCore
-
-/// A coding key for any string or index.
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(_ string: String) { stringValue = string }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) {
-        stringValue = "\(intValue)"
-        self.intValue = intValue
-    }
-}
 
 extension FieldError {
     /// A field error naming the JSON path that failed to decode.
-    init(decoding error: DecodingError, droppingPrefix prefix: Int = 0) {
+    public init(decoding error: DecodingError, droppingPrefix prefix: Int = 0) {
         func path(_ keys: [any CodingKey]) -> String? {
             var out = ""
             for key in keys.dropFirst(prefix) {
@@ -38,6 +25,7 @@ extension FieldError {
         }
     }
 
+    /// "a string", "an array" ...: how an error names the JSON type it expected.
     static func jsonTypeName(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: return "a string"
@@ -56,8 +44,8 @@ extension FieldError {
 extension Decoder {
     /// Throws `unknown_field` for any key of the object being decoded outside `known`, so
     /// typos do not pass silently.
-    func refuseUnknownFields(known: Set<String>) throws {
-        let keys = try container(keyedBy: AnyKey.self).allKeys
+    public func refuseUnknownFields(known: Set<String>) throws {
+        let keys = try container(keyedBy: AnyCodingKey.self).allKeys
         if let unknown = keys.first(where: { !known.contains($0.stringValue) }) {
             throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [unknown], debugDescription: "unknown field \(unknown.stringValue)"))
         }

@@ -1,21 +1,22 @@
 import Foundation
-import MailfleetCore
 
 /// A `POST /v1/messages` body: one message, or `{"messages": [...]}`. Each item decodes on its
 /// own, so one bad item in a batch fails only itself.
-enum SubmissionBody: Decodable {
+public enum SubmissionBody: Decodable, Sendable {
+    /// One message.
     case single(SubmissionItem)
+    /// `{"messages": [...]}`.
     case batch([SubmissionItem])
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: AnyKey.self)
-        if container.contains(AnyKey("messages")) {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        if container.contains(AnyCodingKey(stringValue: "messages")) {
             if let extra = container.allKeys.first(where: { $0.stringValue != "messages" }) {
                 throw DecodingError.dataCorrupted(.init(
                     codingPath: [extra], debugDescription: "unknown field: a batch body holds only \"messages\""))
             }
             var items: [SubmissionItem] = []
-            var array = try container.nestedUnkeyedContainer(forKey: AnyKey("messages"))
+            var array = try container.nestedUnkeyedContainer(forKey: AnyCodingKey(stringValue: "messages"))
             while !array.isAtEnd {
                 items.append(try array.decode(SubmissionItem.self))
             }
@@ -30,7 +31,7 @@ extension SubmissionBody {
     /// The common case, parsed without `Decodable`: a valid single message or a batch of
     /// valid ones (`MessageSubmission.init(plainJSON:)`). Nil means "decode the usual way",
     /// which also gives each item's precise error; a request is never judged by this path alone.
-    static func plain(_ body: Data) -> SubmissionBody? {
+    public static func plain(_ body: Data) -> SubmissionBody? {
         guard case .object(let root)? = try? JSONReader.parse(body) else { return nil }
         if let messages = root["messages"] {
             guard root.count == 1, case .array(let items) = messages else { return nil }
@@ -48,17 +49,19 @@ extension SubmissionBody {
 }
 
 /// One decoded item, or why it could not be decoded.
-struct SubmissionItem: Decodable {
-    let result: Result<MessageSubmission, FieldError>
+public struct SubmissionItem: Decodable, Sendable {
+    /// The submission, or why it could not be decoded.
+    public let result: Result<MessageSubmission, FieldError>
 
-    init(result: Result<MessageSubmission, FieldError>) {
+    /// Wraps a decoded (or failed) item.
+    public init(result: Result<MessageSubmission, FieldError>) {
         self.result = result
     }
 
-    init(from decoder: any Decoder) {
+    public init(from decoder: any Decoder) {
         let base = decoder.codingPath.count
         do {
-            let keys = try decoder.container(keyedBy: AnyKey.self).allKeys
+            let keys = try decoder.container(keyedBy: AnyCodingKey.self).allKeys
             if let unknown = keys.first(where: { !MessageSubmission.knownFields.contains($0.stringValue) }) {
                 result = .failure(FieldError(code: "unknown_field", field: unknown.stringValue, message: "unknown field \(unknown.stringValue)"))
                 return

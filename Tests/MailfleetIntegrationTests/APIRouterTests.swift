@@ -4,7 +4,6 @@ import HummingbirdTesting
 import Logging
 import MailfleetAPI
 import MailfleetCore
-import MailfleetObservability
 import MailfleetPostgres
 import MailfleetRedis
 import MailfleetStore

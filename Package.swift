@@ -167,7 +167,8 @@ let package = Package(
             dependencies: [
                 "MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI",
                 "MailfleetObservability", "MailfleetBootstrap", "MailfleetRuntime", "MailfleetTracker",
-                hummingbird, logging, lifecycle, metrics, metricsTestKit, prometheus,
+                hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
+                logging, lifecycle, metrics, metricsTestKit, prometheus,
             ],
             exclude: ["README.md"]),
         .testTarget(

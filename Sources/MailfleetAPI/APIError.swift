@@ -1,10 +1,10 @@
 import Foundation
 import Hummingbird
 import MailfleetCore
-import MailfleetObservability
 
 /// An error answered as `{"error":{"code","message","field"}}` with its own status, so handlers
-/// just throw and the client always gets JSON (never a bare 500 for bad input).
+/// just throw and the client always gets JSON (never a bare 500 for bad input). Every way a
+/// request fails becomes one of these in `APIError+Mapping.swift`.
 public struct APIError: HTTPResponseError, Sendable {
     /// The HTTP status.
     public let status: HTTPResponse.Status
@@ -14,8 +14,10 @@ public struct APIError: HTTPResponseError, Sendable {
     public let message: String
     /// The offending field's JSON path, if any.
     public let field: String?
-    /// Extra response headers (Retry-After ...).
+    /// Extra response headers (Retry-After, Allow ...).
     public var headers: HTTPFields = [:]
+    /// What caused it, for the log line of a 5xx answer; never sent to the client.
+    var cause: String?
 
     /// Creates an error.
     public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil) {
@@ -27,25 +29,15 @@ public struct APIError: HTTPResponseError, Sendable {
 
     /// The JSON response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = try JSONEncoder().encode(Body(error: FieldError(code: code, field: field, message: message)))
         var fields = headers
         fields[.contentType] = "application/json"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: APIError.body(code: code, message: message, field: field))))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(data: body)))
     }
 
-    /// The JSON error object.
-    static func body(code: String, message: String, field: String?) -> String {
-        var inner = "\"code\":\(JSONString.quote(code)),\"message\":\(JSONString.quote(message))"
-        if let field { inner += ",\"field\":\(JSONString.quote(field))" }
-        return "{\"error\":{\(inner)}}"
+    /// The JSON shape of an error answer.
+    struct Body: Codable, Equatable {
+        /// The error: code, message and field (omitted when nil).
+        var error: FieldError
     }
-
-    static func unauthorized(_ message: String = "a valid API key is required: Authorization: Bearer <key>") -> APIError {
-        APIError(.unauthorized, code: "unauthorized", message: message)
-    }
-    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message: message) }
-    static func notFound(_ what: String) -> APIError { APIError(.notFound, code: "not_found", message: "\(what) not found") }
-    static func invalid(_ error: FieldError) -> APIError {
-        APIError(.unprocessableContent, code: error.code, message: error.message, field: error.field)
-    }
-    static func unavailable(_ message: String) -> APIError { APIError(.serviceUnavailable, code: "unavailable", message: message) }
 }

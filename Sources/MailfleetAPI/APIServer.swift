@@ -30,41 +30,83 @@ public struct APIConfiguration: Sendable {
     public init() {}
 }
 
+/// The stores and clients the API works with; made once per process.
+public struct APIStores: Sendable {
+    /// Messages (accept, read back).
+    public var messages: MessageStore
+    /// The Redis queue accepted messages are put on.
+    public var queue: MessageQueue
+    /// Templates.
+    public var templates: TemplateStore
+    /// Suppression lists.
+    public var suppressions: SuppressionStore
+    /// Tenants and their API keys.
+    public var tenants: TenantStore
+    /// The per-tenant request limiter.
+    public var rateLimiter: RateLimiter
+
+    /// Creates the set from its parts.
+    public init(
+        messages: MessageStore, queue: MessageQueue, templates: TemplateStore, suppressions: SuppressionStore, tenants: TenantStore,
+        rateLimiter: RateLimiter
+    ) {
+        self.messages = messages
+        self.queue = queue
+        self.templates = templates
+        self.suppressions = suppressions
+        self.tenants = tenants
+        self.rateLimiter = rateLimiter
+    }
+
+    /// The stores over one Postgres pool and one Redis client.
+    public init(pool: PostgresPool, redis: RedisClient, partitions: Int) {
+        self.init(
+            messages: MessageStore(pool: pool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: partitions)),
+            templates: TemplateStore(pool: pool), suppressions: SuppressionStore(pool: pool), tenants: TenantStore(pool: pool),
+            rateLimiter: RateLimiter(redis: redis))
+    }
+}
+
 /// Assembles the API: routes, group commit, and the services to run.
 public enum APIServer {
     /// The services of one API process (the HTTP server last, so it stops first).
-    public static func services(configuration: APIConfiguration, pool: PostgresPool, redis: RedisClient, logger: Logger) -> [any Service] {
-        let authenticator = Authenticator(tenants: TenantStore(pool: pool))
-        let router = router(configuration: configuration, pool: pool, redis: redis, authenticator: authenticator, logger: logger)
+    public static func services(configuration: APIConfiguration, stores: APIStores, readiness: [ReadinessCheck], logger: Logger) -> [any Service] {
+        let authenticator = Authenticator(tenants: stores.tenants)
+        let router = router(configuration: configuration, stores: stores, authenticator: authenticator, readiness: readiness, logger: logger)
         let app = Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mailfleet-api"),
             logger: logger)
         return [PeriodicService(every: .seconds(30)) { await authenticator.flushLastUsed() }, app]
     }
 
-    /// Every route of the API with its middleware (also used by the OpenAPI test).
-    public static func router(
-        configuration: APIConfiguration, pool: PostgresPool, redis: RedisClient, authenticator: Authenticator, logger: Logger
-    ) -> Router<BasicRequestContext> {
-        let store = MessageStore(pool: pool)
-        let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: configuration.partitions))
-        let pipeline = AcceptPipeline(store: store, queue: queue, logger: logger)
-        let templates = TemplateStore(pool: pool)
-        let suppressions = SuppressionStore(pool: pool)
-        let controller = MessagesController(
-            authenticator: authenticator, pipeline: pipeline, store: store, templates: templates,
-            suppressions: SuppressionLookup(store: suppressions),
-            limits: configuration.limits)
+    /// The services of one API process over a Postgres pool and a Redis client.
+    public static func services(configuration: APIConfiguration, pool: PostgresPool, redis: RedisClient, logger: Logger) -> [any Service] {
+        services(
+            configuration: configuration, stores: APIStores(pool: pool, redis: redis, partitions: configuration.partitions),
+            readiness: readinessChecks(pool: pool, redis: redis), logger: logger)
+    }
 
-        let router = Router()
+    /// Every route of the API with its middleware (also used by the router and OpenAPI tests).
+    public static func router(
+        configuration: APIConfiguration, stores: APIStores, authenticator: Authenticator, readiness: [ReadinessCheck], logger: Logger
+    ) -> Router<APIRequestContext> {
+        let pipeline = AcceptPipeline(store: stores.messages, queue: stores.queue, logger: logger)
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
         router.add(middleware: RequestMetricsMiddleware(service: "api"))
-        router.add(middleware: RateLimitMiddleware(
-            authenticator: authenticator, limiter: RateLimiter(redis: redis), defaultPerMinute: configuration.rateLimitPerMinute, logger: logger))
-        controller.addRoutes(to: router)
-        TemplatesController(authenticator: authenticator, store: templates).addRoutes(to: router)
-        SuppressionsController(authenticator: authenticator, store: suppressions).addRoutes(to: router)
+        let v1 = router.group("v1")
+            .add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+            .add(middleware: RateLimitMiddleware(limiter: stores.rateLimiter, defaultPerMinute: configuration.rateLimitPerMinute))
+        MessagesController(
+            pipeline: pipeline, store: stores.messages, templates: stores.templates, suppressions: SuppressionLookup(store: stores.suppressions),
+            limits: configuration.limits
+        ).addRoutes(to: v1)
+        TemplatesController(store: stores.templates, limits: configuration.limits).addRoutes(to: v1)
+        SuppressionsController(store: stores.suppressions, limits: configuration.limits).addRoutes(to: v1)
         OpenAPIRoute.add(to: router)
-        OpsRoutes.add(to: router, checks: readinessChecks(pool: pool, redis: redis))
+        OpsRoutes.add(to: router, checks: readiness)
+        // Last, so it wraps only the not-found answer (see the type).
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return router
     }
 

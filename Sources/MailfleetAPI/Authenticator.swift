@@ -20,17 +20,9 @@ public final class Authenticator: Sendable {
         self.policy = AuthCachePolicy(ttl: ttl)
     }
 
-    /// The key behind a request, requiring `scope`; throws 401 or 403 as JSON errors.
-    public func authenticate(_ request: Request, scope: APIScope) async throws -> AuthenticatedKey {
-        let key = try await identify(request)
-        guard key.scopes.contains(scope) || key.scopes.contains(.admin) else {
-            throw APIError.forbidden("this key lacks the \(scope.rawValue) scope")
-        }
-        return key
-    }
-
-    /// The key behind a request, whatever its scopes; throws 401 as a JSON error.
-    public func identify(_ request: Request) async throws -> AuthenticatedKey {
+    /// The key behind a request, whatever its scopes (`AuthenticationMiddleware` calls it;
+    /// routes check scopes); throws 401, or 503 when the key store cannot be reached.
+    public func identify(_ request: Request) async throws(APIError) -> AuthenticatedKey {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw APIError.unauthorized() }
         let presented = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
         let hash = APIKey.hash(presented)
@@ -40,11 +32,7 @@ public final class Authenticator: Sendable {
         if let cached, cached.expires > now {
             key = cached.key
         } else {
-            do {
-                key = try await tenants.authenticate(presented)
-            } catch {
-                throw APIError.unavailable("the database is not reachable; retry shortly")
-            }
+            key = try await database { try await tenants.authenticate(presented) }
             cache.withLock { cache in
                 if cache.count > 10_000 { cache.removeAll() }
                 cache[hash] = (key, policy.expiry(now: now, revokesAt: key?.revokesAt))

@@ -6,33 +6,28 @@ import MailfleetStore
 
 /// Per-tenant request rate limit on `/v1/` routes: `429 rate_limited` with `Retry-After` when
 /// over, and the IETF draft `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` headers
-/// on every answer it lets through. Requests without a valid key pass untouched (the handler
-/// answers 401). If Redis cannot be reached the request is let through: refusing mail because
+/// on every answer it lets through. It runs after `AuthenticationMiddleware`, on the key that
+/// authenticated the request. If Redis cannot be reached the request is let through: refusing mail because
 /// the limiter is down would turn a Redis outage into an API outage.
-public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
-    let authenticator: Authenticator
+public struct RateLimitMiddleware: RouterMiddleware {
+    public typealias Context = APIRequestContext
     let limiter: RateLimiter
     let defaultPerMinute: Int
-    let logger: Logger
 
     /// Creates the middleware; tenants without their own limit get `defaultPerMinute`.
-    public init(authenticator: Authenticator, limiter: RateLimiter, defaultPerMinute: Int, logger: Logger) {
-        self.authenticator = authenticator
+    public init(limiter: RateLimiter, defaultPerMinute: Int) {
         self.limiter = limiter
         self.defaultPerMinute = defaultPerMinute
-        self.logger = logger
     }
 
     /// Checks the limit, then runs the route.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/v1/"), let key = try? await authenticator.identify(request) else {
-            return try await next(request, context)
-        }
+        guard let key = context.key else { return try await next(request, context) }
         let decision: RateLimitDecision
         do {
             decision = try await limiter.check("api:\(key.tenantID.lowercasedString)", limit: RateLimit(limit: key.apiRateLimit ?? defaultPerMinute))
         } catch {
-            logger.warning("rate limiter unavailable; letting the request through", metadata: ["error": "\(error)"])
+            context.logger.warning("rate limiter unavailable; letting the request through", metadata: ["error": "\(error)"])
             return try await next(request, context)
         }
         var headers = HTTPFields()

@@ -1,85 +1,77 @@
 import Foundation
 import Hummingbird
 import MailfleetCore
-import MailfleetObservability
 import MailfleetStore
 
 /// `/v1/suppressions`: list, add, look up, remove. Reads need `read`; changes need `send`.
 public struct SuppressionsController: Sendable {
-    let authenticator: Authenticator
     let store: SuppressionStore
+    let limits: APILimits
 
     /// Reasons a suppression may carry.
     static let reasons: Set<String> = ["manual", "bounce", "complaint", "unsubscribe"]
 
-    /// Adds the routes to a router.
-    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        router.get("/v1/suppressions") { request, _ in try await self.list(request) }
-        router.post("/v1/suppressions") { request, _ in try await self.add(request) }
-        router.get("/v1/suppressions/{email}") { request, context in try await self.show(request, email: context.parameters.get("email")) }
-        router.delete("/v1/suppressions/{email}") { request, context in try await self.remove(request, email: context.parameters.get("email")) }
+    /// Adds the routes to the `/v1` group.
+    public func addRoutes(to v1: RouterGroup<APIRequestContext>) {
+        v1.get("suppressions") { request, context in try await self.list(request, context: context) }
+        v1.post("suppressions") { request, context in try await self.add(request, context: context) }
+        v1.get("suppressions/{email}") { request, context in try await self.show(request, context: context) }
+        v1.delete("suppressions/{email}") { request, context in try await self.remove(request, context: context) }
     }
 
-    func list(_ request: Request) async throws -> Response {
-        let key = try await authenticator.authenticate(request, scope: .read)
+    func list(_ request: Request, context: APIRequestContext) async throws -> SuppressionPage {
+        let key = try context.key(for: .read)
         var limit = 100
         if let text = request.uri.queryParameters.get("limit") {
-            guard let number = Int(text), (1...1000).contains(number) else {
-                throw APIError(.badRequest, code: "invalid_value", message: "limit must be 1 to 1000", field: "limit")
-            }
+            guard let number = Int(text), (1...1000).contains(number) else { throw APIError.invalidParameter("limit", "limit must be 1 to 1000") }
             limit = number
         }
         let after: String? = request.uri.queryParameters.get("after")
         // Postgres text parameters cannot carry NUL; an address never holds control characters.
-        if let after, after.utf8.count > 320 || after.unicodeScalars.contains(where: { $0.value < 32 }) {
-            throw APIError(.badRequest, code: "invalid_value", message: "after must be an address from a previous page's next", field: "after")
+        // Counted in code points, as the document's maxLength counts.
+        if let after, after.unicodeScalars.count > 320 || after.unicodeScalars.contains(where: { $0.value < 32 }) {
+            throw APIError.invalidParameter("after", "after must be an address from a previous page's next")
         }
         let page = try await database { try await store.list(tenantID: key.tenantID, after: after, limit: limit) }
-        var body = "{\"suppressions\":[\(page.map(Self.json).joined(separator: ","))]"
-        if page.count == limit, let last = page.last { body += ",\"next\":\(JSONString.quote(last.email))" }
-        return MessagesController.json(.ok, body + "}")
+        return SuppressionPage(suppressions: page.map(SuppressionView.init), next: page.count == limit ? page.last?.email : nil)
     }
 
-    func add(_ request: Request) async throws -> Response {
-        let key = try await authenticator.authenticate(request, scope: .send)
-        let body = try await JSONBody.decode(SuppressionBody.self, from: request)
+    func add(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<SuppressionView> {
+        let key = try context.key(for: .send)
+        let body = try await request.decode(SuppressionBody.self, limit: limits.maxSmallBodyBytes)
         let reason = body.reason ?? "manual"
         guard Self.reasons.contains(reason) else {
             throw APIError.invalid(FieldError(code: "invalid_value", field: "reason", message: "reason is one of \(Self.reasons.sorted().joined(separator: ", "))"))
         }
         let address = body.email
         let suppression = try await database { try await store.add(tenantID: key.tenantID, address: address, reason: reason) }
-        return MessagesController.json(.created, Self.json(suppression))
+        return EditedResponse(status: .created, response: SuppressionView(suppression))
     }
 
-    func show(_ request: Request, email: String?) async throws -> Response {
-        let key = try await authenticator.authenticate(request, scope: .read)
-        let address = try Self.address(email)
+    func show(_ request: Request, context: APIRequestContext) async throws -> SuppressionView {
+        let key = try context.key(for: .read)
+        let address = try Self.address(context)
         guard let found = try await database({ try await store.get(tenantID: key.tenantID, address: address) }) else {
             throw APIError.notFound("suppression")
         }
-        return MessagesController.json(.ok, Self.json(found))
+        return SuppressionView(found)
     }
 
-    func remove(_ request: Request, email: String?) async throws -> Response {
-        let key = try await authenticator.authenticate(request, scope: .send)
-        let address = try Self.address(email)
+    func remove(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let key = try context.key(for: .send)
+        let address = try Self.address(context)
         guard try await database({ try await store.remove(tenantID: key.tenantID, address: address) }) else {
             throw APIError.notFound("suppression")
         }
         return Response(status: .noContent)
     }
 
-    /// The address in a path segment (percent-decoded); an unparseable one is simply not found.
-    static func address(_ segment: String?) throws -> EmailAddress {
-        guard let text = segment?.removingPercentEncoding, let address = try? EmailAddress(email: text) else {
+    /// The address in the `{email}` path segment (percent-decoded); an unparseable one is simply not found.
+    static func address(_ context: APIRequestContext) throws(APIError) -> EmailAddress {
+        guard let text = context.parameters.get("email")?.removingPercentEncoding, let address = try? EmailAddress(email: text) else {
             throw APIError.notFound("suppression")
         }
         return address
-    }
-
-    static func json(_ suppression: Suppression) -> String {
-        "{\"email\":\(JSONString.quote(suppression.email)),\"reason\":\(JSONString.quote(suppression.reason)),\"created_at\":\"\(ISO8601.format(suppression.createdAt))\"}"
     }
 }
 
@@ -91,7 +83,7 @@ struct SuppressionBody: Decodable {
     enum CodingKeys: String, CodingKey { case email, reason }
 
     init(from decoder: any Decoder) throws {
-        try JSONBody.refuseUnknownFields(decoder, known: ["email", "reason"])
+        try decoder.refuseUnknownFields(known: ["email", "reason"])
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let text = try c.decode(String.self, forKey: .email)
         do {

@@ -1,50 +1,49 @@
 import Foundation
 import Hummingbird
 import MailfleetCore
-import MailfleetObservability
 import MailfleetStore
 
 /// `/v1/templates`: create, list, get, new version, delete, preview. Reads need the `read`
 /// scope; changes and previews need `send`.
 public struct TemplatesController: Sendable {
-    let authenticator: Authenticator
     let store: TemplateStore
+    let limits: APILimits
 
-    /// Adds the routes to a router.
-    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        router.post("/v1/templates") { request, _ in try await self.create(request) }
-        router.get("/v1/templates") { request, _ in try await self.list(request) }
-        router.get("/v1/templates/{id}") { request, context in try await self.show(request, id: context.parameters.get("id")) }
-        router.post("/v1/templates/{id}/versions") { request, context in try await self.addVersion(request, id: context.parameters.get("id")) }
-        router.delete("/v1/templates/{id}") { request, context in try await self.delete(request, id: context.parameters.get("id")) }
-        router.post("/v1/templates/{id}/preview") { request, context in try await self.preview(request, id: context.parameters.get("id")) }
+    /// Adds the routes to the `/v1` group.
+    public func addRoutes(to v1: RouterGroup<APIRequestContext>) {
+        v1.post("templates") { request, context in try await self.create(request, context: context) }
+        v1.get("templates") { request, context in try await self.list(request, context: context) }
+        v1.get("templates/{id}") { request, context in try await self.show(request, context: context) }
+        v1.post("templates/{id}/versions") { request, context in try await self.addVersion(request, context: context) }
+        v1.delete("templates/{id}") { request, context in try await self.delete(request, context: context) }
+        v1.post("templates/{id}/preview") { request, context in try await self.preview(request, context: context) }
     }
 
-    func create(_ request: Request) async throws -> Response {
-        let key = try await authenticator.authenticate(request, scope: .send)
-        let body = try await JSONBody.decode(TemplateBody.self, from: request)
+    func create(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<TemplateView> {
+        let key = try context.key(for: .send)
+        let body = try await request.decode(TemplateBody.self, limit: limits.maxSmallBodyBytes)
         guard let name = body.name else { throw APIError.invalid(FieldError(code: "missing_field", field: "name", message: "name is required")) }
         if name.isEmpty || name.utf8.count > 200 || name.containsLineBreakOrNUL {
             throw APIError.invalid(FieldError(code: "invalid_value", field: "name", message: "name must be 1 to 200 bytes on one line"))
         }
         if let problem = body.template.validate().first { throw APIError.invalid(problem) }
         let record = try await database { try await store.create(tenantID: key.tenantID, name: name, template: body.template) }
-        return MessagesController.json(.created, Self.json(record))
+        return EditedResponse(status: .created, response: TemplateView(record))
     }
 
-    func list(_ request: Request) async throws -> Response {
-        let key = try await authenticator.authenticate(request, scope: .read)
+    func list(_ request: Request, context: APIRequestContext) async throws -> TemplateList {
+        let key = try context.key(for: .read)
         let records = try await database { try await store.list(tenantID: key.tenantID) }
-        return MessagesController.json(.ok, "{\"templates\":[\(records.map(Self.json).joined(separator: ","))]}")
+        return TemplateList(templates: records.map(TemplateView.init))
     }
 
-    func show(_ request: Request, id: String?) async throws -> Response {
-        let key = try await authenticator.authenticate(request, scope: .read)
-        let id = try Self.templateID(id)
+    func show(_ request: Request, context: APIRequestContext) async throws -> TemplateView {
+        let key = try context.key(for: .read)
+        let id = try Self.templateID(context)
         var version: Int?
         if let text = request.uri.queryParameters.get("version") {
             guard let number = Int(text), number >= 1, number <= Int(Int32.max) else {
-                throw APIError(.badRequest, code: "invalid_value", message: "version must be a positive integer", field: "version")
+                throw APIError.invalidParameter("version", "version must be a positive integer")
             }
             version = number
         }
@@ -52,34 +51,34 @@ public struct TemplatesController: Sendable {
         guard let record = try await database({ try await store.get(tenantID: key.tenantID, id: id, version: chosen) }) else {
             throw APIError.notFound("template")
         }
-        return MessagesController.json(.ok, Self.json(record))
+        return TemplateView(record)
     }
 
-    func addVersion(_ request: Request, id: String?) async throws -> Response {
-        let key = try await authenticator.authenticate(request, scope: .send)
-        let id = try Self.templateID(id)
-        let body = try await JSONBody.decode(TemplateBody.self, from: request)
-        if body.name != nil {
+    func addVersion(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<TemplateView> {
+        let key = try context.key(for: .send)
+        let id = try Self.templateID(context)
+        let body = try await request.decode(TemplateBody.self, limit: limits.maxSmallBodyBytes)
+        if body.namesTemplate {
             throw APIError.invalid(FieldError(code: "unknown_field", field: "name", message: "a version holds subject, text and html; the name does not change"))
         }
         if let problem = body.template.validate().first { throw APIError.invalid(problem) }
         guard let record = try await database({ try await store.addVersion(tenantID: key.tenantID, id: id, template: body.template) }) else {
             throw APIError.notFound("template")
         }
-        return MessagesController.json(.created, Self.json(record))
+        return EditedResponse(status: .created, response: TemplateView(record))
     }
 
-    func delete(_ request: Request, id: String?) async throws -> Response {
-        let key = try await authenticator.authenticate(request, scope: .send)
-        let id = try Self.templateID(id)
+    func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let key = try context.key(for: .send)
+        let id = try Self.templateID(context)
         guard try await database({ try await store.delete(tenantID: key.tenantID, id: id) }) else { throw APIError.notFound("template") }
         return Response(status: .noContent)
     }
 
-    func preview(_ request: Request, id: String?) async throws -> Response {
-        let key = try await authenticator.authenticate(request, scope: .send)
-        let id = try Self.templateID(id)
-        let body = try await JSONBody.decode(PreviewBody.self, from: request)
+    func preview(_ request: Request, context: APIRequestContext) async throws -> TemplatePreview {
+        let key = try context.key(for: .send)
+        let id = try Self.templateID(context)
+        let body = try await request.decode(PreviewBody.self, limit: limits.maxSmallBodyBytes)
         let version = body.version
         guard let record = try await database({ try await store.get(tenantID: key.tenantID, id: id, version: version) }) else {
             throw APIError.notFound("template")
@@ -90,41 +89,30 @@ public struct TemplatesController: Sendable {
         } catch {
             throw APIError.invalid(FieldError(code: "template_render_failed", field: error.field, message: error.message))
         }
-        var fields = ["\"template_id\":\"\(record.id.lowercasedString)\"", "\"version\":\(record.version)", "\"subject\":\(JSONString.quote(rendered.subject))"]
-        if let text = rendered.text { fields.append("\"text\":\(JSONString.quote(text))") }
-        if let html = rendered.html { fields.append("\"html\":\(JSONString.quote(html))") }
-        return MessagesController.json(.ok, "{" + fields.joined(separator: ",") + "}")
+        return TemplatePreview(record, rendered: rendered)
     }
 
-    static func templateID(_ text: String?) throws -> UUID {
-        guard let text, let id = UUID(uuidString: text) else { throw APIError.notFound("template") }
+    /// The `{id}` of the path; one that is not a UUID names no template.
+    static func templateID(_ context: APIRequestContext) throws(APIError) -> UUID {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("template") }
         return id
-    }
-
-    static func json(_ record: TemplateRecord) -> String {
-        var fields = [
-            "\"id\":\"\(record.id.lowercasedString)\"", "\"name\":\(JSONString.quote(record.name))", "\"version\":\(record.version)",
-            "\"subject\":\(JSONString.quote(record.template.subject))",
-        ]
-        if let text = record.template.text { fields.append("\"text\":\(JSONString.quote(text))") }
-        if let html = record.template.html { fields.append("\"html\":\(JSONString.quote(html))") }
-        fields.append("\"created_at\":\"\(ISO8601.format(record.createdAt))\"")
-        fields.append("\"updated_at\":\"\(ISO8601.format(record.updatedAt))\"")
-        return "{" + fields.joined(separator: ",") + "}"
     }
 }
 
 /// The body of `POST /v1/templates` and `POST /v1/templates/{id}/versions`.
 struct TemplateBody: Decodable {
     let name: String?
+    /// Whether the body has a `name` field at all (even `null`): a version must not.
+    let namesTemplate: Bool
     let template: MessageTemplate
 
     enum CodingKeys: String, CodingKey { case name, subject, text, html }
 
     init(from decoder: any Decoder) throws {
-        try JSONBody.refuseUnknownFields(decoder, known: ["name", "subject", "text", "html"])
+        try decoder.refuseUnknownFields(known: ["name", "subject", "text", "html"])
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decodeIfPresent(String.self, forKey: .name)
+        namesTemplate = c.contains(.name)
         template = MessageTemplate(
             subject: try c.decode(String.self, forKey: .subject), text: try c.decodeIfPresent(String.self, forKey: .text),
             html: try c.decodeIfPresent(String.self, forKey: .html))
@@ -139,7 +127,7 @@ struct PreviewBody: Decodable {
     enum CodingKeys: String, CodingKey { case variables, version }
 
     init(from decoder: any Decoder) throws {
-        try JSONBody.refuseUnknownFields(decoder, known: ["variables", "version"])
+        try decoder.refuseUnknownFields(known: ["variables", "version"])
         let c = try decoder.container(keyedBy: CodingKeys.self)
         variables = try c.decodeIfPresent(JSONValue.self, forKey: .variables)
         if let variables, case .object = variables {} else if variables != nil {

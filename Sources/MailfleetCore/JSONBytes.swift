@@ -73,6 +73,13 @@ public struct JSONBytes {
         needsComma = true
     }
 
+    /// Writes an integer value.
+    public mutating func value(_ number: Int) {
+        comma()
+        bytes.append(contentsOf: String(number).utf8)
+        needsComma = true
+    }
+
     /// Writes a string map as an object, keys sorted.
     public mutating func value(_ map: [String: String]) {
         beginObject()

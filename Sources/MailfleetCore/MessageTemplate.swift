@@ -92,7 +92,9 @@ public struct MessageTemplate: Sendable, Hashable {
     private static func render(_ source: String, asHTML: Bool, variables: JSONValue, field: String) throws(TemplateError) -> String {
         if let problem = structureError(source) { throw TemplateError(field: field, message: problem) }
         // The pragma picks the escaping: HTML escapes {{x}}, TEXT leaves values as they are.
-        let pragma = asHTML ? "{{%CONTENT_TYPE: HTML}}" : "{{%CONTENT_TYPE: TEXT}}"
+        // It stands on a line of its own, which Mustache drops: glued to the part, a leading
+        // combining mark (an emoji skin tone) would join its closing brace into one Character.
+        let pragma = asHTML ? "{{%CONTENT_TYPE: HTML}}\n" : "{{%CONTENT_TYPE: TEXT}}\n"
         let template: MustacheTemplate
         do {
             template = try MustacheTemplate(string: pragma + source)

@@ -73,20 +73,23 @@ struct APIStoreTests {
             body: .init(buffer: ByteBuffer()))
         // A zero TTL stands for "the cache has lapsed": the next request sees the revocation.
         let uncached = Authenticator(tenants: tenants, ttl: 0)
-        #expect(try await uncached.authenticate(request, scope: .send).tenantID == db.a)
+        #expect(try await uncached.identify(request).tenantID == db.a)
         try await tenants.revokeKey(id: key.id)
-        await #expect(throws: APIError.self) { try await uncached.authenticate(request, scope: .send) }
-        // Scope checks: a send key cannot read.
-        let other = try await tenants.createKey(tenantID: db.a, scopes: [.send])
-        let reading = Request(
-            head: .init(method: .get, scheme: "http", authority: "x", path: "/v1/messages/x", headerFields: [.authorization: "Bearer \(other.plaintext)"]),
-            body: .init(buffer: ByteBuffer()))
         do {
-            _ = try await uncached.authenticate(reading, scope: .read)
-            Issue.record("a send-only key could read")
-        } catch let error as APIError {
-            #expect(error.status == .forbidden)
+            _ = try await uncached.identify(request)
+            Issue.record("a revoked key still authenticates")
+        } catch {
+            #expect(error.status == .unauthorized)
         }
+        // A cached answer outlives the revocation until its TTL: that is the documented bound.
+        let live = try await tenants.createKey(tenantID: db.a, scopes: [.send])
+        let cached = Authenticator(tenants: tenants, ttl: 3600)
+        let liveRequest = Request(
+            head: .init(method: .post, scheme: "http", authority: "x", path: "/v1/messages", headerFields: [.authorization: "Bearer \(live.plaintext)"]),
+            body: .init(buffer: ByteBuffer()))
+        #expect(try await cached.identify(liveRequest).tenantID == db.a)
+        try await tenants.revokeKey(id: live.id)
+        #expect(try await cached.identify(liveRequest).tenantID == db.a)
         await db.pool.shutdown()
     }
 

@@ -19,9 +19,10 @@ import Testing
     @Test func pathsAreExactlyTheRegisteredRoutes() async throws {
         let pool = PostgresPool(url: try TestEnvironment.databaseURL(), size: 1, name: "it-openapi")
         let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-openapi")
+        let stores = APIStores(pool: pool, redis: redis, partitions: 1)
         let router = APIServer.router(
-            configuration: APIConfiguration(), pool: pool, redis: redis, authenticator: Authenticator(tenants: TenantStore(pool: pool)),
-            logger: Logger(label: "test"))
+            configuration: APIConfiguration(), stores: stores, authenticator: Authenticator(tenants: stores.tenants),
+            readiness: APIServer.readinessChecks(pool: pool, redis: redis), logger: Logger(label: "test"))
         let served = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \(Self.normalised("\($0.path)"))" })
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         var documented = Set<String>()

@@ -1,5 +1,4 @@
 import Foundation
-@testable import MailfleetAPI
 import MailfleetCore
 import Testing
 

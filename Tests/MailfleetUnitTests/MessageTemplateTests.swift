@@ -25,6 +25,14 @@ import Testing
         #expect(rendered.text == "Dear , nothing")
     }
 
+    @Test func partsStartingWithACombiningMarkOrALineBreakRenderAsWritten() throws {
+        let template = MessageTemplate(subject: "\u{1F3FB}{{name}}", text: "\u{301}t\n", html: "\r\n<p>{{name}}</p>")
+        let rendered = try template.render(variables: .object(["name": .string("Ada")]))
+        #expect(rendered.subject == "\u{1F3FB}Ada")
+        #expect(rendered.text == "\u{301}t\n")
+        #expect(rendered.html == "\r\n<p>Ada</p>")
+    }
+
     @Test func validationNamesTheBrokenPart() {
         #expect(MessageTemplate(subject: "ok", text: "{{#open}} never closed", html: nil).validate().map(\.field) == ["text"])
         #expect(MessageTemplate(subject: "", text: nil, html: nil).validate().map(\.code) == ["missing_subject", "missing_body"])

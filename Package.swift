@@ -86,12 +86,12 @@ let package = Package(
             dependencies: ["MailfleetCore", "MailfleetProviderFormats", "MailfleetHTTPClient", "MailfleetRuntime"]),
         .target(
             name: "MailfleetObservability",
-            dependencies: ["MailfleetConfiguration", "MailfleetRuntime", logging, metrics, prometheus, hummingbird, lifecycle]),
+            dependencies: ["MailfleetRuntime", logging, metrics, prometheus, hummingbird, lifecycle]),
 
         // MARK: Services
         .target(
             name: "MailfleetAPI",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetPostgres", "MailfleetRedis", "MailfleetRuntime", "MailfleetObservability", hummingbird, logging, crypto, lifecycle],
+            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetRuntime", "MailfleetObservability", hummingbird, logging, crypto, lifecycle],
             // Embedded, so the executable serves /openapi.json with no resource bundle beside it.
             resources: [.embedInCode("Resources/openapi.json")]),
         .target(
@@ -123,7 +123,10 @@ let package = Package(
         // MARK: Executables
         .executableTarget(
             name: "mailfleet-api",
-            dependencies: ["MailfleetAPI", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
+            dependencies: [
+                "MailfleetAPI", "MailfleetStore", "MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetBootstrap",
+                "MailfleetConfiguration", argumentParser,
+            ]),
         .executableTarget(
             name: "mailfleet-tracker",
             dependencies: ["MailfleetTracker", "MailfleetStore", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),

@@ -3,8 +3,6 @@ import Hummingbird
 import Logging
 import MailfleetCore
 import MailfleetObservability
-import MailfleetPostgres
-import MailfleetRedis
 import MailfleetStore
 import ServiceLifecycle
 
@@ -14,12 +12,8 @@ public struct APIConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// Listen port. Default 8080.
     public var port = 8080
-    /// Postgres URL.
-    public var databaseURL = Env.Defaults.databaseURL
-    /// Redis URL.
-    public var redisURL = Env.Defaults.redisURL
-    /// Queue partitions.
-    public var partitions = Env.Defaults.partitions
+    /// Queue partitions. Default 8 (must match across api, scheduler and workers).
+    public var partitions = 8
     /// Postgres connections. Default 8.
     public var databasePoolSize = 8
     /// Size limits.
@@ -57,14 +51,6 @@ public struct APIStores: Sendable {
         self.tenants = tenants
         self.rateLimiter = rateLimiter
     }
-
-    /// The stores over one Postgres pool and one Redis client.
-    public init(pool: PostgresPool, redis: RedisClient, partitions: Int) {
-        self.init(
-            messages: MessageStore(pool: pool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: partitions)),
-            templates: TemplateStore(pool: pool), suppressions: SuppressionStore(pool: pool), tenants: TenantStore(pool: pool),
-            rateLimiter: RateLimiter(redis: redis))
-    }
 }
 
 /// Assembles the API: routes, group commit, and the services to run.
@@ -77,13 +63,6 @@ public enum APIServer {
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mailfleet-api"),
             logger: logger)
         return [PeriodicService(every: .seconds(30)) { await authenticator.flushLastUsed() }, app]
-    }
-
-    /// The services of one API process over a Postgres pool and a Redis client.
-    public static func services(configuration: APIConfiguration, pool: PostgresPool, redis: RedisClient, logger: Logger) -> [any Service] {
-        services(
-            configuration: configuration, stores: APIStores(pool: pool, redis: redis, partitions: configuration.partitions),
-            readiness: readinessChecks(pool: pool, redis: redis), logger: logger)
     }
 
     /// Every route of the API with its middleware (also used by the router and OpenAPI tests).
@@ -108,13 +87,5 @@ public enum APIServer {
         // Last, so it wraps only the not-found answer (see the type).
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return router
-    }
-
-    /// `/readyz` checks for Postgres and Redis.
-    public static func readinessChecks(pool: PostgresPool, redis: RedisClient) -> [ReadinessCheck] {
-        [
-            ReadinessCheck(name: "postgres") { _ = try await pool.query("SELECT 1") },
-            ReadinessCheck(name: "redis") { _ = try await redis.command("PING") },
-        ]
     }
 }

@@ -16,7 +16,9 @@ struct APICommand: AsyncParsableCommand {
             let pool = clients.postgres(url: try options.database.databaseURL, size: config.databasePoolSize, name: "api-pg")
             let redis = clients.redis(url: try options.queue.redisURL, connections: 4, name: "api-redis")
             logger.info("mailfleet-api listening", metadata: ["host": "\(config.host)", "port": "\(config.port)"])
-            return APIServer.services(configuration: config, pool: pool, redis: redis, logger: logger)
+            return APIServer.services(
+                configuration: config, stores: APIStores(pool: pool, redis: redis, partitions: config.partitions),
+                readiness: clients.readinessChecks, logger: logger)
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MailfleetAPI
+import MailfleetCore
 import MailfleetPostgres
 import MailfleetRedis
 import MailfleetStore
@@ -19,10 +20,13 @@ import Testing
     @Test func pathsAreExactlyTheRegisteredRoutes() async throws {
         let pool = PostgresPool(url: try TestEnvironment.databaseURL(), size: 1, name: "it-openapi")
         let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-openapi")
-        let stores = APIStores(pool: pool, redis: redis, partitions: 1)
+        let stores = APIStores(
+            messages: MessageStore(pool: pool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: 1)),
+            templates: TemplateStore(pool: pool), suppressions: SuppressionStore(pool: pool), tenants: TenantStore(pool: pool),
+            rateLimiter: RateLimiter(redis: redis))
         let router = APIServer.router(
             configuration: APIConfiguration(), stores: stores, authenticator: Authenticator(tenants: stores.tenants),
-            readiness: APIServer.readinessChecks(pool: pool, redis: redis), logger: Logger(label: "test"))
+            readiness: [], logger: Logger(label: "test"))
         let served = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \(Self.normalised("\($0.path)"))" })
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         var documented = Set<String>()

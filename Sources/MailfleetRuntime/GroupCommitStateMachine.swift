@@ -2,7 +2,8 @@
 /// is cut from the front when a commit slot is free, and flushes wait for what they owe.
 ///
 /// `GroupCommit` carries out what this returns (start a group, resume a flush); tests drive it
-/// directly.
+/// directly. Everything is `@inlinable`: callers in other modules (the API's accept path) get it
+/// specialized for their entry type instead of looking up generic metadata on every call.
 public struct GroupCommitStateMachine<Entry> {
     /// Entries that commit together.
     public struct Group {
@@ -10,6 +11,11 @@ public struct GroupCommitStateMachine<Entry> {
         public let id: Int
         /// The entries, in arrival order.
         public let entries: [Entry]
+
+        @inlinable init(id: Int, entries: [Entry]) {
+            self.id = id
+            self.entries = entries
+        }
     }
 
     /// What to do after a group finished.
@@ -20,6 +26,12 @@ public struct GroupCommitStateMachine<Entry> {
         public var flushesDone: [Int]
         /// Put-back entries dropped because too many were waiting.
         public var dropped: [Entry]
+
+        @inlinable init(start: Group?, flushesDone: [Int], dropped: [Entry]) {
+            self.start = start
+            self.flushesDone = flushesDone
+            self.dropped = dropped
+        }
     }
 
     /// What to do after a flush was asked for.
@@ -28,40 +40,56 @@ public struct GroupCommitStateMachine<Entry> {
         public var start: [Group]
         /// True when there was nothing to wait for: resume the flush at once.
         public var done: Bool
+
+        @inlinable init(start: [Group], done: Bool) {
+            self.start = start
+            self.done = done
+        }
     }
 
-    fileprivate struct Waiting {
-        var entry: Entry
-        var weight: Int
+    @usableFromInline struct Waiting {
+        @usableFromInline var entry: Entry
+        @usableFromInline var weight: Int
+
+        @inlinable init(entry: Entry, weight: Int) {
+            self.entry = entry
+            self.weight = weight
+        }
     }
 
     /// A flush owes the `ahead` front entries of the queue a commit; once they are all cut,
     /// it waits for every group up to `through` to finish.
-    private struct Flush {
-        let id: Int
-        var ahead: Int
-        var through: Int?
+    @usableFromInline struct Flush {
+        @usableFromInline let id: Int
+        @usableFromInline var ahead: Int
+        @usableFromInline var through: Int?
+
+        @inlinable init(id: Int, ahead: Int, through: Int?) {
+            self.id = id
+            self.ahead = ahead
+            self.through = through
+        }
     }
 
     /// The policy this follows.
     public let policy: GroupCommitPolicy
-    private var waiting: [Waiting] = []
-    private var running: [Int] = []
-    private var nextGroupID = 0
-    private var flushes: [Flush] = []
+    @usableFromInline var waiting: [Waiting] = []
+    @usableFromInline var running: [Int] = []
+    @usableFromInline var nextGroupID = 0
+    @usableFromInline var flushes: [Flush] = []
 
     /// Creates an empty state.
-    public init(policy: GroupCommitPolicy) {
+    @inlinable public init(policy: GroupCommitPolicy) {
         self.policy = policy
     }
 
     /// Entries not yet in a group.
-    public var waitingCount: Int { waiting.count }
+    @inlinable public var waitingCount: Int { waiting.count }
     /// Groups started and not finished.
-    public var runningCount: Int { running.count }
+    @inlinable public var runningCount: Int { running.count }
 
     /// Adds an entry; returns a group to start when a slot is free and enough entries wait.
-    public mutating func append(_ entry: Entry, weight: Int = 1) -> Group? {
+    @inlinable public mutating func append(_ entry: Entry, weight: Int = 1) -> Group? {
         waiting.append(Waiting(entry: entry, weight: weight))
         guard running.count < policy.maxConcurrentGroups, waiting.count >= policy.startAt else { return nil }
         return cut()
@@ -69,7 +97,7 @@ public struct GroupCommitStateMachine<Entry> {
 
     /// Asks that everything waiting now be committed and every running group finish: the
     /// flush `id` is done when those groups have finished (committed, failed or put back).
-    public mutating func flush(id: Int) -> FlushStep {
+    @inlinable public mutating func flush(id: Int) -> FlushStep {
         var flush = Flush(id: id, ahead: waiting.count, through: nil)
         if flush.ahead == 0 { flush.through = nextGroupID - 1 }
         if Self.isDone(flush, running: running) { return FlushStep(start: [], done: true) }
@@ -81,7 +109,7 @@ public struct GroupCommitStateMachine<Entry> {
 
     /// Records that group `id` finished. `putBack` (for `.requeue`) returns its entries to the
     /// front of the queue, each weighing 1 (requeueing commits have no weight cap).
-    public mutating func complete(_ id: Int, putBack: [Entry] = []) -> Completion {
+    @inlinable public mutating func complete(_ id: Int, putBack: [Entry] = []) -> Completion {
         if let index = running.firstIndex(of: id) { running.remove(at: index) }
         var dropped: [Entry] = []
         if !putBack.isEmpty {
@@ -119,12 +147,12 @@ public struct GroupCommitStateMachine<Entry> {
         return Completion(start: start, flushesDone: done, dropped: dropped)
     }
 
-    private static func isDone(_ flush: Flush, running: [Int]) -> Bool {
+    @inlinable static func isDone(_ flush: Flush, running: [Int]) -> Bool {
         guard let through = flush.through else { return false }
         return running.allSatisfy { $0 > through }
     }
 
-    private mutating func cut() -> Group {
+    @inlinable mutating func cut() -> Group {
         var count = 0
         var weight = 0
         while count < waiting.count && (count == 0 || waiting[count].weight <= policy.maxGroupWeight - weight) {
@@ -150,3 +178,4 @@ public struct GroupCommitStateMachine<Entry> {
 extension GroupCommitStateMachine: Sendable where Entry: Sendable {}
 extension GroupCommitStateMachine.Group: Sendable where Entry: Sendable {}
 extension GroupCommitStateMachine.Waiting: Sendable where Entry: Sendable {}
+extension GroupCommitStateMachine.Flush: Sendable {}

@@ -29,8 +29,8 @@ public final class EventBuffer: Service, Sendable {
     }
 
     /// Queues an event for the next write.
-    public func append(_ event: NewEvent) async {
-        await writes.append(event)
+    public func append(_ event: NewEvent) {
+        writes.append(event)
     }
 
     /// Writes everything waiting, after any write already running.

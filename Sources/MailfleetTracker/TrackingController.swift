@@ -37,7 +37,7 @@ public struct TrackingController: Sendable {
         var token = context.parameters.get("token") ?? ""
         if token.hasSuffix(".gif") { token.removeLast(4) }
         if let parsed = signer.verify(token), parsed.kind == .open {
-            await events.append(NewEvent(tenantID: parsed.tenantID, messageID: parsed.messageID, type: .opened, detail: userAgentDetail(request)))
+            events.append(NewEvent(tenantID: parsed.tenantID, messageID: parsed.messageID, type: .opened, detail: userAgentDetail(request)))
             recorded.increment()
         } else {
             rejected.increment()
@@ -61,7 +61,7 @@ public struct TrackingController: Sendable {
         }
         var detail = userAgentDetail(request)
         detail["url"] = url
-        await events.append(NewEvent(tenantID: parsed.tenantID, messageID: parsed.messageID, type: .clicked, detail: detail))
+        events.append(NewEvent(tenantID: parsed.tenantID, messageID: parsed.messageID, type: .clicked, detail: detail))
         recorded.increment()
         return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
     }

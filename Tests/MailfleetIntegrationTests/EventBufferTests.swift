@@ -20,7 +20,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let tenant = UUID()
-            for _ in 0..<2000 { await buffer.append(NewEvent(tenantID: tenant, messageID: UUID(), type: .opened)) }
+            for _ in 0..<2000 { buffer.append(NewEvent(tenantID: tenant, messageID: UUID(), type: .opened)) }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

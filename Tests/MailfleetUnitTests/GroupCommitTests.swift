@@ -58,7 +58,7 @@ func eventually(_ condition: @Sendable () async -> Bool) async throws {
         #expect(await started.next() == [1])
         let two = Task { try? await commits.submit(2) }
         let three = Task { try? await commits.submit(3) }
-        try await eventually { await commits.waiting == 2 }
+        try await eventually { commits.waiting == 2 }
         await script.release()
         #expect(await one.value == 10)
         let failed = (await two.value, await three.value)
@@ -75,7 +75,7 @@ func eventually(_ condition: @Sendable () async -> Bool) async throws {
         let one = Task { try await commits.submit(1) }
         #expect(await started.next() == [1])
         let others = (2...4).map { value in Task { try? await commits.submit(value) } }
-        try await eventually { await commits.waiting == 3 }
+        try await eventually { commits.waiting == 3 }
         await script.release()
         #expect(try await one.value == 10)
         var outcomes: [Int?] = []
@@ -93,7 +93,7 @@ func eventually(_ condition: @Sendable () async -> Bool) async throws {
         _ = await started.next()
         _ = await started.next()
         tasks += (3...5).map { value in Task { try await commits.submit(value) } }
-        try await eventually { await commits.waiting == 3 }
+        try await eventually { commits.waiting == 3 }
         await script.release()
         var results: [Int] = []
         for task in tasks { results.append(try await task.value) }
@@ -110,7 +110,7 @@ func eventually(_ condition: @Sendable () async -> Bool) async throws {
         let first = Task { try await commits.submit(0, weight: 5) }
         _ = await started.next()
         let rest = (1...3).map { value in Task { try await commits.submit(value, weight: 2) } }
-        try await eventually { await commits.waiting == 3 }
+        try await eventually { commits.waiting == 3 }
         await script.release()
         _ = try await first.value
         for task in rest { _ = try await task.value }
@@ -126,17 +126,17 @@ func eventually(_ condition: @Sendable () async -> Bool) async throws {
             try await script.commit($0)
         }
         var started = script.started.makeAsyncIterator()
-        for value in 1...3 { await events.append(value) }
+        for value in 1...3 { events.append(value) }
         let periodic = Task { await events.flush() }
         #expect(await started.next() == [1, 2, 3])
-        for value in 4...5 { await events.append(value) }
+        for value in 4...5 { events.append(value) }
         let final = Task { await events.flush() }
-        try await eventually { await events.flushesWaiting == 2 }
+        try await eventually { events.flushesWaiting == 2 }
         await script.release()
         await final.value
         await periodic.value
         #expect(await script.groups == [[1, 2, 3], [4, 5]])
-        #expect(await events.waiting == 0)
+        #expect(events.waiting == 0)
     }
 
     @Test func aFailedWriteIsKeptForTheNextFlush() async throws {
@@ -144,9 +144,9 @@ func eventually(_ condition: @Sendable () async -> Bool) async throws {
         let events = GroupCommit<Int, Int>(policy: GroupCommitPolicy(startAt: 1000, onFailure: .requeue(keepingAtMost: 100_000))) {
             try await script.commit($0)
         }
-        for value in 1...3 { await events.append(value) }
+        for value in 1...3 { events.append(value) }
         await events.flush()
-        #expect(await events.waiting == 3)
+        #expect(events.waiting == 3)
         await events.flush()
         #expect(await script.groups == [[1, 2, 3], [1, 2, 3]])
     }

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import MailfleetObservability
 
 extension ProviderSimulator {
     /// Mailgun `POST /v3/{domain}/messages`: basic auth `api:<key>`, a multipart form with
@@ -13,8 +12,8 @@ extension ProviderSimulator {
         guard let auth = request.headers[.authorization], auth.hasPrefix("Basic "),
             let decoded = Data(base64Encoded: String(auth.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
             decoded.hasPrefix("api:"), decoded.count > 4
-        else { return rejected(401, "{\"message\":\"Forbidden\"}") }
-        guard !domain.isEmpty else { return rejected(404, "{\"message\":\"Domain not found\"}") }
+        else { return rejected(401, SimulatorAnswer.Message(message: "Forbidden")) }
+        guard !domain.isEmpty else { return rejected(404, SimulatorAnswer.Message(message: "Domain not found")) }
         guard let boundary = MultipartFormParser.boundary(contentType: request.headers[.contentType] ?? ""),
             let fields = MultipartFormParser.parse(body, boundary: boundary)
         else { return mailgunError("'from' parameter is missing") }
@@ -23,12 +22,12 @@ extension ProviderSimulator {
         case .success(let deliveries):
             state.recordAccepted(deliveries)
             let id = "<\(Self.messageID())@\(domain)>"
-            return Self.json(.ok, "{\"id\":\(JSONString.quote(id)),\"message\":\"Queued. Thank you.\"}")
+            return Self.json(.ok, SimulatorAnswer.MailgunQueued(id: id))
         }
     }
 
     private func mailgunError(_ message: String) -> Response {
-        rejected(400, "{\"message\":\(JSONString.quote(message))}")
+        rejected(400, SimulatorAnswer.Message(message: message))
     }
 }
 

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import MailfleetObservability
 
 extension ProviderSimulator {
     /// Postmark `POST /email/batch`: `X-Postmark-Server-Token`, a JSON array of ≤500 messages,
@@ -11,16 +10,16 @@ extension ProviderSimulator {
         defer { end() }
         if let fault { return fault }
         guard let token = request.headers[.init("X-Postmark-Server-Token")!], !token.isEmpty else {
-            return rejected(401, "{\"ErrorCode\":10,\"Message\":\"No Account or Server API tokens were supplied in the HTTP headers.\"}")
+            return rejected(401, SimulatorAnswer.Postmark(errorCode: 10, message: "No Account or Server API tokens were supplied in the HTTP headers."))
         }
         guard let items = (try? JSONSerialization.jsonObject(with: body)) as? [[String: Any]] else {
-            return rejected(422, "{\"ErrorCode\":402,\"Message\":\"Received invalid JSON input.\"}")
+            return rejected(422, SimulatorAnswer.Postmark(errorCode: 402, message: "Received invalid JSON input."))
         }
         guard items.count <= 500 else {
-            return rejected(422, "{\"ErrorCode\":300,\"Message\":\"Invalid email request: a batch may hold at most 500 messages.\"}")
+            return rejected(422, SimulatorAnswer.Postmark(errorCode: 300, message: "Invalid email request: a batch may hold at most 500 messages."))
         }
         let rejectList = Set(state.faults.withLock { $0.postmarkReject }.map { $0.lowercased() })
-        var results: [String] = []
+        var results: [SimulatorAnswer.Postmark] = []
         var deliveries: [SimulatedDelivery] = []
         for item in items {
             let recipients = ["To", "Cc", "Bcc"].flatMap { key in
@@ -41,16 +40,15 @@ extension ProviderSimulator {
             } else {
                 (code, message) = (0, "OK")
             }
-            let to = JSONString.quote((item["To"] as? String) ?? "")
+            let to = (item["To"] as? String) ?? ""
             if code == 0 {
                 deliveries.append(SimulatedDelivery(messageID: metadata["mailfleet_message_id"], recipients: recipients, variables: metadata))
-                let id = UUID().uuidString.lowercased()
-                results.append("{\"ErrorCode\":0,\"Message\":\"OK\",\"MessageID\":\"\(id)\",\"To\":\(to)}")
+                results.append(SimulatorAnswer.Postmark(errorCode: 0, message: "OK", messageID: UUID().uuidString.lowercased(), to: to))
             } else {
-                results.append("{\"ErrorCode\":\(code),\"Message\":\(JSONString.quote(message)),\"To\":\(to)}")
+                results.append(SimulatorAnswer.Postmark(errorCode: code, message: message, to: to))
             }
         }
         state.recordAccepted(deliveries)
-        return Self.json(.ok, "[\(results.joined(separator: ","))]")
+        return Self.json(.ok, results)
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import MailfleetObservability
 
 extension ProviderSimulator {
     /// Amazon SES v2 `SendEmail` (`POST /v2/email/outbound-emails`) with raw content. Requires
@@ -26,7 +25,7 @@ extension ProviderSimulator {
                 return sesError(code, type, "injected \(status)")
             }
             state.recordAccepted([delivery])
-            return Self.json(.ok, "{\"MessageId\":\"\(UUID().uuidString.lowercased())-000000\"}")
+            return Self.json(.ok, SimulatorAnswer.SESSent(messageId: "\(UUID().uuidString.lowercased())-000000"))
         }
     }
 
@@ -51,22 +50,22 @@ extension ProviderSimulator {
         case .success(let deliveries):
             let injected = state.faults.withLock { $0.sesEntryStatus }
             var sent: [SimulatedDelivery] = []
-            var results: [String] = []
+            var results: [SimulatorAnswer.SESBulk.Entry] = []
             for delivery in deliveries {
                 if let status = SESValidation.injectedStatus(delivery.recipients, injected) {
-                    results.append("{\"Status\":\(JSONString.quote(status)),\"Error\":\(JSONString.quote("injected \(status)"))}")
+                    results.append(.init(status: status, error: "injected \(status)"))
                 } else {
                     sent.append(delivery)
-                    results.append("{\"Status\":\"SUCCESS\",\"MessageId\":\"\(UUID().uuidString.lowercased())-000000\"}")
+                    results.append(.init(status: "SUCCESS", messageId: "\(UUID().uuidString.lowercased())-000000"))
                 }
             }
             state.recordAccepted(sent)
-            return Self.json(.ok, "{\"BulkEmailEntryResults\":[\(results.joined(separator: ","))]}")
+            return Self.json(.ok, SimulatorAnswer.SESBulk(bulkEmailEntryResults: results))
         }
     }
 
     private func sesError(_ status: Int, _ type: String, _ message: String) -> Response {
-        var response = rejected(status, "{\"message\":\(JSONString.quote(message))}")
+        var response = rejected(status, SimulatorAnswer.Message(message: message))
         response.headers[.init("x-amzn-ErrorType")!] = type
         return response
     }

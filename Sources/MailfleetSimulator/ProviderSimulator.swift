@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import Logging
-import MailfleetObservability
 
 /// A provider simulator for local runs, tests and benchmarks: SendGrid-shaped
 /// `POST /v3/mail/send` with the real API's validation and limits, fault injection through
@@ -31,26 +30,17 @@ public struct ProviderSimulator: Sendable {
         router.post("/_control") { request, _ in try await self.control(request) }
         router.post("/_reset") { _, _ in
             self.state.reset()
-            return Self.json(.ok, "{\"reset\":true}")
+            return Self.json(.ok, SimulatorAnswer.Reset())
         }
         // First arrival time (seconds since 1970) of every message, for time-to-provider figures.
         router.get("/_arrivals") { _, _ in
             let arrivals = self.state.stats.withLock { $0.firstSeen }  // read after a scenario, not during
-            var body = "{"
-            body.reserveCapacity(arrivals.count * 56)
-            var first = true
-            for (id, at) in arrivals {
-                if !first { body += "," }
-                first = false
-                body += "\"\(id)\":\(at)"
-            }
-            body += "}"
-            return Self.json(.ok, body)
+            return Self.json(.ok, arrivals)
         }
         router.get("/_messages/{id}") { _, context in
             let id = context.parameters.get("id") ?? ""
             let count = self.state.stats.withLock { $0.deliveries[id] ?? 0 }
-            return Self.json(.ok, "{\"id\":\(JSONString.quote(id)),\"deliveries\":\(count)}")
+            return Self.json(.ok, SimulatorAnswer.Deliveries(id: id, deliveries: count))
         }
     }
 
@@ -64,17 +54,17 @@ public struct ProviderSimulator: Sendable {
         let body = try await request.collectBody(upTo: 32 * 1024 * 1024)
         let faults = state.faults.withLock { $0 }
         if faults.latencyMs > 0 { try? await Task.sleep(for: .milliseconds(faults.latencyMs)) }
-        if faults.outage { return rejected(503, "{\"errors\":[{\"message\":\"service unavailable\"}]}", retryAfter: faults.retryAfter) }
+        if faults.outage { return rejected(503, SimulatorAnswer.SendGridErrors("service unavailable"), retryAfter: faults.retryAfter) }
         if faults.errorRate > 0, Double.random(in: 0..<1) < faults.errorRate {
-            return rejected(faults.errorStatus, "{\"errors\":[{\"message\":\"injected failure\"}]}", retryAfter: faults.retryAfter)
+            return rejected(faults.errorStatus, SimulatorAnswer.SendGridErrors("injected failure"), retryAfter: faults.retryAfter)
         }
         guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer "), auth.count > "Bearer ".count else {
-            return rejected(401, "{\"errors\":[{\"message\":\"The provided authorization grant is invalid, expired, or revoked\",\"field\":null,\"help\":null}]}")
+            return rejected(401, SimulatorAnswer.SendGridErrors("The provided authorization grant is invalid, expired, or revoked"))
         }
         let validation = SendGridValidation.validate(Data(buffer: body))
         switch validation {
         case .failure(let error):
-            return rejected(400, "{\"errors\":[{\"message\":\(JSONString.quote(error.message)),\"field\":\(JSONString.quote(error.field))}]}")
+            return rejected(400, SimulatorAnswer.SendGridErrors(error.message, field: error.field))
         case .success(let accepted):
             state.recordAccepted(accepted.deliveries)
             return Response(status: .accepted, headers: [.init("X-Message-Id")!: Self.messageID()], body: .init())
@@ -92,9 +82,9 @@ public struct ProviderSimulator: Sendable {
         let body = Data(buffer: try await request.collectBody(upTo: 32 * 1024 * 1024))
         let faults = state.faults.withLock { $0 }
         if faults.latencyMs > 0 { try? await Task.sleep(for: .milliseconds(faults.latencyMs)) }
-        if faults.outage { return (body, rejected(503, "{\"message\":\"service unavailable\"}", retryAfter: faults.retryAfter)) }
+        if faults.outage { return (body, rejected(503, SimulatorAnswer.Message(message: "service unavailable"), retryAfter: faults.retryAfter)) }
         if faults.errorRate > 0, Double.random(in: 0..<1) < faults.errorRate {
-            return (body, rejected(faults.errorStatus, "{\"message\":\"injected failure\"}", retryAfter: faults.retryAfter))
+            return (body, rejected(faults.errorStatus, SimulatorAnswer.Message(message: "injected failure"), retryAfter: faults.retryAfter))
         }
         return (body, nil)
     }
@@ -105,11 +95,10 @@ public struct ProviderSimulator: Sendable {
 
     func recipientsResponse() -> Response {
         let variables = state.stats.withLock { $0.variables }
-        let data = (try? JSONSerialization.data(withJSONObject: variables, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Self.json(.ok, String(decoding: data, as: UTF8.self))
+        return Self.json(.ok, variables)
     }
 
-    func rejected(_ status: Int, _ body: String, retryAfter: Int? = nil) -> Response {
+    func rejected(_ status: Int, _ body: some Encodable, retryAfter: Int? = nil) -> Response {
         state.stats.withLock { $0.rejectedCalls += 1 }
         var response = Self.json(HTTPResponse.Status(code: status), body)
         if let retryAfter { response.headers[.retryAfter] = "\(retryAfter)" }
@@ -123,28 +112,29 @@ public struct ProviderSimulator: Sendable {
             let settings = try JSONDecoder().decode(FaultSettings.self, from: Data(buffer: body))
             state.faults.withLock { $0 = settings }
             logger.info("fault settings changed", metadata: ["latency_ms": "\(settings.latencyMs)", "error_rate": "\(settings.errorRate)", "outage": "\(settings.outage)"])
-            return Self.json(.ok, String(decoding: try JSONEncoder().encode(settings), as: UTF8.self))
+            return Self.json(.ok, settings)
         } catch {
-            return Self.json(.badRequest, "{\"error\":{\"code\":\"invalid_control\",\"message\":\(JSONString.quote("\(error)"))}}")
+            return Self.json(.badRequest, SimulatorAnswer.ControlError(error: .init(message: "\(error)")))
         }
     }
 
     func statsResponse() -> Response {
         // Read only scalars under the lock: copying the per-message maps would make the next
         // delivery copy them all (copy-on-write), which hurts at a million messages.
-        let body = state.stats.withLock { stats in
-            let calls = stats.calls.map { "\(JSONString.quote($0.key)):\($0.value)" }.joined(separator: ",")
-            return """
-                {"calls":{\(calls)},"accepted_calls":\(stats.acceptedCalls),"rejected_calls":\(stats.rejectedCalls),\
-                "recipients":\(stats.recipients),"unique_messages":\(stats.deliveries.count),"duplicate_deliveries":\(stats.duplicateDeliveries),\
-                "inflight":\(stats.inflight),"largest_batch":\(stats.largestBatch)}
-                """
+        let stats = state.stats.withLock { stats in
+            SimulatorAnswer.Stats(
+                calls: stats.calls, acceptedCalls: stats.acceptedCalls, rejectedCalls: stats.rejectedCalls,
+                recipients: stats.recipients, uniqueMessages: stats.deliveries.count,
+                duplicateDeliveries: stats.duplicateDeliveries, inflight: stats.inflight, largestBatch: stats.largestBatch)
         }
-        return Self.json(.ok, body)
+        return Self.json(.ok, stats)
     }
 
-    static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    static func json(_ status: HTTPResponse.Status, _ body: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func messageID() -> String {

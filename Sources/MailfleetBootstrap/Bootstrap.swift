@@ -5,14 +5,14 @@ import ServiceLifecycle
 /// How every long-running process starts and stops.
 public enum Bootstrap {
     /// The one place a process sets up logging (JSON lines on stdout, labelled with `service`) and
-    /// the metrics system, once, before anything logs. (Metrics need no call yet: the Prometheus
-    /// registry is a static of `Telemetry`.)
+    /// the metrics system (swift-metrics onto the Prometheus registry `/metrics` serves), once,
+    /// before anything logs or makes a metric.
     public static func observability(service: String, logLevel: Logger.Level) {
         Telemetry.bootstrap(service: service, level: logLevel)
     }
 
-    /// Runs one process: sets up logging and metrics (`observability`), lets `assemble` open clients and build the
-    /// services, then runs them all in one `ServiceGroup` until SIGTERM or SIGINT. The clients
+    /// Runs one process: sets up logging and metrics (`observability`), lets `assemble` open
+    /// clients and build the services, then runs them all in one `ServiceGroup` until SIGTERM or SIGINT. The clients
     /// run before the services, so a graceful shutdown stops them last; they are shut down on
     /// every exit path, also when `assemble` or the group throws.
     public static func run(

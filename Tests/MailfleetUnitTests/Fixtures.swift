@@ -13,3 +13,13 @@ func makeMessage(tenant: UUID = UUID(), to: [String] = ["to@example.com"], subje
 func account(_ kind: ProviderKind, tenant: UUID = UUID()) -> ProviderAccount {
     ProviderAccount(id: UUID(), tenantID: tenant, name: kind.rawValue, kind: kind, endpoint: nil, priority: 1, secret: "s")
 }
+
+/// A rendered message to `to` with one tracked link and an open pixel, for payload tests.
+func renderedWithTracking(_ to: [String], subject: String = "S", metadata: [String: String] = [:], cc: [String] = []) -> RenderedMessage {
+    var message = makeMessage(to: to, subject: subject, html: "<a href=\"[[mf:click:0]]\">x</a>[[mf:open]]")
+    message.content.metadata = metadata
+    message.content.cc = cc.map { try! EmailAddress(email: $0) }
+    return RenderedMessage(
+        message: message, htmlTemplate: message.content.html, textTemplate: "text",
+        substitutions: ["[[mf:open]]": "https://t/o/\(to[0])", "[[mf:click:0]]": "https://t/c/\(to[0])"])
+}

@@ -64,7 +64,7 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // MARK: Thin wrappers (each owns the threads its blocking C calls run on)
-        .target(name: "MailfleetRuntime"),
+        .target(name: "MailfleetRuntime", dependencies: ["MailfleetCore"]),
         // Postgres writes UUIDs with Core's `UUIDText` (Core is pure: no C library comes with it).
         .target(name: "MailfleetPostgres", dependencies: ["CPostgres", "MailfleetCore", "MailfleetRuntime"]),
         .target(name: "MailfleetRedis", dependencies: ["CHiredis", "MailfleetRuntime"]),

@@ -5,9 +5,10 @@ import MailfleetCore
 /// The one place where failures become HTTP answers: decode errors, field errors, store
 /// errors, and the fixed answers (401, 403, 404, 405).
 extension APIError {
-    /// Codes that mean "well-formed JSON whose content is refused" (422); the other decode
-    /// codes (`invalid_json`, `invalid_type`, `missing_field`) mean a malformed request (400).
-    static let unprocessableCodes: Set<String> = ["unknown_field", "invalid_value"]
+    /// Codes that mean a malformed request (400): not JSON, a value of the wrong type, a required
+    /// field missing. Every other refused field (`unknown_field`, `invalid_value` and the rules
+    /// of the domain) is well-formed JSON whose content is refused (422), on every path.
+    static let malformedCodes: Set<String> = ["invalid_json", "invalid_type", "missing_field"]
 
     /// Seconds a client should wait before retrying when the database is unreachable.
     static let retryAfterSeconds = 1
@@ -16,17 +17,19 @@ extension APIError {
     /// for unknown fields and invalid values, naming the field.
     init(decoding error: DecodingError) {
         if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
-            self.init(.badRequest, code: "invalid_json", message: "the body is not valid JSON")
+            self = .invalidJSON
             return
         }
-        let problem = FieldError(decoding: error)
-        self.init(Self.unprocessableCodes.contains(problem.code) ? .unprocessableContent : .badRequest, code: problem.code, message: problem.message, field: problem.field)
+        self = .invalid(FieldError(decoding: error))
     }
 
-    /// A request whose content is refused (422), naming the field.
+    /// A refused field: 400 when the request is malformed (`malformedCodes`), else 422.
     static func invalid(_ error: FieldError) -> APIError {
-        APIError(.unprocessableContent, code: error.code, message: error.message, field: error.field)
+        APIError(malformedCodes.contains(error.code) ? .badRequest : .unprocessableContent, code: error.code, message: error.message, field: error.field)
     }
+
+    /// A body that is not JSON.
+    static let invalidJSON = APIError(.badRequest, code: "invalid_json", message: "the body is not valid JSON")
 
     /// An invalid query parameter: `invalid_value`, 422 like the same code in a body.
     static func invalidParameter(_ name: String, _ message: String) -> APIError {
@@ -93,7 +96,7 @@ extension Request {
         } catch let error as DecodingError {
             throw APIError(decoding: error)
         } catch {
-            throw APIError(.badRequest, code: "invalid_json", message: "the body is not valid JSON")
+            throw APIError.invalidJSON
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import MailfleetCore
@@ -12,6 +13,14 @@ public struct APIRequestContext: RequestContext {
     public var requestID: String
     /// The authenticated key; nil until `AuthenticationMiddleware` ran, and outside `/v1`.
     public var key: AuthenticatedKey?
+
+    /// Codable answers keep `/` as written: Hummingbird's default encoder writes it as `\/`
+    /// (valid JSON, but HTML in a template would come back unlike what was stored).
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return encoder
+    }
 
     /// A context for a new request, with Hummingbird's request id until the caller's is read.
     public init(source: ApplicationRequestContextSource) {

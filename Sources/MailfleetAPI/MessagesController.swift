@@ -75,7 +75,7 @@ public struct MessagesController: Sendable {
         } catch let error as DecodingError {
             throw APIError(decoding: error)
         } catch {
-            throw APIError(.badRequest, code: "invalid_json", message: "the body is not valid JSON")
+            throw APIError.invalidJSON
         }
         switch parsed {
         case .single(let item):

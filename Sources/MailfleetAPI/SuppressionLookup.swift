@@ -1,4 +1,5 @@
 import Foundation
+import MailfleetCore
 import MailfleetRuntime
 import MailfleetStore
 

@@ -7,7 +7,7 @@ public enum Bootstrap {
     /// The one place a process sets up logging (JSON lines on stdout, labelled with `service`) and
     /// the metrics system (swift-metrics onto the Prometheus registry `/metrics` serves), once,
     /// before anything logs or makes a metric.
-    public static func observability(service: String, logLevel: Logger.Level) {
+    static func observability(service: String, logLevel: Logger.Level) {
         Telemetry.bootstrap(service: service, level: logLevel)
     }
 

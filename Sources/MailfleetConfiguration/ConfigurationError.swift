@@ -10,7 +10,16 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public let expectation: String
 
     public var description: String {
-        source.hasPrefix("--") ? "\(source) \(text): expected \(expectation)" : "\(source)=\(text): expected \(expectation)"
+        let shown = Self.redacted(text)
+        return source.hasPrefix("--") ? "\(source) \(shown): expected \(expectation)" : "\(source)=\(shown): expected \(expectation)"
+    }
+
+    /// `text` with the password of a URL's user information masked, so a refused database or
+    /// Redis URL does not put its password into logs.
+    static func redacted(_ text: String) -> String {
+        guard let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@"),
+              let colon = text[scheme.upperBound..<at].firstIndex(of: ":") else { return text }
+        return String(text[..<text.index(after: colon)]) + "***" + String(text[at...])
     }
 }
 

@@ -76,9 +76,9 @@ final class StdoutWriter: @unchecked Sendable {
 }
 
 /// JSON string quoting without Foundation's encoder (cheap enough for every log line).
-public enum JSONString {
+enum JSONString {
     /// The JSON literal for a string.
-    public static func quote(_ s: String) -> String {
+    static func quote(_ s: String) -> String {
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
         for scalar in s.unicodeScalars {

@@ -26,8 +26,6 @@ public struct BatchOutcome: Sendable {
 
     /// The same outcome for every message of a batch.
     public static func all(_ batch: ProviderBatch, _ outcome: DeliveryOutcome, accountFailure: String? = nil, status: Int) -> BatchOutcome {
-        var outcomes: [UUID: DeliveryOutcome] = [:]
-        for m in batch.messages { outcomes[m.message.id] = outcome }
-        return BatchOutcome(outcomes: outcomes, accountFailure: accountFailure, status: status)
+        all(batch.messages, outcome, accountFailure: accountFailure, status: status)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MailfleetCore
 
 /// Group commit: entries that arrive while commits run wait and go together in the next group,
 /// so concurrent callers share one round trip instead of paying one each. The grouping follows
@@ -52,7 +53,10 @@ public final class GroupCommit<Element: Sendable, Output: Sendable>: @unchecked 
     /// Commits `element` with whatever else is waiting and returns its output, or throws its
     /// group's error.
     @inlinable public func submit(_ element: Element, weight: Int = 1) async throws -> Output {
-        try await withCheckedThrowingContinuation { continuation in
+        // A requeueing group commit puts failed entries back until a later append or flush,
+        // so a waiter could wait for ever: it takes `append` only.
+        if case .requeue = policy.onFailure { preconditionFailure("submit on a requeueing group commit; use append") }
+        return try await withCheckedThrowingContinuation { continuation in
             if let group = locked({ $0.machine.append((element, continuation), weight: weight) }) { start(group) }
         }
     }

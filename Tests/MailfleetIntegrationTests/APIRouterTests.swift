@@ -105,6 +105,10 @@ struct APIRouterTests {
             #expect(try badVersion.status == .unprocessableContent && api.error(badVersion)?.code == "invalid_value")
             let missing = try await client.execute(uri: "/v1/templates", method: .post, headers: send, body: ByteBuffer(string: #"{"name":"n"}"#))
             #expect(try missing.status == .badRequest && api.error(missing)?.code == "missing_field")
+            // The same on the message path, single and in a batch item's own answer.
+            let missingFrom = try await client.execute(
+                uri: "/v1/messages", method: .post, headers: send, body: ByteBuffer(string: #"{"to":["b@example.com"],"subject":"s","text":"t"}"#))
+            #expect(try missingFrom.status == .badRequest && api.error(missingFrom)?.code == "missing_field")
         }
     }
 

@@ -92,6 +92,15 @@ import Testing
         #expect(error.description.hasPrefix("\(variable)=\(text): expected "))
     }
 
+    @Test func aRefusedURLDoesNotShowItsPassword() throws {
+        let setting = try #require(Settings.all.first { $0.variable == "MAILFLEET_REDIS_URL" })
+        let error = try #require(throws: ConfigurationError.self) {
+            try setting.check(environment: ["MAILFLEET_REDIS_URL": "rediss://default:s3cret@cache.internal:6380/0"])
+        }
+        #expect(error.description.hasPrefix("MAILFLEET_REDIS_URL=rediss://default:***@cache.internal:6380/0: expected "))
+        #expect(!error.description.contains("s3cret"))
+    }
+
     @Test func aBadFlagIsRefusedNamingTheFlag() throws {
         let error = try #require(throws: ConfigurationError.self) {
             try Self.settings.partitions.value(flag: "many", environment: ["MAILFLEET_PARTITIONS": "4"])

@@ -1,4 +1,4 @@
-import MailfleetRuntime
+import MailfleetCore
 import Testing
 
 @Suite struct GroupCommitStateMachineTests {

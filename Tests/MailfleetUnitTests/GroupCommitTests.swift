@@ -1,3 +1,4 @@
+import MailfleetCore
 @testable import MailfleetRuntime
 import Testing
 

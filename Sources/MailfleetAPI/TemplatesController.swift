@@ -23,8 +23,9 @@ public struct TemplatesController: Sendable {
         let key = try context.key(for: .send)
         let body = try await request.decode(TemplateBody.self, limit: limits.maxSmallBodyBytes)
         guard let name = body.name else { throw APIError.invalid(FieldError(code: "missing_field", field: "name", message: "name is required")) }
-        if name.isEmpty || name.utf8.count > 200 || name.containsLineBreakOrNUL {
-            throw APIError.invalid(FieldError(code: "invalid_value", field: "name", message: "name must be 1 to 200 bytes on one line"))
+        // Counted in code points, as JSON Schema's maxLength counts (the document says 200).
+        if name.isEmpty || name.unicodeScalars.count > 200 || name.containsLineBreakOrNUL {
+            throw APIError.invalid(FieldError(code: "invalid_value", field: "name", message: "name must be 1 to 200 characters on one line"))
         }
         if let problem = body.template.validate().first { throw APIError.invalid(problem) }
         let record = try await database { try await store.create(tenantID: key.tenantID, name: name, template: body.template) }

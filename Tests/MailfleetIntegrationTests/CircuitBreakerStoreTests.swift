@@ -18,21 +18,28 @@ struct CircuitBreakerStoreTests {
         defer { redis.shutdown() }
         let store = CircuitBreakerStore(redis: redis, prefix: Self.prefix())
         var rng = SystemRandomNumberGenerator()
+        // Times, durations and periods are whole tens of milliseconds so that the boundaries
+        // (a call exactly at the end of the open period, exactly at the probe timeout, exactly
+        // at the slow-call threshold) come up often.
+        func tens(_ range: ClosedRange<Int>) -> Int { 10 * Int.random(in: range, using: &rng) }
         var phasesSeen: Set<CircuitBreaker.Phase> = []
         var transitionsSeen = 0
-        for round in 0..<24 {
+        // Rates that small windows hit exactly half the time, so the "at or above" boundary is
+        // exercised, and arbitrary ones the rest.
+        let boundaryRates = [20, 25, 34, 50, 60, 67, 75, 100] + (1...8).map { _ in Int.random(in: 1...100, using: &rng) }
+        for round in 0..<40 {
             let configuration = CircuitBreaker.Configuration(
                 windowSize: Int.random(in: 1...8, using: &rng), minimumCalls: Int.random(in: 1...6, using: &rng),
-                failureRatePercent: Int.random(in: 1...100, using: &rng), slowCallMs: Int.random(in: 20...80, using: &rng),
-                openBaseMs: Int.random(in: 1...300, using: &rng), openMaxMs: Int.random(in: 1...3_000, using: &rng),
-                halfOpenProbes: Int.random(in: 1...3, using: &rng), probeTimeoutMs: Int.random(in: 1...400, using: &rng))
+                failureRatePercent: boundaryRates.randomElement(using: &rng)!, slowCallMs: tens(2...8),
+                openBaseMs: tens(1...30), openMaxMs: tens(1...300), halfOpenProbes: Int.random(in: 1...3, using: &rng),
+                probeTimeoutMs: tens(1...40))
             let account = UUID()
             var pure = CircuitBreaker(configuration: configuration)
             // Epoch milliseconds, as the worker will pass them: well past 2^32, within Lua's exact range.
             var now = 1_764_000_000_000 + Int.random(in: 0...1_000_000, using: &rng)
             var history: [String] = []
             for _ in 0..<150 {
-                now += Int.random(in: 0...10, using: &rng) == 0 ? Int.random(in: 0...4_000, using: &rng) : Int.random(in: 0...40, using: &rng)
+                now += Int.random(in: 0...10, using: &rng) == 0 ? tens(0...400) : tens(0...4)
                 if Bool.random(using: &rng) {
                     history.append("call@\(now)")
                     let expected = pure.mayCall(nowMs: now)
@@ -41,7 +48,7 @@ struct CircuitBreakerStoreTests {
                     if expected.transition != nil { transitionsSeen += 1 }
                 } else {
                     let outcome: CircuitBreaker.Outcome = Int.random(in: 0..<3, using: &rng) == 0 ? .failure : .success
-                    let duration = Int.random(in: 0...100, using: &rng)
+                    let duration = tens(0...10)
                     history.append("\(outcome)(\(duration))@\(now)")
                     let expected = pure.record(outcome, durationMs: duration, nowMs: now)
                     let got = try await store.record(
@@ -90,6 +97,9 @@ struct CircuitBreakerStoreTests {
         }
         #expect(decisions == [.probe, .probe, .probe, .refuse(retryAtMs: t + 5_006 + 30_000)])
         #expect(try await one.state(account: account).phase == .halfOpen)
+        // A probe whose worker never reports is given out again at the probe timeout, not before.
+        #expect(try await one.mayCall(account: account, configuration: configuration, nowMs: t + 35_005).decision == .refuse(retryAtMs: t + 35_006))
+        #expect(try await other.mayCall(account: account, configuration: configuration, nowMs: t + 35_006).decision == .probe)
     }
 
     @Test func stateLivesInOneHashTaggedKeyThatExpiresAndAClosedCheckWritesNothing() async throws {

@@ -14,20 +14,23 @@ public struct SchedulerConfiguration: Sendable {
     /// Time between promote/reclaim passes. Default 100 ms.
     public var tick: Duration = .milliseconds(100)
     /// A message queued in Postgres with no queue activity for this long is enqueued again.
-    /// Default 300 s: well beyond a healthy backlog's drain time, short enough that a Redis
-    /// flush heals within minutes.
+    /// Default 300 s: well beyond a healthy backlog's drain time. A Redis that lost all its
+    /// data does not wait for it (see `generationCheckEvery`).
     public var reconcileAfterSeconds = 300.0
     /// Time between reconciliation passes. Default 10 s.
     public var reconcileEvery: Duration = .seconds(10)
     /// Leadership lease; a standby takes over this long after the leader dies. Default 5 s.
     public var leaderLeaseMilliseconds = 5000
+    /// Time between checks of Redis's generation markers (one round trip), so a Redis that
+    /// lost its data is noticed and refilled from Postgres within about this long. Default 1 s.
+    public var generationCheckEvery: Duration = .seconds(1)
     /// The defaults.
     public init() {}
 }
 
 /// The scheduler: one leader among replicas (a Redis lease) promotes due delayed sends and
-/// retries, reclaims expired leases of dead workers, reconciles Postgres with Redis, and
-/// publishes queue depths.
+/// retries, reclaims expired leases of dead workers, reconciles Postgres with Redis (at once and
+/// in full when Redis lost its data), and publishes queue depths.
 public final class SchedulerService: Service {
     private let configuration: SchedulerConfiguration
     private let lease: LeaderLease
@@ -38,6 +41,7 @@ public final class SchedulerService: Service {
     private let promoted = Telemetry.counter("scheduler_promoted_total", help: "Delayed entries moved to ready")
     private let reclaimed = Telemetry.counter("scheduler_reclaimed_total", help: "Expired leases returned to ready")
     private let reconciled = Telemetry.counter("scheduler_reconciled_total", help: "Messages re-enqueued from Postgres")
+    private let redisLosses = Telemetry.counter("redis_data_loss_total", help: "Times Redis was found to have lost its data (a missing generation marker)")
     private let leaderGauge = Telemetry.gauge("scheduler_is_leader", help: "1 when this replica leads")
     private let depthGauges: [String: Meter]
 
@@ -60,6 +64,8 @@ public final class SchedulerService: Service {
         logger.info("scheduler started", metadata: ["id": "\(lease.holder)", "partitions": "\(configuration.partitions)"])
         var lastDepth = ContinuousClock.now - .seconds(60)
         var lastReconcile = ContinuousClock.now
+        var lastGenerationCheck = ContinuousClock.now - .seconds(60)
+        var recovery = Recovery()
         var leading = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
@@ -68,9 +74,17 @@ public final class SchedulerService: Service {
                     logger.info(nowLeading ? "became leader" : "lost leadership")
                     leading = nowLeading
                     leaderGauge.set(leading ? 1 : 0)
+                    // A new leader reads the markers at once; a former one forgets its recovery.
+                    recovery = Recovery()
+                    lastGenerationCheck = ContinuousClock.now - .seconds(60)
                 }
                 if leading {
                     try await tick()
+                    if ContinuousClock.now - lastGenerationCheck >= configuration.generationCheckEvery {
+                        lastGenerationCheck = ContinuousClock.now
+                        try await checkGeneration(&recovery)
+                    }
+                    if recovery.state.recovering != nil { try await recoveryPass(&recovery) }
                     if ContinuousClock.now - lastReconcile >= configuration.reconcileEvery {
                         lastReconcile = ContinuousClock.now
                         try await reconcile()
@@ -111,6 +125,53 @@ public final class SchedulerService: Service {
         try await queue.enqueue(stalled.map { MessageQueue.Item(id: $0.id, priority: $0.priority) })
         reconciled.increment(by: Int64(stalled.count))
         logger.warning("re-enqueued stalled messages", metadata: ["count": "\(stalled.count)"])
+    }
+
+    /// A recovery in progress: the pure decisions, the cutoff taken when it began, and how
+    /// many messages it re-enqueued.
+    struct Recovery {
+        var state = RedisLossRecovery()
+        var cutoff = Date.distantPast
+        var requeued = 0
+    }
+
+    /// Reads the generation markers and begins a recovery when Redis lost its data. The new
+    /// state is kept only once its I/O succeeded; otherwise the next check decides again.
+    func checkGeneration(_ recovery: inout Recovery) async throws {
+        var next = recovery
+        let marker = try await queue.generationMarker()
+        guard case .begin(let generation, let lost) = next.state.observed(marker, fresh: UUID().lowercasedString) else {
+            recovery = next
+            return
+        }
+        try await queue.markRecovering(generation: generation)
+        next.cutoff = try await store.databaseTime()
+        next.requeued = 0
+        recovery = next
+        if lost {
+            redisLosses.increment()
+            logger.warning("Redis lost its data (generation marker missing): re-enqueueing every unfinished message from Postgres", metadata: ["generation": "\(generation)"])
+        } else {
+            logger.warning("taking over an unfinished recovery from Redis data loss", metadata: ["generation": "\(generation)"])
+        }
+    }
+
+    /// Re-enqueues the next 5,000 unfinished messages enqueued before the recovery began,
+    /// whatever their age; an empty pass ends the recovery and marks Redis ready.
+    func recoveryPass(_ recovery: inout Recovery) async throws {
+        var next = recovery
+        let items = try await store.unfinished(enqueuedBefore: recovery.cutoff, limit: 5000)
+        try await queue.enqueue(items)
+        if !items.isEmpty { reconciled.increment(by: Int64(items.count)) }
+        next.requeued += items.count
+        if case .finish(let generation) = next.state.passFinished(found: items.count) {
+            // False when the markers changed meanwhile (lost again, or taken over): the next check acts on it.
+            let ready = try await queue.markReady(generation: generation)
+            logger.warning(
+                "recovery from Redis data loss finished",
+                metadata: ["generation": "\(generation)", "requeued": "\(next.requeued)", "marked_ready": "\(ready)"])
+        }
+        recovery = next
     }
 
     private func publishDepth() async throws {

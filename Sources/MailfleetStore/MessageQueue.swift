@@ -12,6 +12,8 @@ import MailfleetRedis
 ///     mf:{pN}:leased    ZSET  entries being sent, scored by lease deadline (ms)
 ///     mf:{pN}:delayed   ZSET  scheduled sends and retries, scored by due time (ms)
 ///     mf:{pN}:dead      LIST  JSON {id, reason, at} of dead-lettered messages
+///     mf:{pN}:generation STRING `ready:<generation>` or `recovering:<generation>`: its absence
+///                             tells the scheduler that the partition lost its entries
 ///
 /// An entry is `<lane>:<uuid>` with lane `t` or `b`, so the lane survives a trip through the
 /// leased and delayed sets.
@@ -36,6 +38,8 @@ public struct MessageQueue: Sendable {
         public let leased: String
         public let delayed: String
         public let dead: String
+        /// The generation marker (see `RedisLossRecovery`).
+        public let generation: String
     }
 
     /// The keys of partition `p`.
@@ -43,7 +47,7 @@ public struct MessageQueue: Sendable {
         let tag = "\(prefix):{p\(p)}"
         return Keys(
             readyTransactional: "\(tag):ready:t", readyBulk: "\(tag):ready:b", leased: "\(tag):leased",
-            delayed: "\(tag):delayed", dead: "\(tag):dead")
+            delayed: "\(tag):delayed", dead: "\(tag):dead", generation: "\(tag):generation")
     }
 
     /// The queue entry of a message.
@@ -189,6 +193,34 @@ public struct MessageQueue: Sendable {
         return depth
     }
 
+    // MARK: Generation markers
+
+    /// The generation markers of all partitions taken together, read in one round trip.
+    public func generationMarker() async throws -> RedisLossRecovery.Marker {
+        let replies = try await redis.pipeline((0..<partitioning.count).map { ["GET", keys($0).generation] })
+        try checkReplies(replies)
+        return .combined(replies.map { RedisLossRecovery.Marker(stored: $0.string) })
+    }
+
+    /// Marks every partition as recovering under `generation`.
+    public func markRecovering(generation: String) async throws {
+        let stored = RedisLossRecovery.Marker.recovering(generation: generation).stored ?? ""
+        try checkReplies(try await redis.pipeline((0..<partitioning.count).map { ["SET", keys($0).generation, stored] }))
+    }
+
+    /// Marks ready every partition still recovering under `generation`; true when all were.
+    /// A partition that lost its marker meanwhile, or that another leader's recovery took
+    /// over, is left as it is, so the next check sees it.
+    @discardableResult
+    public func markReady(generation: String) async throws -> Bool {
+        let from = RedisLossRecovery.Marker.recovering(generation: generation).stored ?? ""
+        let to = RedisLossRecovery.Marker.ready(generation: generation).stored ?? ""
+        let replies = try await redis.evaluatePipelined(
+            (0..<partitioning.count).map { (script: Scripts.markReady, keys: [keys($0).generation], arguments: [from, to]) })
+        try checkReplies(replies)
+        return replies.allSatisfy { $0.int == 1 }
+    }
+
     private func checkReplies(_ replies: [RedisValue]) throws {
         for reply in replies {
             if case .error(let message) = reply { throw RedisError(message: message) }
@@ -265,6 +297,15 @@ enum Scripts {
         redis.call('ZREM', KEYS[1], unpack(entries))
         redis.call('ZADD', KEYS[2], unpack(ARGV))
         return #entries
+        """)
+
+    // KEYS: generation. ARGV: expected value, new value. Compare-and-set.
+    static let markReady = RedisScript("""
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          redis.call('SET', KEYS[1], ARGV[2])
+          return 1
+        end
+        return 0
         """)
 
     // KEYS: leased, dead. ARGV: entry1, record1, entry2, record2, ...

@@ -21,6 +21,34 @@ extension MessageStore {
         return try rows.map { (try $0.uuid("id"), Priority(rawValue: try $0.string("priority")) ?? .bulk) }
     }
 
+    /// Postgres's clock: a recovery's cutoff is compared with `enqueued_at`, so it must come
+    /// from the clock that wrote it.
+    public func databaseTime() async throws -> Date {
+        guard let row = try await pool.query("SELECT now() AS now").first else { throw PostgresError(message: "SELECT now() returned no row") }
+        return try row.date("now")
+    }
+
+    /// Every unfinished message last enqueued before `cutoff`, whatever its age, for a recovery
+    /// from a Redis that lost its data: queued ones due at their next attempt, `sending` ones at
+    /// the end of their lease (a live worker finishes it; a dead one's message goes again). Marks
+    /// them enqueued now, so passes with the same cutoff move on until one finds nothing. Entries
+    /// Redis still holds are duplicated; the claim makes that harmless.
+    public func unfinished(enqueuedBefore cutoff: Date, limit: Int) async throws -> [MessageQueue.Item] {
+        let rows = try await pool.query(
+            """
+            UPDATE messages SET enqueued_at = now()
+            WHERE id IN (
+                SELECT id FROM messages
+                WHERE status IN ('queued', 'sending') AND enqueued_at < $1
+                ORDER BY enqueued_at LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id, priority, GREATEST(next_attempt_at, CASE WHEN status = 'sending' THEN lease_until END) AS due_at
+            """, [cutoff, limit])
+        return try rows.map {
+            MessageQueue.Item(id: try $0.uuid("id"), priority: Priority(rawValue: try $0.string("priority")) ?? .bulk, dueAt: try $0.date("due_at"))
+        }
+    }
+
     /// Deletes idempotency keys older than 24 h, at most `limit` at a time; returns how many.
     @discardableResult
     public func purgeExpiredIdempotencyKeys(limit: Int = 10_000) async throws -> Int {

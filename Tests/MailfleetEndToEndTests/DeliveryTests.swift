@@ -182,6 +182,21 @@ import Testing
         #expect(stats["duplicate_deliveries"] as? Int == 0)
     }
 
+    @Test func aRedisFlushIsNoticedAndRefilledWithoutWaitingForTheReconcileAge() async throws {
+        // The default reconcile age (300 s): only the scheduler noticing the missing generation
+        // marker moves these messages within the minute waited for below.
+        let fleet = try await Fleet.start("redisloss", workers: 0, provider: .sendgrid)
+        defer { fleet.stopNow() }
+        #expect(try await fleet.api("POST", "/v1/messages", json: batchBody(count: 40)).status == 202)
+        try fleet.flushRedis()
+        try await fleet.startWorker(0)
+        let sent = try await fleet.eventually(seconds: 60) { try await fleet.count(status: "sent") == 40 }
+        #expect(sent)
+        let stats = try await fleet.simStats()
+        #expect(stats["unique_messages"] as? Int == 40)
+        #expect(stats["duplicate_deliveries"] as? Int == 0)
+    }
+
     @Test func anSMTPRecipientRefusalIsRecordedWhileTheOthersGetTheMessage() async throws {
         let server = try SMTPTestServer()
         defer { server.stop() }

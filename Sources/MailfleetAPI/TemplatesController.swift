@@ -48,11 +48,7 @@ public struct TemplatesController: Sendable {
             }
             version = number
         }
-        let chosen = version
-        guard let record = try await database({ try await store.get(tenantID: key.tenantID, id: id, version: chosen) }) else {
-            throw APIError.notFound("template")
-        }
-        return TemplateView(record)
+        return TemplateView(try await record(tenantID: key.tenantID, id: id, version: version))
     }
 
     func addVersion(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<TemplateView> {
@@ -80,10 +76,7 @@ public struct TemplatesController: Sendable {
         let key = try context.key(for: .send)
         let id = try Self.templateID(context)
         let body = try await request.decode(PreviewBody.self, limit: limits.maxSmallBodyBytes)
-        let version = body.version
-        guard let record = try await database({ try await store.get(tenantID: key.tenantID, id: id, version: version) }) else {
-            throw APIError.notFound("template")
-        }
+        let record = try await record(tenantID: key.tenantID, id: id, version: body.version)
         let rendered: RenderedTemplate
         do {
             rendered = try record.template.render(variables: body.variables ?? .object([:]))
@@ -91,6 +84,18 @@ public struct TemplatesController: Sendable {
             throw APIError.invalid(FieldError(code: "template_render_failed", field: error.field, message: error.message))
         }
         return TemplatePreview(record, rendered: rendered)
+    }
+
+    /// The template at `version` (the latest when nil): 404 when the tenant has no such
+    /// template; when it has, a version it does not have is a refused value (422 naming
+    /// `version`), since the resource the path names exists.
+    func record(tenantID: UUID, id: UUID, version: Int?) async throws -> TemplateRecord {
+        if let record = try await database({ try await store.get(tenantID: tenantID, id: id, version: version) }) { return record }
+        guard let version, let latest = try await database({ try await store.get(tenantID: tenantID, id: id) }) else {
+            throw APIError.notFound("template")
+        }
+        throw APIError.invalid(FieldError(
+            code: "invalid_value", field: "version", message: "the template has versions 1 to \(latest.version), not \(version)"))
     }
 
     /// The `{id}` of the path; one that is not a UUID names no template.

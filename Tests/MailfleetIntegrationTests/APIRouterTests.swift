@@ -206,6 +206,12 @@ struct APIRouterTests {
             let shown = try api.object(try await client.execute(uri: "/v1/messages/\(sentID)", method: .get, headers: read))
             #expect(shown["subject"] as? String == "Hey Ada")
 
+            // A version the template does not have names a refused value, not a missing template.
+            let noSuchVersion = try await client.execute(uri: "/v1/templates/\(id)?version=9", method: .get, headers: read)
+            #expect(try noSuchVersion.status == .unprocessableContent && api.error(noSuchVersion)?.field == "version")
+            let noSuchPreview = try await client.execute(uri: "/v1/templates/\(id)/preview", method: .post, headers: send, body: ByteBuffer(string: #"{"version":9}"#))
+            #expect(try noSuchPreview.status == .unprocessableContent && api.error(noSuchPreview)?.field == "version")
+
             #expect(try await client.execute(uri: "/v1/templates/\(id)", method: .delete, headers: send).status == .noContent)
             #expect(try await client.execute(uri: "/v1/templates/\(id)", method: .get, headers: read).status == .notFound)
             #expect(try await client.execute(uri: "/v1/templates/\(id)", method: .delete, headers: send).status == .notFound)

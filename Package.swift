@@ -91,7 +91,7 @@ let package = Package(
         // MARK: Services
         .target(
             name: "MailfleetAPI",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetRuntime", "MailfleetObservability", hummingbird, logging, crypto, lifecycle],
+            dependencies: ["MailfleetConfiguration", "MailfleetCore", "MailfleetStore", "MailfleetRuntime", "MailfleetObservability", hummingbird, logging, crypto, lifecycle],
             // Embedded, so the executable serves /openapi.json with no resource bundle beside it.
             resources: [.embedInCode("Resources/openapi.json")]),
         .target(
@@ -109,7 +109,7 @@ let package = Package(
             path: "Workers/MailfleetWorker"),
         .target(
             name: "MailfleetScheduler",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetRedis", "MailfleetObservability", logging, lifecycle, metrics],
+            dependencies: ["MailfleetConfiguration", "MailfleetCore", "MailfleetStore", "MailfleetRedis", "MailfleetObservability", logging, lifecycle, metrics],
             path: "Scheduler/MailfleetScheduler"),
 
         // MARK: Process start-up: clients as services, readiness checks, logging and metrics

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailfleetConfiguration
 import MailfleetCore
 import MailfleetObservability
 import MailfleetRedis
@@ -7,18 +8,18 @@ import MailfleetStore
 import Metrics
 import ServiceLifecycle
 
-/// How the scheduler runs.
+/// How the scheduler runs; the defaults of its settings are the settings catalogue's.
 public struct SchedulerConfiguration: Sendable {
     /// Queue partitions (must match the API's and workers').
-    public var partitions = 8
+    public var partitions = Settings.catalogue.partitions.defaultValue
     /// Time between promote/reclaim passes. Default 100 ms.
     public var tick: Duration = .milliseconds(100)
     /// A message queued in Postgres with no queue activity for this long is enqueued again.
     /// Default 300 s: well beyond a healthy backlog's drain time. A Redis that lost all its
     /// data does not wait for it (see `generationCheckEvery`).
-    public var reconcileAfterSeconds = 300.0
-    /// Time between reconciliation passes. Default 10 s.
-    public var reconcileEvery: Duration = .seconds(10)
+    public var reconcileAfterSeconds = Settings.catalogue.reconcileAfterSeconds.defaultValue
+    /// Time between reconciliation passes.
+    public var reconcileEvery: Duration = .seconds(Settings.catalogue.reconcileEverySeconds.defaultValue)
     /// Leadership lease; a standby takes over this long after the leader dies. Default 5 s.
     public var leaderLeaseMilliseconds = 5000
     /// Time between checks of Redis's generation markers (one round trip), so a Redis that

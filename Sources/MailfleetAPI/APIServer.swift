@@ -1,25 +1,26 @@
 import Foundation
 import Hummingbird
 import Logging
+import MailfleetConfiguration
 import MailfleetCore
 import MailfleetObservability
 import MailfleetStore
 import ServiceLifecycle
 
-/// Configuration of `mailfleet-api`.
+/// Configuration of `mailfleet-api`; the defaults are the settings catalogue's.
 public struct APIConfiguration: Sendable {
-    /// Listen address. Default 127.0.0.1.
-    public var host = "127.0.0.1"
-    /// Listen port. Default 8080.
-    public var port = 8080
-    /// Queue partitions. Default 8 (must match across api, scheduler and workers).
-    public var partitions = 8
-    /// Postgres connections. Default 8.
-    public var databasePoolSize = 8
+    /// Listen address.
+    public var host = Settings.catalogue.apiHost.defaultValue
+    /// Listen port.
+    public var port = Settings.catalogue.apiPort.defaultValue
+    /// Queue partitions (must match across api, scheduler and workers).
+    public var partitions = Settings.catalogue.partitions.defaultValue
+    /// Postgres connections.
+    public var databasePoolSize = Settings.catalogue.databasePoolSize.defaultValue
     /// Size limits.
     public var limits = APILimits()
-    /// API requests per minute per tenant, unless the tenant has its own. Default 6,000.
-    public var rateLimitPerMinute = 6000
+    /// API requests per minute per tenant, unless the tenant has its own.
+    public var rateLimitPerMinute = Settings.catalogue.apiRateLimit.defaultValue
     /// The defaults.
     public init() {}
 }

@@ -103,8 +103,8 @@ let package = Package(
         .target(
             name: "MailfleetWorker",
             dependencies: [
-                "MailfleetCore", "MailfleetStore", "MailfleetProviders", "MailfleetRuntime", "MailfleetObservability",
-                logging, lifecycle, metrics,
+                "MailfleetCore", "MailfleetStore", "MailfleetProviders", "MailfleetProviderFormats", "MailfleetRuntime",
+                "MailfleetObservability", logging, lifecycle, metrics,
             ],
             path: "Workers/MailfleetWorker"),
         .target(

@@ -91,6 +91,44 @@ import Testing
         #expect(try await fleet.pool.query("SELECT max(attempts) AS n FROM messages").first!.int("n") == 1)
     }
 
+    @Test func anAccountWhoseCircuitOpensIsSkippedWithoutBeingCalled() async throws {
+        let fleet = try await Fleet.start("breaker", workers: 1, provider: .sendgrid)
+        defer { fleet.stopNow() }
+        try fleet.cli(["providers", "add", "--tenant", fleet.tenantID, "--name", "outbox", "--kind", "outbox", "--priority", "20"])
+        try await fleet.simControl(#"{"error_rate":1.0,"error_status":503}"#)
+        // One request at a time, each sent before the next: every round has a call for the
+        // simulator to fail, until the default breaker (5 calls, 50 % failed) opens.
+        let requests = 10
+        for request in 0..<requests {
+            #expect(try await fleet.api("POST", "/v1/messages", json: batchBody(count: 5, offset: request * 5)).status == 202)
+            let sent = try await fleet.eventually(seconds: 30) { try await fleet.count(status: "sent") == (request + 1) * 5 }
+            try #require(sent)
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: fleet.outboxDir).filter { $0.hasSuffix(".eml") }
+        #expect(files.count == requests * 5)
+        #expect(try await fleet.pool.query("SELECT count(*) AS n FROM events WHERE type = 'deferred'").first!.int("n") == 0)
+
+        let metrics = try await fleet.http.execute(HTTPRequest(url: "http://127.0.0.1:\(fleet.workerPorts[0])/metrics")).bodyString
+        let rounds = try #require(Self.sample(metrics, "mailfleet_worker_round_duration_seconds_count"))
+        // `calls` counts every call per provider kind, failed ones included.
+        let calls = try #require(try await fleet.simStats()["calls"] as? [String: Int]).values.reduce(0, +)
+        // The breaker stopped the calls: after it opened, rounds went to the outbox directly.
+        #expect(calls >= 5)
+        #expect(Double(calls) < rounds)
+        #expect(calls < requests)
+        #expect(Self.sample(metrics, "mailfleet_provider_circuit_state", labels: [#"account="sim""#]) == 1)
+        #expect(Self.sample(metrics, "mailfleet_provider_circuit_transitions_total", labels: [#"account="sim""#, #"state="open""#]) ?? 0 >= 1)
+    }
+
+    /// The value of the first sample of metric `name` carrying every one of `labels` in a
+    /// Prometheus text exposition.
+    static func sample(_ exposition: String, _ name: String, labels: [String] = []) -> Double? {
+        exposition.split(separator: "\n")
+            .first { line in (line.hasPrefix(name + " ") || line.hasPrefix(name + "{")) && labels.allSatisfy { line.contains($0) } }
+            .flatMap { $0.split(separator: " ").last }
+            .flatMap { Double($0) }
+    }
+
     @Test func workerFinishesItsBatchOnSIGTERMBeforeExiting() async throws {
         let fleet = try await Fleet.start("sigterm", workers: 1, provider: .sendgrid)
         defer { fleet.stopNow() }

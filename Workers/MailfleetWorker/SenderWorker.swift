@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailfleetCore
 import MailfleetObservability
+import MailfleetProviderFormats
 import MailfleetProviders
 import MailfleetRuntime
 import MailfleetStore
@@ -9,7 +10,8 @@ import Metrics
 import ServiceLifecycle
 
 /// The sender: fetches leased batches from Redis, claims them in Postgres, renders them, packs
-/// them into provider calls, fails over along each tenant's provider chain, writes outcomes in
+/// them into provider calls, fails over along each tenant's provider chain (skipping accounts
+/// whose circuit breaker is open), writes outcomes in
 /// one transaction per round, then acknowledges, reschedules or dead-letters in Redis.
 ///
 /// On graceful shutdown (SIGTERM) every lane finishes the round it is in, then stops.
@@ -22,12 +24,13 @@ public final class SenderWorker: Service {
     private let renderer: TrackingRenderer
     private let logger: Logger
     private let chains = Locked<[UUID: (chain: [ProviderAccount], expires: Date)]>([:])
-    private let metrics = WorkerMetrics()
+    private let metrics: WorkerMetrics
+    private let breakers: AccountCircuitBreakers
 
-    /// Creates a worker.
+    /// Creates a worker; `breakers` holds the fleet's circuit breakers of provider accounts.
     public init(
         configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, tenants: TenantStore,
-        providers: ProviderRegistry, logger: Logger
+        providers: ProviderRegistry, breakers: CircuitBreakerStore, logger: Logger
     ) {
         self.configuration = configuration
         self.queue = queue
@@ -36,6 +39,9 @@ public final class SenderWorker: Service {
         self.providers = providers
         self.renderer = TrackingRenderer(trackerBaseURL: configuration.trackerBaseURL, signer: TrackingSigner(secret: configuration.trackingSecret))
         self.logger = logger
+        let metrics = WorkerMetrics()
+        self.metrics = metrics
+        self.breakers = AccountCircuitBreakers(store: breakers, configuration: configuration.circuitBreaker, metrics: metrics, logger: logger)
     }
 
     /// Runs the lanes until graceful shutdown, then returns once each lane's round is done.
@@ -150,16 +156,24 @@ public final class SenderWorker: Service {
 
     /// Sends messages along the chain as `FailoverPlan` directs: the first account first, what
     /// fails retryably (or everything, when the account itself fails) to the next account at once.
+    /// An account whose circuit breaker refuses is not called: its messages fail over as if it had failed.
     func deliver(_ messages: [RenderedMessage], along chain: [ProviderAccount]) async -> FailoverPlan.Finished {
         var plan = FailoverPlan(messages: messages, chain: chain)
         while true {
             switch plan.next() {
             case .call(let batch):
                 let account = batch.account
+                guard await breakers.mayCall(account) else {
+                    let refused = BatchOutcome.all(batch, .retryable(reason: "circuit open for \(account.name)", retryAfter: nil), status: 0)
+                    plan.record(refused.outcomes, refusals: [:], for: batch)
+                    continue
+                }
                 let provider = providers.provider(for: account)
                 let start = ContinuousClock.now
                 let outcome = await provider.send(batch)
-                metrics.providerCall(kind: account.kind, status: outcome.status, duration: ContinuousClock.now - start, size: batch.messages.count)
+                let duration = ContinuousClock.now - start
+                metrics.providerCall(kind: account.kind, status: outcome.status, duration: duration, size: batch.messages.count)
+                if let breakerOutcome = outcome.breakerOutcome { await breakers.record(breakerOutcome, duration: duration, for: account) }
                 if let failure = outcome.accountFailure {
                     logger.warning("provider account failed", metadata: ["account": "\(account)", "error": "\(failure)", "messages": "\(batch.messages.count)"])
                 }
@@ -232,5 +246,26 @@ struct WorkerMetrics: Sendable {
             "provider_batch_messages", help: "Messages per provider call", labels: [("provider", kind.rawValue)],
             buckets: [1, 10, 50, 100, 250, 500, 1000]
         ).record(Double(size))
+    }
+
+    /// Sets an account's breaker phase gauge: 0 closed, 1 open, 2 half-open.
+    func circuitState(_ account: ProviderAccount, _ phase: CircuitBreaker.Phase) {
+        Telemetry.gauge(
+            "provider_circuit_state", help: "Circuit breaker phase per provider account (0 closed, 1 open, 2 half-open)",
+            labels: Self.accountLabels(account)
+        ).set(phase.rawValue)
+    }
+
+    /// Counts a change of an account's breaker into `phase`.
+    func circuitTransition(_ account: ProviderAccount, to phase: CircuitBreaker.Phase) {
+        Telemetry.counter(
+            "provider_circuit_transitions_total", help: "Circuit breaker phase changes per provider account and phase entered",
+            labels: Self.accountLabels(account) + [("state", phase.name)]
+        ).increment()
+    }
+
+    /// The account's name (what operators know it by) and id (names are unique only within a tenant).
+    private static func accountLabels(_ account: ProviderAccount) -> [(String, String)] {
+        [("account", account.name), ("account_id", account.id.uuidString.lowercased())]
     }
 }

@@ -27,6 +27,8 @@ public struct WorkerConfiguration: Sendable {
     public var retry = RetryPolicy()
     /// How long a tenant's provider chain is cached. Default 10 s.
     public var providerCacheSeconds = 10.0
+    /// When a provider account's circuit breaker opens and for how long (the defaults).
+    public var circuitBreaker = CircuitBreaker.Configuration()
     /// The defaults.
     public init() {}
 }

@@ -24,7 +24,8 @@ struct WorkerCommand: AsyncParsableCommand {
                 outboxThread: clients.thread(name: "worker-outbox"), callTimeout: config.callTimeout)
             let worker = SenderWorker(
                 configuration: config, queue: MessageQueue(redis: redis, partitioning: Partitioning(count: config.partitions)),
-                store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), providers: providers, logger: logger)
+                store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), providers: providers,
+                breakers: CircuitBreakerStore(redis: redis), logger: logger)
             let ops = OpsRoutes.server(host: try options.host, port: try options.port, checks: clients.readinessChecks, logger: logger)
             // Services stop in reverse order: the worker drains first, the ops server next, the clients last.
             return [ops, worker]

@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import MailfleetCore
+import MailfleetProviderFormats
+import MailfleetRuntime
+import MailfleetStore
+
+/// The provider accounts' circuit breakers as this worker uses them: the fleet's, in Redis, so an
+/// account one worker finds dead is skipped by every worker; while Redis cannot be reached, a
+/// breaker per account in this process, so sending goes on and a dead account is still skipped.
+final class AccountCircuitBreakers: Sendable {
+    private let store: CircuitBreakerStore
+    private let configuration: CircuitBreaker.Configuration
+    private let logger: Logger
+    private let metrics: WorkerMetrics
+    private let local = Locked<[UUID: CircuitBreaker]>([:])
+    /// True while Redis is unreachable, so the outage is logged once, not per call.
+    private let redisLost = Locked(false)
+
+    /// Creates the breakers on `store`.
+    init(store: CircuitBreakerStore, configuration: CircuitBreaker.Configuration, metrics: WorkerMetrics, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Whether `account` may be called now (a probe counts as a call).
+    func mayCall(_ account: ProviderAccount) async -> Bool {
+        let now = Self.nowMs()
+        let permission: CircuitBreaker.Permission
+        do {
+            permission = try await store.mayCall(account: account.id, configuration: configuration, nowMs: now)
+            redisAnswered()
+        } catch {
+            redisFailed(error)
+            permission = local.withLock { [configuration] breakers in
+                breakers[account.id, default: CircuitBreaker(configuration: configuration)].mayCall(nowMs: now)
+            }
+        }
+        if let transition = permission.transition { changed(account, transition) }
+        switch permission.decision {
+        case .call:
+            metrics.circuitState(account, .closed)
+            return true
+        case .probe:
+            metrics.circuitState(account, .halfOpen)
+            return true
+        case .refuse:
+            return false
+        }
+    }
+
+    /// Records the outcome of a call to `account` that took `duration`.
+    func record(_ outcome: CircuitBreaker.Outcome, duration: Duration, for account: ProviderAccount) async {
+        let now = Self.nowMs()
+        let (seconds, attoseconds) = duration.components
+        let durationMs = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        let transition: CircuitBreaker.Transition?
+        do {
+            transition = try await store.record(
+                account: account.id, outcome: outcome, durationMs: durationMs, configuration: configuration, nowMs: now)
+            redisAnswered()
+        } catch {
+            redisFailed(error)
+            transition = local.withLock { [configuration] breakers in
+                breakers[account.id, default: CircuitBreaker(configuration: configuration)].record(outcome, durationMs: durationMs, nowMs: now)
+            }
+        }
+        if let transition { changed(account, transition) }
+    }
+
+    private func changed(_ account: ProviderAccount, _ transition: CircuitBreaker.Transition) {
+        metrics.circuitTransition(account, to: transition.to)
+        metrics.circuitState(account, transition.to)
+        let metadata: Logger.Metadata = ["account": "\(account.name)", "account_id": "\(account.id)", "from": "\(transition.from.name)", "to": "\(transition.to.name)"]
+        if transition.to == .open {
+            logger.warning("provider account circuit opened", metadata: metadata)
+        } else {
+            logger.info("provider account circuit changed", metadata: metadata)
+        }
+    }
+
+    private func redisFailed(_ error: any Error) {
+        let first = redisLost.withLock { lost in
+            defer { lost = true }
+            return !lost
+        }
+        if first {
+            logger.warning("circuit breakers unreachable in Redis; using this worker's own until it answers", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func redisAnswered() {
+        let wasLost = redisLost.withLock { lost in
+            defer { lost = false }
+            return lost
+        }
+        if wasLost { logger.info("circuit breakers reachable in Redis again") }
+    }
+
+    /// The wall clock in milliseconds: every worker's breaker calls share the one Redis state,
+    /// so they need a clock that means the same on every machine.
+    private static func nowMs() -> Int {
+        Int((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+}

@@ -16,6 +16,13 @@ final class AccountCircuitBreakers: Sendable {
     private let local = Locked<[UUID: CircuitBreaker]>([:])
     /// True while Redis is unreachable, so the outage is logged once, not per call.
     private let redisLost = Locked(false)
+    /// When Redis last said each account's breaker is closed (ms). Asking a closed breaker
+    /// changes nothing in Redis, so for `closedFor` after such an answer a call goes ahead
+    /// without asking again: one round trip per provider call (the record) instead of two. A
+    /// breaker another worker trips is seen here within that time, or at once when this
+    /// worker's own record reports the transition.
+    private let knownClosed = Locked<[UUID: Int]>([:])
+    private static let closedForMs = 500
 
     /// Creates the breakers on `store`.
     init(store: CircuitBreakerStore, configuration: CircuitBreaker.Configuration, metrics: WorkerMetrics, logger: Logger) {
@@ -28,10 +35,12 @@ final class AccountCircuitBreakers: Sendable {
     /// Whether `account` may be called now (a probe counts as a call).
     func mayCall(_ account: ProviderAccount) async -> Bool {
         let now = Self.nowMs()
+        if let closedAt = knownClosed.withLock({ $0[account.id] }), now - closedAt < Self.closedForMs { return true }
         let permission: CircuitBreaker.Permission
         do {
             permission = try await store.mayCall(account: account.id, configuration: configuration, nowMs: now)
             redisAnswered()
+            knownClosed.withLock { $0[account.id] = permission.decision == .call ? now : nil }
         } catch {
             redisFailed(error)
             permission = local.withLock { [configuration] breakers in
@@ -67,7 +76,10 @@ final class AccountCircuitBreakers: Sendable {
                 breakers[account.id, default: CircuitBreaker(configuration: configuration)].record(outcome, durationMs: durationMs, nowMs: now)
             }
         }
-        if let transition { changed(account, transition) }
+        if let transition {
+            knownClosed.withLock { $0[account.id] = transition.to == .closed ? now : nil }
+            changed(account, transition)
+        }
     }
 
     private func changed(_ account: ProviderAccount, _ transition: CircuitBreaker.Transition) {

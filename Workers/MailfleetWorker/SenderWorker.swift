@@ -234,18 +234,40 @@ struct WorkerMetrics: Sendable {
     let refusedRecipients = Telemetry.counter("recipients_refused_total", help: "Recipients a provider refused inside messages it accepted for others")
     let roundDuration = Telemetry.durationHistogram("worker_round_duration_seconds", help: "Fetch-to-acknowledge time of one worker round")
 
+    /// The provider-call metrics of each provider kind and status class seen, made once: a call
+    /// (for SMTP and raw SES, a message) then records without creating its handles again.
+    private let providerSeries = Locked<[ProviderSeriesKey: ProviderSeries]>([:])
+
+    private struct ProviderSeriesKey: Hashable {
+        var kind: ProviderKind
+        var status: String
+    }
+
+    private struct ProviderSeries {
+        var duration: Metrics.Timer
+        var calls: Metrics.Counter
+        var size: Metrics.Recorder
+    }
+
     func providerCall(kind: ProviderKind, status: Int, duration: Duration, size: Int) {
-        Telemetry.durationHistogram(
-            "provider_call_duration_seconds", help: "Provider call latency", labels: [("provider", kind.rawValue)]
-        ).record(duration: duration)
-        Telemetry.counter(
-            "provider_calls_total", help: "Provider calls by outcome status",
-            labels: [("provider", kind.rawValue), ("status", status == 0 ? "none" : "\(status / 100)xx")]
-        ).increment()
-        Telemetry.valueHistogram(
-            "provider_batch_messages", help: "Messages per provider call", labels: [("provider", kind.rawValue)],
-            buckets: [1, 10, 50, 100, 250, 500, 1000]
-        ).record(Double(size))
+        let key = ProviderSeriesKey(kind: kind, status: status == 0 ? "none" : "\(status / 100)xx")
+        let series = providerSeries.withLock { table in
+            if let known = table[key] { return known }
+            let made = ProviderSeries(
+                duration: Telemetry.durationHistogram(
+                    "provider_call_duration_seconds", help: "Provider call latency", labels: [("provider", kind.rawValue)]),
+                calls: Telemetry.counter(
+                    "provider_calls_total", help: "Provider calls by outcome status",
+                    labels: [("provider", kind.rawValue), ("status", key.status)]),
+                size: Telemetry.valueHistogram(
+                    "provider_batch_messages", help: "Messages per provider call", labels: [("provider", kind.rawValue)],
+                    buckets: [1, 10, 50, 100, 250, 500, 1000]))
+            table[key] = made
+            return made
+        }
+        series.duration.record(duration: duration)
+        series.calls.increment()
+        series.size.record(Double(size))
     }
 
     /// Sets an account's breaker phase gauge: 0 closed, 1 open, 2 half-open.

@@ -18,7 +18,7 @@ import MailfleetRedis
 /// An entry is `<lane>:<uuid>` with lane `t` or `b`, so the lane survives a trip through the
 /// leased and delayed sets.
 public struct MessageQueue: Sendable {
-    private let redis: RedisClient
+    let redis: RedisClient
     /// How messages map to partitions.
     public let partitioning: Partitioning
     /// The key prefix, `mf` by default.

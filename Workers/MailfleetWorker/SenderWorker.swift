@@ -58,7 +58,11 @@ public final class SenderWorker: Service {
     private func runLane(_ lane: Int) async {
         let partitions = configuration.partitions
         var cursor = (lane * partitions / max(configuration.lanes, 1) + Int.random(in: 0..<partitions)) % partitions
-        var failures = 0
+        // A Postgres or Redis outage is logged when it begins and ends, not per failed round.
+        var outage = Outage()
+        let clock = ContinuousClock()
+        let origin = clock.now
+        func nowMs() -> Int { Int((clock.now - origin) / .milliseconds(1)) }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 var fetched: [(id: UUID, priority: Priority)] = []
@@ -68,17 +72,19 @@ public final class SenderWorker: Service {
                     fetched = try await queue.fetch(partition: p, max: configuration.batchSize, leaseSeconds: configuration.leaseSeconds)
                     if !fetched.isEmpty { break }
                 }
-                failures = 0
-                if fetched.isEmpty {
-                    try? await Task.sleep(for: configuration.idleDelay)
-                    continue
-                }
                 // The round runs to its end even if shutdown begins meanwhile.
-                try await processRound(fetched)
+                if !fetched.isEmpty { try await processRound(fetched) }
+                if let ended = outage.succeeded(atMs: nowMs()) {
+                    logger.info("worker rounds resumed", metadata: ["lane": "\(lane)", "outage_ms": "\(ended.durationMs)", "failed_rounds": "\(ended.failures)"])
+                }
+                if fetched.isEmpty { try? await Task.sleep(for: configuration.idleDelay) }
             } catch {
-                failures += 1
-                logger.error("worker round failed", metadata: ["lane": "\(lane)", "error": "\(error)"])
-                try? await Task.sleep(for: .milliseconds(min(5000, 100 * (1 << min(failures, 6)))))
+                if outage.failed(atMs: nowMs()) {
+                    logger.error("worker round failed; pausing this lane with growing waits until rounds succeed", metadata: ["lane": "\(lane)", "error": "\(error)"])
+                } else {
+                    logger.debug("worker round failed again", metadata: ["lane": "\(lane)", "error": "\(error)"])
+                }
+                try? await Task.sleep(for: .milliseconds(outage.delayMs))
             }
         }
     }
@@ -86,7 +92,15 @@ public final class SenderWorker: Service {
     /// One round: claim, send, record, acknowledge.
     func processRound(_ fetched: [(id: UUID, priority: Priority)]) async throws {
         let started = ContinuousClock.now
-        let claimed = try await store.claim(fetched.map(\.id), lease: configuration.leaseSeconds)
+        let claimed: [Message]
+        do {
+            claimed = try await store.claim(fetched.map(\.id), lease: configuration.leaseSeconds)
+        } catch {
+            // Postgres did not answer (down, restarting): hand the entries back, due now, rather
+            // than leave them leased, unsendable, for a whole lease after it is back.
+            try? await queue.reschedule(fetched.map { ($0.id, $0.priority, Date()) })
+            throw error
+        }
         let claimedIDs = Set(claimed.map(\.id))
         // Entries Postgres would not hand us: finished ones leave the queue; ones still leased
         // by another worker (or not yet due) come back when that lease or due time passes, so
@@ -108,6 +122,9 @@ public final class SenderWorker: Service {
             metrics.skipped.increment(by: Int64(finished.count))
         }
         guard !claimed.isEmpty else { return }
+        let renewal = LeaseRenewal.start(
+            for: claimed.map { ($0.id, $0.priority) }, queue: queue, store: store, leaseSeconds: configuration.leaseSeconds, logger: logger)
+        defer { renewal.cancel() }
 
         let chainsByTenant = try await providerChains(for: Set(claimed.map(\.tenantID)))
         var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]

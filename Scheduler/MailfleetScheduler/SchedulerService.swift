@@ -20,8 +20,9 @@ public struct SchedulerConfiguration: Sendable {
     public var reconcileAfterSeconds = Settings.catalogue.reconcileAfterSeconds.defaultValue
     /// Time between reconciliation passes.
     public var reconcileEvery: Duration = .seconds(Settings.catalogue.reconcileEverySeconds.defaultValue)
-    /// Leadership lease; a standby takes over this long after the leader dies. Default 5 s.
-    public var leaderLeaseMilliseconds = 5000
+    /// Leadership lease; a standby takes over within this long (plus one `tick`) after the
+    /// leader dies, and a leader whose renewals go unanswered this long stops leading. Default 5 s.
+    public var leaderLeaseMilliseconds = Int(Settings.catalogue.leaderLeaseSeconds.defaultValue * 1000)
     /// Time between checks of Redis's generation markers (one round trip), so a Redis that
     /// lost its data is noticed and refilled from Postgres within about this long. Default 1 s.
     public var generationCheckEvery: Duration = .seconds(1)
@@ -45,6 +46,8 @@ public final class SchedulerService: Service {
     private let redisLosses = Telemetry.counter("redis_data_loss_total", help: "Times Redis was found to have lost its data (a missing generation marker)")
     private let leaderGauge = Telemetry.gauge("scheduler_is_leader", help: "1 when this replica leads")
     private let depthGauges: [String: Meter]
+    /// Milliseconds on a monotonic clock, for the lease arithmetic (immune to wall-clock steps).
+    private let clock = MonotonicMilliseconds()
 
     /// Creates the scheduler.
     public init(configuration: SchedulerConfiguration, redis: RedisClient, queue: MessageQueue, store: MessageStore, logger: Logger) {
@@ -61,48 +64,110 @@ public final class SchedulerService: Service {
     }
 
     /// Runs until graceful shutdown, then gives up leadership.
+    ///
+    /// Every replica asks for the lease every `tick`, so a standby takes over as soon as a dead
+    /// leader's lease runs out. A leader acts only while `Leadership` says its last renewal is
+    /// still in force, checked again before each step of its pass, so one that lost the lease
+    /// (paused, or cut off from Redis) stops at once rather than at its next renewal. An
+    /// unreachable Redis or Postgres is logged once per outage, not per pass; the loop backs off
+    /// while Redis is away and never exits for it.
     public func run() async throws {
         logger.info("scheduler started", metadata: ["id": "\(lease.holder)", "partitions": "\(configuration.partitions)"])
+        var loop = Loop(leadership: Leadership(leaseMs: configuration.leaderLeaseMilliseconds))
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let sentAt = clock.nowMs()
+            do {
+                let held = try await lease.acquire()
+                redisAnswered(&loop)
+                settle(loop.leadership.acquired(held, sentAtMs: sentAt, nowMs: clock.nowMs()), &loop)
+            } catch {
+                failed(error, &loop)
+                settle(loop.leadership.acquireFailed(nowMs: clock.nowMs()), &loop)
+            }
+            if loop.leadership.isLeading(atMs: clock.nowMs()) {
+                do {
+                    try await leaderPass(&loop)
+                } catch {
+                    failed(error, &loop)
+                }
+                settle(loop.leadership.check(nowMs: clock.nowMs()), &loop)
+            }
+            if ContinuousClock.now - loop.lastDepth >= .seconds(1) {
+                loop.lastDepth = ContinuousClock.now
+                do { try await publishDepth() } catch { failed(error, &loop) }
+            }
+            try? await Task.sleep(for: max(configuration.tick, .milliseconds(loop.redisOutage.delayMs)))
+        }
+        if loop.leadership.isLeading(atMs: clock.nowMs()) { _ = try? await lease.release() }
+        logger.info("scheduler stopped")
+    }
+
+    /// The state of the scheduler's loop.
+    struct Loop {
+        var leadership: Leadership
+        var recovery = Recovery()
         var lastDepth = ContinuousClock.now - .seconds(60)
         var lastReconcile = ContinuousClock.now
         var lastGenerationCheck = ContinuousClock.now - .seconds(60)
-        var recovery = Recovery()
-        var leading = false
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let nowLeading = try await lease.acquire()
-                if nowLeading != leading {
-                    logger.info(nowLeading ? "became leader" : "lost leadership")
-                    leading = nowLeading
-                    leaderGauge.set(leading ? 1 : 0)
-                    // A new leader reads the markers at once; a former one forgets its recovery.
-                    recovery = Recovery()
-                    lastGenerationCheck = ContinuousClock.now - .seconds(60)
-                }
-                if leading {
-                    try await tick()
-                    if ContinuousClock.now - lastGenerationCheck >= configuration.generationCheckEvery {
-                        lastGenerationCheck = ContinuousClock.now
-                        try await checkGeneration(&recovery)
-                    }
-                    if recovery.state.recovering != nil { try await recoveryPass(&recovery) }
-                    if ContinuousClock.now - lastReconcile >= configuration.reconcileEvery {
-                        lastReconcile = ContinuousClock.now
-                        try await reconcile()
-                        try await store.purgeExpiredIdempotencyKeys()
-                    }
-                }
-                if ContinuousClock.now - lastDepth >= .seconds(1) {
-                    lastDepth = ContinuousClock.now
-                    try await publishDepth()
-                }
-            } catch {
-                logger.error("scheduler pass failed", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: configuration.tick)
+        var redisOutage = Outage()
+        var databaseOutage = Outage()
+    }
+
+    /// One pass of the leader's work; each step runs only while the lease is still this replica's.
+    private func leaderPass(_ loop: inout Loop) async throws {
+        try await tick()
+        guard loop.leadership.isLeading(atMs: clock.nowMs()) else { return }
+        if ContinuousClock.now - loop.lastGenerationCheck >= configuration.generationCheckEvery {
+            loop.lastGenerationCheck = ContinuousClock.now
+            try await checkGeneration(&loop.recovery)
         }
-        if leading { _ = try? await lease.release() }
-        logger.info("scheduler stopped")
+        guard loop.leadership.isLeading(atMs: clock.nowMs()) else { return }
+        if loop.recovery.state.recovering != nil {
+            try await recoveryPass(&loop.recovery)
+            databaseAnswered(&loop)
+        }
+        guard loop.leadership.isLeading(atMs: clock.nowMs()) else { return }
+        if ContinuousClock.now - loop.lastReconcile >= configuration.reconcileEvery {
+            loop.lastReconcile = ContinuousClock.now
+            try await reconcile()
+            try await store.purgeExpiredIdempotencyKeys()
+            databaseAnswered(&loop)
+        }
+    }
+
+    /// Logs and counts a change of role; a new leader reads the markers at once, a former one
+    /// forgets its recovery.
+    private func settle(_ change: Leadership.Change?, _ loop: inout Loop) {
+        guard let change else { return }
+        logger.info(change == .became ? "became leader" : "lost leadership")
+        leaderGauge.set(change == .became ? 1 : 0)
+        loop.recovery = Recovery()
+        loop.lastGenerationCheck = ContinuousClock.now - .seconds(60)
+    }
+
+    /// A failed step: the start of a Redis or Postgres outage is logged once, its end when the
+    /// dependency answers again; other errors are logged each time.
+    private func failed(_ error: any Error, _ loop: inout Loop) {
+        let now = clock.nowMs()
+        if error is RedisError {
+            if loop.redisOutage.failed(atMs: now) {
+                logger.error("Redis unreachable; scheduling paused until it answers", metadata: ["error": "\(error)"])
+            }
+        } else if loop.databaseOutage.failed(atMs: now) {
+            logger.error("scheduler pass failed (Postgres unreachable?); reconciliation paused until it answers", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func redisAnswered(_ loop: inout Loop) {
+        if let ended = loop.redisOutage.succeeded(atMs: clock.nowMs()) {
+            logger.info("Redis reachable again; scheduling resumed", metadata: ["outage_ms": "\(ended.durationMs)", "failed_attempts": "\(ended.failures)"])
+        }
+    }
+
+    private func databaseAnswered(_ loop: inout Loop) {
+        if let ended = loop.databaseOutage.succeeded(atMs: clock.nowMs()) {
+            logger.info("Postgres reachable again; reconciliation resumed", metadata: ["outage_ms": "\(ended.durationMs)", "failed_attempts": "\(ended.failures)"])
+        }
     }
 
     /// Promotes due entries and reclaims expired leases in every partition.
@@ -182,5 +247,15 @@ public final class SchedulerService: Service {
         depthGauges["leased"]?.set(Double(depth.leased))
         depthGauges["delayed"]?.set(Double(depth.delayed))
         depthGauges["dead"]?.set(Double(depth.dead))
+    }
+}
+
+/// Milliseconds since this value was made, on `ContinuousClock`.
+struct MonotonicMilliseconds: Sendable {
+    private let origin = ContinuousClock.now
+
+    func nowMs() -> Int {
+        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -93,6 +93,10 @@ public struct Settings: Sendable {
     /// How long a fetched message belongs to one worker.
     public let leaseSeconds = Setting.seconds(
         "MAILFLEET_LEASE_SECONDS", flag: "--lease-seconds", default: 120, "Seconds a fetched message is leased to its worker")
+    /// The scheduler's leader lease: how soon a standby takes over from a dead leader.
+    public let leaderLeaseSeconds = Setting.seconds(
+        "MAILFLEET_LEADER_LEASE_SECONDS", flag: "--leader-lease-seconds", default: 5,
+        "Seconds a scheduler's leadership lasts without renewal; a standby takes over within this long of the leader's death")
 
     /// The catalogue.
     public init() {}

@@ -39,11 +39,13 @@ public struct APIStores: Sendable {
     public var tenants: TenantStore
     /// The per-tenant request limiter.
     public var rateLimiter: RateLimiter
+    /// The fleet's circuit breakers, read for `GET /v1/providers`.
+    public var breakers: CircuitBreakerStore
 
     /// Creates the set from its parts.
     public init(
         messages: MessageStore, queue: MessageQueue, templates: TemplateStore, suppressions: SuppressionStore, tenants: TenantStore,
-        rateLimiter: RateLimiter
+        rateLimiter: RateLimiter, breakers: CircuitBreakerStore
     ) {
         self.messages = messages
         self.queue = queue
@@ -51,6 +53,7 @@ public struct APIStores: Sendable {
         self.suppressions = suppressions
         self.tenants = tenants
         self.rateLimiter = rateLimiter
+        self.breakers = breakers
     }
 }
 
@@ -83,6 +86,7 @@ public enum APIServer {
         ).addRoutes(to: v1)
         TemplatesController(store: stores.templates, limits: configuration.limits).addRoutes(to: v1)
         SuppressionsController(store: stores.suppressions, limits: configuration.limits).addRoutes(to: v1)
+        ProvidersController(tenants: stores.tenants, breakers: stores.breakers, logger: logger).addRoutes(to: v1)
         OpenAPIRoute.add(to: router)
         OpsRoutes.add(to: router, checks: readiness)
         // Last, so it wraps only the not-found answer (see the type).

@@ -8,7 +8,7 @@ import MailfleetRedis
 /// The time is an argument (milliseconds), never Redis's clock, so the script and the pure
 /// machine can be checked against each other.
 public struct CircuitBreakerStore: Sendable {
-    private let redis: RedisClient
+    let redis: RedisClient
     private let prefix: String
 
     /// Creates a store whose keys start with `prefix` (`mf` by default).

@@ -10,6 +10,6 @@ extension APIStores {
         self.init(
             messages: MessageStore(pool: pool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: partitions)),
             templates: TemplateStore(pool: pool), suppressions: SuppressionStore(pool: pool), tenants: TenantStore(pool: pool),
-            rateLimiter: RateLimiter(redis: redis))
+            rateLimiter: RateLimiter(redis: redis), breakers: CircuitBreakerStore(redis: redis))
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MailfleetConfiguration
 import MailfleetCore
+import MailfleetRedis
 import MailfleetStore
 
 struct Providers: AsyncParsableCommand {
@@ -37,17 +38,45 @@ struct Providers: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a tenant's chain (secrets are never shown).")
+        static let configuration = CommandConfiguration(
+            abstract: "List a tenant's chain with each account's circuit breaker (secrets are never shown).",
+            discussion: """
+                One line per account, tab-separated: priority, id, name, kind, endpoint, settings, secret, then the \
+                fleet's circuit breaker read from Redis: circuit=closed|open|half_open (unknown when Redis cannot \
+                be reached), changed=<last transition>, open_until=<end of the open period> (times in UTC, - when none).
+                """)
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var queue: QueueOptions
         @Option(help: "Tenant id.") var tenant: String
 
         func run() async throws {
             let tenantID = try parseTenant(tenant)
             let chain = try await database.withPool { try await TenantStore(pool: $0).providerChain(tenantID: tenantID) }
+            let circuits = await circuitStates(chain.map(\.id))
             for account in chain {
                 let settings = account.config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                print("\(account.priority)\t\(account.id.lowercasedString)\t\(account.name)\t\(account.kind.rawValue)\t\(account.endpoint ?? "-")\t\(settings.isEmpty ? "-" : settings)\t\(account.secret == nil ? "no secret" : "secret set")")
+                print("\(account.priority)\t\(account.id.lowercasedString)\t\(account.name)\t\(account.kind.rawValue)\t\(account.endpoint ?? "-")\t\(settings.isEmpty ? "-" : settings)\t\(account.secret == nil ? "no secret" : "secret set")\t\(Self.circuit(circuits?[account.id]))")
             }
+        }
+
+        /// The breakers of `accounts`, or nil when Redis cannot be reached: the listing still
+        /// shows the accounts (from Postgres), with their circuits unknown.
+        private func circuitStates(_ accounts: [UUID]) async -> [UUID: CircuitBreaker.State]? {
+            do {
+                let redis = RedisClient(url: try queue.redisURL, connections: 1, name: "cli-redis")
+                defer { redis.shutdown() }
+                return try await CircuitBreakerStore(redis: redis).states(accounts: accounts)
+            } catch {
+                FileHandle.standardError.write(Data("circuit breakers unknown: Redis cannot be reached (\(error))\n".utf8))
+                return nil
+            }
+        }
+
+        /// The circuit columns of one account.
+        static func circuit(_ state: CircuitBreaker.State?) -> String {
+            guard let state else { return "circuit=unknown\tchanged=-\topen_until=-" }
+            func time(_ ms: Int) -> String { ms > 0 ? ISO8601.format(Date(timeIntervalSince1970: Double(ms) / 1000)) : "-" }
+            return "circuit=\(state.phase.name)\tchanged=\(time(state.changedAtMs))\topen_until=\(time(state.phase == .open ? state.openUntilMs : 0))"
         }
     }
 

@@ -279,7 +279,7 @@ struct APIUnderTest {
             let stores = APIStores(
                 messages: MessageStore(pool: storePool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: 2), prefix: prefix),
                 templates: TemplateStore(pool: storePool), suppressions: SuppressionStore(pool: storePool), tenants: tenants,
-                rateLimiter: RateLimiter(redis: redis, prefix: prefix + ":rl"))
+                rateLimiter: RateLimiter(redis: redis, prefix: prefix + ":rl"), breakers: CircuitBreakerStore(redis: redis, prefix: prefix))
             var logger = Logger(label: "it-router") { _ in logs.map { LogLines.Handler(lines: $0) } ?? SwiftLogNoOpLogHandler() as any LogHandler }
             logger.logLevel = .debug
             let router = APIServer.router(

@@ -23,7 +23,7 @@ import Testing
         let stores = APIStores(
             messages: MessageStore(pool: pool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: 1)),
             templates: TemplateStore(pool: pool), suppressions: SuppressionStore(pool: pool), tenants: TenantStore(pool: pool),
-            rateLimiter: RateLimiter(redis: redis))
+            rateLimiter: RateLimiter(redis: redis), breakers: CircuitBreakerStore(redis: redis))
         let router = APIServer.router(
             configuration: APIConfiguration(), stores: stores, authenticator: Authenticator(tenants: stores.tenants),
             readiness: [], logger: Logger(label: "test"))

@@ -36,11 +36,11 @@ final class Fleet: @unchecked Sendable {
     /// two-core machine runs the suite the same way as an idle one.
     static func start(
         _ name: String, workers: Int = 2, provider: Provider = .sendgrid, environment: [String: String] = [:],
-        smtpServer: SMTPTestServer? = nil
+        smtpServer: SMTPTestServer? = nil, adminDatabaseURL: String? = nil
     ) async throws -> Fleet {
         await FleetSlots.shared.acquire()
         let fleet: Fleet
-        do { fleet = try Fleet(name: name) } catch { await FleetSlots.shared.release(); throw error }
+        do { fleet = try Fleet(name: name, adminDatabaseURL: adminDatabaseURL) } catch { await FleetSlots.shared.release(); throw error }
         do {
             try await fleet.prepareDatabase()
             try fleet.cli(["migrate"])
@@ -63,9 +63,10 @@ final class Fleet: @unchecked Sendable {
         return fleet
     }
 
-    private init(name: String) throws {
+    /// `adminDatabaseURL` names a Postgres of the test's own (one it may stop) instead of the shared one.
+    private init(name: String, adminDatabaseURL: String?) throws {
         let env = ProcessInfo.processInfo.environment
-        guard let bin = env["MAILFLEET_BIN_DIR"], let admin = env["MAILFLEET_TEST_ADMIN_DATABASE_URL"],
+        guard let bin = env["MAILFLEET_BIN_DIR"], let admin = adminDatabaseURL ?? env["MAILFLEET_TEST_ADMIN_DATABASE_URL"],
               let redis = env["MAILFLEET_TEST_REDIS_URL"] else {
             throw FleetError("MAILFLEET_BIN_DIR / MAILFLEET_TEST_ADMIN_DATABASE_URL / MAILFLEET_TEST_REDIS_URL are not set: run ./ops/test")
         }

@@ -1,0 +1,89 @@
+import Foundation
+import MailfleetHTTPClient
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Postgres stopped under a running fleet (its own server, so nobody else's tests notice):
+/// sends get 503 with Retry-After, never 202; /readyz says not ready; workers and scheduler stay
+/// up, log the outage once rather than per round, and resume on their own when Postgres is
+/// back; every 202 is delivered. A worker started while Postgres is down waits rather than exits.
+@Suite(.serialized) struct PostgresOutageTests {
+    @Test func sendsAre503WhileDownAndEveryAcceptedMessageIsDeliveredAfter() async throws {
+        let postgres = try OwnPostgres(name: "outage")
+        defer { try? postgres.stop() }
+        let fleet = try await Fleet.start("pg-outage", workers: 1, provider: .sendgrid, adminDatabaseURL: postgres.adminURL)
+        defer { fleet.stopNow() }
+        var accepted: Set<String> = []
+        func send(_ i: Int) async throws -> HTTPResponse {
+            let response = try await fleet.api(
+                "POST", "/v1/messages", json: #"{"from":"a@example.com","to":["u\#(i)@example.com"],"subject":"S\#(i)","text":"x"}"#)
+            if response.status == 202, let id = Fleet.object(response)["id"] as? String { accepted.insert(id) }
+            return response
+        }
+        for i in 0..<10 { #expect(try await send(i).status == 202) }
+        let first = try await fleet.eventually(seconds: 60) { try await fleet.count(status: "sent") == 10 }
+        try #require(first)
+
+        try postgres.stop()
+        // Past the API's 10 s key cache too, so authentication meets the outage as well.
+        let outageEnds = Date().addingTimeInterval(12)
+        var refused = 0
+        var i = 100
+        while Date() < outageEnds {
+            let response = try await send(i)
+            i += 1
+            #expect(response.status == 503, "send during the outage answered \(response.status)")
+            if response.status == 503 {
+                refused += 1
+                #expect(response.header("Retry-After").flatMap { Int($0) } ?? 0 >= 1)
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(refused > 10)
+        let ready = try await fleet.http.execute(HTTPRequest(url: fleet.apiURL + "/readyz"))
+        #expect(ready.status == 503)
+        // A worker started now comes up and waits (it must not exit for want of Postgres).
+        let latePort = try freePort()
+        let late = Process()
+        late.executableURL = URL(fileURLWithPath: "\(fleet.binDir)/mailfleet-worker")
+        late.arguments = ["--port", "\(latePort)"]
+        late.environment = fleet.baseEnvironment
+        let lateLog = "\(fleet.stateDir)/worker-late.log"
+        _ = FileManager.default.createFile(atPath: lateLog, contents: nil)
+        late.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: lateLog))
+        late.standardError = late.standardOutput
+        try late.run()
+        defer { if late.isRunning { late.terminate(); late.waitUntilExit() } }
+        try await Task.sleep(for: .seconds(3))
+        #expect(late.isRunning)
+        for key in ["api", "scheduler", "worker-0"] { #expect(fleet.process(key)?.isRunning == true, "\(key) exited during the outage") }
+
+        try postgres.start()
+        // The API recovers by itself: no restart.
+        let recovered = try await fleet.eventually(seconds: 30) { try await send(i).status == 202 }
+        #expect(recovered)
+        for j in 0..<10 { #expect(try await send(1000 + j).status == 202) }
+        let lateReady = try await fleet.eventually(seconds: 30) {
+            (try? await fleet.http.execute(HTTPRequest(url: "http://127.0.0.1:\(latePort)/readyz")))?.status == 200
+        }
+        #expect(lateReady)
+
+        // Every 202 is delivered, none lost.
+        let ids = Array(accepted)
+        let delivered = try await fleet.eventually(seconds: 90) {
+            try await fleet.pool.query("SELECT count(*) AS n FROM messages WHERE status = 'sent' AND id = ANY($1::uuid[])", [ids.compactMap { UUID(uuidString: $0) }])
+                .first!.int("n") == ids.count
+        }
+        #expect(delivered, "accepted \(ids.count)")
+        #expect(try await fleet.count(status: "sent") == ids.count)
+        #expect(try await fleet.simStats()["unique_messages"] as? Int == ids.count)
+
+        // The outage was logged once per worker lane, not once per failed round.
+        let workerLog = try String(contentsOfFile: "\(fleet.stateDir)/worker-0.log", encoding: .utf8)
+        let lanes = 4
+        #expect(workerLog.components(separatedBy: "worker round failed;").count - 1 <= lanes)
+        #expect(workerLog.contains("worker rounds resumed") || !workerLog.contains("worker round failed;"))
+    }
+}

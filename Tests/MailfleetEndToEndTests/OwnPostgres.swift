@@ -24,15 +24,32 @@ final class OwnPostgres: Sendable {
 
     /// Starts the server (again) and waits until it accepts connections.
     func start() throws {
-        try Self.lib("start_postgres '\(dataDir)' \(port) -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        try lib("start_postgres '\(dataDir)' \(port) -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
     }
 
     /// Stops the server (fast shutdown: open connections are cut).
     func stop() throws {
-        try Self.lib("stop_postgres '\(dataDir)'")
+        try lib("stop_postgres '\(dataDir)'")
     }
 
-    private static func lib(_ command: String) throws {
-        _ = try runToCompletion("/bin/bash", ["-c", ". '\(libPath)' && \(command)"], name: command)
+    /// Runs a lib.sh function with its output in a log file, never a pipe: the server it starts
+    /// inherits the descriptors, and a pipe it holds open would never reach its end.
+    private func lib(_ command: String) throws {
+        let logPath = dataDir + ".ops.log"
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        defer { try? log.close() }
+        try log.seekToEnd()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", ". '\(Self.libPath)' && \(command)"]
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw FleetError("\(command) failed: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+        }
     }
 }

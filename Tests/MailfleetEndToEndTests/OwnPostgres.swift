@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A Postgres server of one test's own, started with ops/lib.sh's `start_postgres` in a folder of
 /// the test state on a free port, so the test can stop and start it without touching the
@@ -47,8 +50,15 @@ final class OwnPostgres: Sendable {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        // Reaped here rather than through `waitUntilExit`, which was seen to miss the exit of a
+        // shell whose grandchild (the server) lives on, while other tests start processes.
+        var status: Int32 = 0
+        var reaped = waitpid(process.processIdentifier, &status, 0)
+        while reaped == -1 && errno == EINTR { reaped = waitpid(process.processIdentifier, &status, 0) }
+        let exitedWell = reaped == process.processIdentifier
+            ? (status & 0x7f) == 0 && (status >> 8) & 0xff == 0
+            : { process.waitUntilExit(); return process.terminationStatus == 0 }()
+        guard exitedWell else {
             throw FleetError("\(command) failed: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
         }
     }

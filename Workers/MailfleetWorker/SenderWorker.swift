@@ -72,12 +72,16 @@ public final class SenderWorker: Service {
                     fetched = try await queue.fetch(partition: p, max: configuration.batchSize, leaseSeconds: configuration.leaseSeconds)
                     if !fetched.isEmpty { break }
                 }
+                if fetched.isEmpty {
+                    try? await Task.sleep(for: configuration.idleDelay)
+                    continue
+                }
                 // The round runs to its end even if shutdown begins meanwhile.
-                if !fetched.isEmpty { try await processRound(fetched) }
+                try await processRound(fetched)
+                // Only a whole round ends an outage: an empty fetch proves Redis alone.
                 if let ended = outage.succeeded(atMs: nowMs()) {
                     logger.info("worker rounds resumed", metadata: ["lane": "\(lane)", "outage_ms": "\(ended.durationMs)", "failed_rounds": "\(ended.failures)"])
                 }
-                if fetched.isEmpty { try? await Task.sleep(for: configuration.idleDelay) }
             } catch {
                 if outage.failed(atMs: nowMs()) {
                     logger.error("worker round failed; pausing this lane with growing waits until rounds succeed", metadata: ["lane": "\(lane)", "error": "\(error)"])

@@ -53,20 +53,40 @@ import Glibc
         #expect(refused > 10)
         let ready = try await fleet.http.execute(HTTPRequest(url: fleet.apiURL + "/readyz"))
         #expect(ready.status == 503)
-        // A worker started now comes up and waits (it must not exit for want of Postgres).
-        let latePort = try freePort()
-        let late = Process()
-        late.executableURL = URL(fileURLWithPath: "\(fleet.binDir)/mailfleet-worker")
-        late.arguments = ["--port", "\(latePort)"]
-        late.environment = fleet.baseEnvironment
-        let lateLog = "\(fleet.stateDir)/worker-late.log"
-        _ = FileManager.default.createFile(atPath: lateLog, contents: nil)
-        late.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: lateLog))
-        late.standardError = late.standardOutput
-        try late.run()
+        // A worker and an API started now come up and wait (they must not exit for want of
+        // Postgres); the new API answers 503 as well.
+        func startLate(_ executable: String, _ key: String) throws -> (Process, Int) {
+            let port = try freePort()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "\(fleet.binDir)/\(executable)")
+            process.arguments = ["--port", "\(port)"]
+            process.environment = fleet.baseEnvironment
+            let logPath = "\(fleet.stateDir)/\(key).log"
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            process.standardError = process.standardOutput
+            try process.run()
+            return (process, port)
+        }
+        let (late, latePort) = try startLate("mailfleet-worker", "worker-late")
         defer { if late.isRunning { late.terminate(); late.waitUntilExit() } }
-        try await Task.sleep(for: .seconds(3))
-        #expect(late.isRunning)
+        let (lateAPI, lateAPIPort) = try startLate("mailfleet-api", "api-late")
+        defer { if lateAPI.isRunning { lateAPI.terminate(); lateAPI.waitUntilExit() } }
+        func sendToLateAPI(_ i: Int) async throws -> Int {
+            let response = try await fleet.http.execute(HTTPRequest(
+                method: "POST", url: "http://127.0.0.1:\(lateAPIPort)/v1/messages",
+                headers: [HTTPHeader("Authorization", "Bearer \(fleet.apiKey)"), HTTPHeader("Content-Type", "application/json")],
+                body: Array(#"{"from":"a@example.com","to":["late\#(i)@example.com"],"subject":"L","text":"x"}"#.utf8)))
+            if response.status == 202, let id = Fleet.object(response)["id"] as? String { accepted.insert(id) }
+            return response.status
+        }
+        let lateAPIUp = try await fleet.eventually(seconds: 30) {
+            (try? await fleet.http.execute(HTTPRequest(url: "http://127.0.0.1:\(lateAPIPort)/healthz")))?.status == 200
+        }
+        #expect(lateAPIUp)
+        #expect(try await sendToLateAPI(0) == 503)
+        try await Task.sleep(for: .seconds(2))
+        #expect(late.isRunning && lateAPI.isRunning)
         for key in ["api", "scheduler", "worker-0"] { #expect(fleet.process(key)?.isRunning == true, "\(key) exited during the outage") }
 
         try postgres.start()
@@ -78,6 +98,8 @@ import Glibc
             (try? await fleet.http.execute(HTTPRequest(url: "http://127.0.0.1:\(latePort)/readyz")))?.status == 200
         }
         #expect(lateReady)
+        let lateAPIRecovered = try await fleet.eventually(seconds: 30) { try await sendToLateAPI(1) == 202 }
+        #expect(lateAPIRecovered)
 
         // Every 202 is delivered, none lost.
         let ids = Array(accepted)

@@ -124,4 +124,38 @@ import Testing
         let files = try FileManager.default.contentsOfDirectory(atPath: fleet.outboxDir).filter { $0.hasSuffix(".eml") }
         #expect(files.count == 3)
     }
+
+    @Test func theBreakerThresholdsAreTheWorkersSettings() async throws {
+        // Two failed calls open it (the default needs five), for a minute.
+        let fleet = try await Fleet.start(
+            "breaker-settings", workers: 1, provider: .sendgrid,
+            environment: ["MAILFLEET_CIRCUIT_MINIMUM_CALLS": "2", "MAILFLEET_CIRCUIT_OPEN_BASE_MS": "60000"])
+        defer { fleet.stopNow() }
+        try fleet.cli(["providers", "add", "--tenant", fleet.tenantID, "--name", "outbox", "--kind", "outbox", "--priority", "20"])
+        try await fleet.simControl(#"{"error_rate":1.0,"error_status":503}"#)
+        for request in 0..<6 {
+            #expect(try await fleet.api("POST", "/v1/messages", json: batchBody(count: 2, offset: request * 2)).status == 202)
+            let sent = try await fleet.eventually(seconds: 30) { try await fleet.count(status: "sent") == (request + 1) * 2 }
+            try #require(sent)
+        }
+        #expect(try #require(try await fleet.simStats()["calls"] as? [String: Int]).values.reduce(0, +) == 2)
+        #expect(DeliveryTests.sample(try await metrics(fleet), "mailfleet_provider_circuit_state", labels: [#"account="sim""#]) == 1)
+    }
+
+    @Test func aBadBreakerSettingStopsTheWorkerAtStart() throws {
+        guard let bin = ProcessInfo.processInfo.environment["MAILFLEET_BIN_DIR"] else { throw FleetError("run ./ops/test") }
+        for (variable, text) in [("MAILFLEET_CIRCUIT_FAILURE_RATE", "150"), ("MAILFLEET_CIRCUIT_WINDOW", "0"), ("MAILFLEET_RETRY_MAX_AGE_HOURS", "soon")] {
+            let worker = Process()
+            worker.executableURL = URL(fileURLWithPath: "\(bin)/mailfleet-worker")
+            worker.environment = ProcessInfo.processInfo.environment.merging([variable: text]) { _, new in new }
+            let errors = Pipe()
+            worker.standardError = errors
+            worker.standardOutput = FileHandle.nullDevice
+            try worker.run()
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            worker.waitUntilExit()
+            #expect(worker.terminationStatus == 64, "\(variable)=\(text)")
+            #expect(message.contains("\(variable)=\(text)"))
+        }
+    }
 }

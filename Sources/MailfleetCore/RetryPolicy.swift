@@ -19,6 +19,10 @@ public struct RetryPolicy: Sendable, Equatable {
     /// A waiting message is looked at again up to this long after its account may be called
     /// again, at random, so a fleet's held messages do not all arrive at the same instant. Default 1 s.
     public var waitJitter: Double = 1
+    /// For long waits the spread is this share of the wait instead, when that is more, so a
+    /// large backlog held through a 5-minute open period comes back over half a minute rather
+    /// than in one second. Default 0.1.
+    public var waitJitterShare: Double = 0.1
 
     /// Creates a policy.
     public init(baseDelay: Double = 10, maxDelay: Double = 3600, maxAttempts: Int = 8, maxAge: Double = 72 * 3600) {
@@ -54,9 +58,11 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// When a message waiting for an account until `until` is looked at again: that time (or
-    /// now, if it has passed) plus up to `waitJitter`.
+    /// now, if it has passed) plus a random spread of up to `waitJitter` or `waitJitterShare`
+    /// of the wait, whichever is more.
     public func wakeTime<R: RandomNumberGenerator>(waitingUntil until: Date, now: Date, using rng: inout R) -> Date {
-        max(until, now).addingTimeInterval(Double.random(in: 0...max(0, waitJitter), using: &rng))
+        let spread = max(0, waitJitter, until.timeIntervalSince(now) * waitJitterShare)
+        return max(until, now).addingTimeInterval(Double.random(in: 0...spread, using: &rng))
     }
 
     /// `maxAge` as people say it: "72 h", "90 min" or "45 s".

@@ -51,11 +51,18 @@ import Testing
         let now = Date(timeIntervalSince1970: 1_000)
         var wakes: [Double] = []
         for _ in 0..<100 {
-            wakes.append(policy.wakeTime(waitingUntil: now.addingTimeInterval(30), now: now, using: &rng).timeIntervalSince(now))
+            wakes.append(policy.wakeTime(waitingUntil: now.addingTimeInterval(5), now: now, using: &rng).timeIntervalSince(now))
         }
-        #expect(wakes.allSatisfy { $0 >= 30 && $0 <= 31 })
+        // A short wait spreads over the 1 s jitter.
+        #expect(wakes.allSatisfy { $0 >= 5 && $0 <= 6 })
         // Spread out, so a fleet's held messages do not all come back in the same instant.
         #expect(Set(wakes).count > 90)
+        // A long wait spreads over a tenth of itself: 300 s over 30 s.
+        let long = (0..<200).map { _ in
+            policy.wakeTime(waitingUntil: now.addingTimeInterval(300), now: now, using: &rng).timeIntervalSince(now)
+        }
+        #expect(long.allSatisfy { $0 >= 300 && $0 <= 330 })
+        #expect(long.contains { $0 > 320 })
     }
 
     @Test func retryAfterRaisesButNeverLowersTheDelay() {

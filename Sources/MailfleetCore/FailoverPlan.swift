@@ -9,7 +9,8 @@ public struct FailoverPlan: Sendable {
     public enum Action: Sendable {
         /// Send this batch to its account, then report the answer with `record(_:refusals:for:)`.
         case call(ProviderBatch)
-        /// `messages` failed retryably and move on to `account` (a metric, nothing to send yet).
+        /// `messages` failed retryably or could not be sent now, and move on to `account` (a metric,
+        /// nothing to send yet).
         case failOver(messages: Int, to: ProviderAccount)
         /// Every message has its final answer.
         case finish(Finished)

@@ -29,7 +29,7 @@ import Testing
     @Test func a429OnTheOnlyAccountPacesItAndCountsNoAttempt() async throws {
         let fleet = try await Fleet.start("paced", workers: 1, provider: .sendgrid)
         defer { fleet.stopNow() }
-        try await fleet.simControl(#"{"error_rate":1.0,"error_status":429,"retry_after":3}"#)
+        try await fleet.simControl(#"{"error_rate":1.0,"error_status":429,"retry_after":5}"#)
         let first = try await fleet.api("POST", "/v1/messages", json: batchBody(count: 5))
         #expect(first.status == 202)
         let waiting = try await fleet.eventually(seconds: 30) {

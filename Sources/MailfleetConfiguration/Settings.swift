@@ -94,6 +94,13 @@ public struct Settings: Sendable {
     public let leaseSeconds = Setting.seconds(
         "MAILFLEET_LEASE_SECONDS", flag: "--lease-seconds", default: 120, "Seconds a fetched message is leased to its worker")
 
+    // MARK: Dead letters (mailfleet-scheduler)
+
+    /// How long failed messages are kept for inspection and re-drive before the scheduler deletes them.
+    public let deadLetterRetentionDays = Setting.number(
+        "MAILFLEET_DEAD_LETTER_RETENTION_DAYS", flag: "--dead-letter-retention-days", default: 30, in: 1...Int.max,
+        "Days a failed message (dead letter) is kept before the scheduler deletes it")
+
     /// The catalogue.
     public init() {}
 

@@ -120,15 +120,15 @@ struct DeadLetterStoreTests {
         let ids = try await failed(db, tenant: db.a, count: 2, reason: "boom")
         let started = try await store.databaseTime()
         let filter = DeadLetterFilter(reason: "boom").failed(before: started)
-        #expect(try await store.redriveDeadLetters(matching: filter, limit: 1, actor: "t").map(\.id) == [ids[0]])
+        let first = try #require(try await store.redriveDeadLetters(matching: filter, limit: 1, actor: "t").first?.id)
         // It fails again at once (a provider still refusing it) while the re-drive goes on.
         try await Task.sleep(for: .milliseconds(20))
         var outcomes = OutcomeBatch()
-        outcomes.failed = [OutcomeBatch.Failed(messageID: ids[0], tenantID: db.a, reason: "boom again")]
+        outcomes.failed = [OutcomeBatch.Failed(messageID: first, tenantID: db.a, reason: "boom again")]
         try await store.record(outcomes)
-        #expect(try await store.redriveDeadLetters(matching: filter, limit: 1, actor: "t").map(\.id) == [ids[1]])
+        #expect(try await store.redriveDeadLetters(matching: filter, limit: 1, actor: "t").map(\.id) == ids.filter { $0 != first })
         #expect(try await store.redriveDeadLetters(matching: filter, limit: 1, actor: "t").isEmpty)
-        #expect(try await store.deadLetters(matching: DeadLetterFilter(), limit: 10).map(\.message.id) == [ids[0]])
+        #expect(try await store.deadLetters(matching: DeadLetterFilter(), limit: 10).map(\.message.id) == [first])
         await db.pool.shutdown()
     }
 

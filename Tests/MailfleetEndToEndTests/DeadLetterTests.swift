@@ -6,7 +6,11 @@ import Testing
 /// `mailfleet dlq` lists, shows and re-drives, and it is delivered once the fault is gone.
 @Suite(.serialized) struct DeadLetterTests {
     @Test func aRejectedMessageIsListedRedrivenAndDeliveredOnceTheFaultIsGone() async throws {
-        let fleet = try await Fleet.start("deadletter", workers: 1, provider: .postmark)
+        // Retention at its shortest (a day), and the scheduler's passes every second, so the
+        // purge of an old dead letter is seen at once.
+        let fleet = try await Fleet.start(
+            "deadletter", workers: 1, provider: .postmark,
+            environment: ["MAILFLEET_DEAD_LETTER_RETENTION_DAYS": "1", "MAILFLEET_RECONCILE_EVERY_SECONDS": "1"])
         defer { fleet.stopNow() }
         // Postmark answers 406 (inactive recipient) for this address: a permanent refusal.
         try await fleet.simControl(#"{"postmark_reject":["gone@example.com"]}"#)
@@ -47,5 +51,16 @@ import Testing
         // Nothing is failed any more: running it again re-drives nothing.
         #expect(try fleet.cli(["dlq", "redrive", "--all"]).contains("re-driven 0 messages"))
         #expect(try fleet.cli(["dlq", "list"]).isEmpty)
+
+        // A dead letter older than the retention is deleted by the scheduler; the sent one stays.
+        try await fleet.simControl(#"{"postmark_reject":["gone@example.com"]}"#)
+        let again = try await fleet.api("POST", "/v1/messages", json: #"{"from":"a@example.com","to":["gone@example.com"],"subject":"Again","text":"x"}"#)
+        let oldID = try #require(Fleet.object(again)["id"] as? String)
+        try #require(try await fleet.eventually(seconds: 60) { try await fleet.count(status: "failed") == 1 })
+        try await fleet.pool.query("UPDATE messages SET updated_at = now() - interval '2 days' WHERE status = 'failed'")
+        let purged = try await fleet.eventually(seconds: 30) { try await fleet.count(status: "failed") == 0 }
+        #expect(purged)
+        #expect(try await fleet.api("GET", "/v1/messages/\(oldID)").status == 404)
+        #expect(try await fleet.count(status: "sent") == 1)
     }
 }

@@ -8,5 +8,6 @@ extension SchedulerConfiguration {
         partitions = try options.queue.partitions
         reconcileAfterSeconds = try options.reconcileAfterSeconds
         reconcileEvery = .milliseconds(Int(try options.reconcileEverySeconds * 1000))
+        deadLetterRetentionDays = try options.deadLetterRetentionDays
     }
 }

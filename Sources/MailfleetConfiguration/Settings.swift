@@ -137,6 +137,13 @@ public struct Settings: Sendable {
         "MAILFLEET_CIRCUIT_PROBE_TIMEOUT_MS", flag: "--circuit-probe-timeout-ms", default: 30_000, in: 1...Int.max,
         "Milliseconds after which an unanswered probe is given out again")
 
+    // MARK: Dead letters (mailfleet-scheduler)
+
+    /// How long failed messages are kept for inspection and re-drive before the scheduler deletes them.
+    public let deadLetterRetentionDays = Setting.number(
+        "MAILFLEET_DEAD_LETTER_RETENTION_DAYS", flag: "--dead-letter-retention-days", default: 30, in: 1...Int.max,
+        "Days a failed message (dead letter) is kept before the scheduler deletes it")
+
     /// The catalogue.
     public init() {}
 

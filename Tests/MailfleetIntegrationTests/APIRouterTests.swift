@@ -71,7 +71,7 @@ struct APIRouterTests {
         try await APIUnderTest.run { api, client in
             let put = try await client.execute(uri: "/v1/messages", method: .put)
             #expect(put.status == .methodNotAllowed)
-            #expect(put.headers[.allow] == "POST")
+            #expect(put.headers[.allow] == "GET, POST")
             #expect(try api.error(put)?.code == "method_not_allowed")
             let patch = try await client.execute(uri: "/v1/templates/\(UUID())", method: .patch, headers: api.auth(api.sendKey))
             #expect(patch.status == .methodNotAllowed)
@@ -257,6 +257,9 @@ struct APIRouterTests {
 struct APIUnderTest {
     let sendKey: String
     let readKey: String
+    /// The tenant both keys belong to, and the database, for tests that set up rows directly.
+    let tenantID: UUID
+    let pool: PostgresPool
     let message = #"{"from":"a@example.com","to":["b@example.com"],"subject":"s","text":"t"}"#
 
     /// Runs `test` against the router; `unreachableStores` points every store but the key store at a closed port.
@@ -273,7 +276,7 @@ struct APIUnderTest {
             let tenant = try await tenants.createTenant(name: "router")
             let api = APIUnderTest(
                 sendKey: try await tenants.createKey(tenantID: tenant, scopes: [.send]).plaintext,
-                readKey: try await tenants.createKey(tenantID: tenant, scopes: [.read]).plaintext)
+                readKey: try await tenants.createKey(tenantID: tenant, scopes: [.read]).plaintext, tenantID: tenant, pool: pool)
             let storePool = unreachableStores ? unreachable : pool
             let prefix = "it-router-\(UUID().uuidString.prefix(8))"
             let stores = APIStores(

@@ -53,7 +53,7 @@ public struct DeliveryPlan: Sendable {
                 plan.outcomes.failed.append(.init(messageID: message.id, tenantID: message.tenantID, reason: reason, countsAsAttempt: result.accountID != nil))
                 plan.deadLetter.append((message.id, message.priority, reason))
             case .retryable(let reason, let retryAfter):
-                let age = now.timeIntervalSince(message.createdAt)
+                let age = now.timeIntervalSince(message.retryAgeOrigin)
                 let final: String
                 switch policy.decision(afterAttempt: message.attempts + 1, retryAfter: retryAfter, age: age, using: &rng) {
                 case .retry(let delay):

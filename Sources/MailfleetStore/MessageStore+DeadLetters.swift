@@ -113,7 +113,7 @@ extension MessageStore {
                 ORDER BY updated_at, id LIMIT $6
                 FOR UPDATE SKIP LOCKED
             )
-            UPDATE messages m SET status = 'queued', attempts = 0, last_error = NULL, next_attempt_at = now(),
+            UPDATE messages m SET status = 'queued', attempts = 0, last_error = NULL, next_attempt_at = now(), redriven_at = now(),
                 enqueued_at = now(), lease_until = NULL, updated_at = now()
             FROM batch b WHERE m.id = b.id
             RETURNING m.id, m.tenant_id, m.priority, b.last_error, b.attempts

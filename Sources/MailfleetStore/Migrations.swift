@@ -207,6 +207,11 @@ public enum Migrations {
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
+        // A re-driven message's maximum age counts from its re-drive (`Message.retryAgeOrigin`).
+        // Nullable with no default: adding it rewrites no row.
+        Migration(version: 6, name: "re-drive time, where a re-driven message's retry age starts", sql: """
+            ALTER TABLE messages ADD COLUMN redriven_at timestamptz;
+            """),
     ]
 }
 

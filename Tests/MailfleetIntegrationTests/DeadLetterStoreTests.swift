@@ -90,7 +90,11 @@ struct DeadLetterStoreTests {
         #expect(batches.joined().allSatisfy { $0.priority == .bulk && $0.dueAt == nil })
 
         let rows = try await db.pool.query(
-            "SELECT status, attempts, last_error, lease_until, next_attempt_at <= now() AS due FROM messages WHERE id = ANY($1::uuid[])", [ids])
+            """
+            SELECT status, attempts, last_error, lease_until, next_attempt_at <= now() AS due,
+                redriven_at BETWEEN now() - interval '1 minute' AND now() AS redriven
+            FROM messages WHERE id = ANY($1::uuid[])
+            """, [ids])
         #expect(rows.count == 5)
         for row in rows {
             #expect(try row.string("status") == "queued")
@@ -98,7 +102,11 @@ struct DeadLetterStoreTests {
             #expect(row.optionalString("last_error") == nil)
             #expect(row.optionalString("lease_until") == nil)
             #expect(try row.bool("due"))
+            // The retry policy's maximum age starts again here, and the claim hands it to the worker.
+            #expect(try row.bool("redriven"))
         }
+        let claimed = try await store.claim([ids[0]], lease: 30)
+        #expect(claimed.first?.redrivenAt != nil)
         // The error it failed with, in the history; one audit entry per batch.
         let record = try #require(try await store.message(id: ids[0], tenantID: db.a))
         let event = try #require(record.events.first { $0.type == "redriven" })

@@ -110,6 +110,24 @@ import Testing
         #expect(plan.outcomes.deferred.map(\.messageID) == [young.id])
     }
 
+    @Test func aReDrivenOldMessageCountsItsAgeFromTheReDrive() {
+        let now = Date(timeIntervalSince1970: 1_000_000_000)
+        var redriven = makeMessage(attempts: 2)
+        redriven.createdAt = now.addingTimeInterval(-30 * 24 * 3600)
+        redriven.redrivenAt = now.addingTimeInterval(-3600)
+        var expired = redriven
+        expired.id = UUID()
+        expired.redrivenAt = now.addingTimeInterval(-72 * 3600)
+        let results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [
+            redriven.id: (.retryable(reason: "sendgrid 503: busy", retryAfter: nil), UUID()),
+            expired.id: (.retryable(reason: "sendgrid 503: busy", retryAfter: nil), UUID()),
+        ]
+        var rng = SeededGenerator(state: 5)
+        let plan = DeliveryPlan.make(messages: [redriven, expired], results: results, policy: RetryPolicy(), now: now, rng: &rng)
+        #expect(plan.outcomes.deferred.map(\.messageID) == [redriven.id])
+        #expect(plan.outcomes.failed.map(\.messageID) == [expired.id])
+    }
+
     @Test func eventsMirrorOutcomes() {
         var batch = OutcomeBatch()
         batch.sent.append(.init(messageID: UUID(), tenantID: UUID(), accountID: UUID(), providerMessageID: "x"))

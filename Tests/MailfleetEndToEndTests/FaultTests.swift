@@ -116,7 +116,8 @@ import Glibc
     @Test(.timeLimit(.minutes(2)))
     func cTheStandbySchedulerTakesOverFromAKilledLeaderWithinTheLease() async throws {
         let deadline = Date().addingTimeInterval(100)
-        let fleet = try await Fleet.start("fault-c", workers: 1, provider: .sendgrid)
+        // Retries 1-2 s after a failed first attempt.
+        let fleet = try await Fleet.start("fault-c", workers: 1, provider: .sendgrid, environment: ["MAILFLEET_RETRY_BASE_SECONDS": "2"])
         defer { fleet.stopNow() }
         let ports = ["scheduler": fleet.schedulerPort, "scheduler-standby": try await fleet.launch("scheduler-standby", "mailfleet-scheduler", [:])]
         func leads(_ port: Int) async -> Bool {
@@ -131,11 +132,20 @@ import Glibc
         let leaderKey = try #require(leader, "no scheduler leads")
         let standbyPort = try #require(ports.first { $0.key != leaderKey }?.value)
 
-        // 100 scheduled sends falling due 2 s to 6 s from now; the leader dies at 1.5 s, so each
-        // one is due while leadership changes hands (or just after).
+        // 100 scheduled sends falling due 2 s to 6 s from now, and 2 sends whose first call
+        // fails (at most 2 failed calls: the breaker, which would hold them itself, opens at 50 %
+        // of at least 5 calls) and whose retries fall due 1-2 s later; the
+        // leader dies at 1.5 s, so they are due while leadership changes hands (or just after).
         let load = FaultLoad(fleet, tag: "c")
         let posted = Date()
         try #require(await load.post(100, sendAt: (0..<100).map { posted.addingTimeInterval(2 + Double($0) * 0.04) }).status == 202)
+        try await fleet.simControl(#"{"error_rate":1.0,"error_status":503}"#)
+        try #require(await load.post(2).status == 202)
+        let deferred = try await fleet.eventually(seconds: 10) {
+            try await fleet.pool.query("SELECT count(*) AS n FROM events WHERE type = 'deferred'").first!.int("n") >= 2
+        }
+        try await fleet.simControl("{}")
+        try #require(deferred)
         try await Task.sleep(for: .seconds(max(0, posted.addingTimeInterval(1.5).timeIntervalSinceNow)))
         let victim = try #require(fleet.process(leaderKey))
         kill(victim.processIdentifier, SIGKILL)
@@ -147,11 +157,15 @@ import Glibc
         let drainedAt = try await Self.drained(fleet, accepted, by: deadline)
         let late = try await fleet.pool.query(
             "SELECT coalesce(max(extract(epoch FROM sent_at - send_at)), 0)::float8 AS late FROM messages").first!.double("late")
+        let retried = try await fleet.pool.query(
+            "SELECT min(attempts) AS attempts, extract(epoch FROM max(sent_at))::float8 AS last FROM messages WHERE send_at IS NULL").first!
+        let retriesSentAfterKill = try retried.double("last") - killedAt.timeIntervalSince1970
 
         var report = FaultReport(test: "c", title: "kill -9 of the leading scheduler, standby running")
         try await report.tally(accepted: accepted, fleet: fleet)
         report.add("takeover_s", takeover)
         report.add("max_late_s", late)
+        report.add("retries_sent_after_kill_s", retriesSentAfterKill)
         try report.publish()
 
         #expect(tookOver)
@@ -159,9 +173,12 @@ import Glibc
         #expect(report.lost == 0)
         #expect(report.duplicates == 0)
         // The leader lease is 5 s: the standby leads within it (plus a tick and a scrape), and
-        // no scheduled send waits longer than that past its time.
+        // no scheduled send waits longer than that past its time; the retries, due within 2 s of
+        // the kill, are all sent within the takeover of it.
         #expect(takeover < 6)
         #expect(late < 6.5)
+        #expect(try retried.int("attempts") >= 2)
+        #expect(retriesSentAfterKill < 6.5)
     }
 
     @Test(.timeLimit(.minutes(2)))

@@ -8,7 +8,8 @@ import Glibc
 /// The fault tests (BENCHMARKS.md, "Fault tests"): each does one thing to a fleet of real
 /// processes while it sends, and reports what was accepted, delivered, lost (always 0) and
 /// delivered twice (`FaultReport`: one line each, and `faults.jsonl`). Serialized, so the
-/// times they measure are not shared with another fleet of this suite.
+/// times they measure are not shared with another fleet of this suite. Each deadline counts
+/// from its fleet's start, not from the wait for a fleet slot while other suites run.
 @Suite(.serialized) struct FaultTests {
     /// Seconds left until `deadline`, at least one.
     static func left(_ deadline: Date) -> Double { max(1, deadline.timeIntervalSinceNow) }
@@ -25,11 +26,11 @@ import Glibc
         return done ? Date() : nil
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(3)))
     func aProviderOutageMovesTheWholeFleetToTheSecondaryAndBackThroughProbes() async throws {
-        let deadline = Date().addingTimeInterval(100)
         let fleet = try await Fleet.start("fault-a", workers: 3, provider: .sendgrid)
         defer { fleet.stopNow() }
+        let deadline = Date().addingTimeInterval(100)
         let secondary = try await fleet.startSimulator("sim-secondary")
         try fleet.addSendGridAccount(name: "secondary", endpoint: secondary, priority: 20)
         // 100 messages a second for 14 s. The primary is down from 2 s to 5.5 s: it is back
@@ -78,14 +79,14 @@ import Glibc
         #expect(try #require(secondaryArrivals.max()) < back.timeIntervalSince1970 + 1.5)
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(3)))
     func bAWorkerKilledMidBatchHasItsMessagesDelivered() async throws {
-        let deadline = Date().addingTimeInterval(100)
         // A 5 s lease so the dead worker's messages are reclaimed quickly; calls of 1.5 s so
         // every batch is in flight when the worker dies.
         let environment = ["MAILFLEET_LEASE_SECONDS": "5", "MAILFLEET_WORKER_BATCH": "50"]
         let fleet = try await Fleet.start("fault-b", workers: 2, provider: .sendgrid, environment: environment)
         defer { fleet.stopNow() }
+        let deadline = Date().addingTimeInterval(100)
         try await fleet.simControl(#"{"latency_ms":1500}"#)
         let load = FaultLoad(fleet, tag: "b")
         for _ in 0..<8 { try #require(await load.post(50).status == 202) }
@@ -115,12 +116,12 @@ import Glibc
         #expect(report.duplicates <= inFlight)
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(3)))
     func cTheStandbySchedulerTakesOverFromAKilledLeaderWithinTheLease() async throws {
-        let deadline = Date().addingTimeInterval(100)
         // Retries 1-2 s after a failed first attempt.
         let fleet = try await Fleet.start("fault-c", workers: 1, provider: .sendgrid, environment: ["MAILFLEET_RETRY_BASE_SECONDS": "2"])
         defer { fleet.stopNow() }
+        let deadline = Date().addingTimeInterval(100)
         let ports = ["scheduler": fleet.schedulerPort, "scheduler-standby": try await fleet.launch("scheduler-standby", "mailfleet-scheduler", [:])]
         func leads(_ port: Int) async -> Bool {
             (try? await fleet.metrics(port: port)).flatMap { DeliveryTests.sample($0, "mailfleet_scheduler_is_leader") } == 1
@@ -183,9 +184,8 @@ import Glibc
         #expect(retriesSentAfterKill < 6.5)
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(3)))
     func dAnAPIKilledMidRequestAcceptsEveryIdempotentRequestOnce() async throws {
-        let deadline = Date().addingTimeInterval(100)
         // An API killed between a commit and its enqueue leaves that message to the scheduler's
         // reconciliation (an idempotent replay does not enqueue it again): a 3 s age instead of
         // the default 300 s keeps it within this test's time.
@@ -194,6 +194,7 @@ import Glibc
         ]
         let fleet = try await Fleet.start("fault-d", workers: 1, provider: .sendgrid, environment: environment)
         defer { fleet.stopNow() }
+        let deadline = Date().addingTimeInterval(100)
         let client = IdempotentClient(fleet)
         let keys = (0..<300).map { "fault-d-\($0)" }
         // Four clients, each retrying its request until it gets 202 or 200.
@@ -244,13 +245,13 @@ import Glibc
         #expect(await client.retries > 0, "the kill interrupted no request")
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(3)))
     func eARedisWipeMidRunLosesNothingAndMovesAgainWithinTenSeconds() async throws {
-        let deadline = Date().addingTimeInterval(100)
         // Small fetches and 300 ms calls, so a backlog waits in Redis when it is wiped.
         let environment = ["MAILFLEET_WORKER_BATCH": "20", "MAILFLEET_WORKER_LANES": "1"]
         let fleet = try await Fleet.start("fault-e", workers: 2, provider: .sendgrid, environment: environment)
         defer { fleet.stopNow() }
+        let deadline = Date().addingTimeInterval(100)
         try await fleet.simControl(#"{"latency_ms":300}"#)
         let load = FaultLoad(fleet, tag: "e")
         for _ in 0..<5 { try #require(await load.post(100).status == 202) }
@@ -282,9 +283,8 @@ import Glibc
         #expect(try #require(movedAgain) < 10)
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(4)))
     func fPostgresStoppedAndStartedAnswers503AndLosesNoAcceptedMessage() async throws {
-        let deadline = Date().addingTimeInterval(150)
         let postgres = try ScratchPostgres(name: "fault-f")
         defer { try? postgres.stop() }
         // A 10 s lease: a batch sent just before Postgres stopped whose outcome could not be
@@ -293,6 +293,7 @@ import Glibc
         let fleet = try await Fleet.start(
             "fault-f", workers: 2, provider: .sendgrid, environment: environment, adminDatabaseURL: postgres.adminURL)
         defer { fleet.stopNow() }
+        let deadline = Date().addingTimeInterval(150)
         let load = FaultLoad(fleet, tag: "f")
         async let loaded: Void = load.run(seconds: 14, every: .milliseconds(100), batch: 5)
         try await Task.sleep(for: .seconds(3))
@@ -335,13 +336,13 @@ import Glibc
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(3)))
     func gA429WithRetryAfterPacesTheAccountAndFailsNothing() async throws {
-        let deadline = Date().addingTimeInterval(100)
         // One lane per worker, so the calls a paced account receives are easy to bound.
         let environment = ["MAILFLEET_WORKER_LANES": "1", "MAILFLEET_WORKER_BATCH": "50"]
         let fleet = try await Fleet.start("fault-g", workers: 2, provider: .sendgrid, environment: environment)
         defer { fleet.stopNow() }
+        let deadline = Date().addingTimeInterval(100)
         let load = FaultLoad(fleet, tag: "g")
         async let loaded: Void = load.run(seconds: 10, every: .milliseconds(100), batch: 5)
         try await Task.sleep(for: .seconds(1))
@@ -378,14 +379,14 @@ import Glibc
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(3)))
     func hAnswersLostAfterAcceptingCostBoundedDuplicatesAndNothingIsLost() async throws {
-        let deadline = Date().addingTimeInterval(100)
         // Small batches, so many calls and a tenth of them lose their answer: enough to count,
         // too few to open the breaker (half the calls of its window); quick retries.
         let environment = ["MAILFLEET_RETRY_BASE_SECONDS": "1", "MAILFLEET_WORKER_BATCH": "10"]
         let fleet = try await Fleet.start("fault-h", workers: 2, provider: .sendgrid, environment: environment)
         defer { fleet.stopNow() }
+        let deadline = Date().addingTimeInterval(100)
         try await fleet.simControl(#"{"accept_then_fail_rate":0.1}"#)
         let load = FaultLoad(fleet, tag: "h")
         await load.run(seconds: 6, every: .milliseconds(100), batch: 10)

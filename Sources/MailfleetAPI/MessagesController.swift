@@ -55,6 +55,7 @@ public struct MessagesController: Sendable {
             guard same else {
                 throw APIError(.unprocessableContent, code: "idempotency_key_reused", message: "this Idempotency-Key was used with a different request body", field: "Idempotency-Key")
             }
+            await pipeline.enqueueAgain(replayed: storedBody, tenantID: key.tenantID)
             var response = Self.json(HTTPResponse.Status(code: storedStatus), storedBody)
             response.headers[.init("Idempotent-Replayed")!] = "true"
             return response

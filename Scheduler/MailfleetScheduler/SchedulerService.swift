@@ -26,13 +26,17 @@ public struct SchedulerConfiguration: Sendable {
     /// Time between checks of Redis's generation markers (one round trip), so a Redis that
     /// lost its data is noticed and refilled from Postgres within about this long. Default 1 s.
     public var generationCheckEvery: Duration = .seconds(1)
+    /// Days a failed message (a dead letter) is kept for inspection and re-drive; the leader
+    /// then deletes it, at most 5,000 per reconciliation pass. Default 30.
+    public var deadLetterRetentionDays = Settings.catalogue.deadLetterRetentionDays.defaultValue
     /// The defaults.
     public init() {}
 }
 
 /// The scheduler: one leader among replicas (a Redis lease) promotes due delayed sends and
 /// retries, reclaims expired leases of dead workers, reconciles Postgres with Redis (at once and
-/// in full when Redis lost its data), and publishes queue depths.
+/// in full when Redis lost its data), deletes dead letters past their retention, and publishes
+/// queue depths and the dead-letter count.
 public final class SchedulerService: Service {
     private let configuration: SchedulerConfiguration
     private let lease: LeaderLease
@@ -45,6 +49,8 @@ public final class SchedulerService: Service {
     private let reconciled = Telemetry.counter("scheduler_reconciled_total", help: "Messages re-enqueued from Postgres")
     private let redisLosses = Telemetry.counter("redis_data_loss_total", help: "Times Redis was found to have lost its data (a missing generation marker)")
     private let leaderGauge = Telemetry.gauge("scheduler_is_leader", help: "1 when this replica leads")
+    private let deadLetters = Telemetry.gauge("dead_letters", help: "Failed messages kept in Postgres (dead letters), counted every 5 s")
+    private let purgedDeadLetters = Telemetry.counter("dead_letters_purged_total", help: "Dead letters deleted after their retention period")
     private let depthGauges: [String: Meter]
     /// Milliseconds on a monotonic clock, for the lease arithmetic (immune to wall-clock steps).
     private let clock = MonotonicMilliseconds()
@@ -57,7 +63,7 @@ public final class SchedulerService: Service {
         self.store = store
         self.logger = logger
         var gauges: [String: Meter] = [:]
-        for state in ["ready_transactional", "ready_bulk", "leased", "delayed", "dead"] {
+        for state in ["ready_transactional", "ready_bulk", "leased", "delayed"] {
             gauges[state] = Telemetry.gauge("queue_depth", help: "Queue entries by state", labels: [("state", state)])
         }
         depthGauges = gauges
@@ -96,6 +102,15 @@ public final class SchedulerService: Service {
                 loop.lastDepth = ContinuousClock.now
                 do { try await publishDepth() } catch { failed(error, &loop) }
             }
+            if ContinuousClock.now - loop.lastDeadLetterCount >= .seconds(5) {
+                loop.lastDeadLetterCount = ContinuousClock.now
+                do {
+                    deadLetters.set(Double(try await store.countDeadLetters()))
+                    databaseAnswered(&loop)
+                } catch {
+                    failed(error, &loop)
+                }
+            }
             try? await Task.sleep(for: max(configuration.tick, .milliseconds(loop.redisOutage.delayMs)))
         }
         if loop.leadership.isLeading(atMs: clock.nowMs()) { _ = try? await lease.release() }
@@ -107,6 +122,7 @@ public final class SchedulerService: Service {
         var leadership: Leadership
         var recovery = Recovery()
         var lastDepth = ContinuousClock.now - .seconds(60)
+        var lastDeadLetterCount = ContinuousClock.now - .seconds(60)
         var lastReconcile = ContinuousClock.now
         var lastGenerationCheck = ContinuousClock.now - .seconds(60)
         var redisOutage = Outage()
@@ -131,6 +147,7 @@ public final class SchedulerService: Service {
             loop.lastReconcile = ContinuousClock.now
             try await reconcile()
             try await store.purgeExpiredIdempotencyKeys()
+            try await purgeDeadLetters()
             databaseAnswered(&loop)
         }
     }
@@ -246,7 +263,14 @@ public final class SchedulerService: Service {
         depthGauges["ready_bulk"]?.set(Double(depth.readyBulk))
         depthGauges["leased"]?.set(Double(depth.leased))
         depthGauges["delayed"]?.set(Double(depth.delayed))
-        depthGauges["dead"]?.set(Double(depth.dead))
+    }
+
+    /// Deletes one batch of dead letters past their retention (with their events).
+    func purgeDeadLetters() async throws {
+        let purged = try await store.purgeDeadLetters(olderThanDays: configuration.deadLetterRetentionDays)
+        guard purged > 0 else { return }
+        purgedDeadLetters.increment(by: Int64(purged))
+        logger.info("deleted dead letters past their retention", metadata: ["count": "\(purged)", "days": "\(configuration.deadLetterRetentionDays)"])
     }
 }
 

@@ -8,6 +8,7 @@ extension SchedulerConfiguration {
         partitions = try options.queue.partitions
         reconcileAfterSeconds = try options.reconcileAfterSeconds
         reconcileEvery = .milliseconds(Int(try options.reconcileEverySeconds * 1000))
+        deadLetterRetentionDays = try options.deadLetterRetentionDays
         leaderLeaseMilliseconds = Int(try options.leaderLeaseSeconds * 1000)
     }
 }

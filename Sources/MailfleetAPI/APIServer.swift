@@ -81,7 +81,7 @@ public enum APIServer {
             .add(middleware: AuthenticationMiddleware(authenticator: authenticator))
             .add(middleware: RateLimitMiddleware(limiter: stores.rateLimiter, defaultPerMinute: configuration.rateLimitPerMinute))
         MessagesController(
-            pipeline: pipeline, store: stores.messages, templates: stores.templates, suppressions: SuppressionLookup(store: stores.suppressions),
+            pipeline: pipeline, store: stores.messages, queue: stores.queue, templates: stores.templates, suppressions: SuppressionLookup(store: stores.suppressions),
             limits: configuration.limits
         ).addRoutes(to: v1)
         TemplatesController(store: stores.templates, limits: configuration.limits).addRoutes(to: v1)

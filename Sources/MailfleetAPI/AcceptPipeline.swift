@@ -13,10 +13,16 @@ import MailfleetStore
 /// There is no timer: a lone request commits at once; batching grows only with concurrency.
 public struct AcceptPipeline: Sendable {
     private let commits: GroupCommit<AcceptRequest, AcceptResult>
+    private let store: MessageStore
+    private let queue: MessageQueue
+    private let logger: Logger
 
     /// Creates a pipeline.
     public init(store: MessageStore, queue: MessageQueue, logger: Logger, maxConcurrentCommits: Int = 4, maxMessagesPerCommit: Int = 5000) {
         let metrics = Metrics()
+        self.store = store
+        self.queue = queue
+        self.logger = logger
         commits = GroupCommit(
             policy: GroupCommitPolicy(
                 maxConcurrentGroups: maxConcurrentCommits, maxGroupWeight: maxMessagesPerCommit, onFailure: .retryEachAlone)
@@ -28,6 +34,21 @@ public struct AcceptPipeline: Sendable {
     /// Commits a request (with others arriving meanwhile) and enqueues its messages.
     public func submit(_ request: AcceptRequest) async throws -> AcceptResult {
         try await commits.submit(request, weight: request.messages.count)
+    }
+
+    /// Enqueues again the messages of a replayed answer that are still `queued`. The request
+    /// being replayed may have committed and then died (a killed API) before its enqueue; the
+    /// client's retry then moves its messages at once instead of after the reconciliation age.
+    /// An entry Redis already holds is only duplicated, which the workers' claim makes harmless.
+    /// Failures are logged: the replay is answered all the same, and reconciliation remains.
+    public func enqueueAgain(replayed body: String, tenantID: UUID) async {
+        let ids = StoredAnswer.messageIDs(in: body)
+        guard !ids.isEmpty else { return }
+        do {
+            try await queue.enqueue(try await store.stillQueued(tenantID: tenantID, ids: ids))
+        } catch {
+            logger.warning("enqueueing a replayed answer's messages again failed; reconciliation will", metadata: ["error": "\(error)", "messages": "\(ids.count)"])
+        }
     }
 
     private static func commit(

@@ -54,3 +54,54 @@ struct MessageView: ResponseEncodable, Equatable {
         events = record.events.map { Event(type: $0.type, at: ISO8601.format($0.occurredAt), detail: (try? JSONReader.parse($0.detail)) ?? .object([:])) }
     }
 }
+
+/// A page of `GET /v1/messages`, newest first; `next` (absent on the last page) is the `after`
+/// of the next.
+struct MessagePage: ResponseEncodable, Equatable {
+    /// A message in a listing: its state without the event history (`GET /v1/messages/{id}` has it).
+    struct Item: Encodable, Equatable {
+        var id: String
+        var status: String
+        var priority: String
+        var attempts: Int
+        var from: String
+        var to: [String]
+        var subject: String
+        var createdAt: String
+        var updatedAt: String
+        var sendAt: String?
+        var sentAt: String?
+        var lastError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, status, priority, attempts, from, to, subject
+            case createdAt = "created_at", updatedAt = "updated_at", sendAt = "send_at", sentAt = "sent_at", lastError = "last_error"
+        }
+
+        /// The listing's view of a stored message.
+        init(_ record: MessageRecord) {
+            let message = record.message
+            id = message.id.lowercasedString
+            status = message.status.rawValue
+            priority = message.priority.rawValue
+            attempts = message.attempts
+            from = message.content.from.description
+            to = message.content.to.map(\.description)
+            subject = message.content.subject
+            createdAt = ISO8601.format(message.createdAt)
+            updatedAt = ISO8601.format(record.updatedAt)
+            sendAt = message.sendAt.map(ISO8601.format)
+            sentAt = record.sentAt.map(ISO8601.format)
+            lastError = record.lastError
+        }
+    }
+
+    var messages: [Item]
+    var next: String?
+}
+
+/// The answer of `POST /v1/messages/{id}/retry`: the message, queued again.
+struct QueuedMessage: ResponseEncodable, Equatable {
+    var id: String
+    var status: String
+}

@@ -4,10 +4,13 @@ import Hummingbird
 import MailfleetCore
 import MailfleetStore
 
-/// `POST /v1/messages` and `GET /v1/messages/{id}`.
+/// `POST /v1/messages`, `GET /v1/messages` (a page, optionally of one status),
+/// `GET /v1/messages/{id}` and `POST /v1/messages/{id}/retry` (re-drive a failed message).
 public struct MessagesController: Sendable {
     let pipeline: AcceptPipeline
     let store: MessageStore
+    /// Where a retried message goes, as accepted ones do through the pipeline.
+    let queue: MessageQueue
     let templates: TemplateStore
     let suppressions: SuppressionLookup
     let limits: APILimits
@@ -16,6 +19,8 @@ public struct MessagesController: Sendable {
     public func addRoutes(to v1: RouterGroup<APIRequestContext>) {
         v1.post("messages") { request, context in try await self.create(request, context: context) }
         v1.get("messages/{id}") { request, context in try await self.show(request, context: context) }
+        v1.get("messages") { request, context in try await self.list(request, context: context) }
+        v1.post("messages/{id}/retry") { request, context in try await self.retry(request, context: context) }
     }
 
     /// Decode, plan (`SubmissionPlan`), commit through the accept pipeline, answer.
@@ -50,6 +55,7 @@ public struct MessagesController: Sendable {
             guard same else {
                 throw APIError(.unprocessableContent, code: "idempotency_key_reused", message: "this Idempotency-Key was used with a different request body", field: "Idempotency-Key")
             }
+            await pipeline.enqueueAgain(replayed: storedBody, tenantID: key.tenantID)
             var response = Self.json(HTTPResponse.Status(code: storedStatus), storedBody)
             response.headers[.init("Idempotent-Replayed")!] = "true"
             return response
@@ -98,6 +104,56 @@ public struct MessagesController: Sendable {
             throw APIError.notFound("message")
         }
         return MessageView(record)
+    }
+
+    /// A page of the tenant's messages, newest first: `status` narrows it (`failed` lists the
+    /// tenant's dead letters), `limit` sizes it (1 to 1,000, default 100), `after` continues
+    /// from a previous page's `next`.
+    func list(_ request: Request, context: APIRequestContext) async throws -> MessagePage {
+        let key = try context.key(for: .read)
+        let query = request.uri.queryParameters
+        var limit = 100
+        if let text = query.get("limit") {
+            guard let number = Int(text), (1...1000).contains(number) else { throw APIError.invalidParameter("limit", "limit must be 1 to 1000") }
+            limit = number
+        }
+        var status: MessageStatus?
+        if let text = query.get("status") {
+            guard let value = MessageStatus(rawValue: text) else {
+                throw APIError.invalidParameter("status", "status is one of \(MessageStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = value
+        }
+        var cursor: MessageCursor?
+        if let text = query.get("after") {
+            guard let value = MessageCursor(text: text) else { throw APIError.invalidParameter("after", "after must be the next of a previous page") }
+            cursor = value
+        }
+        let page = try await database { try await store.messages(tenantID: key.tenantID, status: status, after: cursor, limit: limit) }
+        return MessagePage(messages: page.map { MessagePage.Item($0.record) }, next: page.count == limit ? page.last?.cursor.text : nil)
+    }
+
+    /// Re-drives a failed message, as `mailfleet dlq redrive` does: 202 once it is queued again
+    /// (attempts reset, its error kept in a `redriven` event), 409 `not_failed` for a message in
+    /// any other status, 404 for one the tenant does not have.
+    func retry(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<QueuedMessage> {
+        let key = try context.key(for: .send)
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("message") }
+        let outcome = try await database { try await store.retry(messageID: id, tenantID: key.tenantID, actor: "api:\(key.keyID)") }
+        switch outcome {
+        case .notFound:
+            throw APIError.notFound("message")
+        case .notFailed(let status):
+            throw APIError(.conflict, code: "not_failed", message: "only a failed message can be retried; this one is \(status.rawValue)")
+        case .redriven(let item):
+            do {
+                try await queue.enqueue([item])
+            } catch {
+                // Committed as queued: reconciliation enqueues it, as after an accept whose enqueue failed.
+                context.logger.error("enqueue after retry failed", metadata: ["error": "\(error)", "message_id": "\(id.lowercasedString)"])
+            }
+            return EditedResponse(status: .accepted, response: QueuedMessage(id: id.lowercasedString, status: MessageStatus.queued.rawValue))
+        }
     }
 
     /// A JSON answer already written (the submission answer, or a stored one being replayed).

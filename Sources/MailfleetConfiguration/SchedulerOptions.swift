@@ -10,6 +10,7 @@ public struct SchedulerOptions: ParsableArguments {
     @OptionGroup public var queue: QueueOptions
     @Option(name: settings.reconcileAfterSeconds.name, help: settings.reconcileAfterSeconds.help) var reconcileAfterFlag: String?
     @Option(name: settings.reconcileEverySeconds.name, help: settings.reconcileEverySeconds.help) var reconcileEveryFlag: String?
+    @Option(name: settings.deadLetterRetentionDays.name, help: settings.deadLetterRetentionDays.help) var deadLetterRetentionFlag: String?
     @Option(name: settings.leaderLeaseSeconds.name, help: settings.leaderLeaseSeconds.help) var leaderLeaseFlag: String?
     @OptionGroup public var logging: LoggingOptions
 
@@ -24,12 +25,16 @@ public struct SchedulerOptions: ParsableArguments {
     public var reconcileAfterSeconds: Double { get throws { try settings.reconcileAfterSeconds.value(flag: reconcileAfterFlag) } }
     /// Seconds between reconciliation passes.
     public var reconcileEverySeconds: Double { get throws { try settings.reconcileEverySeconds.value(flag: reconcileEveryFlag) } }
+    /// Days a failed message is kept before it is deleted.
+    public var deadLetterRetentionDays: Int { get throws { try settings.deadLetterRetentionDays.value(flag: deadLetterRetentionFlag) } }
 
     /// Seconds the leader lease lasts without renewal.
     public var leaderLeaseSeconds: Double { get throws { try settings.leaderLeaseSeconds.value(flag: leaderLeaseFlag) } }
 
     /// Refuses a bad value before the command runs.
     public func validate() throws {
-        try validateSettings { _ = (try host, try port, try reconcileAfterSeconds, try reconcileEverySeconds, try leaderLeaseSeconds) }
+        try validateSettings {
+            _ = (try host, try port, try reconcileAfterSeconds, try reconcileEverySeconds, try deadLetterRetentionDays, try leaderLeaseSeconds)
+        }
     }
 }

@@ -93,6 +93,56 @@ public struct Settings: Sendable {
     /// How long a fetched message belongs to one worker.
     public let leaseSeconds = Setting.seconds(
         "MAILFLEET_LEASE_SECONDS", flag: "--lease-seconds", default: 120, "Seconds a fetched message is leased to its worker")
+    /// The longest delay between two attempts of a message.
+    public let retryMaxDelaySeconds = Setting.seconds(
+        "MAILFLEET_RETRY_MAX_DELAY_SECONDS", flag: "--retry-max-delay-seconds", default: 3600, "Longest retry delay in seconds")
+    /// Attempts in all before a message is dead-lettered.
+    public let retryMaxAttempts = Setting.number(
+        "MAILFLEET_RETRY_MAX_ATTEMPTS", flag: "--retry-max-attempts", default: 8, in: 1...Int.max,
+        "Attempts per message (the first included) before it is dead-lettered")
+    /// Age past which a message that fails again is dead-lettered.
+    public let retryMaxAgeHours = Setting.number(
+        "MAILFLEET_RETRY_MAX_AGE_HOURS", flag: "--retry-max-age-hours", default: 72, in: 1...Int.max,
+        "Hours after acceptance past which a failed message is dead-lettered instead of retried")
+    /// Calls a provider account's circuit breaker takes its failure rate over.
+    public let circuitWindow = Setting.number(
+        "MAILFLEET_CIRCUIT_WINDOW", flag: "--circuit-window", default: 20, in: 1...10_000,
+        "Latest calls a provider account's failure rate is taken over")
+    /// Calls the breaker's window must hold before it can trip.
+    public let circuitMinimumCalls = Setting.number(
+        "MAILFLEET_CIRCUIT_MINIMUM_CALLS", flag: "--circuit-minimum-calls", default: 5, in: 1...10_000,
+        "Calls the window must hold before the circuit can open")
+    /// Failure rate that opens the breaker.
+    public let circuitFailureRate = Setting.number(
+        "MAILFLEET_CIRCUIT_FAILURE_RATE", flag: "--circuit-failure-rate", default: 50, in: 1...100,
+        "Percent of failed calls in the window that opens the circuit")
+    /// A call this slow counts as failed.
+    public let circuitSlowCallMs = Setting.number(
+        "MAILFLEET_CIRCUIT_SLOW_CALL_MS", flag: "--circuit-slow-call-ms", default: 10_000, in: 1...Int.max,
+        "Milliseconds after which a provider call counts as failed")
+    /// The first open period.
+    public let circuitOpenBaseMs = Setting.number(
+        "MAILFLEET_CIRCUIT_OPEN_BASE_MS", flag: "--circuit-open-base-ms", default: 5_000, in: 1...Int.max,
+        "Milliseconds a circuit stays open after its first trip; doubles per repeated trip")
+    /// The longest open period.
+    public let circuitOpenMaxMs = Setting.number(
+        "MAILFLEET_CIRCUIT_OPEN_MAX_MS", flag: "--circuit-open-max-ms", default: 300_000, in: 1...Int.max,
+        "Longest open period in milliseconds")
+    /// Probes in half-open.
+    public let circuitHalfOpenProbes = Setting.number(
+        "MAILFLEET_CIRCUIT_HALF_OPEN_PROBES", flag: "--circuit-half-open-probes", default: 3, in: 1...1_000,
+        "Probe calls in half-open, all of which must succeed to close the circuit")
+    /// A probe not reported within this time is given out again.
+    public let circuitProbeTimeoutMs = Setting.number(
+        "MAILFLEET_CIRCUIT_PROBE_TIMEOUT_MS", flag: "--circuit-probe-timeout-ms", default: 30_000, in: 1...Int.max,
+        "Milliseconds after which an unanswered probe is given out again")
+
+    // MARK: Dead letters (mailfleet-scheduler)
+
+    /// How long failed messages are kept for inspection and re-drive before the scheduler deletes them.
+    public let deadLetterRetentionDays = Setting.number(
+        "MAILFLEET_DEAD_LETTER_RETENTION_DAYS", flag: "--dead-letter-retention-days", default: 30, in: 1...Int.max,
+        "Days a failed message (dead letter) is kept before the scheduler deletes it")
     /// The scheduler's leader lease: how soon a standby takes over from a dead leader.
     public let leaderLeaseSeconds = Setting.seconds(
         "MAILFLEET_LEADER_LEASE_SECONDS", flag: "--leader-lease-seconds", default: 5,

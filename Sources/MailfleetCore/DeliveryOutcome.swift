@@ -8,6 +8,10 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case retryable(reason: String, retryAfter: Double?)
     /// This message can never be sent as it is (bad recipient, rejected content).
     case rejected(reason: String)
+    /// No account could take it now through no fault of the message (a circuit open, an account
+    /// paced after a 429, no account at all): it waits until `until`, no attempt counted, and
+    /// never dead-letters for it.
+    case waiting(reason: String, until: Date)
 }
 
 extension DeliveryOutcome {
@@ -15,6 +19,15 @@ extension DeliveryOutcome {
     public var isRetryable: Bool {
         if case .retryable = self { return true }
         return false
+    }
+
+    /// True when the message goes on to the next account of its chain: it failed retryably
+    /// or this account could not take it now.
+    public var movesOn: Bool {
+        switch self {
+        case .retryable, .waiting: return true
+        case .accepted, .rejected: return false
+        }
     }
 }
 

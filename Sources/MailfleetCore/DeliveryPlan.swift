@@ -1,7 +1,8 @@
 import Foundation
 
 /// Turns per-message delivery outcomes into what must be written: sent, deferred with a retry
-/// time, or failed (dead-lettered). Pure, so the retry and dead-letter rules are unit-tested.
+/// time, waiting (deferred with no attempt counted), or failed (dead-lettered: attempts
+/// exhausted, too old, or refused for good). Pure, so the retry and dead-letter rules are unit-tested.
 public struct DeliveryPlan: Sendable {
     /// The writes for Postgres.
     public var outcomes = OutcomeBatch()
@@ -14,6 +15,8 @@ public struct DeliveryPlan: Sendable {
     /// A `bounced` event for each recipient refused inside a message that was sent to its
     /// other recipients (permanent or not: the message is not sent again for it).
     public var recipientEvents: [NewEvent] = []
+    /// How many of `outcomes.deferred` wait for an account rather than retry a failure.
+    public var waiting = 0
 
     /// Builds the plan for a round of messages.
     ///
@@ -50,16 +53,27 @@ public struct DeliveryPlan: Sendable {
                 plan.outcomes.failed.append(.init(messageID: message.id, tenantID: message.tenantID, reason: reason, countsAsAttempt: result.accountID != nil))
                 plan.deadLetter.append((message.id, message.priority, reason))
             case .retryable(let reason, let retryAfter):
-                switch policy.decision(afterAttempt: message.attempts + 1, retryAfter: retryAfter, using: &rng) {
+                let age = now.timeIntervalSince(message.retryAgeOrigin)
+                let final: String
+                switch policy.decision(afterAttempt: message.attempts + 1, retryAfter: retryAfter, age: age, using: &rng) {
                 case .retry(let delay):
                     let due = now.addingTimeInterval(delay)
                     plan.outcomes.deferred.append(.init(messageID: message.id, tenantID: message.tenantID, reason: reason, nextAttemptAt: due))
                     plan.reschedule.append((message.id, message.priority, due))
+                    continue
                 case .giveUp:
-                    let final = "attempts exhausted (\(message.attempts + 1)): \(reason)"
-                    plan.outcomes.failed.append(.init(messageID: message.id, tenantID: message.tenantID, reason: final))
-                    plan.deadLetter.append((message.id, message.priority, final))
+                    final = "attempts exhausted (\(message.attempts + 1)): \(reason)"
+                case .expire:
+                    final = "expired after \(policy.maxAgeText): \(reason)"
                 }
+                plan.outcomes.failed.append(.init(messageID: message.id, tenantID: message.tenantID, reason: final))
+                plan.deadLetter.append((message.id, message.priority, final))
+            case .waiting(let reason, let until):
+                // Not the message's fault: no attempt counted, no retry limit, no dead letter.
+                let due = policy.wakeTime(waitingUntil: until, now: now, using: &rng)
+                plan.outcomes.deferred.append(.init(messageID: message.id, tenantID: message.tenantID, reason: reason, nextAttemptAt: due, countsAsAttempt: false))
+                plan.reschedule.append((message.id, message.priority, due))
+                plan.waiting += 1
             }
         }
         return plan

@@ -1,15 +1,16 @@
 import Foundation
 
 /// Walks a group of messages along a tenant's provider chain: calls the first account, moves
-/// what fails retryably to the next account at once, and keeps the last answer for each
-/// message. A state machine with no I/O: `next()` says what to do, the caller does it and
+/// what fails retryably or must wait (an account open or paced) to the next account at once,
+/// and keeps the last answer for each message. A state machine with no I/O: `next()` says what to do, the caller does it and
 /// reports calls back with `record(_:refusals:for:)`.
 public struct FailoverPlan: Sendable {
     /// What the caller does next.
     public enum Action: Sendable {
         /// Send this batch to its account, then report the answer with `record(_:refusals:for:)`.
         case call(ProviderBatch)
-        /// `messages` failed retryably and move on to `account` (a metric, nothing to send yet).
+        /// `messages` failed retryably or could not be sent now, and move on to `account` (a metric,
+        /// nothing to send yet).
         case failOver(messages: Int, to: ProviderAccount)
         /// Every message has its final answer.
         case finish(Finished)
@@ -38,16 +39,20 @@ public struct FailoverPlan: Sendable {
     private var awaiting: ProviderBatch?
     private var finished = Finished()
 
-    /// Plans the messages along `chain`, first choice first.
-    public init(messages: [RenderedMessage], chain: [ProviderAccount]) {
+    /// Why a message of a tenant with no provider account waits.
+    public static let noAccountReason = "the tenant has no provider account; held until one is added"
+
+    /// Plans the messages along `chain`, first choice first. With no account at all the
+    /// messages are held until `heldUntil`, when the tenant's chain is looked at again.
+    public init(messages: [RenderedMessage], chain: [ProviderAccount], heldUntil: Date) {
         self.chain = chain
         if let first = chain.first {
             pending = BatchPlanner.plan(messages, for: first)
         } else {
             pending = []
-            // Nothing to call: the messages can never be sent as the tenant is set up.
+            // Nothing to call: not the message's fault, and an account may be added any time.
             for rendered in messages {
-                finished.results[rendered.message.id] = (.rejected(reason: "the tenant has no provider account"), nil)
+                finished.results[rendered.message.id] = (.waiting(reason: Self.noAccountReason, until: heldUntil), nil)
             }
         }
     }
@@ -85,8 +90,26 @@ public struct FailoverPlan: Sendable {
                 finished.refusals[id] = refused
             }
             // Kept even when the message moves on: it is the answer should no later call give one.
-            finished.results[id] = (outcome, batch.account.id)
-            if outcome.isRetryable && !isLast { movingOn.append(rendered) }
+            finished.results[id] = Self.combined(finished.results[id], (outcome, batch.account.id))
+            if outcome.movesOn && !isLast { movingOn.append(rendered) }
+        }
+    }
+
+    /// A message's answer after `latest`, given what earlier accounts of the chain said. Waits
+    /// add up: every account open or paced makes one wait, until the earliest of them may be
+    /// called again, with each account's reason. A wait after a real retryable failure keeps
+    /// the failure: an attempt was made and failed, and the retry policy paces what follows.
+    static func combined(
+        _ earlier: (outcome: DeliveryOutcome, accountID: UUID?)?, _ latest: (outcome: DeliveryOutcome, accountID: UUID?)
+    ) -> (outcome: DeliveryOutcome, accountID: UUID?) {
+        guard case .waiting(let reason, let until) = latest.outcome, let earlier else { return latest }
+        switch earlier.outcome {
+        case .waiting(let earlierReason, let earlierUntil):
+            return (.waiting(reason: earlierReason + "; " + reason, until: min(earlierUntil, until)), latest.accountID)
+        case .retryable:
+            return earlier
+        case .accepted, .rejected:
+            return latest
         }
     }
 }

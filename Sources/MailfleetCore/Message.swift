@@ -18,11 +18,17 @@ public struct Message: Sendable, Hashable, Identifiable {
     public var sendAt: Date?
     /// When the API accepted it.
     public var createdAt: Date
+    /// When it was last re-driven from the dead letters, if ever.
+    public var redrivenAt: Date?
+
+    /// What the retry policy's maximum age counts from: the last re-drive, else acceptance,
+    /// so a re-driven old message gets a full retry period instead of expiring at once.
+    public var retryAgeOrigin: Date { redrivenAt ?? createdAt }
 
     /// Creates a message record.
     public init(
         id: UUID, tenantID: UUID, priority: Priority, status: MessageStatus, content: MessageContent,
-        attempts: Int = 0, sendAt: Date? = nil, createdAt: Date = Date()
+        attempts: Int = 0, sendAt: Date? = nil, createdAt: Date = Date(), redrivenAt: Date? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -32,5 +38,6 @@ public struct Message: Sendable, Hashable, Identifiable {
         self.attempts = attempts
         self.sendAt = sendAt
         self.createdAt = createdAt
+        self.redrivenAt = redrivenAt
     }
 }

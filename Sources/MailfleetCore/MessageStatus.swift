@@ -34,4 +34,7 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     /// A recipient was refused while the message went to its other recipients (an SMTP
     /// server's RCPT TO refusal); the detail names the address and the server's reply.
     case bounced
+    /// A failed message was sent back to the queue by an operator or its tenant (`mailfleet dlq
+    /// redrive`, `POST /v1/messages/{id}/retry`); the detail keeps the error it had failed with.
+    case redriven
 }

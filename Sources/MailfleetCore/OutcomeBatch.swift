@@ -21,7 +21,7 @@ public struct OutcomeBatch: Sendable {
         }
     }
 
-    /// The message will be tried again at `nextAttemptAt`.
+    /// The message will be tried again at `nextAttemptAt` (after a failed attempt, or a wait).
     public struct Deferred: Sendable {
         /// The message.
         public var messageID: UUID
@@ -31,12 +31,16 @@ public struct OutcomeBatch: Sendable {
         public var reason: String
         /// When to try again.
         public var nextAttemptAt: Date
+        /// False for a wait that is not the message's fault (every account open or paced, or
+        /// none at all): the message's attempts stay as they are.
+        public var countsAsAttempt: Bool
         /// Creates a deferred outcome.
-        public init(messageID: UUID, tenantID: UUID, reason: String, nextAttemptAt: Date) {
+        public init(messageID: UUID, tenantID: UUID, reason: String, nextAttemptAt: Date, countsAsAttempt: Bool = true) {
             self.messageID = messageID
             self.tenantID = tenantID
             self.reason = reason
             self.nextAttemptAt = nextAttemptAt
+            self.countsAsAttempt = countsAsAttempt
         }
     }
 

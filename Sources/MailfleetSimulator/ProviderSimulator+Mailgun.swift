@@ -20,9 +20,8 @@ extension ProviderSimulator {
         switch MailgunValidation.validate(fields) {
         case .failure(let failure): return mailgunError(failure.message)
         case .success(let deliveries):
-            state.recordAccepted(deliveries)
             let id = "<\(Self.messageID())@\(domain)>"
-            return Self.json(.ok, SimulatorAnswer.MailgunQueued(id: id))
+            return answerAccepted(deliveries, Self.json(.ok, SimulatorAnswer.MailgunQueued(id: id)))
         }
     }
 

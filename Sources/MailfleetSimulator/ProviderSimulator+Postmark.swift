@@ -48,7 +48,6 @@ extension ProviderSimulator {
                 results.append(SimulatorAnswer.Postmark(errorCode: code, message: message, to: to))
             }
         }
-        state.recordAccepted(deliveries)
-        return Self.json(.ok, results)
+        return answerAccepted(deliveries, Self.json(.ok, results))
     }
 }

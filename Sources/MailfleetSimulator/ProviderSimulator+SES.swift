@@ -24,8 +24,7 @@ extension ProviderSimulator {
                 let (code, type) = SESValidation.rawError(for: status)
                 return sesError(code, type, "injected \(status)")
             }
-            state.recordAccepted([delivery])
-            return Self.json(.ok, SimulatorAnswer.SESSent(messageId: "\(UUID().uuidString.lowercased())-000000"))
+            return answerAccepted([delivery], Self.json(.ok, SimulatorAnswer.SESSent(messageId: "\(UUID().uuidString.lowercased())-000000")))
         }
     }
 
@@ -59,8 +58,7 @@ extension ProviderSimulator {
                     results.append(.init(status: "SUCCESS", messageId: "\(UUID().uuidString.lowercased())-000000"))
                 }
             }
-            state.recordAccepted(sent)
-            return Self.json(.ok, SimulatorAnswer.SESBulk(bulkEmailEntryResults: results))
+            return answerAccepted(sent, Self.json(.ok, SimulatorAnswer.SESBulk(bulkEmailEntryResults: results)))
         }
     }
 

@@ -45,10 +45,7 @@ public struct ProviderSimulator: Sendable {
     }
 
     func sendGrid(_ request: Request) async throws -> Response {
-        state.stats.withLock {
-            $0.calls["sendgrid", default: 0] += 1
-            $0.inflight += 1
-        }
+        state.recordCall("sendgrid")
         defer { state.stats.withLock { $0.inflight -= 1 } }
         var request = request
         let body = try await request.collectBody(upTo: 32 * 1024 * 1024)
@@ -66,18 +63,27 @@ public struct ProviderSimulator: Sendable {
         case .failure(let error):
             return rejected(400, SimulatorAnswer.SendGridErrors(error.message, field: error.field))
         case .success(let accepted):
-            state.recordAccepted(accepted.deliveries)
-            return Response(status: .accepted, headers: [.init("X-Message-Id")!: Self.messageID()], body: .init())
+            return answerAccepted(accepted.deliveries, Response(status: .accepted, headers: [.init("X-Message-Id")!: Self.messageID()], body: .init()))
         }
+    }
+
+    /// Records accepted deliveries and returns `answer`, or, under `accept_then_fail_rate`,
+    /// a 500 instead: the mail went out but the sender does not learn it.
+    func answerAccepted(_ deliveries: [SimulatedDelivery], _ answer: Response) -> Response {
+        state.recordAccepted(deliveries)
+        let rate = state.faults.withLock { $0.acceptThenFailRate }
+        guard rate > 0, !deliveries.isEmpty, Double.random(in: 0..<1) < rate else { return answer }
+        state.stats.withLock {
+            $0.lostAnswers += 1
+            $0.lostAnswerMessages += deliveries.filter { $0.messageID != nil }.count
+        }
+        return rejected(500, SimulatorAnswer.Message(message: "internal error after accepting"))
     }
 
     /// Counts the call, reads its body and applies the injected faults; returns the body, or
     /// the answer a fault gives instead. Callers decrement `inflight` when done.
     func begin(_ provider: String, _ request: Request) async throws -> (body: Data, fault: Response?) {
-        state.stats.withLock {
-            $0.calls[provider, default: 0] += 1
-            $0.inflight += 1
-        }
+        state.recordCall(provider)
         var request = request
         let body = Data(buffer: try await request.collectBody(upTo: 32 * 1024 * 1024))
         let faults = state.faults.withLock { $0 }
@@ -111,7 +117,10 @@ public struct ProviderSimulator: Sendable {
         do {
             let settings = try JSONDecoder().decode(FaultSettings.self, from: Data(buffer: body))
             state.faults.withLock { $0 = settings }
-            logger.info("fault settings changed", metadata: ["latency_ms": "\(settings.latencyMs)", "error_rate": "\(settings.errorRate)", "outage": "\(settings.outage)"])
+            logger.info("fault settings changed", metadata: [
+                "latency_ms": "\(settings.latencyMs)", "error_rate": "\(settings.errorRate)", "outage": "\(settings.outage)",
+                "accept_then_fail_rate": "\(settings.acceptThenFailRate)",
+            ])
             return Self.json(.ok, settings)
         } catch {
             return Self.json(.badRequest, SimulatorAnswer.ControlError(error: .init(message: "\(error)")))
@@ -125,7 +134,8 @@ public struct ProviderSimulator: Sendable {
             SimulatorAnswer.Stats(
                 calls: stats.calls, acceptedCalls: stats.acceptedCalls, rejectedCalls: stats.rejectedCalls,
                 recipients: stats.recipients, uniqueMessages: stats.deliveries.count,
-                duplicateDeliveries: stats.duplicateDeliveries, inflight: stats.inflight, largestBatch: stats.largestBatch)
+                duplicateDeliveries: stats.duplicateDeliveries, inflight: stats.inflight, largestBatch: stats.largestBatch,
+                lastCallAt: stats.lastCallAt, lostAnswers: stats.lostAnswers, lostAnswerMessages: stats.lostAnswerMessages)
         }
         return Self.json(.ok, stats)
     }

@@ -79,11 +79,15 @@ enum SimulatorAnswer {
         var duplicateDeliveries: Int
         var inflight: Int
         var largestBatch: Int
+        var lastCallAt: Double
+        var lostAnswers: Int
+        var lostAnswerMessages: Int
 
         enum CodingKeys: String, CodingKey {
             case calls, acceptedCalls = "accepted_calls", rejectedCalls = "rejected_calls", recipients
             case uniqueMessages = "unique_messages", duplicateDeliveries = "duplicate_deliveries", inflight
             case largestBatch = "largest_batch"
+            case lastCallAt = "last_call_at", lostAnswers = "lost_answers", lostAnswerMessages = "lost_answer_messages"
         }
     }
 

@@ -13,6 +13,9 @@ public struct FaultSettings: Sendable, Codable, Equatable {
     public var retryAfter: Int?
     /// When true every call fails with 503 (a full outage).
     public var outage: Bool = false
+    /// Share of calls (0...1) whose messages are accepted and recorded, then answered 500: a
+    /// provider that sent the mail but whose answer was lost, so the sender retries it.
+    public var acceptThenFailRate: Double = 0
     /// Addresses the Postmark endpoint answers with ErrorCode 406 (inactive recipient).
     public var postmarkReject: [String] = []
     /// Address → SES entry status (e.g. `MESSAGE_REJECTED`, `TRANSIENT_FAILURE`,
@@ -22,6 +25,7 @@ public struct FaultSettings: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case latencyMs = "latency_ms", errorRate = "error_rate", errorStatus = "error_status", retryAfter = "retry_after", outage
+        case acceptThenFailRate = "accept_then_fail_rate"
         case postmarkReject = "postmark_reject"
         case sesEntryStatus = "ses_entry_status"
     }
@@ -36,6 +40,7 @@ public struct FaultSettings: Sendable, Codable, Equatable {
         errorStatus = try c.decodeIfPresent(Int.self, forKey: .errorStatus) ?? 500
         retryAfter = try c.decodeIfPresent(Int.self, forKey: .retryAfter)
         outage = try c.decodeIfPresent(Bool.self, forKey: .outage) ?? false
+        acceptThenFailRate = try c.decodeIfPresent(Double.self, forKey: .acceptThenFailRate) ?? 0
         postmarkReject = try c.decodeIfPresent([String].self, forKey: .postmarkReject) ?? []
         sesEntryStatus = try c.decodeIfPresent([String: String].self, forKey: .sesEntryStatus) ?? [:]
     }
@@ -59,6 +64,13 @@ public struct SimulatorStats: Sendable {
     public var duplicateDeliveries = 0
     /// Calls being handled right now.
     public var inflight = 0
+    /// When the last call arrived (seconds since 1970; 0 before the first), so a test can tell
+    /// when a sender stopped calling.
+    public var lastCallAt: Double = 0
+    /// Calls whose messages were recorded and then answered 500 (`accept_then_fail_rate`).
+    public var lostAnswers = 0
+    /// Messages (with a Mailfleet id) in those calls: the most that may be delivered twice.
+    public var lostAnswerMessages = 0
     /// Largest batch (personalizations) seen in one call.
     public var largestBatch = 0
     /// The variables (custom args, recipient variables, metadata) each recipient address was
@@ -89,6 +101,16 @@ public final class SimulatorState: Sendable {
                 }
                 for recipient in delivery.recipients { stats.variables[recipient.lowercased()] = delivery.variables }
             }
+        }
+    }
+
+    /// Counts a call as it arrives.
+    func recordCall(_ provider: String) {
+        let now = Date().timeIntervalSince1970
+        stats.withLock {
+            $0.calls[provider, default: 0] += 1
+            $0.inflight += 1
+            $0.lastCallAt = now
         }
     }
 

@@ -11,12 +11,12 @@ import MailfleetRedis
 ///     mf:{pN}:ready:b   LIST  bulk entries, FIFO
 ///     mf:{pN}:leased    ZSET  entries being sent, scored by lease deadline (ms)
 ///     mf:{pN}:delayed   ZSET  scheduled sends and retries, scored by due time (ms)
-///     mf:{pN}:dead      LIST  JSON {id, reason, at} of dead-lettered messages
 ///     mf:{pN}:generation STRING `ready:<generation>` or `recovering:<generation>`: its absence
 ///                             tells the scheduler that the partition lost its entries
 ///
 /// An entry is `<lane>:<uuid>` with lane `t` or `b`, so the lane survives a trip through the
-/// leased and delayed sets.
+/// leased and delayed sets. Dead letters are not kept here: Postgres's failed rows are their
+/// record (see `MessageStore+DeadLetters`).
 public struct MessageQueue: Sendable {
     let redis: RedisClient
     /// How messages map to partitions.
@@ -37,7 +37,6 @@ public struct MessageQueue: Sendable {
         public let readyBulk: String
         public let leased: String
         public let delayed: String
-        public let dead: String
         /// The generation marker (see `RedisLossRecovery`).
         public let generation: String
     }
@@ -47,7 +46,7 @@ public struct MessageQueue: Sendable {
         let tag = "\(prefix):{p\(p)}"
         return Keys(
             readyTransactional: "\(tag):ready:t", readyBulk: "\(tag):ready:b", leased: "\(tag):leased",
-            delayed: "\(tag):delayed", dead: "\(tag):dead", generation: "\(tag):generation")
+            delayed: "\(tag):delayed", generation: "\(tag):generation")
     }
 
     /// The queue entry of a message.
@@ -65,7 +64,7 @@ public struct MessageQueue: Sendable {
     // MARK: Producing
 
     /// A message to put on the queue: due now (ready) or at `dueAt` (delayed).
-    public struct Item: Sendable {
+    public struct Item: Sendable, Equatable {
         public var id: UUID
         public var priority: Priority
         public var dueAt: Date?
@@ -135,18 +134,11 @@ public struct MessageQueue: Sendable {
         try checkReplies(try await redis.evaluatePipelined(calls))
     }
 
-    /// Moves leased messages to the dead-letter list with their reasons.
-    public func deadLetter(_ messages: [(id: UUID, priority: Priority, reason: String)], now: Date = Date()) async throws {
-        var byPartition: [Int: [String]] = [:]
-        for m in messages {
-            let record = "{\"id\":\"\(m.id.lowercasedString)\",\"priority\":\"\(m.priority.rawValue)\",\"reason\":\(jsonQuote(m.reason)),\"at\":\"\(ISO8601.format(now))\"}"
-            byPartition[partitioning.partition(of: m.id), default: []] += [MessageQueue.entry(id: m.id, priority: m.priority), record]
-        }
-        guard !byPartition.isEmpty else { return }
-        let calls = byPartition.map { (p, args) in
-            (script: Scripts.deadLetter, keys: [keys(p).leased, keys(p).dead], arguments: args)
-        }
-        try checkReplies(try await redis.evaluatePipelined(calls))
+    /// Removes dead-lettered messages from their leases. Their record is the failed row in
+    /// Postgres (status, reason, time), written before this is called; the reasons are not
+    /// needed here, and a second copy in Redis would only grow.
+    public func deadLetter(_ messages: [(id: UUID, priority: Priority, reason: String)]) async throws {
+        try await acknowledge(messages.map { ($0.id, $0.priority) })
     }
 
     // MARK: Scheduling
@@ -172,23 +164,23 @@ public struct MessageQueue: Sendable {
         return reply.int ?? 0
     }
 
-    /// Entries per state, summed over partitions.
+    /// Entries per state, summed over partitions. Dead letters are counted in Postgres
+    /// (`MessageStore.countDeadLetters`).
     public func depth() async throws -> QueueDepth {
         var commands: [[String]] = []
         for p in 0..<partitioning.count {
             let k = keys(p)
-            commands += [["LLEN", k.readyTransactional], ["LLEN", k.readyBulk], ["ZCARD", k.leased], ["ZCARD", k.delayed], ["LLEN", k.dead]]
+            commands += [["LLEN", k.readyTransactional], ["LLEN", k.readyBulk], ["ZCARD", k.leased], ["ZCARD", k.delayed]]
         }
         let replies = try await redis.pipeline(commands)
         try checkReplies(replies)
         var depth = QueueDepth()
         for p in 0..<partitioning.count {
-            let base = p * 5
+            let base = p * 4
             depth.readyTransactional += replies[base].int ?? 0
             depth.readyBulk += replies[base + 1].int ?? 0
             depth.leased += replies[base + 2].int ?? 0
             depth.delayed += replies[base + 3].int ?? 0
-            depth.dead += replies[base + 4].int ?? 0
         }
         return depth
     }
@@ -234,7 +226,6 @@ public struct QueueDepth: Sendable, Equatable {
     public var readyBulk = 0
     public var leased = 0
     public var delayed = 0
-    public var dead = 0
     public init() {}
     /// Everything not yet finished.
     public var total: Int { readyTransactional + readyBulk + leased + delayed }
@@ -306,14 +297,5 @@ enum Scripts {
           return 1
         end
         return 0
-        """)
-
-    // KEYS: leased, dead. ARGV: entry1, record1, entry2, record2, ...
-    static let deadLetter = RedisScript("""
-        for i = 1, #ARGV, 2 do
-          redis.call('ZREM', KEYS[1], ARGV[i])
-          redis.call('RPUSH', KEYS[2], ARGV[i + 1])
-        end
-        return #ARGV / 2
         """)
 }

@@ -31,12 +31,13 @@ extension MessageStore {
         if !outcomes.deferred.isEmpty {
             try connection.query(
                 """
-                UPDATE messages m SET status = 'queued', attempts = m.attempts + 1, next_attempt_at = u.next_at,
+                UPDATE messages m SET status = 'queued', attempts = m.attempts + u.counted, next_attempt_at = u.next_at,
                     enqueued_at = now(), last_error = u.reason, lease_until = NULL, updated_at = now()
-                FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, reason, next_at)
+                FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[]) AS u(id, reason, next_at, counted)
                 WHERE m.id = u.id AND m.status <> 'sent'
                 """,
-                [outcomes.deferred.map(\.messageID), outcomes.deferred.map(\.reason), outcomes.deferred.map(\.nextAttemptAt)])
+                [outcomes.deferred.map(\.messageID), outcomes.deferred.map(\.reason), outcomes.deferred.map(\.nextAttemptAt),
+                 outcomes.deferred.map { $0.countsAsAttempt ? 1 : 0 }])
         }
         if !outcomes.failed.isEmpty {
             try connection.query(

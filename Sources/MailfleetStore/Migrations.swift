@@ -190,6 +190,28 @@ public enum Migrations {
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
+        // Version 5: Postgres is the dead-letter record. A failed row is not updated again
+        // until it is re-driven, so `updated_at` is when it failed: one partial index serves
+        // the CLI's listing by failure time, the retention purge and the dead-letter count; one
+        // serves a tenant's `GET /v1/messages?status=failed`. Both hold failed rows only, so
+        // the hot path's inserts never touch them. A re-drive through the API runs under row-level
+        // security and writes its event and audit entry there: the tenant role may insert both
+        // (the sequences too), and sees only its own tenant's audit entries.
+        Migration(version: 5, name: "dead letters: failed-row indexes, tenant-scoped redrive", sql: """
+            CREATE INDEX messages_failed ON messages (updated_at) WHERE status = 'failed';
+            CREATE INDEX messages_tenant_failed ON messages (tenant_id, created_at DESC, id DESC) WHERE status = 'failed';
+            GRANT INSERT ON audit_log TO mailfleet_tenant;
+            GRANT USAGE ON SEQUENCE events_id_seq, audit_log_id_seq TO mailfleet_tenant;
+            ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON audit_log TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            """),
+        // A re-driven message's maximum age counts from its re-drive (`Message.retryAgeOrigin`).
+        // Nullable with no default: adding it rewrites no row.
+        Migration(version: 6, name: "re-drive time, where a re-driven message's retry age starts", sql: """
+            ALTER TABLE messages ADD COLUMN redriven_at timestamptz;
+            """),
     ]
 }
 

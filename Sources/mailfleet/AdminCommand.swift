@@ -10,8 +10,8 @@ import MailfleetStore
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailfleet",
-        abstract: "Mailfleet administration: schema, tenants, API keys, provider accounts, status, audit log.",
-        subcommands: [Migrate.self, Tenants.self, Keys.self, Providers.self, Status.self, Audit.self])
+        abstract: "Mailfleet administration: schema, tenants, API keys, provider accounts, status, audit log, dead letters.",
+        subcommands: [Migrate.self, Tenants.self, Keys.self, Providers.self, Status.self, Audit.self, DeadLetters.self])
 }
 
 extension DatabaseOptions {

@@ -22,6 +22,5 @@ struct Status: AsyncParsableCommand {
         print("  ready (bulk)\t\(depth.readyBulk)")
         print("  leased\t\(depth.leased)")
         print("  delayed\t\(depth.delayed)")
-        print("  dead\t\(depth.dead)")
     }
 }

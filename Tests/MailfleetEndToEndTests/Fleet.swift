@@ -33,7 +33,8 @@ final class Fleet: @unchecked Sendable {
 
     /// Starts sim, tracker, api, scheduler and `workers` workers; creates a tenant whose chain
     /// is the given provider. At most two fleets run at once (`FleetSlots`), so a loaded
-    /// two-core machine runs the suite the same way as an idle one.
+    /// two-core machine runs the suite the same way as an idle one. `adminDatabaseURL` puts
+    /// the fleet's database on another Postgres than the test one (a test that stops it).
     static func start(
         _ name: String, workers: Int = 2, provider: Provider = .sendgrid, environment: [String: String] = [:],
         smtpServer: SMTPTestServer? = nil, adminDatabaseURL: String? = nil
@@ -63,7 +64,6 @@ final class Fleet: @unchecked Sendable {
         return fleet
     }
 
-    /// `adminDatabaseURL` names a Postgres of the test's own (one it may stop) instead of the shared one.
     private init(name: String, adminDatabaseURL: String?) throws {
         let env = ProcessInfo.processInfo.environment
         guard let bin = env["MAILFLEET_BIN_DIR"], let admin = adminDatabaseURL ?? env["MAILFLEET_TEST_ADMIN_DATABASE_URL"],
@@ -171,6 +171,11 @@ final class Fleet: @unchecked Sendable {
 
     func process(_ key: String) -> Process? { processes[key] }
 
+    /// Starts the API again (after it was killed) on a new port; `apiURL` names the new one.
+    func restartAPI(environment: [String: String] = [:]) async throws {
+        apiPort = try await launch("api", "mailfleet-api", environment)
+    }
+
     /// Sends a request to the API with the tenant's key.
     func api(_ method: String, _ path: String, json: String? = nil, headers: [HTTPHeader] = [], key: String? = nil) async throws -> HTTPResponse {
         var all = [HTTPHeader("Authorization", "Bearer \(key ?? apiKey)")] + headers
@@ -178,13 +183,15 @@ final class Fleet: @unchecked Sendable {
         return try await http.execute(HTTPRequest(method: method, url: apiURL + path, headers: all, body: Array((json ?? "").utf8)))
     }
 
-    func simStats() async throws -> [String: Any] {
-        let response = try await http.execute(HTTPRequest(url: simURL + "/_stats"))
+    /// The counters of the fleet's simulator, or of the one at `url`.
+    func simStats(at url: String? = nil) async throws -> [String: Any] {
+        let response = try await http.execute(HTTPRequest(url: (url ?? simURL) + "/_stats"))
         return (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
     }
 
-    func simControl(_ json: String) async throws {
-        _ = try await http.execute(HTTPRequest(method: "POST", url: simURL + "/_control", headers: [HTTPHeader("Content-Type", "application/json")], body: Array(json.utf8)))
+    /// Sets the faults of the fleet's simulator, or of the one at `url`.
+    func simControl(_ json: String, at url: String? = nil) async throws {
+        _ = try await http.execute(HTTPRequest(method: "POST", url: (url ?? simURL) + "/_control", headers: [HTTPHeader("Content-Type", "application/json")], body: Array(json.utf8)))
     }
 
     func count(status: String) async throws -> Int {

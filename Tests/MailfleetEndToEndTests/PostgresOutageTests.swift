@@ -11,7 +11,7 @@ import Glibc
 /// back; every 202 is delivered. A worker started while Postgres is down waits rather than exits.
 @Suite(.serialized) struct PostgresOutageTests {
     @Test func sendsAre503WhileDownAndEveryAcceptedMessageIsDeliveredAfter() async throws {
-        let postgres = try OwnPostgres(name: "outage")
+        let postgres = try ScratchPostgres(name: "outage")
         defer { try? postgres.stop() }
         // A short lease, so work caught in flight by the outage comes back within seconds.
         let fleet = try await Fleet.start(

@@ -71,7 +71,7 @@ struct APIRouterTests {
         try await APIUnderTest.run { api, client in
             let put = try await client.execute(uri: "/v1/messages", method: .put)
             #expect(put.status == .methodNotAllowed)
-            #expect(put.headers[.allow] == "POST")
+            #expect(put.headers[.allow] == "GET, POST")
             #expect(try api.error(put)?.code == "method_not_allowed")
             let patch = try await client.execute(uri: "/v1/templates/\(UUID())", method: .patch, headers: api.auth(api.sendKey))
             #expect(patch.status == .methodNotAllowed)
@@ -142,9 +142,17 @@ struct APIRouterTests {
             let id = try #require(answer["id"] as? String)
             #expect(answer["status"] as? String == "queued")
 
+            // The entry is gone from Redis, as if the API died between its commit and its enqueue:
+            // the client's retry puts the still-queued message back on the queue.
+            var taken: [(id: UUID, priority: Priority)] = []
+            for p in 0..<api.queue.partitioning.count { taken += try await api.queue.fetch(partition: p, max: 10, leaseSeconds: 60) }
+            #expect(taken.map { $0.id.lowercasedString } == [id])
+            try await api.queue.acknowledge(taken)
+            #expect(try await api.queue.depth().total == 0)
             let replay = try await client.execute(uri: "/v1/messages", method: .post, headers: send, body: ByteBuffer(string: api.message))
             #expect(replay.status == .accepted && replay.headers[.init("Idempotent-Replayed")!] == "true")
             #expect(try api.object(replay)["id"] as? String == id)
+            #expect(try await api.queue.depth().readyTransactional == 1)
             let reused = try await client.execute(uri: "/v1/messages", method: .post, headers: send, body: ByteBuffer(string: api.message.replacingOccurrences(of: "\"t\"", with: "\"u\"")))
             #expect(try reused.status == .unprocessableContent && api.error(reused)?.code == "idempotency_key_reused")
 
@@ -257,6 +265,11 @@ struct APIRouterTests {
 struct APIUnderTest {
     let sendKey: String
     let readKey: String
+    /// The tenant both keys belong to, and the database, for tests that set up rows directly.
+    let tenantID: UUID
+    let pool: PostgresPool
+    /// The API's queue (its own key prefix), for tests that look at what was enqueued.
+    let queue: MessageQueue
     let message = #"{"from":"a@example.com","to":["b@example.com"],"subject":"s","text":"t"}"#
 
     /// Runs `test` against the router; `unreachableStores` points every store but the key store at a closed port.
@@ -271,13 +284,14 @@ struct APIUnderTest {
             try await Migrator(pool: pool).migrate()
             let tenants = TenantStore(pool: pool)
             let tenant = try await tenants.createTenant(name: "router")
+            let prefix = "it-router-\(UUID().uuidString.prefix(8))"
+            let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: 2), prefix: prefix)
             let api = APIUnderTest(
                 sendKey: try await tenants.createKey(tenantID: tenant, scopes: [.send]).plaintext,
-                readKey: try await tenants.createKey(tenantID: tenant, scopes: [.read]).plaintext)
+                readKey: try await tenants.createKey(tenantID: tenant, scopes: [.read]).plaintext, tenantID: tenant, pool: pool, queue: queue)
             let storePool = unreachableStores ? unreachable : pool
-            let prefix = "it-router-\(UUID().uuidString.prefix(8))"
             let stores = APIStores(
-                messages: MessageStore(pool: storePool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: 2), prefix: prefix),
+                messages: MessageStore(pool: storePool), queue: queue,
                 templates: TemplateStore(pool: storePool), suppressions: SuppressionStore(pool: storePool), tenants: tenants,
                 rateLimiter: RateLimiter(redis: redis, prefix: prefix + ":rl"), breakers: CircuitBreakerStore(redis: redis, prefix: prefix))
             var logger = Logger(label: "it-router") { _ in logs.map { LogLines.Handler(lines: $0) } ?? SwiftLogNoOpLogHandler() as any LogHandler }

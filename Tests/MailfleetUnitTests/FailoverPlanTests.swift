@@ -5,11 +5,13 @@ import Testing
 @Suite struct FailoverPlanTests {
     /// Runs a plan to its end, answering each call with `answer`; returns the calls made (the
     /// account's kind and the ids sent), the failovers announced, and the finished result.
+    static let heldUntil = Date(timeIntervalSince1970: 1_800_000_000)
+
     func run(
         _ messages: [RenderedMessage], along chain: [ProviderAccount],
         answer: (ProviderBatch) -> (outcomes: [UUID: DeliveryOutcome], refusals: [UUID: [RecipientRefusal]])
     ) -> (calls: [(account: UUID, ids: [UUID])], failovers: [(messages: Int, to: UUID)], finished: FailoverPlan.Finished) {
-        var plan = FailoverPlan(messages: messages, chain: chain)
+        var plan = FailoverPlan(messages: messages, chain: chain, heldUntil: Self.heldUntil)
         var calls: [(account: UUID, ids: [UUID])] = []
         var failovers: [(messages: Int, to: UUID)] = []
         while true {
@@ -120,7 +122,7 @@ import Testing
         #expect(run.finished.results.values.allSatisfy { $0.accountID == second.id })
     }
 
-    @Test func aTenantWithNoAccountIsRejectedWithoutACall() {
+    @Test func aTenantWithNoAccountIsHeldWithoutACall() {
         let messages = rendered(2, tenant: UUID())
         let run = run(messages, along: []) { _ in
             Issue.record("no call expected")
@@ -128,8 +130,73 @@ import Testing
         }
         #expect(run.calls.isEmpty)
         for message in messages {
-            #expect(run.finished.results[message.message.id]?.outcome == .rejected(reason: "the tenant has no provider account"))
+            #expect(run.finished.results[message.message.id]?.outcome
+                == .waiting(reason: "the tenant has no provider account; held until one is added", until: Self.heldUntil))
             #expect(run.finished.results[message.message.id]?.accountID == nil)
         }
+    }
+
+    /// Every message of `batch` with the same outcome.
+    func all(_ batch: ProviderBatch, _ outcome: DeliveryOutcome) -> (outcomes: [UUID: DeliveryOutcome], refusals: [UUID: [RecipientRefusal]]) {
+        (Dictionary(uniqueKeysWithValues: batch.messages.map { ($0.message.id, outcome) }), [:])
+    }
+
+    @Test func aWaitingAccountPassesItsMessagesToTheNextOne() {
+        let tenant = UUID()
+        let paced = account(.sendgrid, tenant: tenant), second = account(.mailgun, tenant: tenant)
+        let messages = rendered(3, tenant: tenant)
+        let until = Date(timeIntervalSince1970: 1_700_000_010)
+        let run = run(messages, along: [paced, second]) { batch in
+            batch.account.id == paced.id
+                ? all(batch, .waiting(reason: "paced sendgrid until later", until: until)) : all(batch, .accepted(providerMessageID: "m"))
+        }
+        #expect(run.calls.map(\.account) == [paced.id, second.id])
+        #expect(run.failovers.map(\.messages) == [3])
+        #expect(run.finished.results.values.allSatisfy { $0.outcome == .accepted(providerMessageID: "m") && $0.accountID == second.id })
+    }
+
+    @Test func whenEveryAccountWaitsTheMessageWaitsForTheEarliestWithEveryReason() {
+        let tenant = UUID()
+        let open = account(.sendgrid, tenant: tenant), paced = account(.mailgun, tenant: tenant), later = account(.postmark, tenant: tenant)
+        let messages = rendered(2, tenant: tenant)
+        let untils = [
+            open.id: Date(timeIntervalSince1970: 1_700_000_030), paced.id: Date(timeIntervalSince1970: 1_700_000_005),
+            later.id: Date(timeIntervalSince1970: 1_700_000_060),
+        ]
+        let run = run(messages, along: [open, paced, later]) { batch in
+            all(batch, .waiting(reason: "\(batch.account.name) waits", until: untils[batch.account.id]!))
+        }
+        #expect(run.calls.count == 3)
+        for message in messages {
+            #expect(run.finished.results[message.message.id]?.outcome
+                == .waiting(reason: "sendgrid waits; mailgun waits; postmark waits", until: untils[paced.id]!))
+        }
+    }
+
+    @Test func aRealFailureBeforeAWaitKeepsTheFailure() {
+        let tenant = UUID()
+        let failing = account(.sendgrid, tenant: tenant), open = account(.mailgun, tenant: tenant)
+        let messages = rendered(1, tenant: tenant)
+        let run = run(messages, along: [failing, open]) { batch in
+            batch.account.id == failing.id
+                ? all(batch, .retryable(reason: "503", retryAfter: 4))
+                : all(batch, .waiting(reason: "circuit open for mailgun", until: Date(timeIntervalSince1970: 1_700_000_000)))
+        }
+        // The message was tried and failed: the attempt counts, the retry policy times the next.
+        #expect(run.finished.results[messages[0].message.id]?.outcome == .retryable(reason: "503", retryAfter: 4))
+        #expect(run.finished.results[messages[0].message.id]?.accountID == failing.id)
+    }
+
+    @Test func aWaitBeforeARealFailureGivesTheFailure() {
+        let tenant = UUID()
+        let open = account(.sendgrid, tenant: tenant), failing = account(.mailgun, tenant: tenant)
+        let messages = rendered(1, tenant: tenant)
+        let run = run(messages, along: [open, failing]) { batch in
+            batch.account.id == open.id
+                ? all(batch, .waiting(reason: "circuit open for sendgrid", until: Date(timeIntervalSince1970: 1_700_000_000)))
+                : all(batch, .retryable(reason: "503", retryAfter: nil))
+        }
+        #expect(run.finished.results[messages[0].message.id]?.outcome == .retryable(reason: "503", retryAfter: nil))
+        #expect(run.finished.results[messages[0].message.id]?.accountID == failing.id)
     }
 }

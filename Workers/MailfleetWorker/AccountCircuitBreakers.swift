@@ -32,10 +32,10 @@ final class AccountCircuitBreakers: Sendable {
         self.logger = logger
     }
 
-    /// Whether `account` may be called now (a probe counts as a call).
-    func mayCall(_ account: ProviderAccount) async -> Bool {
+    /// Whether `account` may be called now (`.call`, or `.probe` in half-open) or not until a time.
+    func mayCall(_ account: ProviderAccount) async -> CircuitBreaker.Decision {
         let now = Self.nowMs()
-        if let closedAt = knownClosed.withLock({ $0[account.id] }), now - closedAt < Self.closedForMs { return true }
+        if let closedAt = knownClosed.withLock({ $0[account.id] }), now - closedAt < Self.closedForMs { return .call }
         let permission: CircuitBreaker.Permission
         do {
             permission = try await store.mayCall(account: account.id, configuration: configuration, nowMs: now)
@@ -49,15 +49,11 @@ final class AccountCircuitBreakers: Sendable {
         }
         if let transition = permission.transition { changed(account, transition) }
         switch permission.decision {
-        case .call:
-            metrics.circuitState(account, .closed)
-            return true
-        case .probe:
-            metrics.circuitState(account, .halfOpen)
-            return true
-        case .refuse:
-            return false
+        case .call: metrics.circuitState(account, .closed)
+        case .probe: metrics.circuitState(account, .halfOpen)
+        case .refuse: break
         }
+        return permission.decision
     }
 
     /// Records the outcome of a call to `account` that took `duration`.
@@ -113,7 +109,7 @@ final class AccountCircuitBreakers: Sendable {
 
     /// The wall clock in milliseconds: every worker's breaker calls share the one Redis state,
     /// so they need a clock that means the same on every machine.
-    private static func nowMs() -> Int {
+    static func nowMs() -> Int {
         Int((Date().timeIntervalSince1970 * 1000).rounded())
     }
 }

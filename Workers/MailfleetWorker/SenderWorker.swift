@@ -11,7 +11,7 @@ import ServiceLifecycle
 
 /// The sender: fetches leased batches from Redis, claims them in Postgres, renders them, packs
 /// them into provider calls, fails over along each tenant's provider chain (skipping accounts
-/// whose circuit breaker is open), writes outcomes in
+/// whose circuit breaker is open or that are paced after a 429), writes outcomes in
 /// one transaction per round, then acknowledges, reschedules or dead-letters in Redis.
 ///
 /// On graceful shutdown (SIGTERM) every lane finishes the round it is in, then stops.
@@ -26,11 +26,13 @@ public final class SenderWorker: Service {
     private let chains = Locked<[UUID: (chain: [ProviderAccount], expires: Date)]>([:])
     private let metrics: WorkerMetrics
     private let breakers: AccountCircuitBreakers
+    private let paces: PacedAccounts
 
-    /// Creates a worker; `breakers` holds the fleet's circuit breakers of provider accounts.
+    /// Creates a worker; `breakers` holds the fleet's circuit breakers of provider accounts,
+    /// `paces` the fleet's paces of accounts that answered 429.
     public init(
         configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, tenants: TenantStore,
-        providers: ProviderRegistry, breakers: CircuitBreakerStore, logger: Logger
+        providers: ProviderRegistry, breakers: CircuitBreakerStore, paces: AccountPacingStore, logger: Logger
     ) {
         self.configuration = configuration
         self.queue = queue
@@ -42,6 +44,7 @@ public final class SenderWorker: Service {
         let metrics = WorkerMetrics()
         self.metrics = metrics
         self.breakers = AccountCircuitBreakers(store: breakers, configuration: configuration.circuitBreaker, metrics: metrics, logger: logger)
+        self.paces = PacedAccounts(store: paces, pacing: configuration.pacing, logger: logger)
     }
 
     /// Runs the lanes until graceful shutdown, then returns once each lane's round is done.
@@ -136,14 +139,16 @@ public final class SenderWorker: Service {
         var byTenant: [UUID: [RenderedMessage]] = [:]
         for message in claimed { byTenant[message.tenantID, default: []].append(renderer.render(message)) }
 
+        // A tenant with no account is looked at again when its cached chain has expired.
+        let heldUntil = Date().addingTimeInterval(configuration.providerCacheSeconds)
         await withTaskGroup(of: FailoverPlan.Finished.self) { group in
             for (tenantID, rendered) in byTenant {
                 let chain = chainsByTenant[tenantID] ?? []
                 // The first account's calls run in parallel, each failing over on its own; with
-                // no account at all the plan rejects the messages without a call.
+                // no account at all the plan holds the messages without a call.
                 let groups = chain.first.map { first in BatchPlanner.plan(rendered, for: first).map(\.messages) } ?? [rendered]
                 for messages in groups {
-                    group.addTask { await self.deliver(messages, along: chain) }
+                    group.addTask { await self.deliver(messages, along: chain, heldUntil: heldUntil) }
                 }
             }
             for await partial in group {
@@ -166,27 +171,35 @@ public final class SenderWorker: Service {
         try await queue.deadLetter(plan.deadLetter)
 
         metrics.sent.increment(by: Int64(plan.outcomes.sent.count))
-        metrics.deferred.increment(by: Int64(plan.outcomes.deferred.count))
+        metrics.deferred.increment(by: Int64(plan.outcomes.deferred.count - plan.waiting))
+        metrics.waiting.increment(by: Int64(plan.waiting))
         metrics.failed.increment(by: Int64(plan.outcomes.failed.count))
         metrics.roundDuration.record(duration: ContinuousClock.now - started)
         logger.debug("round done", metadata: [
             "claimed": "\(claimed.count)", "sent": "\(plan.outcomes.sent.count)",
-            "deferred": "\(plan.outcomes.deferred.count)", "failed": "\(plan.outcomes.failed.count)",
+            "deferred": "\(plan.outcomes.deferred.count - plan.waiting)", "waiting": "\(plan.waiting)",
+            "failed": "\(plan.outcomes.failed.count)",
         ])
     }
 
     /// Sends messages along the chain as `FailoverPlan` directs: the first account first, what
     /// fails retryably (or everything, when the account itself fails) to the next account at once.
-    /// An account whose circuit breaker refuses is not called: its messages fail over as if it had failed.
-    func deliver(_ messages: [RenderedMessage], along chain: [ProviderAccount]) async -> FailoverPlan.Finished {
-        var plan = FailoverPlan(messages: messages, chain: chain)
+    /// An account that is paced or whose circuit breaker refuses is not called: its messages
+    /// move on to the next account, or, on the last, wait until it may be called again.
+    func deliver(_ messages: [RenderedMessage], along chain: [ProviderAccount], heldUntil: Date) async -> FailoverPlan.Finished {
+        var plan = FailoverPlan(messages: messages, chain: chain, heldUntil: heldUntil)
         while true {
             switch plan.next() {
             case .call(let batch):
                 let account = batch.account
-                guard await breakers.mayCall(account) else {
-                    let refused = BatchOutcome.all(batch, .retryable(reason: "circuit open for \(account.name)", retryAfter: nil), status: 0)
-                    plan.record(refused.outcomes, refusals: [:], for: batch)
+                // The pace first: asking a half-open breaker hands out a probe, wasted on an account we would not call.
+                if let untilMs = await paces.pacedUntilMs(account, nowMs: AccountCircuitBreakers.nowMs()) {
+                    metrics.pacedSkip(account)
+                    plan.record(Self.waiting(batch, "paced \(account.name)", untilMs: untilMs), refusals: [:], for: batch)
+                    continue
+                }
+                if case .refuse(let retryAtMs) = await breakers.mayCall(account) {
+                    plan.record(Self.waiting(batch, "circuit open for \(account.name)", untilMs: retryAtMs), refusals: [:], for: batch)
                     continue
                 }
                 let provider = providers.provider(for: account)
@@ -198,7 +211,19 @@ public final class SenderWorker: Service {
                 if let failure = outcome.accountFailure {
                     logger.warning("provider account failed", metadata: ["account": "\(account)", "error": "\(failure)", "messages": "\(batch.messages.count)"])
                 }
-                plan.record(outcome.outcomes, refusals: outcome.refusals, for: batch)
+                var outcomes = outcome.outcomes
+                if outcome.status == 429 {
+                    // Throttled: the whole fleet leaves the account alone for a while, and its
+                    // messages move on, or wait for it without an attempt counted.
+                    let untilMs = await paces.throttled(account, retryAfterMs: Self.retryAfterMs(outcomes), nowMs: AccountCircuitBreakers.nowMs())
+                    let until = Self.date(ms: untilMs)
+                    for (id, answer) in outcomes {
+                        if case .retryable(let reason, _) = answer {
+                            outcomes[id] = .waiting(reason: "\(reason); paced \(account.name) until \(ISO8601.format(until))", until: until)
+                        }
+                    }
+                }
+                plan.record(outcomes, refusals: outcome.refusals, for: batch)
             case .failOver(let count, _):
                 metrics.failovers.increment(by: Int64(count))
             case .finish(let finished):
@@ -206,6 +231,23 @@ public final class SenderWorker: Service {
             }
         }
     }
+
+    /// Every message of `batch` waiting until `untilMs` because of `cause` ("paced sim").
+    private static func waiting(_ batch: ProviderBatch, _ cause: String, untilMs: Int) -> [UUID: DeliveryOutcome] {
+        let until = date(ms: untilMs)
+        let outcome = DeliveryOutcome.waiting(reason: "\(cause) until \(ISO8601.format(until))", until: until)
+        return Dictionary(batch.messages.map { ($0.message.id, outcome) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The Retry-After of a throttled call, in milliseconds (the longest any message was given).
+    private static func retryAfterMs(_ outcomes: [UUID: DeliveryOutcome]) -> Int? {
+        outcomes.values.compactMap { answer -> Double? in
+            if case .retryable(_, let retryAfter) = answer { return retryAfter }
+            return nil
+        }.max().map { Int(($0 * 1000).rounded()) }
+    }
+
+    private static func date(ms: Int) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
 
     private func recordWithRetry(_ outcomes: OutcomeBatch) async throws {
         var attempt = 0
@@ -249,6 +291,9 @@ public final class SenderWorker: Service {
 struct WorkerMetrics: Sendable {
     let sent = Telemetry.counter("messages_sent_total", help: "Messages a provider accepted")
     let deferred = Telemetry.counter("messages_deferred_total", help: "Messages that failed retryably and were rescheduled")
+    let waiting = Telemetry.counter(
+        "messages_waiting_total",
+        help: "Messages deferred without an attempt counted: every account open or paced, or the tenant has none")
     let failed = Telemetry.counter("messages_failed_total", help: "Messages that failed for good (dead-lettered)")
     let skipped = Telemetry.counter("messages_skipped_total", help: "Queue entries not claimed (already sent or claimed elsewhere)")
     let failovers = Telemetry.counter("provider_failovers_total", help: "Messages moved to the next provider of their chain")
@@ -297,6 +342,14 @@ struct WorkerMetrics: Sendable {
             "provider_circuit_state", help: "Circuit breaker phase per provider account (0 closed, 1 open, 2 half-open)",
             labels: Self.accountLabels(account)
         ).set(phase.rawValue)
+    }
+
+    /// Counts a call to `account` not made because the account is paced after a 429.
+    func pacedSkip(_ account: ProviderAccount) {
+        Telemetry.counter(
+            "provider_paced_total", help: "Provider calls skipped because the account is paced after a 429",
+            labels: Self.accountLabels(account)
+        ).increment()
     }
 
     /// Counts a change of an account's breaker into `phase`.

@@ -25,10 +25,14 @@ public struct WorkerConfiguration: Sendable {
     public var trackingSecret = "mailfleet-dev-tracking-secret"
     /// When to retry and when to give up.
     public var retry = RetryPolicy()
-    /// How long a tenant's provider chain is cached. Default 10 s.
+    /// How long a tenant's provider chain is cached. Default 10 s. Messages of a tenant with no
+    /// provider account are held this long before their chain is looked at again, so they go
+    /// within about twice this time of an account being added.
     public var providerCacheSeconds = 10.0
-    /// When a provider account's circuit breaker opens and for how long (the defaults).
+    /// When a provider account's circuit breaker opens and for how long.
     public var circuitBreaker = CircuitBreaker.Configuration()
+    /// How long an account that answered 429 is left alone by the fleet.
+    public var pacing = AccountPacing()
     /// The defaults.
     public init() {}
 }

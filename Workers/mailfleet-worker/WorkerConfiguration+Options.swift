@@ -12,7 +12,14 @@ extension WorkerConfiguration {
         outboxDirectory = try options.outboxDirectory
         trackerBaseURL = try options.trackerURL
         trackingSecret = try options.trackingSecret
-        retry = RetryPolicy(baseDelay: try options.retryBaseSeconds)
+        retry = RetryPolicy(
+            baseDelay: try options.retryBaseSeconds, maxDelay: try options.retryMaxDelaySeconds,
+            maxAttempts: try options.retryMaxAttempts, maxAge: Double(try options.retryMaxAgeHours) * 3600)
         leaseSeconds = try options.leaseSeconds
+        circuitBreaker = CircuitBreaker.Configuration(
+            windowSize: try options.circuitWindow, minimumCalls: try options.circuitMinimumCalls,
+            failureRatePercent: try options.circuitFailureRate, slowCallMs: try options.circuitSlowCallMs,
+            openBaseMs: try options.circuitOpenBaseMs, openMaxMs: try options.circuitOpenMaxMs,
+            halfOpenProbes: try options.circuitHalfOpenProbes, probeTimeoutMs: try options.circuitProbeTimeoutMs)
     }
 }

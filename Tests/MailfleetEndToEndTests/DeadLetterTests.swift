@@ -1,0 +1,66 @@
+import Foundation
+import MailfleetHTTPClient
+import Testing
+
+/// End-to-end: a message the provider refuses for good becomes a dead letter that
+/// `mailfleet dlq` lists, shows and re-drives, and it is delivered once the fault is gone.
+@Suite(.serialized) struct DeadLetterTests {
+    @Test func aRejectedMessageIsListedRedrivenAndDeliveredOnceTheFaultIsGone() async throws {
+        // Retention at its shortest (a day), and the scheduler's passes every second, so the
+        // purge of an old dead letter is seen at once.
+        let fleet = try await Fleet.start(
+            "deadletter", workers: 1, provider: .postmark,
+            environment: ["MAILFLEET_DEAD_LETTER_RETENTION_DAYS": "1", "MAILFLEET_RECONCILE_EVERY_SECONDS": "1"])
+        defer { fleet.stopNow() }
+        // Postmark answers 406 (inactive recipient) for this address: a permanent refusal.
+        try await fleet.simControl(#"{"postmark_reject":["gone@example.com"]}"#)
+        let response = try await fleet.api("POST", "/v1/messages", json: #"{"from":"a@example.com","to":["gone@example.com"],"subject":"Hi","text":"x"}"#)
+        #expect(response.status == 202)
+        let id = try #require(Fleet.object(response)["id"] as? String)
+        let failed = try await fleet.eventually(seconds: 60) { try await fleet.count(status: "failed") == 1 }
+        try #require(failed)
+
+        // Listed (tab-separated: failed at, id, tenant, attempts, recipients, reason), by a
+        // case-insensitive part of its reason; a filter that matches nothing lists nothing.
+        let lines = try fleet.cli(["dlq", "list", "--tenant", fleet.tenantID, "--reason", "INACTIVE"]).split(separator: "\n")
+        #expect(lines.count == 1)
+        let fields = lines.first?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) ?? []
+        #expect(fields.count == 6)
+        #expect(fields.dropFirst().first == id && fields.dropFirst(2).first == fleet.tenantID && fields.dropFirst(4).first == "gone@example.com")
+        #expect(fields.last?.contains("406") == true)
+        #expect(try fleet.cli(["dlq", "list", "--reason", "no such reason"]).isEmpty)
+        let shown = try fleet.cli(["dlq", "show", id])
+        #expect(shown.contains("status\tfailed\n") && shown.contains("to\tgone@example.com\n") && shown.contains("\tfailed\t"))
+        // The scheduler counts it from Postgres.
+        let counted = try await fleet.eventually(seconds: 20) {
+            try await fleet.http.execute(HTTPRequest(url: "http://127.0.0.1:\(fleet.schedulerPort)/metrics")).bodyString.contains("mailfleet_dead_letters 1")
+        }
+        #expect(counted)
+
+        // A re-drive of everything needs --all.
+        #expect(throws: FleetError.self) { try fleet.cli(["dlq", "redrive"]) }
+        try await fleet.simControl("{}")
+        #expect(try fleet.cli(["dlq", "redrive", "--tenant", fleet.tenantID]).contains("re-driven 1 messages"))
+        let sent = try await fleet.eventually(seconds: 60) { try await fleet.count(status: "sent") == 1 }
+        #expect(sent)
+        let stats = try await fleet.simStats()
+        #expect(stats["unique_messages"] as? Int == 1)
+        #expect(stats["duplicate_deliveries"] as? Int == 0)
+        let history = (Fleet.object(try await fleet.api("GET", "/v1/messages/\(id)"))["events"] as? [[String: Any]] ?? []).compactMap { $0["type"] as? String }
+        #expect(history == ["accepted", "failed", "redriven", "sent"])
+        // Nothing is failed any more: running it again re-drives nothing.
+        #expect(try fleet.cli(["dlq", "redrive", "--all"]).contains("re-driven 0 messages"))
+        #expect(try fleet.cli(["dlq", "list"]).isEmpty)
+
+        // A dead letter older than the retention is deleted by the scheduler; the sent one stays.
+        try await fleet.simControl(#"{"postmark_reject":["gone@example.com"]}"#)
+        let again = try await fleet.api("POST", "/v1/messages", json: #"{"from":"a@example.com","to":["gone@example.com"],"subject":"Again","text":"x"}"#)
+        let oldID = try #require(Fleet.object(again)["id"] as? String)
+        try #require(try await fleet.eventually(seconds: 60) { try await fleet.count(status: "failed") == 1 })
+        try await fleet.pool.query("UPDATE messages SET updated_at = now() - interval '2 days' WHERE status = 'failed'")
+        let purged = try await fleet.eventually(seconds: 30) { try await fleet.count(status: "failed") == 0 }
+        #expect(purged)
+        #expect(try await fleet.api("GET", "/v1/messages/\(oldID)").status == 404)
+        #expect(try await fleet.count(status: "sent") == 1)
+    }
+}

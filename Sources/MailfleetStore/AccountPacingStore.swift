@@ -10,11 +10,16 @@ import MailfleetRedis
 public struct AccountPacingStore: Sendable {
     private let redis: RedisClient
     private let prefix: String
+    /// Real time a key outlives its pace's memory, so Redis's expiry never beats the script's
+    /// own check. 1,000 ms; a test comparing the script with the pure policy on made-up clocks
+    /// that run faster than real time sets it long, so only the script's check forgets.
+    private let expirySlackMs: Int
 
     /// Creates a store whose keys start with `prefix` (`mf` by default).
-    public init(redis: RedisClient, prefix: String = "mf") {
+    public init(redis: RedisClient, prefix: String = "mf", expirySlackMs: Int = 1_000) {
         self.redis = redis
         self.prefix = prefix
+        self.expirySlackMs = max(1, expirySlackMs)
     }
 
     /// The string holding `account`'s pace; in the same hash slot as its circuit breaker.
@@ -27,7 +32,7 @@ public struct AccountPacingStore: Sendable {
     public func throttled(account: UUID, retryAfterMs: Int?, pacing: AccountPacing, nowMs: Int) async throws -> AccountPacing.State {
         let arguments = [
             "\(nowMs)", "\(retryAfterMs.map { max(0, $0) } ?? -1)", "\(pacing.baseMs)", "\(pacing.maxMs)",
-            "\(pacing.retryAfterMaxMs)", "\(pacing.memoryMs)",
+            "\(pacing.retryAfterMaxMs)", "\(pacing.memoryMs)", "\(expirySlackMs)",
         ]
         let reply = try await redis.evaluate(Self.script, keys: [key(account)], arguments: arguments)
         guard let fields = reply.array, fields.count == 2, let until = fields[0].int, let backoff = fields[1].int else {
@@ -46,9 +51,9 @@ public struct AccountPacingStore: Sendable {
         return AccountPacing.State(pacedUntilMs: until, backoffMs: backoff)
     }
 
-    /// ARGV: now, Retry-After in ms (-1 when none), base, max, longest Retry-After, memory (ms).
-    /// A stored pace whose memory has run out counts as none. Kept until its memory ends, plus
-    /// a second so the expiry never beats the check above.
+    /// ARGV: now, Retry-After in ms (-1 when none), base, max, longest Retry-After, memory,
+    /// expiry slack (ms). A stored pace whose memory has run out counts as none. Kept until its
+    /// memory ends, plus the slack so the expiry never beats the check above.
     static let script = RedisScript("""
         local key = KEYS[1]
         local now = tonumber(ARGV[1])
@@ -57,6 +62,7 @@ public struct AccountPacingStore: Sendable {
         local cap = tonumber(ARGV[4])
         local retry_after_max = tonumber(ARGV[5])
         local memory = tonumber(ARGV[6])
+        local slack = tonumber(ARGV[7])
         local paced_until, backoff = 0, 0
         local stored = redis.call('GET', key)
         if stored then
@@ -73,7 +79,7 @@ public struct AccountPacingStore: Sendable {
           if backoff > 0 then backoff = math.min(cap, backoff * 2) else backoff = base end
           paced_until = now + backoff
         end
-        redis.call('SET', key, string.format('%d:%d', paced_until, backoff), 'PX', math.max(1, paced_until - now + memory + 1000))
+        redis.call('SET', key, string.format('%d:%d', paced_until, backoff), 'PX', math.max(1, paced_until - now + memory + slack))
         return {paced_until, backoff}
         """)
 }

@@ -126,10 +126,12 @@ import Testing
     }
 
     @Test func theBreakerThresholdsAreTheWorkersSettings() async throws {
-        // Two failed calls open it (the default needs five), for a minute.
+        // Two failed calls open it (the default needs five), for a minute. One lane, so a
+        // request's two messages cannot be fetched by two lanes that both call before either
+        // records its failure (which would make three calls, rightly).
         let fleet = try await Fleet.start(
             "breaker-settings", workers: 1, provider: .sendgrid,
-            environment: ["MAILFLEET_CIRCUIT_MINIMUM_CALLS": "2", "MAILFLEET_CIRCUIT_OPEN_BASE_MS": "60000"])
+            environment: ["MAILFLEET_CIRCUIT_MINIMUM_CALLS": "2", "MAILFLEET_CIRCUIT_OPEN_BASE_MS": "60000", "MAILFLEET_WORKER_LANES": "1"])
         defer { fleet.stopNow() }
         try fleet.cli(["providers", "add", "--tenant", fleet.tenantID, "--name", "outbox", "--kind", "outbox", "--priority", "20"])
         try await fleet.simControl(#"{"error_rate":1.0,"error_status":503}"#)

@@ -21,8 +21,18 @@ final class AccountCircuitBreakers: Sendable {
     /// without asking again: one round trip per provider call (the record) instead of two. A
     /// breaker another worker trips is seen here within that time, or at once when this
     /// worker's own record reports the transition.
-    private let knownClosed = Locked<[UUID: Int]>([:])
+    private let known = Locked<[UUID: Known]>([:])
     private static let closedForMs = 500
+
+    /// What this worker last learnt of an account's breaker.
+    private struct Known {
+        /// When Redis last said closed (ms), if that is still to be trusted.
+        var closedAt: Int?
+        /// Counts the transitions this worker's records reported. A "closed" answer is kept only
+        /// if none came in while it was asked for: a lane's answer from before another lane's
+        /// record tripped the breaker must not hide the trip.
+        var changes = 0
+    }
 
     /// Creates the breakers on `store`.
     init(store: CircuitBreakerStore, configuration: CircuitBreaker.Configuration, metrics: WorkerMetrics, logger: Logger) {
@@ -35,12 +45,21 @@ final class AccountCircuitBreakers: Sendable {
     /// Whether `account` may be called now (`.call`, or `.probe` in half-open) or not until a time.
     func mayCall(_ account: ProviderAccount) async -> CircuitBreaker.Decision {
         let now = Self.nowMs()
-        if let closedAt = knownClosed.withLock({ $0[account.id] }), now - closedAt < Self.closedForMs { return .call }
+        let (closedAt, changes) = known.withLock { ($0[account.id]?.closedAt, $0[account.id]?.changes ?? 0) }
+        if let closedAt, now - closedAt < Self.closedForMs { return .call }
         let permission: CircuitBreaker.Permission
         do {
             permission = try await store.mayCall(account: account.id, configuration: configuration, nowMs: now)
             redisAnswered()
-            knownClosed.withLock { $0[account.id] = permission.decision == .call ? now : nil }
+            known.withLock { table in
+                var entry = table[account.id] ?? Known()
+                if permission.decision == .call {
+                    if entry.changes == changes { entry.closedAt = now }
+                } else {
+                    entry.closedAt = nil
+                }
+                table[account.id] = entry
+            }
         } catch {
             redisFailed(error)
             permission = local.withLock { [configuration] breakers in
@@ -73,7 +92,12 @@ final class AccountCircuitBreakers: Sendable {
             }
         }
         if let transition {
-            knownClosed.withLock { $0[account.id] = transition.to == .closed ? now : nil }
+            known.withLock { table in
+                var entry = table[account.id] ?? Known()
+                entry.changes += 1
+                entry.closedAt = transition.to == .closed ? now : nil
+                table[account.id] = entry
+            }
             changed(account, transition)
         }
     }

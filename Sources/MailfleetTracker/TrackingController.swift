@@ -10,7 +10,9 @@ public struct TrackingController: Sendable {
     let signer: TrackingSigner
     let events: EventBuffer
     let logger: Logger
-    private let recorded = Telemetry.counter("tracking_events_total", help: "Tracking events recorded", labels: [("type", "any")])
+    // One series per event type, so opens and clicks can be told apart.
+    private let opened = Telemetry.counter("tracking_events_total", help: "Tracking events recorded", labels: [("type", "opened")])
+    private let clicked = Telemetry.counter("tracking_events_total", help: "Tracking events recorded", labels: [("type", "clicked")])
     private let rejected = Telemetry.counter("tracking_invalid_tokens_total", help: "Tracking requests with a bad signature or shape")
 
     /// Creates the controller.
@@ -38,7 +40,7 @@ public struct TrackingController: Sendable {
         if token.hasSuffix(".gif") { token.removeLast(4) }
         if let parsed = signer.verify(token), parsed.kind == .open {
             events.append(NewEvent(tenantID: parsed.tenantID, messageID: parsed.messageID, type: .opened, detail: userAgentDetail(request)))
-            recorded.increment()
+            opened.increment()
         } else {
             rejected.increment()
         }
@@ -62,7 +64,7 @@ public struct TrackingController: Sendable {
         var detail = userAgentDetail(request)
         detail["url"] = url
         events.append(NewEvent(tenantID: parsed.tenantID, messageID: parsed.messageID, type: .clicked, detail: detail))
-        recorded.increment()
+        clicked.increment()
         return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
     }
 

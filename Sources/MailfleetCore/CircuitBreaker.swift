@@ -18,6 +18,11 @@ public struct CircuitBreaker: Sendable, Equatable {
     /// The current state.
     public var state: State
 
+    /// While every probe of a half-open breaker is out, a refused caller is told to ask again
+    /// this soon (ms), or when the probes time out if that is sooner: the probes may close the
+    /// breaker any moment, and a batch waiting for the 30 s probe timeout would wait for nothing.
+    public static let halfOpenRecheckMs = 1_000
+
     /// Creates a breaker in `state` (closed and empty by default).
     public init(configuration: Configuration = Configuration(), state: State = State()) {
         self.configuration = configuration
@@ -90,7 +95,9 @@ public struct CircuitBreaker: Sendable, Equatable {
             state.probesGranted = state.probeSuccesses
         }
         guard state.probesGranted < configuration.halfOpenProbes else {
-            return Permission(decision: .refuse(retryAtMs: state.lastProbeAtMs + configuration.probeTimeoutMs), transition: transition)
+            // The probes may close it any moment: ask again soon, not only when they time out.
+            let retryAt = min(state.lastProbeAtMs + configuration.probeTimeoutMs, nowMs + Self.halfOpenRecheckMs)
+            return Permission(decision: .refuse(retryAtMs: retryAt), transition: transition)
         }
         state.probesGranted += 1
         state.lastProbeAtMs = nowMs

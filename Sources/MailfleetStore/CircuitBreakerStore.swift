@@ -158,7 +158,7 @@ public struct CircuitBreakerStore: Sendable {
                 dirty = true
                 decision = 1
               else
-                decision, retry_at = 2, s.last_probe + probe_timeout
+                decision, retry_at = 2, math.min(s.last_probe + probe_timeout, now + \(CircuitBreaker.halfOpenRecheckMs))
               end
             end
           end

@@ -63,14 +63,14 @@ extension MessageStore {
 extension MessageStore {
     /// The tenant's messages among `ids` that are still `queued`, as queue items due at their
     /// next attempt: what an idempotent replay enqueues again, in case the request it replays
-    /// committed and died before its own enqueue. Marks them enqueued now, like reconciliation.
+    /// committed and died before its own enqueue. A read only: `enqueued_at` stays, so replays
+    /// while Redis is down do not push back the reconciliation that would enqueue them then.
     public func stillQueued(tenantID: UUID, ids: [UUID]) async throws -> [MessageQueue.Item] {
         guard !ids.isEmpty else { return [] }
         let rows = try await pool.query(
             """
-            UPDATE messages SET enqueued_at = now()
+            SELECT id, priority, next_attempt_at FROM messages
             WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'queued'
-            RETURNING id, priority, next_attempt_at
             """, [tenantID, ids])
         return try rows.map {
             MessageQueue.Item(id: try $0.uuid("id"), priority: Priority(rawValue: try $0.string("priority")) ?? .bulk, dueAt: try $0.date("next_attempt_at"))

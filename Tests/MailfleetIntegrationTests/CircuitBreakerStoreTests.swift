@@ -95,7 +95,8 @@ struct CircuitBreakerStoreTests {
         for (store, offset) in [(other, 0), (one, 1), (other, 2), (one, 3)] {
             decisions.append(try await store.mayCall(account: account, configuration: configuration, nowMs: t + 5_004 + offset).decision)
         }
-        #expect(decisions == [.probe, .probe, .probe, .refuse(retryAtMs: t + 5_006 + 30_000)])
+        // With every probe out, a caller is told to ask again within a second, not at the probe timeout.
+        #expect(decisions == [.probe, .probe, .probe, .refuse(retryAtMs: t + 5_007 + CircuitBreaker.halfOpenRecheckMs)])
         #expect(try await one.state(account: account).phase == .halfOpen)
         // A probe whose worker never reports is given out again at the probe timeout, not before.
         #expect(try await one.mayCall(account: account, configuration: configuration, nowMs: t + 35_005).decision == .refuse(retryAtMs: t + 35_006))

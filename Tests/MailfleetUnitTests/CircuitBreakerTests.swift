@@ -166,6 +166,16 @@ import Testing
         #expect((1...4).map { odd.openPeriodMs(trips: $0) } == [3, 6, 10, 10])
     }
 
+    @Test func whileEveryProbeIsOutACallerAsksAgainWithinASecondNotAtTheProbeTimeout() {
+        var breaker = CircuitBreaker(configuration: .init(minimumCalls: 1, openBaseMs: 1_000, halfOpenProbes: 1))
+        #expect(breaker.record(.failure, durationMs: 1, nowMs: 0)?.to == .open)
+        #expect(breaker.mayCall(nowMs: 1_000).decision == .probe)
+        // The probe is out, with a 30 s timeout: a refused batch waits a second, not 30.
+        #expect(breaker.mayCall(nowMs: 1_200) == .init(decision: .refuse(retryAtMs: 1_200 + CircuitBreaker.halfOpenRecheckMs)))
+        #expect(breaker.record(.success, durationMs: 5, nowMs: 1_300)?.to == .closed)
+        #expect(breaker.mayCall(nowMs: 2_200) == .init(decision: .call))
+    }
+
     @Test func probesThatAreNeverReportedAreGivenOutAgainAfterTheProbeTimeout() {
         var breaker = Self.tripped()
         #expect(breaker.mayCall(nowMs: 1_000).decision == .probe)

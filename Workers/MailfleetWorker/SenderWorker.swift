@@ -198,7 +198,8 @@ public final class SenderWorker: Service {
                     plan.record(Self.waiting(batch, "paced \(account.name)", untilMs: untilMs), refusals: [:], for: batch)
                     continue
                 }
-                if case .refuse(let retryAtMs) = await breakers.mayCall(account) {
+                let decision = await breakers.mayCall(account)
+                if case .refuse(let retryAtMs) = decision {
                     plan.record(Self.waiting(batch, "circuit open for \(account.name)", untilMs: retryAtMs), refusals: [:], for: batch)
                     continue
                 }
@@ -207,7 +208,14 @@ public final class SenderWorker: Service {
                 let outcome = await provider.send(batch)
                 let duration = ContinuousClock.now - start
                 metrics.providerCall(kind: account.kind, status: outcome.status, duration: duration, size: batch.messages.count)
-                if let breakerOutcome = outcome.breakerOutcome { await breakers.record(breakerOutcome, duration: duration, for: account) }
+                if let breakerOutcome = outcome.breakerOutcome {
+                    await breakers.record(breakerOutcome, duration: duration, for: account)
+                } else if decision == .probe {
+                    // A probe answered 429: the account is up (only throttled, which the pace
+                    // below handles). Reported as a success, so its probe slot is not held until
+                    // the probe timeout.
+                    await breakers.record(.success, duration: duration, for: account)
+                }
                 if let failure = outcome.accountFailure {
                     logger.warning("provider account failed", metadata: ["account": "\(account)", "error": "\(failure)", "messages": "\(batch.messages.count)"])
                 }

@@ -500,6 +500,9 @@ def check_kubernetes(folder, objects, products, known_settings):
                 reference = source.get("configMapRef") or source.get("secretRef")
                 if reference["name"] not in (configmaps | secrets):
                     fail(f"{label}: envFrom {reference['name']}, which is not in the rendering")
+            for variable in container.get("env", []):
+                if variable["name"] not in known_settings:
+                    fail(f"{label}: env {variable['name']} is not a MAILFLEET_* setting in Settings.swift")
             if len(container.get("envFrom", [])) < 2:
                 fail(f"{label}: takes its settings from neither or only one of the ConfigMap and the Secret")
             resources = container.get("resources", {})

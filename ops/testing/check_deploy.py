@@ -18,6 +18,7 @@
 Exits 1 with every failure listed.
 """
 import copy
+import fnmatch
 import json
 import os
 import re
@@ -178,7 +179,8 @@ def stage_view(stages, name):
 
 
 def dockerignored(path, patterns):
-    return any(re.fullmatch(pattern.rstrip("/").replace("*", "[^/]*"), path.split("/")[0]) for pattern in patterns)
+    """Whether a .dockerignore pattern leaves out the path's top folder (the patterns used here name top folders)."""
+    return any(fnmatch.fnmatchcase(path.split("/")[0], pattern.rstrip("/")) for pattern in patterns)
 
 
 def check_dockerfile(products, targets, known_settings):
@@ -310,7 +312,8 @@ def check_compose(stages, products, known_settings, subcommands):
                     fail(f"compose: {name}: {variable} is not a MAILFLEET_* setting in Settings.swift")
         for volume in service.get("volumes", []):
             source = volume["source"] if isinstance(volume, dict) else volume.split(":")[0]
-            if (isinstance(volume, dict) and volume.get("type") == "bind" or source.startswith(".")) and not os.path.exists(os.path.join(ROOT, source)):
+            bind = volume.get("type") == "bind" if isinstance(volume, dict) else source.startswith((".", "/"))
+            if bind and not os.path.exists(os.path.join(ROOT, source)):
                 fail(f"compose: {name} mounts {source}, which does not exist")
     for required in ("api", "scheduler", "worker", "tracker", "sim", "migrate"):
         if required not in services:
@@ -425,7 +428,6 @@ def check_against_kubectl(folder, objects):
         fail(f"kubectl kustomize {folder}: {result.stderr.strip()}")
         return
     theirs = [document for document in yaml.safe_load_all(result.stdout) if document]
-    # kubectl writes stringData's values as given and may add `metadata.annotations` nowhere else; compare as is.
     if canonical(theirs) != canonical(objects):
         mine = {(o["kind"], o["metadata"]["name"]): o for o in objects}
         for o in theirs:

@@ -41,7 +41,12 @@ import Testing
             try runToCompletion("\(Self.root)/ops/restore", [backup, first.databaseURL], name: "ops/restore")
         }
 
-        let second = try await Fleet.start("restored", workers: 1, provider: .sendgrid, restoring: backup)
+        // Restored onto a Postgres server of its own, where the mailfleet_tenant role does not
+        // exist yet: the dump does not carry it, so ops/restore must create it.
+        let postgres = try ScratchPostgres(name: "restore")
+        defer { try? postgres.stop() }
+        let second = try await Fleet.start(
+            "restored", workers: 1, provider: .sendgrid, adminDatabaseURL: postgres.adminURL, restoring: backup)
         defer { second.stopNow() }
         #expect(try await second.count(status: "sent") == 5)
         let delivered = try await second.eventually(seconds: 60) {

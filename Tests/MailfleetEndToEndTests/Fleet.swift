@@ -35,23 +35,34 @@ final class Fleet: @unchecked Sendable {
     /// is the given provider. At most two fleets run at once (`FleetSlots`), so a loaded
     /// two-core machine runs the suite the same way as an idle one. `adminDatabaseURL` puts
     /// the fleet's database on another Postgres than the test one (a test that stops it).
+    /// `restoring` fills the new database from an `ops/backup` file with `ops/restore` and
+    /// takes over its first tenant and provider account (pointed at this fleet's simulator).
     static func start(
         _ name: String, workers: Int = 2, provider: Provider = .sendgrid, environment: [String: String] = [:],
-        smtpServer: SMTPTestServer? = nil, adminDatabaseURL: String? = nil
+        smtpServer: SMTPTestServer? = nil, adminDatabaseURL: String? = nil, restoring backup: String? = nil
     ) async throws -> Fleet {
         await FleetSlots.shared.acquire()
         let fleet: Fleet
         do { fleet = try Fleet(name: name, adminDatabaseURL: adminDatabaseURL) } catch { await FleetSlots.shared.release(); throw error }
         do {
             try await fleet.prepareDatabase()
+            if let backup { try fleet.restore(backup) }
             try fleet.cli(["migrate"])
-            fleet.tenantID = try fleet.cli(["tenants", "create", "--name", name]).trimmingCharacters(in: .whitespacesAndNewlines)
+            if backup != nil {
+                fleet.tenantID = try await fleet.pool.query("SELECT id::text AS id FROM tenants ORDER BY created_at LIMIT 1").first!.string("id")
+            } else {
+                fleet.tenantID = try fleet.cli(["tenants", "create", "--name", name]).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
             fleet.apiKey = try fleet.cli(["keys", "create", "--tenant", fleet.tenantID, "--scopes", "send,read"]).trimmingCharacters(in: .whitespacesAndNewlines)
             fleet.smtpServer = smtpServer
             // In dependency order: the provider account names the simulator's URL, and workers
             // are given the tracker's.
             fleet.simPort = try await fleet.launch("sim", "mailfleet-sim", environment)
-            try fleet.addProvider(provider, tenant: fleet.tenantID)
+            if backup != nil {
+                try await fleet.pool.query("UPDATE provider_accounts SET endpoint = $1 WHERE tenant_id = $2::uuid", [fleet.simURL, fleet.tenantID])
+            } else {
+                try fleet.addProvider(provider, tenant: fleet.tenantID)
+            }
             fleet.trackerPort = try await fleet.launch("tracker", "mailfleet-tracker", environment)
             fleet.apiPort = try await fleet.launch("api", "mailfleet-api", environment)
             fleet.schedulerPort = try await fleet.launch("scheduler", "mailfleet-scheduler", environment)
@@ -94,6 +105,12 @@ final class Fleet: @unchecked Sendable {
         try await admin.query("CREATE DATABASE \(dbName)")
         await admin.shutdown()
         try flushRedis()
+    }
+
+    /// Runs `ops/restore` of `backup` into this fleet's (empty) database.
+    private func restore(_ backup: String) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        _ = try runToCompletion("\(root)/ops/restore", [backup, databaseURL], name: "ops/restore")
     }
 
     /// Empties this fleet's Redis database.

@@ -273,13 +273,3 @@ public final class SchedulerService: Service {
         logger.info("deleted dead letters past their retention", metadata: ["count": "\(purged)", "days": "\(configuration.deadLetterRetentionDays)"])
     }
 }
-
-/// Milliseconds since this value was made, on `ContinuousClock`.
-struct MonotonicMilliseconds: Sendable {
-    private let origin = ContinuousClock.now
-
-    func nowMs() -> Int {
-        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
-}

@@ -78,8 +78,7 @@ final class AccountCircuitBreakers: Sendable {
     /// Records the outcome of a call to `account` that took `duration`.
     func record(_ outcome: CircuitBreaker.Outcome, duration: Duration, for account: ProviderAccount) async {
         let now = Self.nowMs()
-        let (seconds, attoseconds) = duration.components
-        let durationMs = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        let durationMs = duration.wholeMilliseconds
         let transition: CircuitBreaker.Transition?
         do {
             transition = try await store.record(

@@ -63,9 +63,7 @@ public final class SenderWorker: Service {
         var cursor = (lane * partitions / max(configuration.lanes, 1) + Int.random(in: 0..<partitions)) % partitions
         // A Postgres or Redis outage is logged when it begins and ends, not per failed round.
         var outage = Outage()
-        let clock = ContinuousClock()
-        let origin = clock.now
-        func nowMs() -> Int { Int((clock.now - origin) / .milliseconds(1)) }
+        let clock = MonotonicMilliseconds()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 var fetched: [(id: UUID, priority: Priority)] = []
@@ -82,11 +80,11 @@ public final class SenderWorker: Service {
                 // The round runs to its end even if shutdown begins meanwhile.
                 try await processRound(fetched)
                 // Only a whole round ends an outage: an empty fetch proves Redis alone.
-                if let ended = outage.succeeded(atMs: nowMs()) {
+                if let ended = outage.succeeded(atMs: clock.nowMs()) {
                     logger.info("worker rounds resumed", metadata: ["lane": "\(lane)", "outage_ms": "\(ended.durationMs)", "failed_rounds": "\(ended.failures)"])
                 }
             } catch {
-                if outage.failed(atMs: nowMs()) {
+                if outage.failed(atMs: clock.nowMs()) {
                     logger.error("worker round failed; pausing this lane with growing waits until rounds succeed", metadata: ["lane": "\(lane)", "error": "\(error)"])
                 } else {
                     logger.debug("worker round failed again", metadata: ["lane": "\(lane)", "error": "\(error)"])

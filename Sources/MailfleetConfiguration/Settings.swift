@@ -103,7 +103,7 @@ public struct Settings: Sendable {
     /// Age past which a message that fails again is dead-lettered.
     public let retryMaxAgeHours = Setting.number(
         "MAILFLEET_RETRY_MAX_AGE_HOURS", flag: "--retry-max-age-hours", default: 72, in: 1...Int.max,
-        "Hours after acceptance past which a failed message is dead-lettered instead of retried")
+        "Hours after acceptance (or the last re-drive) past which a failed message is dead-lettered instead of retried")
     /// Calls a provider account's circuit breaker takes its failure rate over.
     public let circuitWindow = Setting.number(
         "MAILFLEET_CIRCUIT_WINDOW", flag: "--circuit-window", default: 20, in: 1...10_000,

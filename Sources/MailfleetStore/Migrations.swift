@@ -1,3 +1,4 @@
+import MailfleetCore
 import MailfleetPostgres
 
 /// The schema, as an ordered list of migrations. Append only: never edit a released one.
@@ -227,9 +228,10 @@ public struct Migrator: Sendable {
         self.pool = pool
     }
 
-    /// Applies every migration not yet recorded; returns the versions it applied.
+    /// Applies every migration not yet recorded; returns the versions it applied. `progress`
+    /// hears how many are pending once they are known, then after each one applied.
     @discardableResult
-    public func migrate() async throws -> [Int] {
+    public func migrate(progress: @escaping @Sendable (WorkProgress) -> Void = { _ in }) async throws -> [Int] {
         try await pool.withConnection { connection in
             try connection.query("SELECT pg_advisory_lock($1)", [Migrator.lockID])
             defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Migrator.lockID]) }
@@ -241,14 +243,19 @@ public struct Migrator: Sendable {
                 )
                 """)
             let done = Set(try connection.query("SELECT version FROM schema_migrations").map { try $0.int("version") })
+            let pending = Migrations.all.filter { !done.contains($0.version) }
+            var step = WorkProgress(total: pending.count, step: "migration", verb: "applied")
+            progress(step)
             var applied: [Int] = []
-            for migration in Migrations.all where !done.contains(migration.version) {
+            for migration in pending {
                 try connection.transaction {
                     try connection.execute(migration.sql)
                     try connection.query(
                         "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name])
                 }
                 applied.append(migration.version)
+                step.advance(by: 1)
+                progress(step)
             }
             return applied
         }

@@ -5,9 +5,6 @@ import MailfleetCore
 import MailfleetPostgres
 import MailfleetRedis
 import MailfleetStore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `mailfleet dlq`: dead letters, the failed messages Postgres keeps (with their reason and the
 /// time they failed) for `MAILFLEET_DEAD_LETTER_RETENTION_DAYS`.
@@ -35,10 +32,21 @@ struct DeadLetters: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List dead letters, most recently failed first: failed at, message id, tenant, attempts, recipients, reason (tab-separated).")
+            abstract: "List dead letters, most recently failed first: failed at, message id, tenant, attempts, recipients, reason.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var filters: Filters
+        @OptionGroup var output: OutputOptions
         @Option(help: "Most lines to print.") var limit = 100
+
+        /// A dead letter as `--json` prints it.
+        struct Row: Encodable {
+            var id: String
+            var tenantId: String
+            var failedAt: Date
+            var attempts: Int
+            var recipients: [String]
+            var reason: String?
+        }
 
         func validate() throws {
             guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
@@ -47,13 +55,20 @@ struct DeadLetters: AsyncParsableCommand {
         func run() async throws {
             let filter = try filters.filter()
             let letters = try await database.withPool { try await MessageStore(pool: $0).deadLetters(matching: filter, limit: limit) }
-            for letter in letters {
-                let message = letter.message
-                let fields = [
-                    ISO8601.format(letter.updatedAt), message.id.lowercasedString, message.tenantID.lowercasedString, "\(message.attempts)",
-                    message.content.allRecipients.map(\.email).joined(separator: ","), letter.lastError ?? "",
-                ]
-                print(fields.map(oneField).joined(separator: "\t"))
+            let rows = letters.map { letter in
+                Row(id: letter.message.id.lowercasedString, tenantId: letter.message.tenantID.lowercasedString, failedAt: letter.updatedAt,
+                    attempts: letter.message.attempts, recipients: letter.message.content.allRecipients.map(\.email), reason: letter.lastError)
+            }
+            try output.print(rows, empty: "no dead letters match") {
+                var table = TextTable([
+                    .left("FAILED AT"), .left("MESSAGE"), .left("TENANT"), .right("ATTEMPTS"), .left("RECIPIENTS"), .left("REASON"),
+                ])
+                for row in rows {
+                    table.append([
+                        TextTable.time(row.failedAt), row.id, row.tenantId, "\(row.attempts)", row.recipients.joined(separator: ","), row.reason ?? "-",
+                    ])
+                }
+                return table
             }
         }
     }
@@ -61,7 +76,34 @@ struct DeadLetters: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a message: reason, attempts, times, recipients and its events.")
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The message id.") var id: String
+
+        /// A message as `--json` prints it.
+        struct Details: Encodable {
+            var id: String
+            var tenantId: String
+            var status: String
+            var reason: String?
+            var attempts: Int
+            var priority: String
+            var createdAt: Date
+            var failedAt: Date?
+            var sentAt: Date?
+            var from: String
+            var to: [String]
+            var cc: [String]
+            var bcc: [String]
+            var subject: String
+            var events: [Event]
+        }
+
+        /// One event of the message's history.
+        struct Event: Encodable {
+            var occurredAt: Date
+            var type: String
+            var detail: String
+        }
 
         func run() async throws {
             let id = try parseMessageID(id)
@@ -70,22 +112,33 @@ struct DeadLetters: AsyncParsableCommand {
                 guard let tenantID = try await store.tenant(ofMessage: id) else { return nil }
                 return try await store.message(id: id, tenantID: tenantID)
             }
-            guard let record = found else { throw ValidationError("no message \(id.lowercasedString)") }
+            guard let record = found else { throw AdminError(.notFound, "no message '\(id.lowercasedString)'") }
             let message = record.message, content = message.content
-            var lines: [(String, String)] = [
-                ("id", message.id.lowercasedString), ("tenant", message.tenantID.lowercasedString), ("status", message.status.rawValue),
-                ("reason", record.lastError ?? "-"), ("attempts", "\(message.attempts)"), ("priority", message.priority.rawValue),
-                ("created", ISO8601.format(message.createdAt)),
-            ]
-            if message.status == .failed { lines.append(("failed", ISO8601.format(record.updatedAt))) }
-            if let sentAt = record.sentAt { lines.append(("sent", ISO8601.format(sentAt))) }
-            lines += [("from", content.from.description), ("to", content.to.map(\.description).joined(separator: ", "))]
-            if !content.cc.isEmpty { lines.append(("cc", content.cc.map(\.description).joined(separator: ", "))) }
-            if !content.bcc.isEmpty { lines.append(("bcc", content.bcc.map(\.description).joined(separator: ", "))) }
-            lines.append(("subject", content.subject))
-            for (name, value) in lines { print("\(name)\t\(oneField(value))") }
-            print("events:")
-            for event in record.events { print("  \(ISO8601.format(event.occurredAt))\t\(event.type)\t\(oneField(event.detail))") }
+            let details = Details(
+                id: message.id.lowercasedString, tenantId: message.tenantID.lowercasedString, status: message.status.rawValue,
+                reason: record.lastError, attempts: message.attempts, priority: message.priority.rawValue, createdAt: message.createdAt,
+                failedAt: message.status == .failed ? record.updatedAt : nil, sentAt: record.sentAt, from: content.from.description,
+                to: content.to.map(\.description), cc: content.cc.map(\.description), bcc: content.bcc.map(\.description),
+                subject: content.subject, events: record.events.map { Event(occurredAt: $0.occurredAt, type: $0.type, detail: $0.detail) })
+            if output.json { return try output.printJSON(details) }
+            var fields = TextTable([.left("FIELD"), .left("VALUE")])
+            fields.append(["id", details.id])
+            fields.append(["tenant", details.tenantId])
+            fields.append(["status", details.status])
+            fields.append(["reason", details.reason ?? "-"])
+            fields.append(["attempts", "\(details.attempts)"])
+            fields.append(["priority", details.priority])
+            fields.append(["created", TextTable.time(details.createdAt)])
+            if let failedAt = details.failedAt { fields.append(["failed", TextTable.time(failedAt)]) }
+            if let sentAt = details.sentAt { fields.append(["sent", TextTable.time(sentAt)]) }
+            fields.append(["from", details.from])
+            fields.append(["to", details.to.joined(separator: ", ")])
+            if !details.cc.isEmpty { fields.append(["cc", details.cc.joined(separator: ", ")]) }
+            if !details.bcc.isEmpty { fields.append(["bcc", details.bcc.joined(separator: ", ")]) }
+            fields.append(["subject", details.subject])
+            var events = TextTable([.left("TIME"), .left("EVENT"), .left("DETAIL")])
+            for event in details.events { events.append([TextTable.time(event.occurredAt), event.type, event.detail]) }
+            print(fields.text + "\n" + events.text, terminator: "")
         }
     }
 
@@ -123,7 +176,7 @@ struct DeadLetters: AsyncParsableCommand {
                 let store = MessageStore(pool: pool)
                 // Bounded by its start, so a message that fails again meanwhile is not taken twice.
                 let filter = requested.failed(before: try await store.databaseTime())
-                var progress = RedriveProgress(total: try await store.countDeadLetters(matching: filter))
+                var progress = WorkProgress(total: try await store.countDeadLetters(matching: filter), step: "batch", verb: "re-driven")
                 var unqueued = 0
                 let bar = ProgressOutput()
                 bar.show(progress)
@@ -151,44 +204,12 @@ struct DeadLetters: AsyncParsableCommand {
     }
 }
 
-/// A re-drive's progress on stderr: a bar redrawn in place on a terminal, a plain line per
-/// batch otherwise.
-private struct ProgressOutput {
-    let isTerminal = isatty(STDERR_FILENO) == 1
-
-    func show(_ progress: RedriveProgress) {
-        if isTerminal {
-            write("\r" + progress.bar())
-        } else if progress.batches > 0 {
-            write(progress.line + "\n")
-        }
-    }
-
-    /// A message between updates, on a line of its own.
-    func note(_ text: String) {
-        write((isTerminal ? "\n" : "") + text + "\n")
-    }
-
-    func finish() {
-        if isTerminal { write("\n") }
-    }
-
-    private func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
-}
-
 private func parseMessageID(_ text: String) throws -> UUID {
-    guard let id = UUID(uuidString: text) else { throw ValidationError("\(text) is not a message id (a UUID)") }
+    guard let id = UUID(uuidString: text) else { throw ValidationError("'\(text)' is not a valid UUID (a message id)") }
     return id
 }
 
 private func parseTime(_ text: String, option: String) throws -> Date {
     guard let date = ISO8601.parse(text) else { throw ValidationError("\(option) takes an ISO 8601 time such as 2026-01-31T09:00:00Z, got \(text)") }
     return date
-}
-
-/// A value on one tab-separated line: tabs and line breaks become spaces.
-private func oneField(_ text: String) -> String {
-    String(text.map { $0 == "\t" || $0.isNewline ? " " : $0 })
 }

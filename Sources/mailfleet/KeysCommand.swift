@@ -23,9 +23,9 @@ struct Keys: AsyncParsableCommand {
                 }
                 parsed.append(scope)
             }
-            let key = try await database.withPool { pool in
+            let key = try await database.withPool(about: .tenant(tenant)) { pool in
                 let store = TenantStore(pool: pool)
-                guard try await store.tenantExists(tenantID) else { throw ValidationError("no tenant \(tenantID.lowercasedString)") }
+                guard try await store.tenantExists(tenantID) else { throw AdminError.noTenant(tenant) }
                 return try await store.createKey(tenantID: tenantID, scopes: parsed, actor: cliActor())
             }
             print(key.plaintext)
@@ -34,19 +34,41 @@ struct Keys: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List a tenant's keys: id, scopes, created, last used, revoked (secrets are never shown).")
+            abstract: "List a tenant's keys, newest first: id, scopes, created, last used, revoked (secrets are never shown).")
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
         @Option(help: "Tenant id.") var tenant: String
+
+        /// A key as `--json` prints it (never its secret, which is not stored).
+        struct Row: Encodable {
+            var id: String
+            var tenantId: String
+            var scopes: [String]
+            var createdAt: Date
+            var lastUsedAt: Date?
+            var revokedAt: Date?
+        }
 
         func run() async throws {
             let tenantID = try parseTenant(tenant)
-            let keys = try await database.withPool { try await TenantStore(pool: $0).keys(tenantID: tenantID) }
-            print("id\tscopes\tcreated\tlast_used\trevoked")
-            for key in keys {
-                print([
-                    key.id, key.scopes.map(\.rawValue).joined(separator: ","), ISO8601.format(key.createdAt),
-                    key.lastUsedAt.map(ISO8601.format) ?? "-", key.revokedAt.map(ISO8601.format) ?? "-",
-                ].joined(separator: "\t"))
+            let keys = try await database.withPool(about: .tenant(tenant)) { pool in
+                let store = TenantStore(pool: pool)
+                guard try await store.tenantExists(tenantID) else { throw AdminError.noTenant(tenant) }
+                return try await store.keys(tenantID: tenantID)
+            }
+            let rows = keys.map {
+                Row(id: $0.id, tenantId: $0.tenantID.lowercasedString, scopes: $0.scopes.map(\.rawValue), createdAt: $0.createdAt,
+                    lastUsedAt: $0.lastUsedAt, revokedAt: $0.revokedAt)
+            }
+            try output.print(rows, empty: "tenant '\(tenant)' has no keys") {
+                var table = TextTable([.left("ID"), .left("SCOPES"), .left("CREATED"), .left("LAST USED"), .left("REVOKED")])
+                for row in rows {
+                    table.append([
+                        row.id, row.scopes.joined(separator: ","), TextTable.time(row.createdAt),
+                        row.lastUsedAt.map(TextTable.time) ?? "-", row.revokedAt.map(TextTable.time) ?? "-",
+                    ])
+                }
+                return table
             }
         }
     }
@@ -59,8 +81,8 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let record = try await database.withPool { try await TenantStore(pool: $0).revokeKey(id: id, actor: cliActor()) }
-            guard let record else { throw ValidationError("no key \(id)") }
-            print("revoked \(record.id) at \(record.revokedAt.map(ISO8601.format) ?? "-")")
+            guard let record else { throw AdminError(.notFound, "no key '\(id)'") }
+            print("revoked \(record.id) at \(record.revokedAt.map(TextTable.time) ?? "-")")
         }
     }
 
@@ -74,7 +96,7 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             guard grace >= 0, grace <= 30 * 86_400 else { throw ValidationError("--grace must be 0 to 2592000 seconds") }
             let rotated = try await database.withPool { try await TenantStore(pool: $0).rotateKey(id: id, grace: grace, actor: cliActor()) }
-            guard let rotated else { throw ValidationError("no working key \(id)") }
+            guard let rotated else { throw AdminError(.notFound, "no working key '\(id)'") }
             print(rotated.key.plaintext)
         }
     }

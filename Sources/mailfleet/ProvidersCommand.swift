@@ -27,9 +27,9 @@ struct Providers: AsyncParsableCommand {
             }
             let settings = try parseConfig(config)
             let secret = try secretFile.map(readSecret)
-            let account = try await database.withPool { pool in
+            let account = try await database.withPool(about: .providerAccount(name: name, tenant: tenant)) { pool in
                 let store = TenantStore(pool: pool)
-                guard try await store.tenantExists(tenantID) else { throw ValidationError("no tenant \(tenantID.lowercasedString)") }
+                guard try await store.tenantExists(tenantID) else { throw AdminError.noTenant(tenant) }
                 return try await store.addProviderAccount(
                     tenantID: tenantID, name: name, kind: kind, endpoint: endpoint, priority: priority, secret: secret, config: settings, actor: cliActor())
             }
@@ -41,21 +41,70 @@ struct Providers: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List a tenant's chain with each account's circuit breaker (secrets are never shown).",
             discussion: """
-                One line per account, tab-separated: priority, id, name, kind, endpoint, settings, secret, then the \
-                fleet's circuit breaker read from Redis: circuit=closed|open|half_open (unknown when Redis cannot \
-                be reached), changed=<last transition>, open_until=<end of the open period> (times in UTC, - when none).
+                One row per account, first choice first: priority, id, name, kind, endpoint, settings, whether a \
+                secret is set, then the fleet's circuit breaker read from Redis: closed, open or half_open (unknown \
+                when Redis cannot be reached), when it last changed and, while open, until when (- when none).
                 """)
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var queue: QueueOptions
+        @OptionGroup var output: OutputOptions
         @Option(help: "Tenant id.") var tenant: String
+
+        /// An account as `--json` prints it: the fields `GET /v1/providers` answers, plus its
+        /// settings and whether a secret is set (never the secret).
+        struct Row: Encodable {
+            var id: String
+            var name: String
+            var kind: String
+            var priority: Int
+            var endpoint: String?
+            var settings: [String: String]
+            var secretSet: Bool
+            var circuit: Circuit
+        }
+
+        /// An account's circuit breaker, shaped as the API's.
+        struct Circuit: Encodable {
+            var state: String
+            var changedAt: Date?
+            var openUntil: Date?
+
+            /// From the fleet's state; nil (Redis unreachable) is `unknown`.
+            init(_ state: CircuitBreaker.State?) {
+                func time(_ ms: Int) -> Date? { ms > 0 ? Date(timeIntervalSince1970: Double(ms) / 1000) : nil }
+                self.state = state?.phase.name ?? "unknown"
+                changedAt = state.flatMap { time($0.changedAtMs) }
+                openUntil = state.flatMap { $0.phase == .open ? time($0.openUntilMs) : nil }
+            }
+        }
 
         func run() async throws {
             let tenantID = try parseTenant(tenant)
-            let chain = try await database.withPool { try await TenantStore(pool: $0).providerChain(tenantID: tenantID) }
+            let chain = try await database.withPool(about: .tenant(tenant)) { pool in
+                let store = TenantStore(pool: pool)
+                guard try await store.tenantExists(tenantID) else { throw AdminError.noTenant(tenant) }
+                return try await store.providerChain(tenantID: tenantID)
+            }
             let circuits = await circuitStates(chain.map(\.id))
-            for account in chain {
-                let settings = account.config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                print("\(account.priority)\t\(account.id.lowercasedString)\t\(account.name)\t\(account.kind.rawValue)\t\(account.endpoint ?? "-")\t\(settings.isEmpty ? "-" : settings)\t\(account.secret == nil ? "no secret" : "secret set")\t\(Self.circuit(circuits?[account.id]))")
+            let rows = chain.map { account in
+                Row(id: account.id.lowercasedString, name: account.name, kind: account.kind.rawValue, priority: account.priority,
+                    endpoint: account.endpoint, settings: account.config, secretSet: account.secret != nil,
+                    circuit: Circuit(circuits.map { $0[account.id] ?? CircuitBreaker.State() }))
+            }
+            try output.print(rows, empty: "tenant '\(tenant)' has no provider accounts") {
+                var table = TextTable([
+                    .right("PRIORITY"), .left("ID"), .left("NAME"), .left("KIND"), .left("ENDPOINT"), .left("SETTINGS"), .left("SECRET"),
+                    .left("CIRCUIT"), .left("CHANGED"), .left("OPEN UNTIL"),
+                ])
+                for row in rows {
+                    let settings = row.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                    table.append([
+                        "\(row.priority)", row.id, row.name, row.kind, row.endpoint ?? "-", settings.isEmpty ? "-" : settings,
+                        row.secretSet ? "set" : "none", row.circuit.state, row.circuit.changedAt.map(TextTable.time) ?? "-",
+                        row.circuit.openUntil.map(TextTable.time) ?? "-",
+                    ])
+                }
+                return table
             }
         }
 
@@ -70,13 +119,6 @@ struct Providers: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("circuit breakers unknown: Redis cannot be reached (\(error))\n".utf8))
                 return nil
             }
-        }
-
-        /// The circuit columns of one account.
-        static func circuit(_ state: CircuitBreaker.State?) -> String {
-            guard let state else { return "circuit=unknown\tchanged=-\topen_until=-" }
-            func time(_ ms: Int) -> String { ms > 0 ? ISO8601.format(Date(timeIntervalSince1970: Double(ms) / 1000)) : "-" }
-            return "circuit=\(state.phase.name)\tchanged=\(time(state.changedAtMs))\topen_until=\(time(state.phase == .open ? state.openUntilMs : 0))"
         }
     }
 
@@ -96,11 +138,11 @@ struct Providers: AsyncParsableCommand {
             let settings = try parseConfig(config, allowEmpty: true)
             let secret = try secretFile.map(readSecret)
             let newEndpoint: String?? = endpoint.map { $0.isEmpty ? .some(nil) : .some($0) } ?? nil
-            let updated = try await database.withPool { pool in
+            let updated = try await database.withPool(about: .providerAccount(name: name ?? account, tenant: tenant)) { pool in
                 try await TenantStore(pool: pool).updateProviderAccount(
                     tenantID: tenantID, account: account, name: name, endpoint: newEndpoint, priority: priority, secret: secret, config: settings, actor: cliActor())
             }
-            guard updated else { throw ValidationError("tenant \(tenantID.lowercasedString) has no provider account \(account)") }
+            guard updated else { throw AdminError(.notFound, "tenant '\(tenant)' has no provider account '\(account)'") }
             print("updated")
         }
     }
@@ -113,8 +155,8 @@ struct Providers: AsyncParsableCommand {
 
         func run() async throws {
             let tenantID = try parseTenant(tenant)
-            let removed = try await database.withPool { try await TenantStore(pool: $0).removeProviderAccount(tenantID: tenantID, account: account, actor: cliActor()) }
-            guard removed else { throw ValidationError("tenant \(tenantID.lowercasedString) has no provider account \(account)") }
+            let removed = try await database.withPool(about: .tenant(tenant)) { try await TenantStore(pool: $0).removeProviderAccount(tenantID: tenantID, account: account, actor: cliActor()) }
+            guard removed else { throw AdminError(.notFound, "tenant '\(tenant)' has no provider account '\(account)'") }
             print("removed")
         }
     }

@@ -19,12 +19,25 @@ struct Tenants: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tenants.")
+        static let configuration = CommandConfiguration(abstract: "List tenants, oldest first: id, name, created.")
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        /// A tenant as `--json` prints it.
+        struct Row: Encodable {
+            var id: String
+            var name: String
+            var createdAt: Date
+        }
 
         func run() async throws {
             let tenants = try await database.withPool { try await TenantStore(pool: $0).tenants() }
-            for tenant in tenants { print("\(tenant.id.lowercasedString)\t\(tenant.name)\t\(ISO8601.format(tenant.createdAt))") }
+            let rows = tenants.map { Row(id: $0.id.lowercasedString, name: $0.name, createdAt: $0.createdAt) }
+            try output.print(rows, empty: "no tenants; `mailfleet tenants create --name NAME` makes one") {
+                var table = TextTable([.left("ID"), .left("NAME"), .left("CREATED")])
+                for row in rows { table.append([row.id, row.name, TextTable.time(row.createdAt)]) }
+                return table
+            }
         }
     }
 
@@ -40,10 +53,10 @@ struct Tenants: AsyncParsableCommand {
             let tenantID = try parseTenant(tenant)
             guard (perMinute != nil) != `default` else { throw ValidationError("give exactly one of --per-minute N and --default") }
             if let perMinute, perMinute < 1 { throw ValidationError("--per-minute must be at least 1") }
-            let found = try await database.withPool {
+            let found = try await database.withPool(about: .tenant(tenant)) {
                 try await TenantStore(pool: $0).setAPIRateLimit(tenantID: tenantID, perMinute: perMinute, actor: cliActor())
             }
-            guard found else { throw ValidationError("no tenant \(tenantID.lowercasedString)") }
+            guard found else { throw AdminError.noTenant(tenant) }
             print("api rate limit: \(perMinute.map { "\($0)/min" } ?? "default")")
         }
     }

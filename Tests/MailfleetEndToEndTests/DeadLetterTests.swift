@@ -20,17 +20,22 @@ import Testing
         let failed = try await fleet.eventually(seconds: 60) { try await fleet.count(status: "failed") == 1 }
         try #require(failed)
 
-        // Listed (tab-separated: failed at, id, tenant, attempts, recipients, reason), by a
-        // case-insensitive part of its reason; a filter that matches nothing lists nothing.
-        let lines = try fleet.cli(["dlq", "list", "--tenant", fleet.tenantID, "--reason", "INACTIVE"]).split(separator: "\n")
-        #expect(lines.count == 1)
-        let fields = lines.first?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) ?? []
-        #expect(fields.count == 6)
-        #expect(fields.dropFirst().first == id && fields.dropFirst(2).first == fleet.tenantID && fields.dropFirst(4).first == "gone@example.com")
-        #expect(fields.last?.contains("406") == true)
+        // Listed (failed at, id, tenant, attempts, recipients, reason), by a case-insensitive
+        // part of its reason; a filter that matches nothing lists nothing.
+        let rows = try fleet.cliRows(["dlq", "list", "--tenant", fleet.tenantID, "--reason", "INACTIVE"])
+        #expect(rows.count == 1)
+        let row = rows.first ?? [:]
+        #expect(row["id"] as? String == id && row["tenant_id"] as? String == fleet.tenantID)
+        #expect(row["recipients"] as? [String] == ["gone@example.com"] && (row["attempts"] as? Int ?? 0) >= 1)
+        #expect((row["reason"] as? String)?.contains("406") == true && row["failed_at"] is String)
+        #expect(try fleet.cli(["dlq", "list", "--tenant", fleet.tenantID, "--reason", "INACTIVE"]).split(separator: "\n").count == 2)
         #expect(try fleet.cli(["dlq", "list", "--reason", "no such reason"]).isEmpty)
-        let shown = try fleet.cli(["dlq", "show", id])
-        #expect(shown.contains("status\tfailed\n") && shown.contains("to\tgone@example.com\n") && shown.contains("\tfailed\t"))
+        #expect(try fleet.cliRows(["dlq", "list", "--reason", "no such reason"]).isEmpty)
+        let shown = try #require(try fleet.cliJSON(["dlq", "show", id]) as? [String: Any])
+        #expect(shown["status"] as? String == "failed" && shown["to"] as? [String] == ["gone@example.com"])
+        #expect((shown["events"] as? [[String: Any]])?.contains { $0["type"] as? String == "failed" } == true)
+        let shownTable = try fleet.cli(["dlq", "show", id])
+        #expect(shownTable.contains("\nstatus    failed\n") && shownTable.contains("\nto        gone@example.com\n"))
         // The scheduler counts it from Postgres.
         let counted = try await fleet.eventually(seconds: 20) {
             try await fleet.http.execute(HTTPRequest(url: "http://127.0.0.1:\(fleet.schedulerPort)/metrics")).bodyString.contains("mailfleet_dead_letters 1")

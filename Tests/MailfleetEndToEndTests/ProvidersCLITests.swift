@@ -15,8 +15,11 @@ import Testing
         ]).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(UUID(uuidString: added) != nil)
         var listed = try fleet.cli(["providers", "list", "--tenant", fleet.tenantID])
-        #expect(listed.contains("mailgun") && listed.contains("domain=mg.example.com,region=eu") && listed.contains("secret set"))
+        #expect(listed.contains("mailgun") && listed.contains("domain=mg.example.com,region=eu"))
         #expect(!listed.contains(secret))
+        var account = try #require(try fleet.cliRows(["providers", "list", "--tenant", fleet.tenantID]).first { $0["kind"] as? String == "mailgun" })
+        #expect(account["secret_set"] as? Bool == true && account["secret"] == nil)
+        #expect(account["settings"] as? [String: String] == ["domain": "mg.example.com", "region": "eu"])
 
         let newSecret = "key-rotated-456"
         try newSecret.write(toFile: secretFile, atomically: true, encoding: .utf8)
@@ -25,11 +28,11 @@ import Testing
             "--config", "region=", "--endpoint", "",
         ])
         #expect(!updated.contains(newSecret))
-        listed = try fleet.cli(["providers", "list", "--tenant", fleet.tenantID])
-        let line = try #require(listed.split(separator: "\n").first { $0.contains("mailgun") })
-        #expect(line.hasPrefix("5\t"))
-        #expect(line.contains("domain=mg.example.com\t"))
-        #expect(line.contains("\t-\t"))  // the endpoint override is gone
+        listed = try fleet.cli(["providers", "list", "--tenant", fleet.tenantID, "--json"])
+        account = try #require(try fleet.cliRows(["providers", "list", "--tenant", fleet.tenantID]).first { $0["kind"] as? String == "mailgun" })
+        #expect(account["priority"] as? Int == 5)
+        #expect(account["settings"] as? [String: String] == ["domain": "mg.example.com"])
+        #expect(account["endpoint"] == nil)  // the endpoint override is gone
         #expect(!listed.contains(newSecret))
         let stored = try await fleet.pool.query("SELECT secret, config->>'domain' AS domain FROM provider_accounts WHERE name = 'mg'")
         #expect(try stored.first?.string("secret") == newSecret)

@@ -16,23 +16,26 @@ import Testing
         let changed = 1_764_590_400_000, until = 1_764_590_405_000
         try fleet.redisCLI(["HSET", "mf:{cb:\(simID.lowercased())}:breaker", "phase", "1", "window", "", "trips", "1",
                             "open_until", "\(until)", "probes", "0", "successes", "0", "last_probe_at", "0", "changed_at", "\(changed)"])
-        let listed = try fleet.cli(["providers", "list", "--tenant", fleet.tenantID])
-        let lines = listed.split(separator: "\n")
-        #expect(lines.count == 2)
-        let sim = try #require(lines.first { $0.contains("\tsim\t") })
-        #expect(sim.hasSuffix("\tcircuit=open\tchanged=2025-12-01T12:00:00.000Z\topen_until=2025-12-01T12:00:05.000Z"), "\(sim)")
-        let backup = try #require(lines.first { $0.contains("\tbackup\t") })
-        #expect(backup.hasSuffix("\tcircuit=closed\tchanged=-\topen_until=-"), "\(backup)")
+        var rows = try fleet.cliRows(["providers", "list", "--tenant", fleet.tenantID])
+        #expect(rows.count == 2)
+        func circuit(_ name: String) -> [String: String]? {
+            rows.first { $0["name"] as? String == name }?["circuit"] as? [String: String]
+        }
+        #expect(circuit("sim") == ["state": "open", "changed_at": "2025-12-01T12:00:00.000Z", "open_until": "2025-12-01T12:00:05.000Z"])
+        #expect(circuit("backup") == ["state": "closed"])
+        // The table says the same for people.
+        let table = try fleet.cli(["providers", "list", "--tenant", fleet.tenantID])
+        let simLine = try #require(table.split(separator: "\n").first { $0.contains(" sim ") })
+        #expect(simLine.hasSuffix("  open     2025-12-01 12:00:00 UTC  2025-12-01 12:00:05 UTC"), "\(simLine)")
 
         // Half-open: no open-until shown.
         try fleet.redisCLI(["HSET", "mf:{cb:\(simID.lowercased())}:breaker", "phase", "2", "open_until", "0"])
-        let probing = try fleet.cli(["providers", "list", "--tenant", fleet.tenantID])
-        #expect(probing.contains("\tcircuit=half_open\tchanged=2025-12-01T12:00:00.000Z\topen_until=-"), "\(probing)")
+        rows = try fleet.cliRows(["providers", "list", "--tenant", fleet.tenantID])
+        #expect(circuit("sim") == ["state": "half_open", "changed_at": "2025-12-01T12:00:00.000Z"])
 
         // Redis away: the accounts are still listed, their circuits unknown, and the command succeeds.
-        let away = try fleet.cli(["providers", "list", "--tenant", fleet.tenantID, "--redis-url", "redis://127.0.0.1:9/0"])
-        let awayLines = away.split(separator: "\n")
-        #expect(awayLines.count == 2)
-        #expect(awayLines.allSatisfy { $0.hasSuffix("\tcircuit=unknown\tchanged=-\topen_until=-") }, "\(away)")
+        rows = try fleet.cliRows(["providers", "list", "--tenant", fleet.tenantID, "--redis-url", "redis://127.0.0.1:9/0"])
+        #expect(rows.count == 2)
+        #expect(circuit("sim") == ["state": "unknown"] && circuit("backup") == ["state": "unknown"])
     }
 }

@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func progressShowsABarOnATerminalAndALinePerBatchOtherwise() {
-        var progress = RedriveProgress(total: 5000)
+        var progress = WorkProgress(total: 5000, step: "batch", verb: "re-driven")
         #expect(progress.bar(width: 10) == "[----------] 0/5000 0%")
         progress.advance(by: 1000)
         progress.advance(by: 1000)
@@ -41,8 +41,8 @@ import Testing
         progress.advance(by: 3500)
         #expect(progress.fraction == 1)
         #expect(progress.bar(width: 4) == "[####] 5500/5000 100%")
-        #expect(RedriveProgress(total: 0).bar(width: 2) == "[##] 0/0 100%")
-        #expect(RedriveProgress(total: -3).total == 0)
+        #expect(WorkProgress(total: 0, step: "batch", verb: "re-driven").bar(width: 2) == "[##] 0/0 100%")
+        #expect(WorkProgress(total: -3, step: "batch", verb: "re-driven").total == 0)
     }
 
     @Test func cursorsRoundTripAndAnythingElseIsRefused() {

@@ -9,6 +9,7 @@ import MailfleetStore
 @main
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "mailfleet",
         abstract: "Mailfleet administration: schema, tenants, API keys, provider accounts, status, audit log, dead letters.",
         discussion: """
             Listings print an aligned table, or with --json one JSON document (snake_case fields) for scripts; \

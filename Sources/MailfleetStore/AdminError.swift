@@ -1,5 +1,4 @@
 import Foundation
-import MailfleetCore
 import MailfleetPostgres
 import MailfleetRedis
 
@@ -68,17 +67,17 @@ public struct AdminError: Error, CustomStringConvertible, Sendable, Equatable {
         case ("23505", .providerAccount(let name, let tenant)):
             return AdminError(.conflict, "a provider account named '\(name)' already exists for tenant '\(tenant)'")
         case ("23505", _):
-            return AdminError(.conflict, "it already exists (the database's unique rule \(rule(quoted.last)))")
+            return AdminError(.conflict, "it already exists (the database's unique rule\(rule(quoted.last)))")
         case ("23503", .tenant(let tenant)), ("23503", .providerAccount(_, let tenant)):
             return noTenant(tenant)
         case ("23503", _):
-            return AdminError(.notFound, "it refers to something that does not exist (the database's rule \(rule(quoted.last)))")
+            return AdminError(.notFound, "it refers to something that does not exist (the database's rule\(rule(quoted.last)))")
         case ("23502", _):
             // null value in column "name" of relation "tenants" violates not-null constraint
             let column = quoted.first.map { "'\($0)'" } ?? "a value"
             return AdminError(.invalid, quoted.count > 1 ? "\(column) of \(quoted[1]) is required" : "\(column) is required")
         case ("23514", _):
-            return AdminError(.invalid, "a value is out of range (the database's rule \(rule(quoted.last)))")
+            return AdminError(.invalid, "a value is out of range (the database's rule\(rule(quoted.last)))")
         case ("22P02", _):
             // invalid input syntax for type uuid: "abc"
             let type = error.message.components(separatedBy: "for type ").dropFirst().first?.split(separator: ":").first
@@ -93,7 +92,8 @@ public struct AdminError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 
-    private static func rule(_ name: String?) -> String { name.map { "'\($0)'" } ?? "" }
+    /// ` 'name'` of a constraint, or nothing when the message names none.
+    private static func rule(_ name: String?) -> String { name.map { " '\($0)'" } ?? "" }
 
     /// The parts of a server message between double quotes, in order.
     static func quotedParts(of message: String) -> [String] {

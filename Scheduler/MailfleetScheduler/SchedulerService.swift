@@ -36,7 +36,7 @@ public struct SchedulerConfiguration: Sendable {
 /// The scheduler: one leader among replicas (a Redis lease) promotes due delayed sends and
 /// retries, reclaims expired leases of dead workers, reconciles Postgres with Redis (at once and
 /// in full when Redis lost its data), deletes dead letters past their retention, and publishes
-/// queue depths and the dead-letter count.
+/// queue depths, the age of the oldest ready entry per lane and the dead-letter count.
 public final class SchedulerService: Service {
     private let configuration: SchedulerConfiguration
     private let lease: LeaderLease
@@ -52,6 +52,7 @@ public final class SchedulerService: Service {
     private let deadLetters = Telemetry.gauge("dead_letters", help: "Failed messages kept in Postgres (dead letters), counted every 5 s")
     private let purgedDeadLetters = Telemetry.counter("dead_letters_purged_total", help: "Dead letters deleted after their retention period")
     private let depthGauges: [String: Meter]
+    private let oldestAgeGauges: [Priority: Meter]
     /// Milliseconds on a monotonic clock, for the lease arithmetic (immune to wall-clock steps).
     private let clock = MonotonicMilliseconds()
 
@@ -67,6 +68,13 @@ public final class SchedulerService: Service {
             gauges[state] = Telemetry.gauge("queue_depth", help: "Queue entries by state", labels: [("state", state)])
         }
         depthGauges = gauges
+        var ages: [Priority: Meter] = [:]
+        for lane in Priority.allCases {
+            ages[lane] = Telemetry.gauge(
+                "queue_oldest_age_seconds", help: "Seconds since the oldest head of the lane's ready lists was accepted",
+                labels: [("lane", lane.rawValue)])
+        }
+        oldestAgeGauges = ages
     }
 
     /// Runs until graceful shutdown, then gives up leadership.
@@ -263,6 +271,9 @@ public final class SchedulerService: Service {
         depthGauges["ready_bulk"]?.set(Double(depth.readyBulk))
         depthGauges["leased"]?.set(Double(depth.leased))
         depthGauges["delayed"]?.set(Double(depth.delayed))
+        let oldest = try await queue.oldestReady()
+        let now = Date()
+        for (lane, gauge) in oldestAgeGauges { gauge.set(oldest.ageSeconds(lane, at: now)) }
     }
 
     /// Deletes one batch of dead letters past their retention (with their events).

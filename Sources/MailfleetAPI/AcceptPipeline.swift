@@ -69,13 +69,16 @@ public struct AcceptPipeline: Sendable {
         }
         var items: [MessageQueue.Item] = []
         var count = 0
+        var byTenant: [UUID: Int] = [:]
         for (request, result) in zip(group, results) where result == .created {
             for message in request.messages where message.status == .queued {
                 items.append(MessageQueue.Item(id: message.id, priority: message.priority, dueAt: message.sendAt))
             }
             count += request.messages.count
+            byTenant[request.tenantID, default: 0] += request.messages.count
         }
         metrics.accepted.increment(by: Int64(count))
+        metrics.acceptedByTenant.increment(byTenant)
         do {
             try await queue.enqueue(items)
         } catch {
@@ -92,6 +95,7 @@ public struct AcceptPipeline: Sendable {
             "accept_group_requests", help: "API requests committed together in one transaction",
             buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
         let accepted = Telemetry.counter("messages_accepted_total", help: "Messages committed by the API")
+        let acceptedByTenant = TenantCounter("tenant_messages_accepted_total", help: "Messages committed by the API, per tenant")
         let enqueueFailures = Telemetry.counter(
             "enqueue_failures_total", help: "Committed messages whose Redis enqueue failed (the scheduler's reconciliation re-enqueues them)")
     }

@@ -19,6 +19,15 @@ extension UUID {
         return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
     }
 
+    /// When a version 7 UUID was made (its 48-bit millisecond time), nil for other versions,
+    /// whose bits carry no time.
+    public var timeOrderedDate: Date? {
+        let b = uuid
+        guard b.6 >> 4 == 7 else { return nil }
+        let millis = [b.0, b.1, b.2, b.3, b.4, b.5].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return Date(timeIntervalSince1970: Double(millis) / 1000)
+    }
+
     /// The canonical lowercase form, `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, without the
     /// formatting calls `uuidString` makes (see `UUIDText`).
     public var lowercasedString: String { UUIDText.lowercase(self) }

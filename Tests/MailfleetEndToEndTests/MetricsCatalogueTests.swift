@@ -90,8 +90,10 @@ import Testing
             "tracker": fleet.trackerPort, "sim": fleet.simPort,
         ]
         var servedBy: [String: Set<String>] = [:]
+        var expositions: [String: String] = [:]
         for (process, port) in ports.sorted(by: { $0.key < $1.key }) {
             let exposition = try await fleet.http.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics")).bodyString
+            expositions[process] = exposition
             for (name, family) in Self.families(exposition) {
                 servedBy[name, default: []].insert(process)
                 guard let row = catalogue[name] else {
@@ -107,6 +109,25 @@ import Testing
             let missing = row.processes.subtracting(servedBy[name] ?? [])
             #expect(missing.isEmpty, "\(name) is not served by \(missing.sorted()), as docs/METRICS.md says it is")
         }
+
+        // The fleet has one tenant: its per-tenant counters equal the totals, and are not zero.
+        let tenant = #"{tenant_id="\#(fleet.tenantID.lowercased())"}"#
+        let api = expositions["api"] ?? "", worker = expositions["worker"] ?? ""
+        let accepted = Self.sample("mailfleet_messages_accepted_total", in: api)
+        #expect(accepted == Double(sent + 1))
+        #expect(Self.sample("mailfleet_tenant_messages_accepted_total" + tenant, in: api) == accepted)
+        #expect(Self.sample("mailfleet_tenant_messages_sent_total" + tenant, in: worker) == Double(sent))
+        #expect(Self.sample("mailfleet_tenant_messages_sent_total" + tenant, in: worker) == Self.sample("mailfleet_messages_sent_total", in: worker))
+        #expect(Self.sample("mailfleet_tenant_messages_failed_total" + tenant, in: worker) == 1)
+        // Every message was taken at once: both lanes' oldest ready age is 0.
+        let scheduler = expositions["scheduler"] ?? ""
+        #expect(Self.sample(#"mailfleet_queue_oldest_age_seconds{lane="transactional"}"#, in: scheduler) == 0)
+        #expect(Self.sample(#"mailfleet_queue_oldest_age_seconds{lane="bulk"}"#, in: scheduler) == 0)
+    }
+
+    /// The value of one series (name and labels exactly as served) in an exposition.
+    static func sample(_ series: String, in exposition: String) -> Double? {
+        exposition.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) }
     }
 
     /// A catalogue row that names a process twice, an unknown type or an unknown process is an

@@ -217,6 +217,7 @@ struct StoreAndQueueTests {
         #expect(try await queue.depth().readyTransactional == 200)
         let commits = try metrics.expectRecorder("mailfleet_accept_group_requests").values.count
         #expect(try metrics.expectCounter("mailfleet_messages_accepted_total").totalValue == 200)
+        #expect(try metrics.expectCounter("mailfleet_tenant_messages_accepted_total", [("tenant_id", tenant.uuidString.lowercased())]).totalValue == 200)
         #expect(commits > 0 && commits < 200, "200 concurrent requests took \(commits) commits")
         redis.shutdown()
         await pool.shutdown()

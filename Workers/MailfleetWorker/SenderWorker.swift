@@ -172,6 +172,8 @@ public final class SenderWorker: Service {
         metrics.deferred.increment(by: Int64(plan.outcomes.deferred.count - plan.waiting))
         metrics.waiting.increment(by: Int64(plan.waiting))
         metrics.failed.increment(by: Int64(plan.outcomes.failed.count))
+        metrics.sentByTenant.increment(tenantsOf: plan.outcomes.sent, \.tenantID)
+        metrics.failedByTenant.increment(tenantsOf: plan.outcomes.failed, \.tenantID)
         metrics.roundDuration.record(duration: ContinuousClock.now - started)
         logger.debug("round done", metadata: [
             "claimed": "\(claimed.count)", "sent": "\(plan.outcomes.sent.count)",
@@ -301,6 +303,8 @@ struct WorkerMetrics: Sendable {
         "messages_waiting_total",
         help: "Messages deferred without an attempt counted: every account open or paced, or the tenant has none")
     let failed = Telemetry.counter("messages_failed_total", help: "Messages that failed for good (dead-lettered)")
+    let sentByTenant = TenantCounter("tenant_messages_sent_total", help: "Messages a provider accepted, per tenant")
+    let failedByTenant = TenantCounter("tenant_messages_failed_total", help: "Messages that failed for good (dead-lettered), per tenant")
     let skipped = Telemetry.counter("messages_skipped_total", help: "Queue entries not claimed (already sent or claimed elsewhere)")
     let failovers = Telemetry.counter("provider_failovers_total", help: "Messages moved to the next provider of their chain")
     let refusedRecipients = Telemetry.counter("recipients_refused_total", help: "Recipients a provider refused inside messages it accepted for others")

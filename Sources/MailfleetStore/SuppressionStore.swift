@@ -88,7 +88,7 @@ public struct SuppressionStore: Sendable {
 public struct Suppression: Sendable, Equatable {
     /// The address, lowercased.
     public var email: String
-    /// Why: `manual`, `bounce`, `complaint`, `unsubscribe`.
+    /// Why: `manual`, `bounce`, `complaint`, `unsubscribed` (one-click unsubscribe).
     public var reason: String
     /// When it was added.
     public var createdAt: Date

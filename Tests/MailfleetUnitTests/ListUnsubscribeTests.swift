@@ -169,6 +169,10 @@ import Testing
                 ["Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"],
             ])
         }
+        // A header SES would refuse in an entry sends that message raw instead.
+        var long = bulk("c@example.com")
+        long.listUnsubscribe?.mailto = String(repeating: "u", count: 64) + "@" + String(repeating: "d", count: 800) + ".example"
+        #expect(SESPayload.plan([messages[0], messages[1], long]).raw.map(\.1) == [.header])
         let mime = MIMEBuilder().build(messages[0])
         let raw = try #require(JSONSerialization.jsonObject(with: Data(try SESPayload.sendEmail(messages[0], mime: mime, configurationSet: nil))) as? [String: Any])
         let data = try #require((((raw["Content"] as? [String: Any])?["Raw"] as? [String: Any])?["Data"] as? String).flatMap { Data(base64Encoded: $0) })

@@ -37,4 +37,7 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     /// A failed message was sent back to the queue by an operator or its tenant (`mailfleet dlq
     /// redrive`, `POST /v1/messages/{id}/retry`); the detail keeps the error it had failed with.
     case redriven
+    /// A recipient unsubscribed with the message's one-click link (RFC 8058); the detail names
+    /// the address, now suppressed for the tenant.
+    case unsubscribed
 }

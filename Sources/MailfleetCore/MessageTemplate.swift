@@ -47,9 +47,18 @@ public struct MessageTemplate: Sendable, Hashable {
         return errors
     }
 
+    /// The variable holding each recipient's one-click unsubscribe link.
+    public static let unsubscribeVariable = "unsubscribe_url"
+
     /// Renders every part with `variables` (a JSON object; anything else renders as empty).
+    /// `{{unsubscribe_url}}` becomes a placeholder the worker fills with each recipient's signed
+    /// link, so a caller's own value for it never replaces the real one.
     public func render(variables: JSONValue) throws(TemplateError) -> RenderedTemplate {
-        RenderedTemplate(
+        var object: [String: JSONValue] = [:]
+        if case .object(let given) = variables { object = given }
+        object[MessageTemplate.unsubscribeVariable] = .string(TrackingRenderer.unsubscribePlaceholder)
+        let variables = JSONValue.object(object)
+        return RenderedTemplate(
             subject: try MessageTemplate.render(subject, asHTML: false, variables: variables, field: "subject"),
             text: try text.map { source throws(TemplateError) in try MessageTemplate.render(source, asHTML: false, variables: variables, field: "text") },
             html: try html.map { source throws(TemplateError) in try MessageTemplate.render(source, asHTML: true, variables: variables, field: "html") })

@@ -14,14 +14,23 @@ public struct RenderedMessage: Sendable, Hashable {
     public var textTemplate: String?
     /// Placeholder → this message's value.
     public var substitutions: [String: String]
+    /// The one-click unsubscribe its headers carry, or nil when it carries none.
+    public var listUnsubscribe: ListUnsubscribe?
 
     /// Creates a rendered message.
-    public init(message: Message, htmlTemplate: String?, textTemplate: String?, substitutions: [String: String] = [:]) {
+    public init(
+        message: Message, htmlTemplate: String?, textTemplate: String?, substitutions: [String: String] = [:],
+        listUnsubscribe: ListUnsubscribe? = nil
+    ) {
         self.message = message
         self.htmlTemplate = htmlTemplate
         self.textTemplate = textTemplate
         self.substitutions = substitutions
+        self.listUnsubscribe = listUnsubscribe
     }
+
+    /// Headers with a value of this message's own (List-Unsubscribe), in the order to write them.
+    public var ownHeaders: [(name: String, value: String)] { listUnsubscribe?.headers ?? [] }
 
     /// The HTML body with this message's values filled in.
     public var html: String? { htmlTemplate.map(fill) }
@@ -38,7 +47,9 @@ public struct RenderedMessage: Sendable, Hashable {
     /// What must be equal for two messages to share one provider call's body.
     public var contentKey: ContentKey {
         let c = message.content
-        return ContentKey(from: c.from, replyTo: c.replyTo, html: htmlTemplate, text: textTemplate, headers: c.headers, attachments: c.attachments)
+        return ContentKey(
+            from: c.from, replyTo: c.replyTo, html: htmlTemplate, text: textTemplate, headers: c.headers, attachments: c.attachments,
+            listUnsubscribe: listUnsubscribe != nil)
     }
 }
 
@@ -56,6 +67,9 @@ public struct ContentKey: Sendable, Hashable {
     public var headers: [String: String]
     /// Attached files (part of the shared body).
     public var attachments: [MessageAttachment] = []
+    /// Whether the messages carry List-Unsubscribe headers: a shared call writes its header
+    /// names once for every recipient, so messages with and without them never share one.
+    public var listUnsubscribe = false
 
     /// Hashes the bodies by length and first bytes rather than whole: every message of a round
     /// is hashed, bodies run to kilobytes, and equality (which compares them whole, at once when
@@ -76,10 +90,12 @@ public struct ContentKey: Sendable, Hashable {
         }
         hasher.combine(headers.count)
         hasher.combine(attachments.count)
+        hasher.combine(listUnsubscribe)
     }
 }
 
-/// Adds open and click tracking to a message's HTML as placeholders filled per message.
+/// Adds open and click tracking to a message's HTML, and the one-click unsubscribe to its
+/// headers and `{{unsubscribe_url}}` links, as placeholders filled per message.
 public struct TrackingRenderer: Sendable {
     /// The tracker's public base URL, e.g. `https://t.example.com`.
     public let trackerBaseURL: String
@@ -88,23 +104,37 @@ public struct TrackingRenderer: Sendable {
 
     /// The open pixel's placeholder.
     public static let openPlaceholder = "[[mf:open]]"
+    /// The unsubscribe link's placeholder, which templates' `{{unsubscribe_url}}` renders to.
+    public static let unsubscribePlaceholder = "[[mf:unsubscribe]]"
 
     /// Creates a renderer.
     public init(trackerBaseURL: String, signer: TrackingSigner) {
-        var base = trackerBaseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        self.trackerBaseURL = base
+        self.trackerBaseURL = Self.trimmed(trackerBaseURL)
         self.signer = signer
     }
 
-    /// Renders a message: rewrites `href="http…"` links and appends the open pixel when the
-    /// message asks for it.
-    public func render(_ message: Message) -> RenderedMessage {
+    /// Renders a message with its tenant's settings: rewrites `href="http…"` links and appends
+    /// the open pixel when the message asks for them, fills unsubscribe placeholders, and adds
+    /// List-Unsubscribe to bulk mail (and to transactional mail when the tenant asks).
+    public func render(_ message: Message, tenant: TenantTracking = TenantTracking()) -> RenderedMessage {
         let content = message.content
-        guard var html = content.html, content.trackOpens || content.trackClicks else {
-            return RenderedMessage(message: message, htmlTemplate: content.html, textTemplate: content.text)
-        }
+        let base = Self.trimmed(tenant.baseURL(fallback: trackerBaseURL))
         var substitutions: [String: String] = [:]
+        var listUnsubscribe: ListUnsubscribe?
+        let linked = [content.html, content.text].contains { $0?.contains(Self.unsubscribePlaceholder) ?? false }
+        // The token names the first `to` address: a message has one set of headers, and bulk
+        // mail is one recipient per message.
+        if linked || tenant.carriesListUnsubscribe(message.priority), let recipient = content.to.first {
+            let token = TrackingToken(kind: .unsubscribe, messageID: message.id, tenantID: message.tenantID, recipient: recipient.email)
+            let url = "\(base)/u/\(signer.sign(token))"
+            if linked { substitutions[Self.unsubscribePlaceholder] = url }
+            if tenant.carriesListUnsubscribe(message.priority) { listUnsubscribe = ListUnsubscribe(url: url, mailto: tenant.unsubscribeMailto) }
+        }
+        guard var html = content.html, content.trackOpens || content.trackClicks else {
+            return RenderedMessage(
+                message: message, htmlTemplate: content.html, textTemplate: content.text, substitutions: substitutions,
+                listUnsubscribe: listUnsubscribe)
+        }
         if content.trackClicks {
             let links = LinkScanner.links(in: html)
             var rebuilt = ""
@@ -115,7 +145,7 @@ public struct TrackingRenderer: Sendable {
                 rebuilt += placeholder
                 cursor = link.range.upperBound
                 let token = TrackingToken(kind: .click, messageID: message.id, tenantID: message.tenantID, url: link.url)
-                substitutions[placeholder] = "\(trackerBaseURL)/c/\(signer.sign(token))"
+                substitutions[placeholder] = "\(base)/c/\(signer.sign(token))"
             }
             rebuilt += html[cursor...]
             html = rebuilt
@@ -128,9 +158,16 @@ public struct TrackingRenderer: Sendable {
                 html += pixel
             }
             let token = TrackingToken(kind: .open, messageID: message.id, tenantID: message.tenantID)
-            substitutions[TrackingRenderer.openPlaceholder] = "\(trackerBaseURL)/o/\(signer.sign(token)).gif"
+            substitutions[TrackingRenderer.openPlaceholder] = "\(base)/o/\(signer.sign(token)).gif"
         }
-        return RenderedMessage(message: message, htmlTemplate: html, textTemplate: content.text, substitutions: substitutions)
+        return RenderedMessage(
+            message: message, htmlTemplate: html, textTemplate: content.text, substitutions: substitutions, listUnsubscribe: listUnsubscribe)
+    }
+
+    private static func trimmed(_ url: String) -> String {
+        var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
     }
 }
 

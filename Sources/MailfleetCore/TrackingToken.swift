@@ -4,15 +4,17 @@ import Foundation
 /// What a tracking link or pixel stands for, signed so nobody can forge events or turn the
 /// click redirector into an open redirect.
 public struct TrackingToken: Sendable, Equatable, Codable {
-    /// Open pixel or click redirect.
+    /// Open pixel, click redirect or one-click unsubscribe.
     public enum Kind: String, Sendable, Codable {
         /// The open pixel.
         case open = "o"
         /// A tracked link.
         case click = "c"
+        /// The List-Unsubscribe link (RFC 8058).
+        case unsubscribe = "u"
     }
 
-    /// Open or click.
+    /// Open, click or unsubscribe.
     public var kind: Kind
     /// The message the event belongs to.
     public var messageID: UUID
@@ -20,17 +22,20 @@ public struct TrackingToken: Sendable, Equatable, Codable {
     public var tenantID: UUID
     /// For clicks: where to send the reader.
     public var url: String?
+    /// For unsubscribes: the address to suppress (bulk bodies are shared, so it travels in the token).
+    public var recipient: String?
 
     /// Creates a token.
-    public init(kind: Kind, messageID: UUID, tenantID: UUID, url: String? = nil) {
+    public init(kind: Kind, messageID: UUID, tenantID: UUID, url: String? = nil, recipient: String? = nil) {
         self.kind = kind
         self.messageID = messageID
         self.tenantID = tenantID
         self.url = url
+        self.recipient = recipient
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind = "k", messageID = "m", tenantID = "t", url = "u"
+        case kind = "k", messageID = "m", tenantID = "t", url = "u", recipient = "r"
     }
 }
 

@@ -29,6 +29,7 @@ public struct MIMEBuilder: Sendable {
         headers.append(("MIME-Version", "1.0"))
         headers.append(("X-Mailfleet-Message-Id", message.id.lowercasedString))
         if let metadata = MIMEBuilder.metadataHeader(content.metadata) { headers.append(("X-Mailfleet-Metadata", metadata)) }
+        for header in rendered.ownHeaders { headers.append((header.name, header.value)) }
         for (name, value) in content.headers.sorted(by: { $0.key < $1.key }) where !HeaderRules.isReserved(name) {
             headers.append((name, MIMEBuilder.encodeHeaderText(value)))
         }

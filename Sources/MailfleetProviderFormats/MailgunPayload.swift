@@ -47,6 +47,7 @@ public enum MailgunPayload {
             if let text = first.text { form.append("text", text) }
             if let html = first.html { form.append("html", html) }
             appendHeaders(content, to: &form)
+            for header in first.ownHeaders { form.append("h:\(header.name)", header.value) }
             form.append("v:\(messageIDVariable)", first.message.id.lowercasedString)
             for (key, value) in content.metadata.sorted(by: { $0.key < $1.key }) where key != messageIDVariable {
                 form.append("v:\(key)", value)
@@ -60,6 +61,17 @@ public enum MailgunPayload {
         if let text = first.textTemplate { form.append("text", substitute(text, placeholders)) }
         if let html = first.htmlTemplate { form.append("html", substitute(html, placeholders)) }
         appendHeaders(content, to: &form)
+        // A header whose value differs per recipient (List-Unsubscribe) is a recipient variable.
+        var ownVariables: [String: String] = [:]
+        for header in first.ownHeaders {
+            if messages.allSatisfy({ $0.ownHeaders.first { $0.name == header.name }?.value == header.value }) {
+                form.append("h:\(header.name)", header.value)
+            } else {
+                let variable = headerVariable(header.name)
+                ownVariables[header.name] = variable
+                form.append("h:\(header.name)", "%recipient.\(variable)%")
+            }
+        }
 
         var variables: [String: [String: String]] = [:]
         var metadataKeys = Set<String>()
@@ -73,6 +85,9 @@ public enum MailgunPayload {
             own[messageIDVariable] = rendered.message.id.lowercasedString
             if !sameSubject { own["mf_subject"] = c.subject }
             for (placeholder, value) in rendered.substitutions { own[variableName(placeholder)] = value }
+            for header in rendered.ownHeaders {
+                if let variable = ownVariables[header.name] { own[variable] = header.value }
+            }
             variables[c.to[0].email] = own
         }
         // Every recipient needs every variable the shared fields mention, or Mailgun would send
@@ -107,6 +122,11 @@ public enum MailgunPayload {
         if inner.hasPrefix("[[") { inner.removeFirst(2) }
         if inner.hasSuffix("]]") { inner.removeLast(2) }
         return inner.replacingOccurrences(of: ":", with: "_")
+    }
+
+    /// `List-Unsubscribe` → `mf_h_list_unsubscribe`: the recipient variable of a per-message header.
+    static func headerVariable(_ name: String) -> String {
+        "mf_h_" + name.lowercased().replacingOccurrences(of: "-", with: "_")
     }
 
     private static func substitute(_ template: String, _ placeholders: Set<String>) -> String {

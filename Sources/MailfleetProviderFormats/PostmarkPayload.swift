@@ -66,8 +66,9 @@ public enum PostmarkPayload {
             subject = c.subject
             textBody = rendered.text
             htmlBody = rendered.html
-            let own = c.headers.sorted { $0.key < $1.key }.filter { !HeaderRules.isReserved($0.key) }
-            headers = own.isEmpty ? nil : own.map { Header(name: $0.key, value: $0.value) }
+            let own = rendered.ownHeaders.map { Header(name: $0.name, value: $0.value) }
+                + c.headers.sorted { $0.key < $1.key }.filter { !HeaderRules.isReserved($0.key) }.map { Header(name: $0.key, value: $0.value) }
+            headers = own.isEmpty ? nil : own
             metadata = c.metadata
             metadata[messageIDKey] = rendered.message.id.lowercasedString
             tag = c.tags.first

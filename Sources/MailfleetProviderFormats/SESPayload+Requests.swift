@@ -38,6 +38,7 @@ extension SESPayload {
             if let metadata = MIMEBuilder.metadataHeader(c.metadata) {
                 replacementHeaders.append(NamedValue(name: "X-Mailfleet-Metadata", value: metadata))
             }
+            replacementHeaders += rendered.ownHeaders.map { NamedValue(name: $0.name, value: $0.value) }
             entries.append(
                 BulkEmailEntry(
                     destination: Destination(c),

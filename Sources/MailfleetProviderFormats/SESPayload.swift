@@ -119,6 +119,8 @@ public enum SESPayload {
         if hasBraces(c.subject) { return .braces }
         if c.allRecipients.count > maxDestinations { return .tooManyRecipients }
         if let metadata = MIMEBuilder.metadataHeader(c.metadata), metadata.utf8.count > maxHeaderValue { return .metadataHeader }
+        // A List-Unsubscribe naming a very long address can pass SES's 870 characters.
+        if rendered.ownHeaders.contains(where: { !isValidHeader(name: $0.name, value: $0.value) }) { return .header }
         return nil
     }
 

@@ -73,6 +73,12 @@ public enum SendGridPayload {
             args[messageIDArg] = rendered.message.id.lowercasedString
             json.key("custom_args")
             json.value(args)
+            let own = rendered.ownHeaders
+            if !own.isEmpty {
+                // Personalization headers: one List-Unsubscribe per recipient on a shared body.
+                json.key("headers")
+                json.value(Dictionary(own.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }))
+            }
             if !rendered.substitutions.isEmpty {
                 json.key("substitutions")
                 json.value(rendered.substitutions)

@@ -213,6 +213,13 @@ public enum Migrations {
         Migration(version: 6, name: "re-drive time, where a re-driven message's retry age starts", sql: """
             ALTER TABLE messages ADD COLUMN redriven_at timestamptz;
             """),
+        // Version 7 belongs to the provider webhooks; versions apply in order whatever gap a
+        // branch leaves. Nullable or defaulted columns: adding them rewrites no row.
+        Migration(version: 8, name: "tenant tracking host and one-click unsubscribe settings", sql: """
+            ALTER TABLE tenants ADD COLUMN tracking_host text;
+            ALTER TABLE tenants ADD COLUMN unsubscribe_mailto text;
+            ALTER TABLE tenants ADD COLUMN unsubscribe_transactional boolean NOT NULL DEFAULT false;
+            """),
     ]
 }
 

@@ -5,7 +5,7 @@ import MailfleetPostgres
 /// A tenant's suppression list: addresses never to send to. Addresses are stored lowercased
 /// (with the domain in ASCII form), so `Bob@Example.com` suppresses `bob@example.com`.
 public struct SuppressionStore: Sendable {
-    private let pool: PostgresPool
+    let pool: PostgresPool
 
     /// Creates a store over a pool.
     public init(pool: PostgresPool) {
@@ -88,7 +88,7 @@ public struct SuppressionStore: Sendable {
 public struct Suppression: Sendable, Equatable {
     /// The address, lowercased.
     public var email: String
-    /// Why: `manual`, `bounce`, `complaint`, `unsubscribe`.
+    /// Why: `manual`, `bounce`, `complaint`, `unsubscribed` (one-click unsubscribe).
     public var reason: String
     /// When it was added.
     public var createdAt: Date

@@ -27,13 +27,15 @@ public struct TrackerConfiguration: Sendable {
 public enum TrackerServer {
     /// The services of one tracker process (event buffer first, so it flushes after the server stops).
     public static func services(
-        configuration: TrackerConfiguration, events: EventStore, checks: [ReadinessCheck], logger: Logger
+        configuration: TrackerConfiguration, events: EventStore, suppressions: SuppressionStore, checks: [ReadinessCheck], logger: Logger
     ) -> [any Service] {
         let buffer = EventBuffer(store: events, logger: logger)
-        let controller = TrackingController(signer: TrackingSigner(secret: configuration.trackingSecret), events: buffer, logger: logger)
+        let signer = TrackingSigner(secret: configuration.trackingSecret)
+        let controller = TrackingController(signer: signer, events: buffer, logger: logger)
         let router = Router()
         router.add(middleware: RequestMetricsMiddleware(service: "tracker"))
         controller.addRoutes(to: router)
+        UnsubscribeController(signer: signer, suppressions: suppressions, logger: logger).addRoutes(to: router)
         OpsRoutes.add(to: router, checks: checks)
         let app = Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mailfleet-tracker"),

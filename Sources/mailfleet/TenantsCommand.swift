@@ -5,7 +5,7 @@ import MailfleetCore
 import MailfleetStore
 
 struct Tenants: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage tenants.", subcommands: [Create.self, List.self, SetRateLimit.self])
+    static let configuration = CommandConfiguration(abstract: "Manage tenants.", subcommands: [Create.self, List.self, SetRateLimit.self, SetTracking.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant and print its id.")
@@ -58,6 +58,73 @@ struct Tenants: AsyncParsableCommand {
             }
             guard found else { throw AdminError.noTenant(tenant) }
             print("api rate limit: \(perMinute.map { "\($0)/min" } ?? "default")")
+        }
+    }
+
+    struct SetTracking: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-tracking",
+            abstract: "Set a tenant's tracking host and one-click unsubscribe options; options not given keep their values.",
+            discussion: """
+                The tracking host is the host of the tenant's open, click and unsubscribe links (https); \
+                point it at the tracker (a CNAME) first. Bulk mail always carries List-Unsubscribe; \
+                --unsubscribe-transactional adds it to transactional mail too.
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Tenant id.") var tenant: String
+        @Option(help: "The tenant's own tracking host, e.g. t.example.com (an optional :port allowed).") var trackingHost: String?
+        @Flag(help: "Use the fleet's tracker URL in the tenant's links again.") var defaultTrackingHost = false
+        @Option(help: "A mailbox List-Unsubscribe names as well (mailto:).") var unsubscribeMailto: String?
+        @Flag(help: "Name no unsubscribe mailbox.") var noUnsubscribeMailto = false
+        @Flag(inversion: .prefixedNo, help: "Whether transactional mail carries List-Unsubscribe too.") var unsubscribeTransactional: Bool?
+
+        /// The settings as `--json` prints them.
+        struct Row: Encodable {
+            var trackingHost: String?
+            var unsubscribeMailto: String?
+            var unsubscribeTransactional: Bool
+        }
+
+        func validate() throws {
+            if trackingHost != nil && defaultTrackingHost { throw ValidationError("give at most one of --tracking-host and --default-tracking-host") }
+            if unsubscribeMailto != nil && noUnsubscribeMailto { throw ValidationError("give at most one of --unsubscribe-mailto and --no-unsubscribe-mailto") }
+        }
+
+        func run() async throws {
+            let tenantID = try parseTenant(tenant)
+            let host = try trackingHost.map { text in
+                guard let host = TenantTracking.normalisedHost(text) else {
+                    throw ValidationError("--tracking-host '\(text)' is not a host name (like t.example.com, no scheme or path)")
+                }
+                return host
+            }
+            let mailto = try unsubscribeMailto.map { text in
+                // The mailbox goes into a header as it is, so it must be plain ASCII.
+                guard let address = try? EmailAddress(email: text), address.email.unicodeScalars.allSatisfy(\.isASCII) else {
+                    throw ValidationError("--unsubscribe-mailto '\(text)' is not an ASCII email address")
+                }
+                return address.email
+            }
+            let settings = try await database.withPool(about: .tenant(tenant)) { pool -> TenantTracking? in
+                let store = TenantStore(pool: pool)
+                guard var settings = try await store.trackingSettings(tenantIDs: [tenantID])[tenantID] else { return nil }
+                if let host { settings.trackingHost = host }
+                if defaultTrackingHost { settings.trackingHost = nil }
+                if let mailto { settings.unsubscribeMailto = mailto }
+                if noUnsubscribeMailto { settings.unsubscribeMailto = nil }
+                if let unsubscribeTransactional { settings.unsubscribeTransactional = unsubscribeTransactional }
+                guard try await store.setTrackingSettings(tenantID: tenantID, settings, actor: cliActor()) else { return nil }
+                return settings
+            }
+            guard let settings else { throw AdminError.noTenant(tenant) }
+            let row = Row(
+                trackingHost: settings.trackingHost, unsubscribeMailto: settings.unsubscribeMailto,
+                unsubscribeTransactional: settings.unsubscribeTransactional)
+            if output.json { return try output.printJSON(row) }
+            print("tracking host: \(settings.trackingHost ?? "default (the tracker URL)")")
+            print("unsubscribe mailto: \(settings.unsubscribeMailto ?? "none")")
+            print("unsubscribe on transactional mail: \(settings.unsubscribeTransactional ? "yes" : "no")")
         }
     }
 }

@@ -23,7 +23,8 @@ public final class SenderWorker: Service {
     private let providers: ProviderRegistry
     private let renderer: TrackingRenderer
     private let logger: Logger
-    private let chains = Locked<[UUID: (chain: [ProviderAccount], expires: Date)]>([:])
+    private let chains = Locked<[UUID: ([ProviderAccount], expires: Date)]>([:])
+    private let trackings = Locked<[UUID: (TenantTracking, expires: Date)]>([:])
     private let metrics: WorkerMetrics
     private let breakers: AccountCircuitBreakers
     private let paces: PacedAccounts
@@ -132,10 +133,14 @@ public final class SenderWorker: Service {
         defer { renewal.cancel() }
 
         let chainsByTenant = try await providerChains(for: Set(claimed.map(\.tenantID)))
+        let trackingByTenant = try await trackingSettings(for: Set(claimed.map(\.tenantID)))
         var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
         var refusals: [UUID: [RecipientRefusal]] = [:]
         var byTenant: [UUID: [RenderedMessage]] = [:]
-        for message in claimed { byTenant[message.tenantID, default: []].append(renderer.render(message)) }
+        for message in claimed {
+            let tracking = trackingByTenant[message.tenantID] ?? TenantTracking()
+            byTenant[message.tenantID, default: []].append(renderer.render(message, tenant: tracking))
+        }
 
         // A tenant with no account is looked at again when its cached chain has expired.
         let heldUntil = Date().addingTimeInterval(configuration.providerCacheSeconds)
@@ -274,22 +279,40 @@ public final class SenderWorker: Service {
         }
     }
 
+    /// Tenants' tracking settings, cached as long as their provider chains.
+    private func trackingSettings(for tenantIDs: Set<UUID>) async throws -> [UUID: TenantTracking] {
+        try await Self.cached(tenantIDs, in: trackings, for: configuration.providerCacheSeconds, absent: TenantTracking()) {
+            try await self.tenants.trackingSettings(tenantIDs: $0)
+        }
+    }
+
     private func providerChains(for tenantIDs: Set<UUID>) async throws -> [UUID: [ProviderAccount]] {
+        try await Self.cached(tenantIDs, in: chains, for: configuration.providerCacheSeconds, absent: []) {
+            try await self.tenants.providerChains(tenantIDs: $0)
+        }
+    }
+
+    /// Per-tenant values from `cache`, fetching (in one call) those missing or expired and
+    /// keeping them for `seconds`; a tenant `fetch` does not answer for gets `absent`.
+    private static func cached<Value: Sendable>(
+        _ tenantIDs: Set<UUID>, in cache: Locked<[UUID: (Value, expires: Date)]>, for seconds: Double, absent: Value,
+        fetch: ([UUID]) async throws -> [UUID: Value]
+    ) async throws -> [UUID: Value] {
         let now = Date()
-        var result: [UUID: [ProviderAccount]] = [:]
+        var result: [UUID: Value] = [:]
         var missing: [UUID] = []
-        chains.withLock { cache in
+        cache.withLock { entries in
             for id in tenantIDs {
-                if let entry = cache[id], entry.expires > now { result[id] = entry.chain } else { missing.append(id) }
+                if let entry = entries[id], entry.expires > now { result[id] = entry.0 } else { missing.append(id) }
             }
         }
         if !missing.isEmpty {
-            let fetched = try await tenants.providerChains(tenantIDs: missing)
-            let expires = now.addingTimeInterval(configuration.providerCacheSeconds)
-            chains.withLock { cache in
-                for id in missing { cache[id] = (fetched[id] ?? [], expires) }
+            let fetched = try await fetch(missing)
+            let expires = now.addingTimeInterval(seconds)
+            cache.withLock { entries in
+                for id in missing { entries[id] = (fetched[id] ?? absent, expires) }
             }
-            for id in missing { result[id] = fetched[id] ?? [] }
+            for id in missing { result[id] = fetched[id] ?? absent }
         }
         return result
     }

@@ -1,0 +1,31 @@
+import Foundation
+import MailfleetCore
+import MailfleetPostgres
+
+extension SuppressionStore {
+    /// The reason an RFC 8058 one-click unsubscribe gives its suppression.
+    public static let unsubscribedReason = "unsubscribed"
+
+    /// Suppresses `address` for the tenant and records an `unsubscribed` event on the message,
+    /// both in one transaction. Idempotent: an address already suppressed keeps its reason, and
+    /// a message gets one `unsubscribed` event however often the link is posted (concurrent
+    /// posts of one message queue on a lock). Returns true when this call recorded the event.
+    @discardableResult
+    public func unsubscribe(tenantID: UUID, messageID: UUID, address: EmailAddress, detail: [String: String] = [:]) async throws -> Bool {
+        let email = SuppressionStore.normalised(address)
+        var eventDetail = detail
+        eventDetail["email"] = email
+        let event = NewEvent(tenantID: tenantID, messageID: messageID, type: .unsubscribed, detail: eventDetail)
+        return try await pool.tenantTransaction(tenantID) { connection in
+            try connection.query("SELECT pg_advisory_xact_lock(hashtext($1))", ["unsubscribe:" + messageID.lowercasedString])
+            try connection.query(
+                "INSERT INTO suppressions (tenant_id, email, reason) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, email) DO NOTHING",
+                [tenantID, email, SuppressionStore.unsubscribedReason])
+            let seen = try connection.query(
+                "SELECT 1 FROM events WHERE message_id = $1 AND type = $2 LIMIT 1", [messageID, EventType.unsubscribed.rawValue])
+            guard seen.isEmpty else { return false }
+            try EventStore.insert([event], on: connection)
+            return true
+        }
+    }
+}

@@ -81,7 +81,7 @@ let package = Package(
         .target(name: "MailfleetConfiguration", dependencies: [argumentParser, logging]),
         .target(
             name: "MailfleetStore",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis"]),
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetProviderFormats"]),
         // Provider payloads, answers and their classification: pure, so unit tests need no C library.
         .target(name: "MailfleetProviderFormats", dependencies: ["MailfleetCore", crypto, cryptoExtras, x509]),
         // The adapters that make the calls.
@@ -100,7 +100,10 @@ let package = Package(
             resources: [.embedInCode("Resources/openapi.json")]),
         .target(
             name: "MailfleetTracker",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetObservability", "MailfleetRuntime", hummingbird, logging, lifecycle]),
+            dependencies: [
+                "MailfleetCore", "MailfleetStore", "MailfleetProviderFormats", "MailfleetObservability", "MailfleetRuntime", hummingbird, logging,
+                lifecycle, metrics,
+            ]),
         .target(
             name: "MailfleetSimulator",
             dependencies: ["MailfleetObservability", "MailfleetRuntime", hummingbird, logging, lifecycle]),
@@ -133,7 +136,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "mailfleet-tracker",
-            dependencies: ["MailfleetTracker", "MailfleetStore", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
+            dependencies: ["MailfleetTracker", "MailfleetStore", "MailfleetHTTPClient", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
         .executableTarget(
             name: "mailfleet-sim",
             dependencies: ["MailfleetSimulator", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
@@ -173,7 +176,7 @@ let package = Package(
             name: "MailfleetIntegrationTests",
             dependencies: [
                 "MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI",
-                "MailfleetObservability", "MailfleetBootstrap", "MailfleetRuntime", "MailfleetTracker",
+                "MailfleetObservability", "MailfleetBootstrap", "MailfleetRuntime", "MailfleetTracker", "MailfleetProviderFormats", crypto,
                 hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
                 logging, lifecycle, metrics, metricsTestKit, prometheus,
             ],

@@ -7,6 +7,8 @@ public struct TrackerOptions: ParsableArguments {
     @Option(name: settings.trackerHost.name, help: settings.trackerHost.help) var hostFlag: String?
     @Option(name: settings.trackerPort.name, help: settings.trackerPort.help) var portFlag: String?
     @OptionGroup public var database: DatabaseOptions
+    /// Redis: where Mailgun webhook tokens are remembered.
+    @OptionGroup public var queue: QueueOptions
     @Option(name: settings.trackingSecret.name, help: settings.trackingSecret.help) var trackingSecretFlag: String?
     @OptionGroup public var logging: LoggingOptions
 
@@ -21,5 +23,5 @@ public struct TrackerOptions: ParsableArguments {
     public var trackingSecret: String { get throws { try settings.trackingSecret.value(flag: trackingSecretFlag) } }
 
     /// Refuses a bad value before the command runs.
-    public func validate() throws { try validateSettings { _ = (try host, try port, try trackingSecret) } }
+    public func validate() throws { try validateSettings { _ = (try host, try port, try trackingSecret, try queue.redisURL) } }
 }

@@ -1,13 +1,14 @@
 import ArgumentParser
 import MailfleetBootstrap
 import MailfleetConfiguration
+import MailfleetHTTPClient
 import MailfleetStore
 import MailfleetTracker
 
-/// `mailfleet-tracker`: opens, clicks and (later) provider webhooks.
+/// `mailfleet-tracker`: opens, clicks and provider webhooks.
 @main
 struct TrackerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "mailfleet-tracker", abstract: "Serves the open pixel and click redirects and records tracking events.")
+    static let configuration = CommandConfiguration(commandName: "mailfleet-tracker", abstract: "Serves the open pixel, click redirects and provider webhooks, and records their events.")
 
     @OptionGroup var options: TrackerOptions
 
@@ -15,8 +16,17 @@ struct TrackerCommand: AsyncParsableCommand {
         let config = TrackerConfiguration(host: try options.host, port: try options.port, trackingSecret: try options.trackingSecret)
         try await Bootstrap.run(service: "mailfleet-tracker", logLevel: options.logging.logLevel) { clients, logger in
             let pool = clients.postgres(url: try options.database.databaseURL, size: 2, name: "tracker-pg")
+            let redis = clients.redis(url: try options.queue.redisURL, connections: 2, name: "tracker-redis")
+            let http = clients.http(name: "tracker-http")
+            let sns = SNSEndpoint { url in
+                let response = try await http.execute(HTTPRequest(url: url, timeout: .seconds(10)))
+                return (response.status, response.body)
+            }
+            let webhooks = WebhookDependencies(
+                tenants: TenantStore(pool: pool), events: WebhookEventStore(pool: pool),
+                replay: WebhookReplayGuard(redis: redis, ttlSeconds: Int(config.webhookFreshness.tolerance) * 2 + 60), sns: sns)
             logger.info("mailfleet-tracker listening", metadata: ["host": "\(config.host)", "port": "\(config.port)"])
-            return TrackerServer.services(configuration: config, events: EventStore(pool: pool), checks: clients.readinessChecks, logger: logger)
+            return TrackerServer.services(configuration: config, events: EventStore(pool: pool), webhooks: webhooks, checks: clients.readinessChecks, logger: logger)
         }
     }
 }

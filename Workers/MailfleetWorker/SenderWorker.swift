@@ -20,6 +20,7 @@ public final class SenderWorker: Service {
     private let queue: MessageQueue
     private let store: MessageStore
     private let tenants: TenantStore
+    private let suppressions: SuppressionStore
     private let providers: ProviderRegistry
     private let renderer: TrackingRenderer
     private let logger: Logger
@@ -31,13 +32,14 @@ public final class SenderWorker: Service {
     /// Creates a worker; `breakers` holds the fleet's circuit breakers of provider accounts,
     /// `paces` the fleet's paces of accounts that answered 429.
     public init(
-        configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, tenants: TenantStore,
+        configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, tenants: TenantStore, suppressions: SuppressionStore,
         providers: ProviderRegistry, breakers: CircuitBreakerStore, paces: AccountPacingStore, logger: Logger
     ) {
         self.configuration = configuration
         self.queue = queue
         self.store = store
         self.tenants = tenants
+        self.suppressions = suppressions
         self.providers = providers
         self.renderer = TrackingRenderer(trackerBaseURL: configuration.trackerBaseURL, signer: TrackingSigner(secret: configuration.trackingSecret))
         self.logger = logger
@@ -130,12 +132,15 @@ public final class SenderWorker: Service {
         let renewal = LeaseRenewal.start(
             for: claimed.map { ($0.id, $0.priority) }, queue: queue, store: store, leaseSeconds: configuration.leaseSeconds, logger: logger)
         defer { renewal.cancel() }
+        // Suppressions are enforced again here: one added after a message was queued (a bounce,
+        // complaint or unsubscribe in between) holds it back. One query for the whole round.
+        let (toSend, dropped) = try await screen(claimed)
 
-        let chainsByTenant = try await providerChains(for: Set(claimed.map(\.tenantID)))
+        let chainsByTenant = try await providerChains(for: Set(toSend.map(\.tenantID)))
         var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
         var refusals: [UUID: [RecipientRefusal]] = [:]
         var byTenant: [UUID: [RenderedMessage]] = [:]
-        for message in claimed { byTenant[message.tenantID, default: []].append(renderer.render(message)) }
+        for message in toSend { byTenant[message.tenantID, default: []].append(renderer.render(message)) }
 
         // A tenant with no account is looked at again when its cached chain has expired.
         let heldUntil = Date().addingTimeInterval(configuration.providerCacheSeconds)
@@ -156,15 +161,17 @@ public final class SenderWorker: Service {
         }
 
         var rng = SystemRandomNumberGenerator()
-        let plan = DeliveryPlan.make(messages: claimed, results: results, refusals: refusals, policy: configuration.retry, now: Date(), rng: &rng)
+        let plan = DeliveryPlan.make(messages: toSend, results: results, refusals: refusals, policy: configuration.retry, now: Date(), rng: &rng)
         var outcomes = plan.outcomes
         // Refused recipients' events commit with the outcomes: a crash cannot keep one without the other.
-        outcomes.recipientEvents = plan.recipientEvents
+        outcomes.recipientEvents = plan.recipientEvents + dropped.events
+        outcomes.dropped = dropped.whole
         metrics.refusedRecipients.increment(by: Int64(plan.recipientEvents.count))
         try await recordWithRetry(outcomes)
         // Postgres has the truth now; Redis follows. A failure here only delays or duplicates
         // queue entries, which the claim step and reconciliation absorb.
-        try await queue.acknowledge(plan.acknowledge)
+        let droppedIDs = Set(dropped.whole.map(\.messageID))
+        try await queue.acknowledge(plan.acknowledge + claimed.filter { droppedIDs.contains($0.id) }.map { ($0.id, $0.priority) })
         try await queue.reschedule(plan.reschedule)
         try await queue.deadLetter(plan.deadLetter)
 
@@ -172,6 +179,7 @@ public final class SenderWorker: Service {
         metrics.deferred.increment(by: Int64(plan.outcomes.deferred.count - plan.waiting))
         metrics.waiting.increment(by: Int64(plan.waiting))
         metrics.failed.increment(by: Int64(plan.outcomes.failed.count))
+        metrics.dropped.increment(by: Int64(dropped.whole.count))
         metrics.roundDuration.record(duration: ContinuousClock.now - started)
         logger.debug("round done", metadata: [
             "claimed": "\(claimed.count)", "sent": "\(plan.outcomes.sent.count)",
@@ -272,6 +280,40 @@ public final class SenderWorker: Service {
         }
     }
 
+    /// The claimed messages with suppressed recipients removed, and those held back whole with
+    /// the `dropped` events of recipients removed from messages still sent.
+    private func screen(_ claimed: [Message]) async throws -> (toSend: [Message], dropped: (whole: [OutcomeBatch.Dropped], events: [NewEvent])) {
+        var tenantIDs: [UUID] = []
+        var emails: [String] = []
+        for message in claimed {
+            for address in message.content.allRecipients {
+                tenantIDs.append(message.tenantID)
+                emails.append(SuppressionStore.normalised(address))
+            }
+        }
+        let suppressed = try await suppressions.suppressedPairs(tenantIDs: tenantIDs, emails: emails)
+        guard !suppressed.isEmpty else { return (claimed, ([], [])) }
+        var toSend: [Message] = []
+        var whole: [OutcomeBatch.Dropped] = []
+        var events: [NewEvent] = []
+        for var message in claimed {
+            let tenantID = message.tenantID
+            let removed = message.removeSuppressed(
+                where: { suppressed.contains(SuppressionKey(tenantID: tenantID, email: SuppressionStore.normalised($0))) }, normalised: SuppressionStore.normalised)
+            if removed.wholeMessage {
+                whole.append(OutcomeBatch.Dropped(messageID: message.id, tenantID: tenantID, recipients: removed.recipients))
+                continue
+            }
+            if !removed.recipients.isEmpty {
+                events.append(NewEvent(
+                    tenantID: tenantID, messageID: message.id, type: .dropped,
+                    detail: ["reason": "suppressed", "recipients": removed.recipients.joined(separator: ",")]))
+            }
+            toSend.append(message)
+        }
+        return (toSend, (whole, events))
+    }
+
     private func providerChains(for tenantIDs: Set<UUID>) async throws -> [UUID: [ProviderAccount]] {
         let now = Date()
         var result: [UUID: [ProviderAccount]] = [:]
@@ -296,6 +338,7 @@ public final class SenderWorker: Service {
 /// The worker's metrics.
 struct WorkerMetrics: Sendable {
     let sent = Telemetry.counter("messages_sent_total", help: "Messages a provider accepted")
+    let dropped = Telemetry.counter("messages_dropped_total", help: "Messages held back at send because every recipient in to was suppressed after they were queued")
     let deferred = Telemetry.counter("messages_deferred_total", help: "Messages that failed retryably and were rescheduled")
     let waiting = Telemetry.counter(
         "messages_waiting_total",

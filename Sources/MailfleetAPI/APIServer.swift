@@ -89,6 +89,7 @@ public enum APIServer {
         TemplatesController(store: stores.templates, limits: configuration.limits).addRoutes(to: v1)
         SuppressionsController(store: stores.suppressions, limits: configuration.limits).addRoutes(to: v1)
         ProvidersController(tenants: stores.tenants, breakers: stores.breakers, trackerURL: configuration.trackerURL, logger: logger).addRoutes(to: v1)
+        EventsController(store: stores.messages).addRoutes(to: v1)
         OpenAPIRoute.add(to: router)
         OpsRoutes.add(to: router, checks: readiness)
         // Last, so it wraps only the not-found answer (see the type).

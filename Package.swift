@@ -183,6 +183,6 @@ let package = Package(
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient", "MailfleetProviderFormats", "MailfleetProviders"]),
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient", "MailfleetProviderFormats", "MailfleetProviders", crypto]),
     ]
 )

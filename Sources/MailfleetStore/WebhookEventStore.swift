@@ -61,7 +61,7 @@ public struct WebhookEventStore: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let inserted = try connection.query(
+        let inserted: [PostgresRow] = candidates.isEmpty ? [] : Array(try connection.query(
             """
             INSERT INTO events (tenant_id, message_id, type, detail, occurred_at, provider_account_id, provider_event_id)
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::uuid[], $7::text[])
@@ -72,7 +72,7 @@ public struct WebhookEventStore: Sendable {
                 candidates.map { batch[$0].tenantID }, candidates.map { messages[$0]! }, candidates.map { eventType(batch[$0].event.kind).rawValue },
                 try candidates.map { String(decoding: try encoder.encode(detail(batch[$0].event)), as: UTF8.self) },
                 candidates.map { batch[$0].event.occurredAt }, candidates.map { batch[$0].accountID }, candidates.map { batch[$0].event.providerEventID },
-            ])
+            ]))
         let stored = Set(try inserted.map { dedupKey(try $0.uuid("provider_account_id"), try $0.string("provider_event_id")) })
         for i in candidates {
             fates[i] = stored.contains(dedupKey(batch[i].accountID, batch[i].event.providerEventID)) ? .stored : .duplicate

@@ -176,7 +176,7 @@ let package = Package(
             name: "MailfleetIntegrationTests",
             dependencies: [
                 "MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI",
-                "MailfleetObservability", "MailfleetBootstrap", "MailfleetRuntime", "MailfleetTracker", "MailfleetProviderFormats", crypto,
+                "MailfleetObservability", "MailfleetBootstrap", "MailfleetRuntime", "MailfleetTracker", "MailfleetProviderFormats", crypto, cryptoExtras, x509,
                 hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
                 logging, lifecycle, metrics, metricsTestKit, prometheus,
             ],

@@ -11,6 +11,8 @@ import MailfleetRuntime
 import MailfleetStore
 import MailfleetTracker
 import Testing
+import X509
+import _CryptoExtras
 
 /// `POST /webhooks/{provider}/{account_id}` through the tracker's router (no sockets) on the
 /// real Postgres and Redis, with the providers' own signed vectors: verified before anything
@@ -70,7 +72,7 @@ struct WebhookRouteTests {
     static let snsCertificate = "sns/php_validator_sns_cert.pem"
 
     /// A tenant with one account per webhook provider, and the tracker's router whose clock reads `now`.
-    static func run(now: Date = Date(), _ test: @Sendable (Setup, any TestClientProtocol) async throws -> Void) async throws {
+    static func run(now: Date = Date(), certificate pem: Data? = nil, _ test: @Sendable (Setup, any TestClientProtocol) async throws -> Void) async throws {
         let pool = PostgresPool(url: try await TestEnvironment.freshDatabase(), size: 2, name: "it-webhooks")
         let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-webhooks")
         defer { redis.shutdown() }
@@ -92,7 +94,7 @@ struct WebhookRouteTests {
                 postmark: try await tenants.addProviderAccount(
                     tenantID: tenant, name: "pm", kind: .postmark, endpoint: nil, priority: 4, secret: "pm", webhookSecret: "pm-webhook-secret"),
                 certificateFetches: Locked([]), confirmations: Locked([]))
-            let certificate = try vector(snsCertificate)
+            let certificate = try pem ?? vector(snsCertificate)
             let sns = SNSEndpoint { [setup] url in
                 if url.contains("Action=ConfirmSubscription") {
                     setup.confirmations.withLock { $0.append(url) }
@@ -262,6 +264,82 @@ struct WebhookRouteTests {
             #expect(try await Self.post(client, setup.ses, Array(try JSONSerialization.data(withJSONObject: tampered))).status == 401)
             #expect(setup.certificateFetches.withLock { $0.count } == 1)
             #expect(setup.confirmations.withLock { $0 }.isEmpty)
+        }
+    }
+
+    /// An SNS message signed (version 2) with a throw-away key, and that key's certificate.
+    struct SNSSigner {
+        let key: _RSA.Signing.PrivateKey
+        let certificatePEM: Data
+
+        init() async throws {
+            key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+            let name = try DistinguishedName { CommonName("sns.amazonaws.com") }
+            let certificate = try Certificate(
+                version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: Date().addingTimeInterval(-60),
+                notValidAfter: Date().addingTimeInterval(3600), issuer: name, subject: name, signatureAlgorithm: .sha256WithRSAEncryption,
+                extensions: .init(), issuerPrivateKey: .init(key))
+            certificatePEM = Data(try certificate.serializeAsPEM().pemString.utf8)
+        }
+
+        /// The body SNS would post: the envelope's fields under SNS's names, signed.
+        func body(_ envelope: SNSEnvelope) throws -> [UInt8] {
+            let signature = try key.signature(for: SHA256.hash(data: Data(envelope.canonicalString.utf8)), padding: .insecurePKCS1v1_5)
+            var fields: [String: String] = [
+                "Type": envelope.type, "MessageId": envelope.messageID, "TopicArn": envelope.topicArn, "Message": envelope.message,
+                "Timestamp": envelope.timestamp, "SignatureVersion": envelope.signatureVersion, "Signature": signature.rawRepresentation.base64EncodedString(),
+                "SigningCertURL": envelope.signingCertURL,
+            ]
+            fields["Token"] = envelope.token
+            fields["SubscribeURL"] = envelope.subscribeURL
+            return Array(try JSONSerialization.data(withJSONObject: fields))
+        }
+    }
+
+    @Test func sesSubscriptionIsConfirmedAndItsBouncesSuppress() async throws {
+        let signer = try await SNSSigner()
+        let now = Date()
+        try await Self.run(now: now, certificate: signer.certificatePEM) { setup, client in
+            let topic = try #require(setup.ses.config[WebhookController.topicsConfigKey])
+            let certificateURL = "https://sns.us-east-2.amazonaws.com/SimpleNotificationService-e2e.pem"
+            let subscribe = "https://sns.us-east-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=\(topic)&Token=2336412f37"
+            func envelope(_ type: String, message: String, subscribeURL: String? = nil) -> SNSEnvelope {
+                SNSEnvelope(
+                    type: type, messageID: UUID().uuidString.lowercased(), topicArn: topic, message: message, timestamp: ISO8601.format(now),
+                    signatureVersion: "2", signature: "", signingCertURL: certificateURL, token: subscribeURL == nil ? nil : "2336412f37", subscribeURL: subscribeURL)
+            }
+            // A confirmation whose SubscribeURL is not SNS's own is refused, and not fetched.
+            let elsewhere = try await Self.post(client, setup.ses, try signer.body(envelope("SubscriptionConfirmation", message: "confirm", subscribeURL: "https://attacker.example/?Action=ConfirmSubscription")))
+            #expect(elsewhere.status == 403)
+            #expect(setup.confirmations.withLock { $0 }.isEmpty)
+            let confirmed = try await Self.post(client, setup.ses, try signer.body(envelope("SubscriptionConfirmation", message: "confirm", subscribeURL: subscribe)))
+            #expect(confirmed.status == 200)
+            #expect(setup.confirmations.withLock { $0 } == [subscribe])
+
+            let message = try await setup.sentMessage(to: "gone@example.com")
+            let bounce = """
+                {"notificationType":"Bounce","mail":{"messageId":"ses-1","timestamp":"2026-01-01T00:00:00Z","destination":["gone@example.com"],
+                 "tags":{"mailfleet_message_id":["\(message.uuidString.lowercased())"]}},
+                 "bounce":{"bounceType":"Permanent","bounceSubType":"General","timestamp":"2026-01-01T00:00:01Z",
+                 "bouncedRecipients":[{"emailAddress":"gone@example.com","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"}]}}
+                """
+            let notification = envelope("Notification", message: bounce)
+            var forged = notification
+            forged.message = bounce.replacingOccurrences(of: "Permanent", with: "Transient")
+            let signedOriginal = try signer.body(notification)
+            // The signature of one message on another's content: refused.
+            var forgedBody = try JSONSerialization.jsonObject(with: Data(signedOriginal)) as! [String: String]
+            forgedBody["Message"] = forged.message
+            #expect(try await Self.post(client, setup.ses, Array(try JSONSerialization.data(withJSONObject: forgedBody))).status == 401)
+            let stored = try await Self.post(client, setup.ses, signedOriginal)
+            #expect(stored.status == 200 && stored.body["stored"] as? Int == 1)
+            #expect(try await setup.status(message) == "bounced")
+            #expect(try await setup.suppression("gone@example.com")! == ("bounce", true))
+            // SNS redelivers with the same MessageId: stored once.
+            let again = try await Self.post(client, setup.ses, signedOriginal)
+            #expect(again.status == 200 && again.body["duplicates"] as? Int == 1)
+            #expect(try await setup.events(message) == ["bounced"])
+            #expect(setup.certificateFetches.withLock { $0 } == [certificateURL])
         }
     }
 

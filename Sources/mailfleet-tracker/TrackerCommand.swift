@@ -16,6 +16,9 @@ struct TrackerCommand: AsyncParsableCommand {
         let config = TrackerConfiguration(host: try options.host, port: try options.port, trackingSecret: try options.trackingSecret)
         try await Bootstrap.run(service: "mailfleet-tracker", logLevel: options.logging.logLevel) { clients, logger in
             let pool = clients.postgres(url: try options.database.databaseURL, size: 2, name: "tracker-pg")
+            // Ready with Postgres alone: only Mailgun's webhooks need Redis (they answer 503 without
+            // it, and Mailgun retries); opens, clicks and the other providers' webhooks do not.
+            let checks = clients.readinessChecks
             let redis = clients.redis(url: try options.queue.redisURL, connections: 2, name: "tracker-redis")
             let http = clients.http(name: "tracker-http")
             let sns = SNSEndpoint { url in
@@ -26,7 +29,7 @@ struct TrackerCommand: AsyncParsableCommand {
                 tenants: TenantStore(pool: pool), events: WebhookEventStore(pool: pool),
                 replay: WebhookReplayGuard(redis: redis, ttlSeconds: Int(config.webhookFreshness.tolerance) * 2 + 60), sns: sns)
             logger.info("mailfleet-tracker listening", metadata: ["host": "\(config.host)", "port": "\(config.port)"])
-            return TrackerServer.services(configuration: config, events: EventStore(pool: pool), webhooks: webhooks, checks: clients.readinessChecks, logger: logger)
+            return TrackerServer.services(configuration: config, events: EventStore(pool: pool), webhooks: webhooks, checks: checks, logger: logger)
         }
     }
 }

@@ -18,17 +18,19 @@ extension TenantStore {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
                 """,
                 [account.id, tenantID, name, kind.rawValue, endpoint, priority, secret, ProviderConfigJSON.encode(config), webhookSecret])
-            try AuditLog.record(Self.providerAudit("provider.added", account, actor: actor, secretSet: secret != nil), on: connection)
+            try AuditLog.record(
+                Self.providerAudit("provider.added", account, actor: actor, secretSet: secret != nil, webhookSecretSet: webhookSecret != nil), on: connection)
         }
         return account
     }
 
-    /// An audit entry for a provider account change; never carries the secret, only whether one is set.
-    static func providerAudit(_ action: String, _ account: ProviderAccount, actor: String, secretSet: Bool) -> AuditEntry {
-        let detail: [String: String] = [
+    /// An audit entry for a provider account change; never carries a secret, only whether one is set.
+    static func providerAudit(_ action: String, _ account: ProviderAccount, actor: String, secretSet: Bool, webhookSecretSet: Bool = false) -> AuditEntry {
+        var detail: [String: String] = [
             "name": account.name, "kind": account.kind.rawValue, "endpoint": account.endpoint ?? "",
             "priority": String(account.priority), "secret": secretSet ? "set" : "unchanged",
         ]
+        if webhookSecretSet { detail["webhook_secret"] = "set" }
         return AuditEntry(tenantID: account.tenantID, actor: actor, action: action, target: account.id.lowercasedString, detail: detail)
     }
 
@@ -59,7 +61,8 @@ extension TenantStore {
                 [tenantID, current.id, changed.name, changed.endpoint, changed.priority,
                  secret ?? current.secret, ProviderConfigJSON.encode(mergedConfig), webhookSecret ?? current.webhookSecret])
             if !rows.isEmpty {
-                try AuditLog.record(Self.providerAudit("provider.updated", changed, actor: actor, secretSet: secret != nil), on: connection)
+                try AuditLog.record(
+                    Self.providerAudit("provider.updated", changed, actor: actor, secretSet: secret != nil, webhookSecretSet: webhookSecret != nil), on: connection)
             }
             return !rows.isEmpty
         }

@@ -19,11 +19,11 @@ public struct TrackerConfiguration: Sendable {
     public var webhookFreshness: WebhookFreshness
 
     /// Creates a configuration.
-    public init(host: String, port: Int, trackingSecret: String, webhookFreshness: WebhookFreshness = WebhookFreshness(tolerance: 600)) {
+    public init(host: String, port: Int, trackingSecret: String, webhookToleranceSeconds: TimeInterval = 600) {
         self.host = host
         self.port = port
         self.trackingSecret = trackingSecret
-        self.webhookFreshness = webhookFreshness
+        self.webhookFreshness = WebhookFreshness(tolerance: webhookToleranceSeconds)
     }
 }
 

@@ -13,7 +13,9 @@ struct TrackerCommand: AsyncParsableCommand {
     @OptionGroup var options: TrackerOptions
 
     func run() async throws {
-        let config = TrackerConfiguration(host: try options.host, port: try options.port, trackingSecret: try options.trackingSecret)
+        let config = TrackerConfiguration(
+            host: try options.host, port: try options.port, trackingSecret: try options.trackingSecret,
+            webhookToleranceSeconds: try options.webhookToleranceSeconds)
         try await Bootstrap.run(service: "mailfleet-tracker", logLevel: options.logging.logLevel) { clients, logger in
             let pool = clients.postgres(url: try options.database.databaseURL, size: 2, name: "tracker-pg")
             // Ready with Postgres alone: only Mailgun's webhooks need Redis (they answer 503 without

@@ -23,6 +23,9 @@ let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metri
 let metricsTestKit: Target.Dependency = .product(name: "MetricsTestKit", package: "swift-metrics")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+// RSA (PKCS#1 v1.5) and X.509 for SNS signing certificates; both already resolved through Hummingbird's packages.
+let cryptoExtras: Target.Dependency = .product(name: "_CryptoExtras", package: "swift-crypto")
+let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
 let mustache: Target.Dependency = .product(name: "Mustache", package: "swift-mustache")
 
 let package = Package(
@@ -46,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         // Already in the graph through Hummingbird; named here for the load generator's client.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
@@ -77,9 +81,9 @@ let package = Package(
         .target(name: "MailfleetConfiguration", dependencies: [argumentParser, logging]),
         .target(
             name: "MailfleetStore",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis"]),
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetProviderFormats"]),
         // Provider payloads, answers and their classification: pure, so unit tests need no C library.
-        .target(name: "MailfleetProviderFormats", dependencies: ["MailfleetCore", crypto]),
+        .target(name: "MailfleetProviderFormats", dependencies: ["MailfleetCore", crypto, cryptoExtras, x509]),
         // The adapters that make the calls.
         .target(
             name: "MailfleetProviders",
@@ -96,7 +100,10 @@ let package = Package(
             resources: [.embedInCode("Resources/openapi.json")]),
         .target(
             name: "MailfleetTracker",
-            dependencies: ["MailfleetCore", "MailfleetStore", "MailfleetObservability", "MailfleetRuntime", hummingbird, logging, lifecycle]),
+            dependencies: [
+                "MailfleetCore", "MailfleetStore", "MailfleetProviderFormats", "MailfleetObservability", "MailfleetRuntime", hummingbird, logging,
+                lifecycle, metrics,
+            ]),
         .target(
             name: "MailfleetSimulator",
             dependencies: ["MailfleetObservability", "MailfleetRuntime", hummingbird, logging, lifecycle]),
@@ -129,7 +136,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "mailfleet-tracker",
-            dependencies: ["MailfleetTracker", "MailfleetStore", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
+            dependencies: ["MailfleetTracker", "MailfleetStore", "MailfleetHTTPClient", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
         .executableTarget(
             name: "mailfleet-sim",
             dependencies: ["MailfleetSimulator", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
@@ -164,18 +171,18 @@ let package = Package(
         .testTarget(
             name: "MailfleetUnitTests",
             // Pure modules only, so the unit tests build without libpq, hiredis or libcurl.
-            dependencies: ["MailfleetCore", "MailfleetProviderFormats", "MailfleetRuntime", "MailfleetConfiguration"]),
+            dependencies: ["MailfleetCore", "MailfleetProviderFormats", "MailfleetRuntime", "MailfleetConfiguration", crypto, cryptoExtras]),
         .testTarget(
             name: "MailfleetIntegrationTests",
             dependencies: [
                 "MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetHTTPClient", "MailfleetStore", "MailfleetAPI",
-                "MailfleetObservability", "MailfleetBootstrap", "MailfleetRuntime", "MailfleetTracker",
+                "MailfleetObservability", "MailfleetBootstrap", "MailfleetRuntime", "MailfleetTracker", "MailfleetProviderFormats", crypto, cryptoExtras, x509,
                 hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
                 logging, lifecycle, metrics, metricsTestKit, prometheus,
             ],
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient", "MailfleetProviderFormats", "MailfleetProviders"]),
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient", "MailfleetProviderFormats", "MailfleetProviders", crypto]),
     ]
 )

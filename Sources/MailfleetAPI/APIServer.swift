@@ -21,6 +21,8 @@ public struct APIConfiguration: Sendable {
     public var limits = APILimits()
     /// API requests per minute per tenant, unless the tenant has its own.
     public var rateLimitPerMinute = Settings.catalogue.apiRateLimit.defaultValue
+    /// The tracker's public URL, under which each provider account's webhook URL is shown.
+    public var trackerURL = Settings.catalogue.trackerURL.defaultValue
     /// The defaults.
     public init() {}
 }
@@ -86,7 +88,8 @@ public enum APIServer {
         ).addRoutes(to: v1)
         TemplatesController(store: stores.templates, limits: configuration.limits).addRoutes(to: v1)
         SuppressionsController(store: stores.suppressions, limits: configuration.limits).addRoutes(to: v1)
-        ProvidersController(tenants: stores.tenants, breakers: stores.breakers, logger: logger).addRoutes(to: v1)
+        ProvidersController(tenants: stores.tenants, breakers: stores.breakers, trackerURL: configuration.trackerURL, logger: logger).addRoutes(to: v1)
+        EventsController(store: stores.messages).addRoutes(to: v1)
         OpenAPIRoute.add(to: router)
         OpsRoutes.add(to: router, checks: readiness)
         // Last, so it wraps only the not-found answer (see the type).

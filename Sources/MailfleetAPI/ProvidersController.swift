@@ -5,10 +5,13 @@ import MailfleetCore
 import MailfleetStore
 
 /// `GET /v1/providers`: the key's own tenant's provider chain, in order, with each account's
-/// circuit breaker as the fleet sees it. Needs `read`. Secrets and settings are never shown.
+/// circuit breaker as the fleet sees it and the URL its provider posts webhooks to. Needs
+/// `read`. Secrets and settings are never shown, except the webhook secret to an `admin` key
+/// (the tenant pastes it into the provider's console).
 public struct ProvidersController: Sendable {
     let tenants: TenantStore
     let breakers: CircuitBreakerStore
+    let trackerURL: String
     let logger: Logger
 
     /// Adds the route to the `/v1` group.
@@ -27,8 +30,15 @@ public struct ProvidersController: Sendable {
             logger.warning("circuit breakers unreadable; listing providers without them", metadata: ["error": "\(error)"])
             states = nil
         }
+        let admin = key.scopes.contains(.admin)
         return ProviderList(providers: chain.map { account in
-            ProviderView(account, circuit: CircuitView(states.map { $0[account.id] ?? CircuitBreaker.State() }))
+            var view = ProviderView(account, circuit: CircuitView(states.map { $0[account.id] ?? CircuitBreaker.State() }))
+            // Postmark's URL carries its secret, so a read key sees it without the credentials.
+            var shown = account
+            if !admin { shown.webhookSecret = nil }
+            view.webhookURL = shown.webhookURL(trackerBaseURL: trackerURL)
+            if admin { view.webhookSecret = account.webhookPath == nil ? nil : account.webhookSecret }
+            return view
         })
     }
 }
@@ -41,6 +51,13 @@ struct ProviderView: Encodable, Equatable {
     var priority: Int
     var endpoint: String?
     var circuit: CircuitView
+    var webhookURL: String?
+    var webhookSecret: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, kind, priority, endpoint, circuit
+        case webhookURL = "webhook_url", webhookSecret = "webhook_secret"
+    }
 
     init(_ account: ProviderAccount, circuit: CircuitView) {
         id = account.id.lowercasedString

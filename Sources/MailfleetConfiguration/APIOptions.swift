@@ -10,6 +10,7 @@ public struct APIOptions: ParsableArguments {
     @Option(name: settings.databasePoolSize.name, help: settings.databasePoolSize.help) var databasePoolSizeFlag: String?
     @OptionGroup public var queue: QueueOptions
     @Option(name: settings.apiRateLimit.name, help: settings.apiRateLimit.help) var rateLimitFlag: String?
+    @Option(name: settings.trackerURL.name, help: settings.trackerURL.help) var trackerURLFlag: String?
     @OptionGroup public var logging: LoggingOptions
 
     /// No flags given.
@@ -23,7 +24,9 @@ public struct APIOptions: ParsableArguments {
     public var databasePoolSize: Int { get throws { try settings.databasePoolSize.value(flag: databasePoolSizeFlag) } }
     /// Requests per minute per tenant without its own limit.
     public var rateLimitPerMinute: Int { get throws { try settings.apiRateLimit.value(flag: rateLimitFlag) } }
+    /// The tracker's public URL, under which webhook URLs are shown.
+    public var trackerURL: String { get throws { try settings.trackerURL.value(flag: trackerURLFlag) } }
 
     /// Refuses a bad value before the command runs.
-    public func validate() throws { try validateSettings { _ = (try host, try port, try databasePoolSize, try rateLimitPerMinute) } }
+    public func validate() throws { try validateSettings { _ = (try host, try port, try databasePoolSize, try rateLimitPerMinute, try trackerURL) } }
 }

@@ -44,6 +44,10 @@ public struct Settings: Sendable {
     public let trackerHost = Setting.text("MAILFLEET_TRACKER_HOST", flag: "--host", default: "127.0.0.1", "Tracker listen address")
     /// The tracker's listen port.
     public let trackerPort = Setting.port("MAILFLEET_TRACKER_PORT", flag: "--port", default: 8081, "Tracker listen port")
+    /// How far a provider webhook's signing time may be from now.
+    public let webhookToleranceSeconds = Setting.seconds(
+        "MAILFLEET_WEBHOOK_TOLERANCE_SECONDS", flag: "--webhook-tolerance-seconds", default: 600,
+        "How far a provider webhook's signing time may be from now (SNS's at least an hour)")
 
     // MARK: mailfleet-sim
 

@@ -10,9 +10,20 @@ public enum MessageStatus: String, Sendable, Codable, CaseIterable {
     case failed
     /// Not sent because a recipient is on the tenant's suppression list.
     case suppressed
+    /// The provider reports the receiving server took it.
+    case delivered
+    /// The provider reports it bounced.
+    case bounced
+    /// The provider reports a recipient marked it as spam.
+    case complained
 
     /// True when nothing more will happen to the message by itself.
-    public var isFinal: Bool { self == .sent || self == .failed || self == .suppressed }
+    public var isFinal: Bool {
+        switch self {
+        case .queued, .sending: return false
+        case .sent, .failed, .suppressed, .delivered, .bounced, .complained: return true
+        }
+    }
 }
 
 /// What happened to a message, as recorded in its event history.
@@ -37,7 +48,13 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     /// A failed message was sent back to the queue by an operator or its tenant (`mailfleet dlq
     /// redrive`, `POST /v1/messages/{id}/retry`); the detail keeps the error it had failed with.
     case redriven
-    /// A recipient unsubscribed with the message's one-click link (RFC 8058); the detail names
-    /// the address, now suppressed for the tenant.
+    /// The provider reports the receiving server took the message.
+    case delivered
+    /// A recipient marked the message as spam (provider feedback loop).
+    case complained
+    /// A recipient unsubscribed: with the message's one-click link (RFC 8058; the detail names
+    /// the address, now suppressed for the tenant) or as reported by the provider.
     case unsubscribed
+    /// The message was not sent to a recipient: suppressed at send, or dropped by the provider.
+    case dropped
 }

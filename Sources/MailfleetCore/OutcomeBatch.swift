@@ -63,8 +63,28 @@ public struct OutcomeBatch: Sendable {
         }
     }
 
+    /// A message not sent because the tenant suppressed every `to` recipient after it was
+    /// queued (a bounce, complaint or unsubscribe in between).
+    public struct Dropped: Sendable {
+        /// The message.
+        public var messageID: UUID
+        /// Its tenant.
+        public var tenantID: UUID
+        /// The suppressed recipients, normalised.
+        public var recipients: [String]
+
+        /// Creates a dropped outcome.
+        public init(messageID: UUID, tenantID: UUID, recipients: [String]) {
+            self.messageID = messageID
+            self.tenantID = tenantID
+            self.recipients = recipients
+        }
+    }
+
     /// Messages a provider accepted.
     public var sent: [Sent] = []
+    /// Messages held back at send by the suppression list.
+    public var dropped: [Dropped] = []
     /// Messages to try again later.
     public var deferred: [Deferred] = []
     /// Messages that failed for good.
@@ -77,13 +97,16 @@ public struct OutcomeBatch: Sendable {
     public init() {}
 
     /// True when there is nothing to write.
-    public var isEmpty: Bool { sent.isEmpty && deferred.isEmpty && failed.isEmpty && recipientEvents.isEmpty }
+    public var isEmpty: Bool { sent.isEmpty && deferred.isEmpty && failed.isEmpty && dropped.isEmpty && recipientEvents.isEmpty }
 
     /// The events these outcomes add to message histories. `sent` adds none: the message row
     /// records it (sent_at, provider message id, account), which halves the hot path's writes.
     public var events: [NewEvent] {
         deferred.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .deferred, detail: ["reason": $0.reason, "next_attempt_at": ISO8601.format($0.nextAttemptAt)]) }
             + failed.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .failed, detail: ["reason": $0.reason]) }
+            + dropped.map {
+                NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .dropped, detail: ["reason": "suppressed", "recipients": $0.recipients.joined(separator: ",")])
+            }
             + recipientEvents
     }
 }

@@ -61,11 +61,14 @@ public struct ProviderAccount: Sendable, Hashable, Identifiable {
     /// Provider settings that are not secret, e.g. `domain` (Mailgun), `region` (SES, Mailgun),
     /// `message_stream` (Postmark).
     public var config: [String: String]
+    /// What the provider's webhooks are checked with: SendGrid's verification key, Mailgun's
+    /// signing key, Postmark's basic-auth password (docs/TRACKING.md). Never logged.
+    public var webhookSecret: String?
 
     /// Creates an account.
     public init(
         id: UUID, tenantID: UUID, name: String, kind: ProviderKind, endpoint: String?, priority: Int, secret: String?,
-        config: [String: String] = [:]
+        config: [String: String] = [:], webhookSecret: String? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -75,6 +78,7 @@ public struct ProviderAccount: Sendable, Hashable, Identifiable {
         self.priority = priority
         self.secret = secret
         self.config = config
+        self.webhookSecret = webhookSecret
     }
 
     /// The endpoint to call: the override, else the provider's default (for SES and a Mailgun

@@ -88,16 +88,10 @@ public struct SubmissionPlan: Sendable {
         let isSuppressed = { (address: EmailAddress) in suppressed.contains(normalised(address)) }
         for index in outcomes.indices {
             guard case .success(var message) = outcomes[index] else { continue }
-            let hits = message.content.allRecipients.filter(isSuppressed)
-            guard !hits.isEmpty else { continue }
-            suppressedRecipients[message.id] = hits.map(normalised)
-            if message.content.to.allSatisfy(isSuppressed) {
-                message.status = .suppressed
-            } else {
-                message.content.to.removeAll(where: isSuppressed)
-                message.content.cc.removeAll(where: isSuppressed)
-                message.content.bcc.removeAll(where: isSuppressed)
-            }
+            let removed = message.removeSuppressed(where: isSuppressed, normalised: normalised)
+            guard !removed.recipients.isEmpty else { continue }
+            suppressedRecipients[message.id] = removed.recipients
+            if removed.wholeMessage { message.status = .suppressed }
             outcomes[index] = .success(message)
         }
     }

@@ -8,7 +8,7 @@ extension MessageStore {
     public func record(_ outcomes: OutcomeBatch) async throws {
         guard !outcomes.isEmpty else { return }
         let events = outcomes.events
-        let statements = [!outcomes.sent.isEmpty, !outcomes.deferred.isEmpty, !outcomes.failed.isEmpty, !events.isEmpty].filter { $0 }.count
+        let statements = [!outcomes.sent.isEmpty, !outcomes.deferred.isEmpty, !outcomes.failed.isEmpty, !outcomes.dropped.isEmpty, !events.isEmpty, !Self.permanentRefusals(outcomes).isEmpty].filter { $0 }.count
         if statements == 1 {
             // A single statement is atomic on its own (the usual round: everything sent).
             try await pool.withConnection { connection in try Self.write(outcomes, events: events, on: connection) }
@@ -34,7 +34,7 @@ extension MessageStore {
                 UPDATE messages m SET status = 'queued', attempts = m.attempts + u.counted, next_attempt_at = u.next_at,
                     enqueued_at = now(), last_error = u.reason, lease_until = NULL, updated_at = now()
                 FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[]) AS u(id, reason, next_at, counted)
-                WHERE m.id = u.id AND m.status <> 'sent'
+                WHERE m.id = u.id AND m.status NOT IN \(Self.sentStatuses)
                 """,
                 [outcomes.deferred.map(\.messageID), outcomes.deferred.map(\.reason), outcomes.deferred.map(\.nextAttemptAt),
                  outcomes.deferred.map { $0.countsAsAttempt ? 1 : 0 }])
@@ -45,12 +45,46 @@ extension MessageStore {
                 UPDATE messages m SET status = 'failed', attempts = m.attempts + u.counted, last_error = u.reason,
                     lease_until = NULL, updated_at = now()
                 FROM unnest($1::uuid[], $2::text[], $3::int[]) AS u(id, reason, counted)
-                WHERE m.id = u.id AND m.status <> 'sent'
+                WHERE m.id = u.id AND m.status NOT IN \(Self.sentStatuses)
                 """,
                 [outcomes.failed.map(\.messageID), outcomes.failed.map(\.reason), outcomes.failed.map { $0.countsAsAttempt ? 1 : 0 }])
         }
+        if !outcomes.dropped.isEmpty {
+            try connection.query(
+                """
+                UPDATE messages m SET status = 'suppressed', lease_until = NULL, updated_at = now()
+                FROM unnest($1::uuid[]) AS u(id)
+                WHERE m.id = u.id AND m.status NOT IN \(Self.sentStatuses)
+                """, [outcomes.dropped.map(\.messageID)])
+        }
         if !events.isEmpty {
             try EventStore.insert(events, on: connection)
+        }
+        // An SMTP server's permanent refusal of a recipient is a hard bounce: suppressed at once,
+        // naming the `bounced` event just written.
+        let refusals = Self.permanentRefusals(outcomes)
+        if !refusals.isEmpty {
+            try connection.query(
+                """
+                INSERT INTO suppressions (tenant_id, email, reason, event_id)
+                SELECT u.tenant_id, u.email, 'bounce',
+                    (SELECT max(e.id) FROM events e WHERE e.message_id = u.message_id AND e.type = 'bounced' AND e.detail->>'recipient' = u.recipient)
+                FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS u(tenant_id, message_id, recipient, email)
+                ON CONFLICT (tenant_id, email) DO NOTHING
+                """,
+                [refusals.map(\.tenantID), refusals.map(\.messageID), refusals.map(\.recipient), refusals.map(\.email)])
+        }
+    }
+
+    /// Statuses a provider call already reached; a late deferral, failure or drop never overwrites them.
+    static let sentStatuses = "('sent', 'delivered', 'bounced', 'complained')"
+
+    /// The permanently refused recipients among the outcomes' `bounced` events.
+    static func permanentRefusals(_ outcomes: OutcomeBatch) -> [(tenantID: UUID, messageID: UUID, recipient: String, email: String)] {
+        outcomes.recipientEvents.compactMap { event in
+            guard event.type == .bounced, event.detail["permanent"] == "true", let recipient = event.detail["recipient"] else { return nil }
+            let email = (try? EmailAddress(email: recipient)).map(SuppressionStore.normalised) ?? recipient.lowercased()
+            return (event.tenantID, event.messageID, recipient, email)
         }
     }
 }

@@ -213,8 +213,21 @@ public enum Migrations {
         Migration(version: 6, name: "re-drive time, where a re-driven message's retry age starts", sql: """
             ALTER TABLE messages ADD COLUMN redriven_at timestamptz;
             """),
-        // Version 7 belongs to the provider webhooks; versions apply in order whatever gap a
-        // branch leaves. Nullable or defaulted columns: adding them rewrites no row.
+        // Version 7: provider webhooks (docs/TRACKING.md). Each account's webhook secret (SendGrid's
+        // verification key, Mailgun's signing key, Postmark's basic-auth password). A provider
+        // event is stored once: its account and the provider's event id are unique together.
+        // Messages are found by the provider's id when an event lacks ours; a tenant's events
+        // are listed newest first (GET /v1/events). A suppression names the event that caused it.
+        Migration(version: 7, name: "provider webhooks: secrets, event dedup, event listing, suppression causes", sql: """
+            ALTER TABLE provider_accounts ADD COLUMN webhook_secret text;
+            ALTER TABLE events ADD COLUMN provider_account_id uuid, ADD COLUMN provider_event_id text;
+            CREATE UNIQUE INDEX events_provider_event ON events (provider_account_id, provider_event_id) WHERE provider_event_id IS NOT NULL;
+            CREATE INDEX events_tenant_time ON events (tenant_id, occurred_at DESC, id DESC);
+            CREATE INDEX messages_provider_message ON messages (tenant_id, provider_message_id) WHERE provider_message_id IS NOT NULL;
+            ALTER TABLE suppressions ADD COLUMN event_id bigint;
+            """),
+        // Version 8: a tenant's tracking host and one-click unsubscribe settings (docs/UNSUBSCRIBE.md).
+        // Nullable or defaulted columns: adding them rewrites no row.
         Migration(version: 8, name: "tenant tracking host and one-click unsubscribe settings", sql: """
             ALTER TABLE tenants ADD COLUMN tracking_host text;
             ALTER TABLE tenants ADD COLUMN unsubscribe_mailto text;

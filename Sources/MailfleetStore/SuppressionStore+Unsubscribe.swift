@@ -18,14 +18,19 @@ extension SuppressionStore {
         let event = NewEvent(tenantID: tenantID, messageID: messageID, type: .unsubscribed, detail: eventDetail)
         return try await pool.tenantTransaction(tenantID) { connection in
             try connection.query("SELECT pg_advisory_xact_lock(hashtext($1))", ["unsubscribe:" + messageID.lowercasedString])
-            try connection.query(
-                "INSERT INTO suppressions (tenant_id, email, reason) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, email) DO NOTHING",
-                [tenantID, email, SuppressionStore.unsubscribedReason])
             let seen = try connection.query(
-                "SELECT 1 FROM events WHERE message_id = $1 AND type = $2 LIMIT 1", [messageID, EventType.unsubscribed.rawValue])
-            guard seen.isEmpty else { return false }
-            try EventStore.insert([event], on: connection)
-            return true
+                "SELECT id FROM events WHERE message_id = $1 AND type = $2 ORDER BY id LIMIT 1", [messageID, EventType.unsubscribed.rawValue])
+            let recorded = seen.isEmpty
+            if recorded { try EventStore.insert([event], on: connection) }
+            // The suppression names the event that caused it, as the webhook and SMTP paths do.
+            try connection.query(
+                """
+                INSERT INTO suppressions (tenant_id, email, reason, event_id)
+                SELECT $1::uuid, $2::text, $3::text, (SELECT id FROM events WHERE message_id = $4::uuid AND type = $5::text ORDER BY id LIMIT 1)
+                ON CONFLICT (tenant_id, email) DO NOTHING
+                """,
+                [tenantID, email, SuppressionStore.unsubscribedReason, messageID, EventType.unsubscribed.rawValue])
+            return recorded
         }
     }
 }

@@ -7,7 +7,7 @@ import MailfleetStore
 
 struct Providers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage a tenant's provider accounts (its ordered chain).", subcommands: [Add.self, List.self, Update.self, Remove.self])
+        abstract: "Manage a tenant's provider accounts (its ordered chain).", subcommands: [Add.self, List.self, Update.self, Remove.self, Webhook.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a provider account to a tenant's chain.")
@@ -19,6 +19,7 @@ struct Providers: AsyncParsableCommand {
         @Option(help: "Position in the chain; lower goes first.") var priority = 100
         @Option(help: "A file holding the account's secret (API key); read, never echoed.") var secretFile: String?
         @Option(help: "A provider setting, key=value (repeatable), e.g. domain=mg.example.com, region=us-east-1.") var config: [String] = []
+        @Option(help: webhookSecretHelp) var webhookSecretFile: String?
 
         func run() async throws {
             let tenantID = try parseTenant(tenant)
@@ -27,11 +28,14 @@ struct Providers: AsyncParsableCommand {
             }
             let settings = try parseConfig(config)
             let secret = try secretFile.map(readSecret)
+            // Postmark signs nothing: its webhook password is ours to choose.
+            let webhookSecret = try webhookSecretFile.map(readSecret) ?? (kind == .postmark ? ProviderAccount.generateWebhookSecret() : nil)
             let account = try await database.withPool(about: .providerAccount(name: name, tenant: tenant)) { pool in
                 let store = TenantStore(pool: pool)
                 guard try await store.tenantExists(tenantID) else { throw AdminError.noTenant(tenant) }
                 return try await store.addProviderAccount(
-                    tenantID: tenantID, name: name, kind: kind, endpoint: endpoint, priority: priority, secret: secret, config: settings, actor: cliActor())
+                    tenantID: tenantID, name: name, kind: kind, endpoint: endpoint, priority: priority, secret: secret, config: settings,
+                    webhookSecret: webhookSecret, actor: cliActor())
             }
             print(account.id.lowercasedString)
         }
@@ -132,15 +136,23 @@ struct Providers: AsyncParsableCommand {
         @Option(help: "A new position in the chain.") var priority: Int?
         @Option(help: "A file holding the new secret; read, never echoed.") var secretFile: String?
         @Option(help: "A provider setting, key=value (repeatable; key= removes it).") var config: [String] = []
+        @Option(help: webhookSecretHelp) var webhookSecretFile: String?
+        @Flag(help: "Replace the webhook secret with a new random one (shown by `providers webhook`).") var newWebhookSecret = false
+
+        func validate() throws {
+            if webhookSecretFile != nil && newWebhookSecret { throw ValidationError("give --webhook-secret-file or --new-webhook-secret, not both") }
+        }
 
         func run() async throws {
             let tenantID = try parseTenant(tenant)
             let settings = try parseConfig(config, allowEmpty: true)
             let secret = try secretFile.map(readSecret)
+            let webhookSecret = newWebhookSecret ? ProviderAccount.generateWebhookSecret() : try webhookSecretFile.map(readSecret)
             let newEndpoint: String?? = endpoint.map { $0.isEmpty ? .some(nil) : .some($0) } ?? nil
             let updated = try await database.withPool(about: .providerAccount(name: name ?? account, tenant: tenant)) { pool in
                 try await TenantStore(pool: pool).updateProviderAccount(
-                    tenantID: tenantID, account: account, name: name, endpoint: newEndpoint, priority: priority, secret: secret, config: settings, actor: cliActor())
+                    tenantID: tenantID, account: account, name: name, endpoint: newEndpoint, priority: priority, secret: secret, config: settings,
+                    webhookSecret: webhookSecret, actor: cliActor())
             }
             guard updated else { throw AdminError(.notFound, "tenant '\(tenant)' has no provider account '\(account)'") }
             print("updated")
@@ -161,6 +173,39 @@ struct Providers: AsyncParsableCommand {
         }
     }
 }
+
+extension Providers {
+    struct Webhook: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show where an account's provider posts its webhooks, and the secret they are checked with.",
+            discussion: """
+                Two lines: the webhook URL (Postmark's carries its basic-auth credentials), then the webhook secret, or \
+                "no secret" (SES needs none: set its SNS topics with --config sns_topic_arns=ARN,...). docs/TRACKING.md \
+                says what to configure at each provider.
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Tenant id.") var tenant: String
+        @Option(help: "The account's id or name.") var account: String
+        @Option(name: Settings.catalogue.trackerURL.name, help: Settings.catalogue.trackerURL.help) var trackerURLFlag: String?
+
+        func run() async throws {
+            let tenantID = try parseTenant(tenant)
+            let trackerURL = try Settings.catalogue.trackerURL.value(flag: trackerURLFlag)
+            let chain = try await database.withPool { try await TenantStore(pool: $0).providerChain(tenantID: tenantID) }
+            guard let found = chain.first(where: { $0.name == account || $0.id.lowercasedString == account.lowercased() }) else {
+                throw ValidationError("tenant \(tenantID.lowercasedString) has no provider account \(account)")
+            }
+            guard let url = found.webhookURL(trackerBaseURL: trackerURL) else { throw ValidationError("\(found.kind.rawValue) accounts post no webhooks") }
+            print(url)
+            print(found.webhookSecret ?? "no secret")
+        }
+    }
+}
+
+private let webhookSecretHelp: ArgumentHelp = """
+    A file holding what the provider's webhooks are checked with: SendGrid's verification key, Mailgun's webhook \
+    signing key, or Postmark's basic-auth password (generated when a Postmark account is added without one).
+    """
 
 /// Reads a secret file; the secret itself never appears in output or errors.
 private func readSecret(_ path: String) throws -> String {

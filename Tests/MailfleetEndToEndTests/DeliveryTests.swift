@@ -262,6 +262,9 @@ import Testing
         #expect(bounce["code"] == "550")
         #expect(bounce["permanent"] == "true")
         #expect(bounce["reply"]?.contains("mailbox unavailable") == true)
+        // A permanent refusal is a hard bounce: the address is suppressed at once.
+        let suppression = try await fleet.api("GET", "/v1/suppressions/reject550-two@example.com")
+        #expect(suppression.status == 200 && Fleet.object(suppression)["reason"] as? String == "bounce")
         let stats = try await server.stats()
         #expect(stats["messages"] as? Int == 1)
         #expect(stats["recipients"] as? Int == 2)

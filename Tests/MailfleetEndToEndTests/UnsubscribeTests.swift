@@ -59,6 +59,10 @@ import Testing
         #expect(done.status == 200)
         #expect(try await suppressions() == ["reader@example.com unsubscribed"])
         #expect(try await unsubscribedEvents() == 1)
+        // The suppression names the unsubscribed event that caused it.
+        let cause = try await fleet.pool.query(
+            "SELECT e.type FROM suppressions s JOIN events e ON e.id = s.event_id WHERE s.tenant_id = $1", [tenant]).map { try $0.string("type") }
+        #expect(cause == ["unsubscribed"])
         #expect(try await fleet.http.execute(post(link)).status == 200)
         #expect(try await suppressions() == ["reader@example.com unsubscribed"])
         #expect(try await unsubscribedEvents() == 1)

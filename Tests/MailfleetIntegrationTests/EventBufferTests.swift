@@ -15,7 +15,7 @@ import Testing
         let pool = PostgresPool(url: url, size: 2, name: "it-events")
         try await Migrator(pool: pool).migrate()
         let logger = Logger(label: "test")
-        let buffer = EventBuffer(store: EventStore(pool: pool), logger: logger, interval: .milliseconds(1), maxBatch: 50)
+        let buffer = EventBuffer(store: EventStore(pool: pool), webhooks: WebhookEventStore(pool: pool), logger: logger, interval: .milliseconds(1), maxBatch: 50)
         let group = ServiceGroup(configuration: .init(services: [buffer], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -27,7 +27,15 @@ struct ProvidersRouterTests {
             #expect(providers.map { $0["priority"] as? Int } == [10, 20])
             #expect(providers[0]["endpoint"] as? String == "http://127.0.0.1:9")
             #expect(providers[1]["endpoint"] == nil)
-            #expect(Set(providers[0].keys) == ["id", "name", "kind", "priority", "endpoint", "circuit"])
+            #expect(Set(providers[0].keys) == ["id", "name", "kind", "priority", "endpoint", "circuit", "webhook_url"])
+            // The webhook URL under the tracker's URL; its secret only for an admin key.
+            let id = try #require(providers[0]["id"] as? String)
+            #expect(providers[0]["webhook_url"] as? String == "https://track.example.com/webhooks/sendgrid/\(id)")
+            #expect(!text.contains("sg-webhook-key"))
+            let asAdmin = try await client.execute(uri: "/v1/providers", method: .get, headers: setup.auth(setup.adminKey))
+            let adminProviders = try #require((try JSONSerialization.jsonObject(with: Data(buffer: asAdmin.body)) as? [String: Any])?["providers"] as? [[String: Any]])
+            #expect(adminProviders[0]["webhook_secret"] as? String == "sg-webhook-key")
+            #expect(adminProviders[1]["webhook_secret"] == nil)
 
             let open = try #require(providers[0]["circuit"] as? [String: Any])
             #expect(open["state"] as? String == "open")
@@ -83,6 +91,7 @@ struct ProvidersRouterTests {
     struct Setup: Sendable {
         let readKey: String
         let sendKey: String
+        let adminKey: String
         let trippedAtMs: Int
 
         func auth(_ key: String) -> HTTPFields { [.authorization: "Bearer \(key)"] }
@@ -118,14 +127,18 @@ struct ProvidersRouterTests {
             }
             let setup = Setup(
                 readKey: try await tenants.createKey(tenantID: tenant, scopes: [.read]).plaintext,
-                sendKey: try await tenants.createKey(tenantID: tenant, scopes: [.send]).plaintext, trippedAtMs: trippedAt)
+                sendKey: try await tenants.createKey(tenantID: tenant, scopes: [.send]).plaintext,
+                adminKey: try await tenants.createKey(tenantID: tenant, scopes: [.admin]).plaintext, trippedAtMs: trippedAt)
+            _ = try await tenants.updateProviderAccount(tenantID: tenant, account: "primary", webhookSecret: "sg-webhook-key")
             let stores = APIStores(
                 messages: MessageStore(pool: pool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: 1), prefix: prefix),
                 templates: TemplateStore(pool: pool), suppressions: SuppressionStore(pool: pool), tenants: tenants,
                 rateLimiter: RateLimiter(redis: redis, prefix: prefix + ":rl"),
                 breakers: unreachableRedis ? CircuitBreakerStore(redis: deadRedis, prefix: prefix) : breakers)
+            var apiConfiguration = APIConfiguration()
+            apiConfiguration.trackerURL = "https://track.example.com/"
             let router = APIServer.router(
-                configuration: APIConfiguration(), stores: stores, authenticator: Authenticator(tenants: tenants, ttl: 0), readiness: [],
+                configuration: apiConfiguration, stores: stores, authenticator: Authenticator(tenants: tenants, ttl: 0), readiness: [],
                 logger: Logger(label: "it-providers"))
             try await Application(router: router, logger: Logger(label: "it-providers")).test(.router) { client in try await test(setup, client) }
         } catch {

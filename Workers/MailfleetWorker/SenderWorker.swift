@@ -20,6 +20,7 @@ public final class SenderWorker: Service {
     private let queue: MessageQueue
     private let store: MessageStore
     private let tenants: TenantStore
+    private let suppressions: SuppressionStore
     private let providers: ProviderRegistry
     private let renderer: TrackingRenderer
     private let logger: Logger
@@ -32,13 +33,14 @@ public final class SenderWorker: Service {
     /// Creates a worker; `breakers` holds the fleet's circuit breakers of provider accounts,
     /// `paces` the fleet's paces of accounts that answered 429.
     public init(
-        configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, tenants: TenantStore,
+        configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, tenants: TenantStore, suppressions: SuppressionStore,
         providers: ProviderRegistry, breakers: CircuitBreakerStore, paces: AccountPacingStore, logger: Logger
     ) {
         self.configuration = configuration
         self.queue = queue
         self.store = store
         self.tenants = tenants
+        self.suppressions = suppressions
         self.providers = providers
         self.renderer = TrackingRenderer(trackerBaseURL: configuration.trackerBaseURL, signer: TrackingSigner(secret: configuration.trackingSecret))
         self.logger = logger
@@ -131,13 +133,16 @@ public final class SenderWorker: Service {
         let renewal = LeaseRenewal.start(
             for: claimed.map { ($0.id, $0.priority) }, queue: queue, store: store, leaseSeconds: configuration.leaseSeconds, logger: logger)
         defer { renewal.cancel() }
+        // Suppressions are enforced again here: one added after a message was queued (a bounce,
+        // complaint or unsubscribe in between) holds it back. One query for the whole round.
+        let (toSend, dropped) = try await screen(claimed)
 
-        let chainsByTenant = try await providerChains(for: Set(claimed.map(\.tenantID)))
-        let trackingByTenant = try await trackingSettings(for: Set(claimed.map(\.tenantID)))
+        let chainsByTenant = try await providerChains(for: Set(toSend.map(\.tenantID)))
+        let trackingByTenant = try await trackingSettings(for: Set(toSend.map(\.tenantID)))
         var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
         var refusals: [UUID: [RecipientRefusal]] = [:]
         var byTenant: [UUID: [RenderedMessage]] = [:]
-        for message in claimed {
+        for message in toSend {
             let tracking = trackingByTenant[message.tenantID] ?? TenantTracking()
             byTenant[message.tenantID, default: []].append(renderer.render(message, tenant: tracking))
         }
@@ -161,15 +166,17 @@ public final class SenderWorker: Service {
         }
 
         var rng = SystemRandomNumberGenerator()
-        let plan = DeliveryPlan.make(messages: claimed, results: results, refusals: refusals, policy: configuration.retry, now: Date(), rng: &rng)
+        let plan = DeliveryPlan.make(messages: toSend, results: results, refusals: refusals, policy: configuration.retry, now: Date(), rng: &rng)
         var outcomes = plan.outcomes
         // Refused recipients' events commit with the outcomes: a crash cannot keep one without the other.
-        outcomes.recipientEvents = plan.recipientEvents
+        outcomes.recipientEvents = plan.recipientEvents + dropped.events
+        outcomes.dropped = dropped.whole
         metrics.refusedRecipients.increment(by: Int64(plan.recipientEvents.count))
         try await recordWithRetry(outcomes)
         // Postgres has the truth now; Redis follows. A failure here only delays or duplicates
         // queue entries, which the claim step and reconciliation absorb.
-        try await queue.acknowledge(plan.acknowledge)
+        let droppedIDs = Set(dropped.whole.map(\.messageID))
+        try await queue.acknowledge(plan.acknowledge + claimed.filter { droppedIDs.contains($0.id) }.map { ($0.id, $0.priority) })
         try await queue.reschedule(plan.reschedule)
         try await queue.deadLetter(plan.deadLetter)
 
@@ -179,6 +186,7 @@ public final class SenderWorker: Service {
         metrics.failed.increment(by: Int64(plan.outcomes.failed.count))
         metrics.sentByTenant.increment(tenantsOf: plan.outcomes.sent, \.tenantID)
         metrics.failedByTenant.increment(tenantsOf: plan.outcomes.failed, \.tenantID)
+        metrics.dropped.increment(by: Int64(dropped.whole.count))
         metrics.roundDuration.record(duration: ContinuousClock.now - started)
         logger.debug("round done", metadata: [
             "claimed": "\(claimed.count)", "sent": "\(plan.outcomes.sent.count)",
@@ -286,6 +294,40 @@ public final class SenderWorker: Service {
         }
     }
 
+    /// The claimed messages with suppressed recipients removed, and those held back whole with
+    /// the `dropped` events of recipients removed from messages still sent.
+    private func screen(_ claimed: [Message]) async throws -> (toSend: [Message], dropped: (whole: [OutcomeBatch.Dropped], events: [NewEvent])) {
+        var tenantIDs: [UUID] = []
+        var emails: [String] = []
+        for message in claimed {
+            for address in message.content.allRecipients {
+                tenantIDs.append(message.tenantID)
+                emails.append(SuppressionStore.normalised(address))
+            }
+        }
+        let suppressed = try await suppressions.suppressedPairs(tenantIDs: tenantIDs, emails: emails)
+        guard !suppressed.isEmpty else { return (claimed, ([], [])) }
+        var toSend: [Message] = []
+        var whole: [OutcomeBatch.Dropped] = []
+        var events: [NewEvent] = []
+        for var message in claimed {
+            let tenantID = message.tenantID
+            let removed = message.removeSuppressed(
+                where: { suppressed.contains(SuppressionKey(tenantID: tenantID, email: SuppressionStore.normalised($0))) }, normalised: SuppressionStore.normalised)
+            if removed.wholeMessage {
+                whole.append(OutcomeBatch.Dropped(messageID: message.id, tenantID: tenantID, recipients: removed.recipients))
+                continue
+            }
+            if !removed.recipients.isEmpty {
+                events.append(NewEvent(
+                    tenantID: tenantID, messageID: message.id, type: .dropped,
+                    detail: ["reason": "suppressed", "recipients": removed.recipients.joined(separator: ",")]))
+            }
+            toSend.append(message)
+        }
+        return (toSend, (whole, events))
+    }
+
     private func providerChains(for tenantIDs: Set<UUID>) async throws -> [UUID: [ProviderAccount]] {
         try await Self.cached(tenantIDs, in: chains, for: configuration.providerCacheSeconds, absent: []) {
             try await self.tenants.providerChains(tenantIDs: $0)
@@ -321,6 +363,7 @@ public final class SenderWorker: Service {
 /// The worker's metrics.
 struct WorkerMetrics: Sendable {
     let sent = Telemetry.counter("messages_sent_total", help: "Messages a provider accepted")
+    let dropped = Telemetry.counter("messages_dropped_total", help: "Messages held back at send because every recipient in to was suppressed after they were queued")
     let deferred = Telemetry.counter("messages_deferred_total", help: "Messages that failed retryably and were rescheduled")
     let waiting = Telemetry.counter(
         "messages_waiting_total",

@@ -24,7 +24,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 outboxThread: clients.thread(name: "worker-outbox"), callTimeout: config.callTimeout)
             let worker = SenderWorker(
                 configuration: config, queue: MessageQueue(redis: redis, partitioning: Partitioning(count: config.partitions)),
-                store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), providers: providers,
+                store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), suppressions: SuppressionStore(pool: pool), providers: providers,
                 breakers: CircuitBreakerStore(redis: redis), paces: AccountPacingStore(redis: redis), logger: logger)
             let ops = OpsRoutes.server(host: try options.host, port: try options.port, checks: clients.readinessChecks, logger: logger)
             // Services stop in reverse order: the worker drains first, the ops server next, the clients last.

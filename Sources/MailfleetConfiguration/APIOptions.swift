@@ -10,6 +10,7 @@ public struct APIOptions: ParsableArguments {
     @Option(name: settings.databasePoolSize.name, help: settings.databasePoolSize.help) var databasePoolSizeFlag: String?
     @OptionGroup public var queue: QueueOptions
     @Option(name: settings.apiRateLimit.name, help: settings.apiRateLimit.help) var rateLimitFlag: String?
+    @Option(name: settings.statusToken.name, help: settings.statusToken.help) var statusTokenFlag: String?
     @OptionGroup public var logging: LoggingOptions
 
     /// No flags given.
@@ -23,7 +24,14 @@ public struct APIOptions: ParsableArguments {
     public var databasePoolSize: Int { get throws { try settings.databasePoolSize.value(flag: databasePoolSizeFlag) } }
     /// Requests per minute per tenant without its own limit.
     public var rateLimitPerMinute: Int { get throws { try settings.apiRateLimit.value(flag: rateLimitFlag) } }
+    /// The status page's operator credential; nil when unset (the page is off).
+    public var statusToken: String? { get throws { try settings.statusToken.value(flag: statusTokenFlag).nilWhenEmpty } }
 
     /// Refuses a bad value before the command runs.
-    public func validate() throws { try validateSettings { _ = (try host, try port, try databasePoolSize, try rateLimitPerMinute) } }
+    public func validate() throws { try validateSettings { _ = (try host, try port, try databasePoolSize, try rateLimitPerMinute, try statusToken) } }
+}
+
+extension String {
+    /// Nil for the empty text (a setting left unset).
+    fileprivate var nilWhenEmpty: String? { isEmpty ? nil : self }
 }

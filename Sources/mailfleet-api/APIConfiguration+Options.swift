@@ -10,5 +10,6 @@ extension APIConfiguration {
         partitions = try options.queue.partitions
         databasePoolSize = try options.databasePoolSize
         rateLimitPerMinute = try options.rateLimitPerMinute
+        statusToken = try options.statusToken
     }
 }

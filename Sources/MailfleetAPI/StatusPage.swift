@@ -19,7 +19,7 @@ enum StatusPage {
   h2 { font-size:13px; text-transform:uppercase; letter-spacing:.06em; color:var(--dim); margin:0 0 8px; font-weight:600; }
   #state { color:var(--ok); font-size:13px; }
   #state.bad { color:var(--bad); }
-  .cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(130px, 1fr)); gap:10px; margin-bottom:14px; }
+  .cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(118px, 1fr)); gap:10px; margin-bottom:14px; }
   .card { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
   .card .label { color:var(--dim); font-size:12px; }
   .card .value { font-size:24px; font-weight:600; font-variant-numeric:tabular-nums; }

@@ -25,13 +25,13 @@ public struct APIOptions: ParsableArguments {
     /// Requests per minute per tenant without its own limit.
     public var rateLimitPerMinute: Int { get throws { try settings.apiRateLimit.value(flag: rateLimitFlag) } }
     /// The status page's operator credential; nil when unset (the page is off).
-    public var statusToken: String? { get throws { try settings.statusToken.value(flag: statusTokenFlag).nilWhenEmpty } }
+    public var statusToken: String? {
+        get throws {
+            let token = try settings.statusToken.value(flag: statusTokenFlag)
+            return token.isEmpty ? nil : token
+        }
+    }
 
     /// Refuses a bad value before the command runs.
     public func validate() throws { try validateSettings { _ = (try host, try port, try databasePoolSize, try rateLimitPerMinute, try statusToken) } }
-}
-
-extension String {
-    /// Nil for the empty text (a setting left unset).
-    fileprivate var nilWhenEmpty: String? { isEmpty ? nil : self }
 }

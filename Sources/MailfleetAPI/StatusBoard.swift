@@ -85,8 +85,9 @@ public final class StatusBoard: Sendable {
         let failures = failed.map { records in
             records.map { StatusSnapshot.Failure($0, tenant: known?.names[$0.message.tenantID] ?? $0.message.tenantID.lowercasedString) }
         }
+        // Debug only: an open page asks every second, and the outage itself is logged where it hurts.
         if !unavailable.isEmpty {
-            logger.warning("status snapshot incomplete", metadata: ["unavailable": "\(unavailable)"])
+            logger.debug("status snapshot incomplete", metadata: ["unavailable": "\(unavailable)"])
         }
         return StatusSnapshot(
             generatedAt: StatusSnapshot.time(ms: nowMs), queues: queues, deadLetters: deadLetters,

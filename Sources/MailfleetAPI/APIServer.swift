@@ -23,6 +23,8 @@ public struct APIConfiguration: Sendable {
     public var rateLimitPerMinute = Settings.catalogue.apiRateLimit.defaultValue
     /// The tracker's public URL, under which each provider account's webhook URL is shown.
     public var trackerURL = Settings.catalogue.trackerURL.defaultValue
+    /// The operator credential of `/status`; nil turns the page off (its routes answer 404).
+    public var statusToken: String?
     /// The defaults.
     public init() {}
 }
@@ -64,16 +66,25 @@ public enum APIServer {
     /// The services of one API process (the HTTP server last, so it stops first).
     public static func services(configuration: APIConfiguration, stores: APIStores, readiness: [ReadinessCheck], logger: Logger) -> [any Service] {
         let authenticator = Authenticator(tenants: stores.tenants)
-        let router = router(configuration: configuration, stores: stores, authenticator: authenticator, readiness: readiness, logger: logger)
+        let status = configuration.statusToken.map { _ in StatusBoard(stores: stores, logger: logger) }
+        let router = router(
+            configuration: configuration, stores: stores, authenticator: authenticator, readiness: readiness, logger: logger, status: status)
         let app = Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mailfleet-api"),
             logger: logger)
-        return [PeriodicService(every: .seconds(30)) { await authenticator.flushLastUsed() }, app]
+        var services: [any Service] = [PeriodicService(every: .seconds(30)) { await authenticator.flushLastUsed() }]
+        if let status {
+            services.append(PeriodicService(every: StatusBoard.sampleInterval) { await status.sample() })
+        }
+        return services + [app]
     }
 
     /// Every route of the API with its middleware (also used by the router and OpenAPI tests).
+    /// With `configuration.statusToken` set, the status page reads `status` (a new board, never
+    /// sampled, when nil).
     public static func router(
-        configuration: APIConfiguration, stores: APIStores, authenticator: Authenticator, readiness: [ReadinessCheck], logger: Logger
+        configuration: APIConfiguration, stores: APIStores, authenticator: Authenticator, readiness: [ReadinessCheck], logger: Logger,
+        status: StatusBoard? = nil
     ) -> Router<APIRequestContext> {
         let pipeline = AcceptPipeline(store: stores.messages, queue: stores.queue, logger: logger)
         let router = Router(context: APIRequestContext.self)
@@ -92,6 +103,9 @@ public enum APIServer {
         EventsController(store: stores.messages).addRoutes(to: v1)
         OpenAPIRoute.add(to: router)
         OpsRoutes.add(to: router, checks: readiness)
+        if let token = configuration.statusToken {
+            StatusController(access: StatusAccess(token: token), board: status ?? StatusBoard(stores: stores, logger: logger)).addRoutes(to: router)
+        }
         // Last, so it wraps only the not-found answer (see the type).
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return router

@@ -11,6 +11,7 @@ public struct APIOptions: ParsableArguments {
     @OptionGroup public var queue: QueueOptions
     @Option(name: settings.apiRateLimit.name, help: settings.apiRateLimit.help) var rateLimitFlag: String?
     @Option(name: settings.trackerURL.name, help: settings.trackerURL.help) var trackerURLFlag: String?
+    @Option(name: settings.statusToken.name, help: settings.statusToken.help) var statusTokenFlag: String?
     @OptionGroup public var logging: LoggingOptions
 
     /// No flags given.
@@ -27,6 +28,14 @@ public struct APIOptions: ParsableArguments {
     /// The tracker's public URL, under which webhook URLs are shown.
     public var trackerURL: String { get throws { try settings.trackerURL.value(flag: trackerURLFlag) } }
 
+    /// The status page's operator credential; nil when unset (the page is off).
+    public var statusToken: String? {
+        get throws {
+            let token = try settings.statusToken.value(flag: statusTokenFlag)
+            return token.isEmpty ? nil : token
+        }
+    }
+
     /// Refuses a bad value before the command runs.
-    public func validate() throws { try validateSettings { _ = (try host, try port, try databasePoolSize, try rateLimitPerMinute, try trackerURL) } }
+    public func validate() throws { try validateSettings { _ = (try host, try port, try databasePoolSize, try rateLimitPerMinute, try trackerURL, try statusToken) } }
 }

@@ -37,6 +37,10 @@ public struct Settings: Sendable {
     public let apiRateLimit = Setting.number(
         "MAILFLEET_API_RATE_LIMIT", flag: "--rate-limit", default: 6000, in: 1...Int.max,
         "API requests per minute per tenant without its own limit")
+    /// The operator credential of the API's status page; empty leaves the page off.
+    public let statusToken = Setting.secret(
+        "MAILFLEET_STATUS_TOKEN", flag: "--status-token", default: "", described: "unset (page off)",
+        "Operator password of the API's /status page (basic auth, any user, or bearer); unset: 404")
 
     // MARK: mailfleet-tracker
 

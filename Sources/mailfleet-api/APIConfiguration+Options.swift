@@ -11,5 +11,6 @@ extension APIConfiguration {
         databasePoolSize = try options.databasePoolSize
         rateLimitPerMinute = try options.rateLimitPerMinute
         trackerURL = try options.trackerURL
+        statusToken = try options.statusToken
     }
 }

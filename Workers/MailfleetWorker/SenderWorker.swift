@@ -29,12 +29,14 @@ public final class SenderWorker: Service {
     private let metrics: WorkerMetrics
     private let breakers: AccountCircuitBreakers
     private let paces: PacedAccounts
+    private let heartbeat: Heartbeat
 
     /// Creates a worker; `breakers` holds the fleet's circuit breakers of provider accounts,
-    /// `paces` the fleet's paces of accounts that answered 429.
+    /// `paces` the fleet's paces of accounts that answered 429; `heartbeat` is told what each
+    /// round and provider call did.
     public init(
         configuration: WorkerConfiguration, queue: MessageQueue, store: MessageStore, tenants: TenantStore, suppressions: SuppressionStore,
-        providers: ProviderRegistry, breakers: CircuitBreakerStore, paces: AccountPacingStore, logger: Logger
+        providers: ProviderRegistry, breakers: CircuitBreakerStore, paces: AccountPacingStore, heartbeat: Heartbeat, logger: Logger
     ) {
         self.configuration = configuration
         self.queue = queue
@@ -48,6 +50,7 @@ public final class SenderWorker: Service {
         self.metrics = metrics
         self.breakers = AccountCircuitBreakers(store: breakers, configuration: configuration.circuitBreaker, metrics: metrics, logger: logger)
         self.paces = PacedAccounts(store: paces, pacing: configuration.pacing, logger: logger)
+        self.heartbeat = heartbeat
     }
 
     /// Runs the lanes until graceful shutdown, then returns once each lane's round is done.
@@ -188,6 +191,7 @@ public final class SenderWorker: Service {
         metrics.failedByTenant.increment(tenantsOf: plan.outcomes.failed, \.tenantID)
         metrics.dropped.increment(by: Int64(dropped.whole.count))
         metrics.roundDuration.record(duration: ContinuousClock.now - started)
+        heartbeat.count(sent: plan.outcomes.sent.count, failed: plan.outcomes.failed.count, deferred: plan.outcomes.deferred.count - plan.waiting)
         logger.debug("round done", metadata: [
             "claimed": "\(claimed.count)", "sent": "\(plan.outcomes.sent.count)",
             "deferred": "\(plan.outcomes.deferred.count - plan.waiting)", "waiting": "\(plan.waiting)",
@@ -221,6 +225,7 @@ public final class SenderWorker: Service {
                 let outcome = await provider.send(batch)
                 let duration = ContinuousClock.now - start
                 metrics.providerCall(kind: account.kind, status: outcome.status, duration: duration, size: batch.messages.count)
+                heartbeat.recordCall(account: account.id, duration: duration)
                 if let breakerOutcome = outcome.breakerOutcome {
                     await breakers.record(breakerOutcome, duration: duration, for: account)
                 } else if decision == .probe {

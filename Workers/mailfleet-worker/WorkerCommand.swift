@@ -22,13 +22,15 @@ struct WorkerCommand: AsyncParsableCommand {
             let providers = ProviderRegistry(
                 httpClient: clients.http(name: "worker-http"), outboxDirectory: config.outboxDirectory,
                 outboxThread: clients.thread(name: "worker-outbox"), callTimeout: config.callTimeout)
+            let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: config.partitions))
+            let heartbeat = Heartbeat(store: WorkerHeartbeatStore(beside: queue), logger: logger)
             let worker = SenderWorker(
-                configuration: config, queue: MessageQueue(redis: redis, partitioning: Partitioning(count: config.partitions)),
-                store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), suppressions: SuppressionStore(pool: pool), providers: providers,
-                breakers: CircuitBreakerStore(redis: redis), paces: AccountPacingStore(redis: redis), logger: logger)
+                configuration: config, queue: queue, store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), suppressions: SuppressionStore(pool: pool), providers: providers,
+                breakers: CircuitBreakerStore(redis: redis), paces: AccountPacingStore(redis: redis), heartbeat: heartbeat, logger: logger)
             let ops = OpsRoutes.server(host: try options.host, port: try options.port, checks: clients.readinessChecks, logger: logger)
-            // Services stop in reverse order: the worker drains first, the ops server next, the clients last.
-            return [ops, worker]
+            // Services stop in reverse order: the worker drains first, then its heartbeat is
+            // removed, then the ops server stops, the clients last.
+            return [ops, heartbeat, worker]
         }
     }
 }

@@ -1,0 +1,22 @@
+import MailfleetConfiguration
+import Testing
+
+/// `MAILFLEET_STATUS_TOKEN`: unset (or empty) turns the status page off; a given value turns it
+/// on; it is never shown in help or the README.
+@Suite struct StatusTokenSettingTests {
+    let setting = Settings.catalogue.statusToken
+
+    @Test func unsetOrEmptyMeansOffAndAValueMeansOn() throws {
+        #expect(try setting.value(flag: nil, environment: [:]) == "")
+        #expect(try setting.value(flag: nil, environment: ["MAILFLEET_STATUS_TOKEN": ""]) == "")
+        #expect(try setting.value(flag: nil, environment: ["MAILFLEET_STATUS_TOKEN": "s3cret"]) == "s3cret")
+        #expect(try APIOptions.parse(["--status-token", "from-flag"]).statusToken == "from-flag")
+        // An empty flag is a mistake, not a way to turn the page off.
+        #expect(throws: (any Error).self) { try APIOptions.parse(["--status-token", ""]) }
+    }
+
+    @Test func itsValueIsNeverShown() {
+        #expect(setting.defaultText == "unset (page off)")
+        #expect(setting.help.abstract.contains("MAILFLEET_STATUS_TOKEN"))
+    }
+}

@@ -40,6 +40,16 @@ import Testing
         await pool.shutdown()
     }
 
+    /// The events route's `type` filter names exactly the event types there are, so a schema-valid
+    /// filter is never refused and a new type is documented.
+    @Test func eventTypeFilterNamesEveryEventType() throws {
+        let operation = try #require(((document["paths"] as? [String: Any])?["/v1/events"] as? [String: Any])?["get"] as? [String: Any])
+        let parameters = try #require(operation["parameters"] as? [[String: Any]])
+        let type = try #require(parameters.first { $0["name"] as? String == "type" })
+        let one = "(" + EventType.allCases.map(\.rawValue).joined(separator: "|") + ")"
+        #expect((type["schema"] as? [String: Any])?["pattern"] as? String == "^\(one)(,\(one))*$")
+    }
+
     @Test func everyExampleMatchesItsSchema() throws {
         var checked = 0
         var failures: [String] = []

@@ -1,3 +1,4 @@
+import Foundation
 import MailfleetCore
 import MailfleetPostgres
 
@@ -11,6 +12,36 @@ public enum Migrations {
         public let name: String
         /// The SQL, run in one transaction.
         public let sql: String
+        /// Indexes built after `sql` with `CREATE INDEX CONCURRENTLY`, one at a time outside any
+        /// transaction, so the live fleet keeps reading and writing a large table meanwhile. The
+        /// version is recorded only after the last one, so a migration that has some must have
+        /// `sql` that is safe to run again (`IF NOT EXISTS`): an interrupted run repeats it.
+        public let indexes: [Index]
+
+        /// A migration; `indexes` are built concurrently after `sql`.
+        public init(version: Int, name: String, sql: String, indexes: [Index] = []) {
+            self.version = version
+            self.name = name
+            self.sql = sql
+            self.indexes = indexes
+        }
+    }
+
+    /// An index a migration builds concurrently.
+    public struct Index: Sendable {
+        /// Its name (unqualified; the schema is the search path's).
+        public let name: String
+        /// Whether it is a unique index.
+        public let unique: Bool
+        /// What follows the name: `ON table (columns) [WHERE ...]`.
+        public let definition: String
+
+        /// An index `name` `definition`.
+        public init(_ name: String, unique: Bool = false, _ definition: String) {
+            self.name = name
+            self.unique = unique
+            self.definition = definition
+        }
     }
 
     /// Every migration in order.
@@ -218,14 +249,17 @@ public enum Migrations {
         // event is stored once: its account and the provider's event id are unique together.
         // Messages are found by the provider's id when an event lacks ours; a tenant's events
         // are listed newest first (GET /v1/events). A suppression names the event that caused it.
+        // The columns are metadata-only changes; the indexes on events and messages, the two
+        // largest tables, are built concurrently so sending goes on while they build.
         Migration(version: 7, name: "provider webhooks: secrets, event dedup, event listing, suppression causes", sql: """
-            ALTER TABLE provider_accounts ADD COLUMN webhook_secret text;
-            ALTER TABLE events ADD COLUMN provider_account_id uuid, ADD COLUMN provider_event_id text;
-            CREATE UNIQUE INDEX events_provider_event ON events (provider_account_id, provider_event_id) WHERE provider_event_id IS NOT NULL;
-            CREATE INDEX events_tenant_time ON events (tenant_id, occurred_at DESC, id DESC);
-            CREATE INDEX messages_provider_message ON messages (tenant_id, provider_message_id) WHERE provider_message_id IS NOT NULL;
-            ALTER TABLE suppressions ADD COLUMN event_id bigint;
-            """),
+            ALTER TABLE provider_accounts ADD COLUMN IF NOT EXISTS webhook_secret text;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS provider_account_id uuid, ADD COLUMN IF NOT EXISTS provider_event_id text;
+            ALTER TABLE suppressions ADD COLUMN IF NOT EXISTS event_id bigint;
+            """, indexes: [
+                Index("events_provider_event", unique: true, "ON events (provider_account_id, provider_event_id) WHERE provider_event_id IS NOT NULL"),
+                Index("events_tenant_time", "ON events (tenant_id, occurred_at DESC, id DESC)"),
+                Index("messages_provider_message", "ON messages (tenant_id, provider_message_id) WHERE provider_message_id IS NOT NULL"),
+            ]),
         // Version 8: a tenant's tracking host and one-click unsubscribe settings (docs/UNSUBSCRIBE.md).
         // Nullable or defaulted columns: adding them rewrites no row.
         Migration(version: 8, name: "tenant tracking host and one-click unsubscribe settings", sql: """
@@ -253,7 +287,12 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate(progress: @escaping @Sendable (WorkProgress) -> Void = { _ in }) async throws -> [Int] {
         try await pool.withConnection { connection in
-            try connection.query("SELECT pg_advisory_lock($1)", [Migrator.lockID])
+            // Waiting in a loop of short tries, not in one blocking pg_advisory_lock: a waiting
+            // statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the holder's migration
+            // waits for every older snapshot to end, which would never happen.
+            while try connection.query("SELECT pg_try_advisory_lock($1) AS locked", [Migrator.lockID]).first?.bool("locked") != true {
+                Thread.sleep(forTimeInterval: 0.1)
+            }
             defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Migrator.lockID]) }
             try connection.execute("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -268,8 +307,15 @@ public struct Migrator: Sendable {
             progress(step)
             var applied: [Int] = []
             for migration in pending {
-                try connection.transaction {
-                    try connection.execute(migration.sql)
+                if migration.indexes.isEmpty {
+                    try connection.transaction {
+                        try connection.execute(migration.sql)
+                        try connection.query(
+                            "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name])
+                    }
+                } else {
+                    try connection.transaction { try connection.execute(migration.sql) }
+                    for index in migration.indexes { try Self.build(index, on: connection) }
                     try connection.query(
                         "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name])
                 }
@@ -279,5 +325,18 @@ public struct Migrator: Sendable {
             }
             return applied
         }
+    }
+
+    /// Builds `index` concurrently unless a valid one of that name exists. An interrupted
+    /// concurrent build leaves an invalid index behind, which is dropped and built again.
+    static func build(_ index: Migrations.Index, on connection: PostgresConnection) throws {
+        let found = try connection.query(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND pg_table_is_visible(c.oid)",
+            [index.name])
+        if let row = found.first {
+            if try row.bool("indisvalid") { return }
+            try connection.execute("DROP INDEX CONCURRENTLY IF EXISTS \(index.name)")
+        }
+        try connection.execute("CREATE \(index.unique ? "UNIQUE " : "")INDEX CONCURRENTLY \(index.name) \(index.definition)")
     }
 }

@@ -31,6 +31,39 @@ struct StoreAndQueueTests {
         for pool in pools { await pool.shutdown() }
     }
 
+    /// A migrate killed during a migration's concurrent index builds leaves its version
+    /// unrecorded, some indexes missing and the one being built invalid; the next run finishes it.
+    @Test func anInterruptedConcurrentIndexBuildIsFinishedOnTheNextRun() async throws {
+        let url = try await TestEnvironment.freshDatabase()
+        let pool = PostgresPool(url: url, size: 1, name: "mig-index")
+        try await Migrator(pool: pool).migrate()
+        let version = try #require(Migrations.all.first { !$0.indexes.isEmpty })
+        let names = version.indexes.map(\.name)
+        let unique = try #require(version.indexes.first { $0.unique })
+        try await pool.withConnection { connection in
+            try connection.query("DELETE FROM schema_migrations WHERE version = $1", [version.version])
+            for name in names { try connection.execute("DROP INDEX \(name)") }
+            // Two copies of one provider event make the unique build fail part way.
+            try connection.query(
+                "INSERT INTO events (tenant_id, message_id, type, provider_account_id, provider_event_id) VALUES ($1, $2, 'delivered', $3, 'e1'), ($1, $2, 'delivered', $3, 'e1')",
+                [UUID(), UUID(), UUID()])
+        }
+        await #expect(throws: PostgresError.self) {
+            try await pool.withConnection { try $0.execute("CREATE UNIQUE INDEX CONCURRENTLY \(unique.name) \(unique.definition)") }
+        }
+        let validity = {
+            try await pool.query(
+                "SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = ANY($1)", [names]
+            ).map { "\(try $0.string("name")) \(try $0.bool("valid"))" }.sorted()
+        }
+        #expect(try await validity() == ["\(unique.name) false"])
+        try await pool.query("DELETE FROM events WHERE provider_event_id = 'e1'")
+
+        #expect(try await Migrator(pool: pool).migrate() == [version.version])
+        #expect(try await validity() == names.map { "\($0) true" }.sorted())
+        await pool.shutdown()
+    }
+
     @Test func queueMovesKeepLanesOrderAndCounts() async throws {
         let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-queue")
         let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: 1), prefix: "it\(UUID().uuidString.prefix(6))")

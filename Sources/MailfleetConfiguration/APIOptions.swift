@@ -28,11 +28,22 @@ public struct APIOptions: ParsableArguments {
     /// The tracker's public URL, under which webhook URLs are shown.
     public var trackerURL: String { get throws { try settings.trackerURL.value(flag: trackerURLFlag) } }
 
+    /// The shortest status page password accepted.
+    public static let minimumStatusTokenLength = 16
+
     /// The status page's operator credential; nil when unset (the page is off).
     public var statusToken: String? {
         get throws {
             let token = try settings.statusToken.value(flag: statusTokenFlag)
-            return token.isEmpty ? nil : token
+            if token.isEmpty { return nil }
+            // The page shows every tenant's accounts and recent errors, and its route has no rate
+            // limit: a short or sample password is refused rather than guessed.
+            guard token.count >= Self.minimumStatusTokenLength, token != "change-me" else {
+                throw ConfigurationError(
+                    source: statusTokenFlag == nil ? settings.statusToken.variable : "--status-token", text: "***",
+                    expectation: "a random value of at least \(Self.minimumStatusTokenLength) characters, or unset to turn the page off")
+            }
+            return token
         }
     }
 

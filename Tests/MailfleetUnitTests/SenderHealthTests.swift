@@ -77,4 +77,27 @@ import Testing
         #expect(BulkPause.waitingReason(domain: "a.example").contains("from a.example is paused"))
         #expect(HealthPolicy.percent(0.003) == "0.3%" && HealthPolicy.percent(0.05) == "5%")
     }
+
+    @Test func theReportSumsDomainsAndMarksWhatAPauseHolds() throws {
+        let pausedAt = Date(timeIntervalSince1970: 1_800_000_000)
+        let health = [
+            DomainHealth(tenantID: tenant, domain: "b.example", hour: HealthCounts(sent: 10, complained: 1), day: HealthCounts(sent: 20, complained: 1)),
+            DomainHealth(tenantID: tenant, domain: "a.example", hour: HealthCounts(sent: 30), day: HealthCounts(sent: 40, hardBounced: 2)),
+        ]
+        let one = SenderHealthReport(tenantID: tenant, health: health, pauses: [BulkPause(tenantID: tenant, domain: "b.example", reason: "r", pausedAt: pausedAt)])
+        #expect(one.bulkPaused)
+        #expect(one.domains.map(\.domain) == ["a.example", "b.example"])
+        #expect(one.domains.map(\.bulkPaused) == [false, true])
+        #expect(one.last1h == SenderHealthReport.Window(HealthCounts(sent: 40, complained: 1)))
+        #expect(one.last24h.hardBounced == 2 && one.last24h.sent == 60 && one.last24h.bounceRate == 2.0 / 60)
+        let whole = SenderHealthReport(tenantID: tenant, health: health, pauses: [BulkPause(tenantID: tenant, domain: BulkPause.wholeTenant, reason: "r", pausedAt: pausedAt)])
+        #expect(whole.domains.allSatisfy { $0.bulkPaused })
+        // The whole-tenant pause has no domain; rates before any send are absent, not zero.
+        let json = String(decoding: try JSONEncoder().encode(whole.pauses[0]), as: UTF8.self)
+        #expect(!json.contains("domain") && json.contains("paused_at"))
+        let quiet = String(decoding: try JSONEncoder().encode(SenderHealthReport.Window(HealthCounts())), as: UTF8.self)
+        #expect(!quiet.contains("rate") && quiet.contains("hard_bounced"))
+        let none = SenderHealthReport(tenantID: tenant, health: [], pauses: [])
+        #expect(!none.bulkPaused && none.domains.isEmpty && none.tenantID == "00000000-0000-0000-0000-0000000000aa")
+    }
 }

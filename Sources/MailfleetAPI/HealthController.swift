@@ -17,9 +17,7 @@ struct HealthController: Sendable {
 
     func show(_ request: Request, context: APIRequestContext) async throws -> SenderHealthReport {
         let key = try context.key(for: .read)
-        let (health, pauses) = try await database {
-            (try await tenants.domainHealth(tenantID: key.tenantID), try await tenants.bulkPauses(tenantID: key.tenantID))
-        }
+        let (health, pauses) = try await database { try await tenants.tenantHealth(key.tenantID) }
         return SenderHealthReport(tenantID: key.tenantID, health: health, pauses: pauses)
     }
 

@@ -260,6 +260,16 @@ public enum Migrations {
                 resumed_by text,
                 PRIMARY KEY (tenant_id, domain)
             );
+            GRANT SELECT ON sender_health TO mailfleet_tenant;
+            GRANT SELECT, UPDATE ON bulk_pauses TO mailfleet_tenant;
+            ALTER TABLE sender_health ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE bulk_pauses ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON sender_health TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON bulk_pauses TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
     ]
 }

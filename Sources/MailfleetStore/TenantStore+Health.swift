@@ -7,10 +7,22 @@ extension TenantStore {
     /// (one tenant's when `tenantID` is given). With `sinceResume`, minutes up to a tenant's
     /// latest resume of a pause are left out: what an operator resumed is judged afresh.
     public func domainHealth(tenantID: UUID? = nil, now: Date = Date(), sinceResume: Bool = false) async throws -> [DomainHealth] {
+        try await pool.withConnection { try Self.domainHealth(tenantID: tenantID, now: now, sinceResume: sinceResume, on: $0) }
+    }
+
+    /// One tenant's health and the pauses in force, read under row-level security (the API's
+    /// second wall, `TenantScope`).
+    public func tenantHealth(_ tenantID: UUID, now: Date = Date()) async throws -> (health: [DomainHealth], pauses: [BulkPause]) {
+        try await pool.tenantTransaction(tenantID) { connection in
+            (try Self.domainHealth(tenantID: tenantID, now: now, sinceResume: false, on: connection), try Self.bulkPauses(tenantID: tenantID, on: connection))
+        }
+    }
+
+    static func domainHealth(tenantID: UUID?, now: Date, sinceResume: Bool, on connection: PostgresConnection) throws -> [DomainHealth] {
         let minute = HealthWindow.minute(of: now)
         let columns = ["sent", "delivered", "hard_bounced", "soft_bounced", "complained"]
         let sums = columns.map { "coalesce(sum(h.\($0)) FILTER (WHERE h.minute >= $2), 0) AS hour_\($0), coalesce(sum(h.\($0)), 0) AS day_\($0)" }
-        let rows = try await pool.query(
+        let rows = try connection.query(
             """
             SELECT h.tenant_id, h.domain, \(sums.joined(separator: ", "))
             FROM sender_health h
@@ -61,7 +73,11 @@ extension TenantStore {
 
     /// The pauses in force, of one tenant or of every tenant.
     public func bulkPauses(tenantID: UUID? = nil) async throws -> [BulkPause] {
-        try await pool.query(
+        try await pool.withConnection { try Self.bulkPauses(tenantID: tenantID, on: $0) }
+    }
+
+    static func bulkPauses(tenantID: UUID?, on connection: PostgresConnection) throws -> [BulkPause] {
+        try connection.query(
             """
             SELECT tenant_id, domain, reason, paused_at FROM bulk_pauses
             WHERE resumed_at IS NULL AND ($1::uuid IS NULL OR tenant_id = $1::uuid) ORDER BY tenant_id, domain
@@ -81,10 +97,11 @@ extension TenantStore {
     }
 
     /// Lifts a tenant's pauses (only that of `domain` when given; `BulkPause.wholeTenant` names
-    /// the whole-lane pause), audited as done by `actor`. Returns the pauses lifted.
+    /// the whole-lane pause), audited as done by `actor`, under row-level security. Returns the
+    /// pauses lifted.
     @discardableResult
     public func resumeBulk(tenantID: UUID, domain: String? = nil, actor: String) async throws -> [BulkPause] {
-        try await pool.transaction { connection in
+        try await pool.tenantTransaction(tenantID) { connection in
             let rows = try connection.query(
                 """
                 UPDATE bulk_pauses SET resumed_at = now(), resumed_by = $3

@@ -73,6 +73,17 @@ struct SenderHealthStoreTests {
         // A pause made again after a resume is in force again.
         #expect(try await tenants.pauseBulk(decided, actor: "scheduler").count == 3)
 
+        // The second wall: under another tenant's row-level security, a query with no tenant
+        // filter sees none of these counters or pauses, and lifts no pause.
+        let stranger = try await tenants.createTenant(name: "stranger")
+        let seen = try await pool.tenantTransaction(stranger) { connection in
+            (try connection.query("SELECT count(*) AS n FROM sender_health").first!.int("n"),
+             try connection.query("UPDATE bulk_pauses SET resumed_at = now() RETURNING tenant_id").count)
+        }
+        #expect(seen.0 == 0 && seen.1 == 0)
+        #expect(try await pool.tenantTransaction(tenant) { try $0.query("SELECT count(*) AS n FROM sender_health").first!.int("n") } > 0)
+        #expect(try await tenants.pausedBulkDomains(tenantIDs: [tenant])[tenant]?.count == 3)
+
         try await tenants.purgeHealthCounters(now: now.addingTimeInterval(2 * 86_400))
         #expect(try await tenants.domainHealth(tenantID: tenant).isEmpty)
         await pool.shutdown()

@@ -29,20 +29,28 @@ public struct SchedulerConfiguration: Sendable {
     /// Days a failed message (a dead letter) is kept for inspection and re-drive; the leader
     /// then deletes it, at most 5,000 per reconciliation pass. Default 30.
     public var deadLetterRetentionDays = Settings.catalogue.deadLetterRetentionDays.defaultValue
+    /// When the leader pauses a tenant's (or a domain's) bulk mail for its sender health.
+    public var healthPolicy = HealthPolicy(
+        bounceThreshold: Double(Settings.catalogue.healthBounceThresholdPercent.defaultValue) / 100,
+        minimumVolume: Settings.catalogue.healthMinimumVolume.defaultValue)
+    /// Time between the leader's sender-health evaluations. Default 60 s (the counters' minute).
+    public var healthEvery: Duration = .seconds(Settings.catalogue.healthEvaluateEverySeconds.defaultValue)
     /// The defaults.
     public init() {}
 }
 
 /// The scheduler: one leader among replicas (a Redis lease) promotes due delayed sends and
 /// retries, reclaims expired leases of dead workers, reconciles Postgres with Redis (at once and
-/// in full when Redis lost its data), deletes dead letters past their retention, and publishes
-/// queue depths, the age of the oldest ready entry per lane and the dead-letter count.
+/// in full when Redis lost its data), deletes dead letters past their retention, pauses bulk
+/// mail of senders whose health passed a limit, and publishes queue depths, the age of the
+/// oldest ready entry per lane, the dead-letter count and the count of paused tenants.
 public final class SchedulerService: Service {
-    private let configuration: SchedulerConfiguration
+    let configuration: SchedulerConfiguration
     private let lease: LeaderLease
     private let queue: MessageQueue
     private let store: MessageStore
-    private let logger: Logger
+    let tenants: TenantStore
+    let logger: Logger
 
     private let promoted = Telemetry.counter("scheduler_promoted_total", help: "Delayed entries moved to ready")
     private let reclaimed = Telemetry.counter("scheduler_reclaimed_total", help: "Expired leases returned to ready")
@@ -51,17 +59,20 @@ public final class SchedulerService: Service {
     private let leaderGauge = Telemetry.gauge("scheduler_is_leader", help: "1 when this replica leads")
     private let deadLetters = Telemetry.gauge("dead_letters", help: "Failed messages kept in Postgres (dead letters), counted every 5 s")
     private let purgedDeadLetters = Telemetry.counter("dead_letters_purged_total", help: "Dead letters deleted after their retention period")
+    let pausedTenants = Telemetry.gauge("bulk_paused_tenants", help: "Tenants with bulk mail paused for sender health (whole or some domain), counted every 5 s")
+    let bulkPauses = Telemetry.counter("bulk_pauses_total", help: "Bulk pauses (of a tenant or a domain) the leader made for sender health")
     private let depthGauges: [String: Meter]
     private let oldestAgeGauges: [Priority: Meter]
     /// Milliseconds on a monotonic clock, for the lease arithmetic (immune to wall-clock steps).
     private let clock = MonotonicMilliseconds()
 
     /// Creates the scheduler.
-    public init(configuration: SchedulerConfiguration, redis: RedisClient, queue: MessageQueue, store: MessageStore, logger: Logger) {
+    public init(configuration: SchedulerConfiguration, redis: RedisClient, queue: MessageQueue, store: MessageStore, tenants: TenantStore, logger: Logger) {
         self.configuration = configuration
         self.lease = LeaderLease(redis: redis, holder: UUID().lowercasedString, milliseconds: configuration.leaderLeaseMilliseconds)
         self.queue = queue
         self.store = store
+        self.tenants = tenants
         self.logger = logger
         var gauges: [String: Meter] = [:]
         for state in ["ready_transactional", "ready_bulk", "leased", "delayed"] {
@@ -114,6 +125,7 @@ public final class SchedulerService: Service {
                 loop.lastDeadLetterCount = ContinuousClock.now
                 do {
                     deadLetters.set(Double(try await store.countDeadLetters()))
+                    pausedTenants.set(Double(try await tenants.pausedTenantCount()))
                     databaseAnswered(&loop)
                 } catch {
                     failed(error, &loop)
@@ -132,6 +144,7 @@ public final class SchedulerService: Service {
         var lastDepth = ContinuousClock.now - .seconds(60)
         var lastDeadLetterCount = ContinuousClock.now - .seconds(60)
         var lastReconcile = ContinuousClock.now
+        var lastHealthCheck = ContinuousClock.now
         var lastGenerationCheck = ContinuousClock.now - .seconds(60)
         var redisOutage = Outage()
         var databaseOutage = Outage()
@@ -156,6 +169,12 @@ public final class SchedulerService: Service {
             try await reconcile()
             try await store.purgeExpiredIdempotencyKeys()
             try await purgeDeadLetters()
+            databaseAnswered(&loop)
+        }
+        guard loop.leadership.isLeading(atMs: clock.nowMs()) else { return }
+        if ContinuousClock.now - loop.lastHealthCheck >= configuration.healthEvery {
+            loop.lastHealthCheck = ContinuousClock.now
+            try await evaluateHealth()
             databaseAnswered(&loop)
         }
     }

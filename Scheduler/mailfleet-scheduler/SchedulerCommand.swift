@@ -20,7 +20,7 @@ struct SchedulerCommand: AsyncParsableCommand {
             let redis = clients.redis(url: try options.queue.redisURL, connections: 2, name: "scheduler-redis")
             let scheduler = SchedulerService(
                 configuration: config, redis: redis, queue: MessageQueue(redis: redis, partitioning: Partitioning(count: config.partitions)),
-                store: MessageStore(pool: pool), logger: logger)
+                store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), logger: logger)
             let ops = OpsRoutes.server(host: try options.host, port: try options.port, checks: clients.readinessChecks, logger: logger)
             return [ops, scheduler]
         }

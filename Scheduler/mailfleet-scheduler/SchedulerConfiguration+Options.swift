@@ -1,4 +1,5 @@
 import MailfleetConfiguration
+import MailfleetCore
 import MailfleetScheduler
 
 extension SchedulerConfiguration {
@@ -10,5 +11,7 @@ extension SchedulerConfiguration {
         reconcileEvery = .milliseconds(Int(try options.reconcileEverySeconds * 1000))
         deadLetterRetentionDays = try options.deadLetterRetentionDays
         leaderLeaseMilliseconds = Int(try options.leaderLeaseSeconds * 1000)
+        healthPolicy = HealthPolicy(bounceThreshold: Double(try options.healthBounceThresholdPercent) / 100, minimumVolume: try options.healthMinimumVolume)
+        healthEvery = .milliseconds(Int(try options.healthEvaluateEverySeconds * 1000))
     }
 }

@@ -101,6 +101,7 @@ public enum APIServer {
         SuppressionsController(store: stores.suppressions, limits: configuration.limits).addRoutes(to: v1)
         ProvidersController(tenants: stores.tenants, breakers: stores.breakers, trackerURL: configuration.trackerURL, logger: logger).addRoutes(to: v1)
         EventsController(store: stores.messages).addRoutes(to: v1)
+        HealthController(tenants: stores.tenants, limits: configuration.limits).addRoutes(to: v1)
         OpenAPIRoute.add(to: router)
         OpsRoutes.add(to: router, checks: readiness)
         if let token = configuration.statusToken {

@@ -12,6 +12,9 @@ public struct SchedulerOptions: ParsableArguments {
     @Option(name: settings.reconcileEverySeconds.name, help: settings.reconcileEverySeconds.help) var reconcileEveryFlag: String?
     @Option(name: settings.deadLetterRetentionDays.name, help: settings.deadLetterRetentionDays.help) var deadLetterRetentionFlag: String?
     @Option(name: settings.leaderLeaseSeconds.name, help: settings.leaderLeaseSeconds.help) var leaderLeaseFlag: String?
+    @Option(name: settings.healthBounceThresholdPercent.name, help: settings.healthBounceThresholdPercent.help) var healthBounceFlag: String?
+    @Option(name: settings.healthMinimumVolume.name, help: settings.healthMinimumVolume.help) var healthVolumeFlag: String?
+    @Option(name: settings.healthEvaluateEverySeconds.name, help: settings.healthEvaluateEverySeconds.help) var healthEveryFlag: String?
     @OptionGroup public var logging: LoggingOptions
 
     /// No flags given.
@@ -31,10 +34,18 @@ public struct SchedulerOptions: ParsableArguments {
     /// Seconds the leader lease lasts without renewal.
     public var leaderLeaseSeconds: Double { get throws { try settings.leaderLeaseSeconds.value(flag: leaderLeaseFlag) } }
 
+    /// Percent of sent mail hard-bouncing above which bulk mail pauses.
+    public var healthBounceThresholdPercent: Int { get throws { try settings.healthBounceThresholdPercent.value(flag: healthBounceFlag) } }
+    /// Messages sent in a window before its rates count.
+    public var healthMinimumVolume: Int { get throws { try settings.healthMinimumVolume.value(flag: healthVolumeFlag) } }
+    /// Seconds between sender-health evaluations.
+    public var healthEvaluateEverySeconds: Double { get throws { try settings.healthEvaluateEverySeconds.value(flag: healthEveryFlag) } }
+
     /// Refuses a bad value before the command runs.
     public func validate() throws {
         try validateSettings {
             _ = (try host, try port, try reconcileAfterSeconds, try reconcileEverySeconds, try deadLetterRetentionDays, try leaderLeaseSeconds)
+            _ = (try healthBounceThresholdPercent, try healthMinimumVolume, try healthEvaluateEverySeconds)
         }
     }
 }

@@ -101,6 +101,10 @@ public struct Settings: Sendable {
     /// How long a fetched message belongs to one worker.
     public let leaseSeconds = Setting.seconds(
         "MAILFLEET_LEASE_SECONDS", flag: "--lease-seconds", default: 120, "Seconds a fetched message is leased to its worker")
+    /// How long a paused bulk message waits before a worker looks at it again.
+    public let bulkPauseRecheckSeconds = Setting.seconds(
+        "MAILFLEET_BULK_PAUSE_RECHECK_SECONDS", flag: "--bulk-pause-recheck-seconds", default: 60,
+        "Seconds a bulk message held by a sender-health pause waits before a worker looks at it again")
     /// The longest delay between two attempts of a message.
     public let retryMaxDelaySeconds = Setting.seconds(
         "MAILFLEET_RETRY_MAX_DELAY_SECONDS", flag: "--retry-max-delay-seconds", default: 3600, "Longest retry delay in seconds")
@@ -151,6 +155,21 @@ public struct Settings: Sendable {
     public let deadLetterRetentionDays = Setting.number(
         "MAILFLEET_DEAD_LETTER_RETENTION_DAYS", flag: "--dead-letter-retention-days", default: 30, in: 1...Int.max,
         "Days a failed message (dead letter) is kept before the scheduler deletes it")
+    // MARK: Sender health (mailfleet-scheduler)
+
+    /// The hard-bounce share of sent mail above which a sender's bulk mail pauses.
+    public let healthBounceThresholdPercent = Setting.number(
+        "MAILFLEET_HEALTH_BOUNCE_THRESHOLD_PERCENT", flag: "--health-bounce-threshold-percent", default: 5, in: 1...100,
+        "Percent of sent mail hard-bouncing (over 1 h or 24 h) above which a tenant's or domain's bulk mail pauses")
+    /// Sent messages a window must hold before its rates can pause bulk mail.
+    public let healthMinimumVolume = Setting.number(
+        "MAILFLEET_HEALTH_MINIMUM_VOLUME", flag: "--health-minimum-volume", default: 500, in: 1...Int.max,
+        "Messages sent in a window (1 h or 24 h) before its bounce and complaint rates can pause bulk mail")
+    /// How often the leader evaluates sender health.
+    public let healthEvaluateEverySeconds = Setting.seconds(
+        "MAILFLEET_HEALTH_EVALUATE_EVERY_SECONDS", flag: "--health-evaluate-every-seconds", default: 60,
+        "Seconds between the scheduler leader's sender-health evaluations")
+
     /// The scheduler's leader lease: how soon a standby takes over from a dead leader.
     public let leaderLeaseSeconds = Setting.seconds(
         "MAILFLEET_LEADER_LEASE_SECONDS", flag: "--leader-lease-seconds", default: 5,

@@ -15,6 +15,7 @@ public struct WorkerOptions: ParsableArguments {
     @Option(name: settings.trackingSecret.name, help: settings.trackingSecret.help) var trackingSecretFlag: String?
     @Option(name: settings.retryBaseSeconds.name, help: settings.retryBaseSeconds.help) var retryBaseSecondsFlag: String?
     @Option(name: settings.leaseSeconds.name, help: settings.leaseSeconds.help) var leaseSecondsFlag: String?
+    @Option(name: settings.bulkPauseRecheckSeconds.name, help: settings.bulkPauseRecheckSeconds.help) var bulkPauseRecheckFlag: String?
     @Option(name: settings.retryMaxDelaySeconds.name, help: settings.retryMaxDelaySeconds.help) var retryMaxDelaySecondsFlag: String?
     @Option(name: settings.retryMaxAttempts.name, help: settings.retryMaxAttempts.help) var retryMaxAttemptsFlag: String?
     @Option(name: settings.retryMaxAgeHours.name, help: settings.retryMaxAgeHours.help) var retryMaxAgeHoursFlag: String?
@@ -49,6 +50,8 @@ public struct WorkerOptions: ParsableArguments {
     public var retryBaseSeconds: Double { get throws { try settings.retryBaseSeconds.value(flag: retryBaseSecondsFlag) } }
     /// Lease in seconds.
     public var leaseSeconds: Double { get throws { try settings.leaseSeconds.value(flag: leaseSecondsFlag) } }
+    /// Seconds a bulk message held by a sender-health pause waits.
+    public var bulkPauseRecheckSeconds: Double { get throws { try settings.bulkPauseRecheckSeconds.value(flag: bulkPauseRecheckFlag) } }
     /// Longest retry delay in seconds.
     public var retryMaxDelaySeconds: Double { get throws { try settings.retryMaxDelaySeconds.value(flag: retryMaxDelaySecondsFlag) } }
     /// Attempts per message before it is dead-lettered.
@@ -79,6 +82,7 @@ public struct WorkerOptions: ParsableArguments {
             _ = (try retryBaseSeconds, try leaseSeconds, try retryMaxDelaySeconds, try retryMaxAttempts, try retryMaxAgeHours)
             _ = (try circuitWindow, try circuitMinimumCalls, try circuitFailureRate, try circuitSlowCallMs)
             _ = (try circuitOpenBaseMs, try circuitOpenMaxMs, try circuitHalfOpenProbes, try circuitProbeTimeoutMs)
+            _ = try bulkPauseRecheckSeconds
         }
     }
 }

@@ -19,14 +19,19 @@ extension MessageStore {
 
     private static func write(_ outcomes: OutcomeBatch, events: [NewEvent], on connection: PostgresConnection) throws {
         if !outcomes.sent.isEmpty {
+            // One statement still: the sends are counted for sender health as they are recorded.
             try connection.query(
                 """
-                UPDATE messages m SET status = 'sent', attempts = m.attempts + 1, provider_account_id = u.account,
-                    provider_message_id = u.pmid, sent_at = now(), updated_at = now(), lease_until = NULL, last_error = NULL
-                FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS u(id, account, pmid)
-                WHERE m.id = u.id
+                WITH sent AS (
+                    UPDATE messages m SET status = 'sent', attempts = m.attempts + 1, provider_account_id = u.account,
+                        provider_message_id = u.pmid, sent_at = now(), updated_at = now(), lease_until = NULL, last_error = NULL
+                    FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS u(id, account, pmid)
+                    WHERE m.id = u.id
+                    RETURNING m.tenant_id, m.content
+                )
+                \(SenderHealthLedger.countSent(slotParameter: 4))
                 """,
-                [outcomes.sent.map(\.messageID), outcomes.sent.map(\.accountID), outcomes.sent.map(\.providerMessageID)])
+                [outcomes.sent.map(\.messageID), outcomes.sent.map(\.accountID), outcomes.sent.map(\.providerMessageID), SenderHealthLedger.randomSlot()])
         }
         if !outcomes.deferred.isEmpty {
             try connection.query(

@@ -267,6 +267,44 @@ public enum Migrations {
             ALTER TABLE tenants ADD COLUMN unsubscribe_mailto text;
             ALTER TABLE tenants ADD COLUMN unsubscribe_transactional boolean NOT NULL DEFAULT false;
             """),
+        // Version 9: sender health (docs/TRACKING.md). Per-minute counters per tenant and From
+        // domain, written with the outcomes and events they count; `slot` spreads concurrent
+        // writers of one minute over a few rows so they do not queue on one row lock. Pauses of
+        // bulk mail stay as rows after a resume: the resume time restarts the evaluation.
+        Migration(version: 9, name: "sender health counters and bulk pauses", sql: """
+            CREATE TABLE sender_health (
+                tenant_id uuid NOT NULL,
+                domain text NOT NULL,
+                minute int NOT NULL,
+                slot smallint NOT NULL,
+                sent int NOT NULL DEFAULT 0,
+                delivered int NOT NULL DEFAULT 0,
+                hard_bounced int NOT NULL DEFAULT 0,
+                soft_bounced int NOT NULL DEFAULT 0,
+                complained int NOT NULL DEFAULT 0,
+                PRIMARY KEY (tenant_id, domain, minute, slot)
+            );
+            CREATE INDEX sender_health_minute ON sender_health (minute);
+            CREATE TABLE bulk_pauses (
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                domain text NOT NULL,
+                reason text NOT NULL,
+                paused_at timestamptz NOT NULL DEFAULT now(),
+                resumed_at timestamptz,
+                resumed_by text,
+                PRIMARY KEY (tenant_id, domain)
+            );
+            GRANT SELECT ON sender_health TO mailfleet_tenant;
+            GRANT SELECT, UPDATE ON bulk_pauses TO mailfleet_tenant;
+            ALTER TABLE sender_health ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE bulk_pauses ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON sender_health TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON bulk_pauses TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            """),
     ]
 }
 

@@ -78,6 +78,8 @@ public struct WebhookEventStore: Sendable {
             fates[i] = stored.contains(dedupKey(batch[i].accountID, batch[i].event.providerEventID)) ? .stored : .duplicate
         }
 
+        let counted = candidates.filter { fates[$0] == .stored }
+        try SenderHealthLedger.countReports(messageIDs: counted.map { messages[$0]! }, events: counted.map { batch[$0].event }, on: connection)
         try advanceStatuses(batch, messages: messages, fates: fates, on: connection)
         try suppress(batch, fates: fates, on: connection)
         return fates

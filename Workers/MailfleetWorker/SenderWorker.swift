@@ -26,6 +26,7 @@ public final class SenderWorker: Service {
     private let logger: Logger
     private let chains = Locked<[UUID: ([ProviderAccount], expires: Date)]>([:])
     private let trackings = Locked<[UUID: (TenantTracking, expires: Date)]>([:])
+    private let pausedBulk = Locked<[UUID: (Set<String>, expires: Date)]>([:])
     private let metrics: WorkerMetrics
     private let breakers: AccountCircuitBreakers
     private let paces: PacedAccounts
@@ -140,18 +141,32 @@ public final class SenderWorker: Service {
         // complaint or unsubscribe in between) holds it back. One query for the whole round.
         let (toSend, dropped) = try await screen(claimed)
 
-        let chainsByTenant = try await providerChains(for: Set(toSend.map(\.tenantID)))
-        let trackingByTenant = try await trackingSettings(for: Set(toSend.map(\.tenantID)))
+        // A tenant with no account is looked at again when its cached chain has expired.
+        let heldUntil = Date().addingTimeInterval(configuration.providerCacheSeconds)
         var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
+        // Bulk mail of a tenant or domain whose sender health paused it waits, with no
+        // attempt counted, like mail of a tenant with no account; transactional mail goes on.
+        let pausedUntil = Date().addingTimeInterval(configuration.bulkPauseRecheckSeconds)
+        let paused = try await pausedBulkDomains(for: Set(toSend.filter { $0.priority == .bulk }.map(\.tenantID)))
+        var sendable: [Message] = []
+        for message in toSend {
+            if message.priority == .bulk, let domains = paused[message.tenantID],
+               let domain = BulkPause.holding(fromDomain: message.content.from.domain, paused: domains) {
+                results[message.id] = (.waiting(reason: BulkPause.waitingReason(domain: domain), until: pausedUntil), nil)
+            } else {
+                sendable.append(message)
+            }
+        }
+
+        let chainsByTenant = try await providerChains(for: Set(sendable.map(\.tenantID)))
+        let trackingByTenant = try await trackingSettings(for: Set(sendable.map(\.tenantID)))
         var refusals: [UUID: [RecipientRefusal]] = [:]
         var byTenant: [UUID: [RenderedMessage]] = [:]
-        for message in toSend {
+        for message in sendable {
             let tracking = trackingByTenant[message.tenantID] ?? TenantTracking()
             byTenant[message.tenantID, default: []].append(renderer.render(message, tenant: tracking))
         }
 
-        // A tenant with no account is looked at again when its cached chain has expired.
-        let heldUntil = Date().addingTimeInterval(configuration.providerCacheSeconds)
         await withTaskGroup(of: FailoverPlan.Finished.self) { group in
             for (tenantID, rendered) in byTenant {
                 let chain = chainsByTenant[tenantID] ?? []
@@ -296,6 +311,14 @@ public final class SenderWorker: Service {
     private func trackingSettings(for tenantIDs: Set<UUID>) async throws -> [UUID: TenantTracking] {
         try await Self.cached(tenantIDs, in: trackings, for: configuration.providerCacheSeconds, absent: TenantTracking()) {
             try await self.tenants.trackingSettings(tenantIDs: $0)
+        }
+    }
+
+    /// Tenants' paused bulk domains (`BulkPause.wholeTenant` for the whole lane), cached as long as their provider chains.
+    private func pausedBulkDomains(for tenantIDs: Set<UUID>) async throws -> [UUID: Set<String>] {
+        guard !tenantIDs.isEmpty else { return [:] }
+        return try await Self.cached(tenantIDs, in: pausedBulk, for: configuration.providerCacheSeconds, absent: []) {
+            try await self.tenants.pausedBulkDomains(tenantIDs: $0)
         }
     }
 

@@ -29,6 +29,10 @@ public struct WorkerConfiguration: Sendable {
     /// provider account are held this long before their chain is looked at again, so they go
     /// within about twice this time of an account being added.
     public var providerCacheSeconds = 10.0
+    /// How long a bulk message held by a sender-health pause waits before it is looked at
+    /// again. Longer than the chain cache: each wake costs a claim, an update and an event, and
+    /// a paused tenant may hold a large backlog. Default 60 s.
+    public var bulkPauseRecheckSeconds = 60.0
     /// When a provider account's circuit breaker opens and for how long.
     public var circuitBreaker = CircuitBreaker.Configuration()
     /// How long an account that answered 429 is left alone by the fleet.

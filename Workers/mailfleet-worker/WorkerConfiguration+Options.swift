@@ -16,6 +16,7 @@ extension WorkerConfiguration {
             baseDelay: try options.retryBaseSeconds, maxDelay: try options.retryMaxDelaySeconds,
             maxAttempts: try options.retryMaxAttempts, maxAge: Double(try options.retryMaxAgeHours) * 3600)
         leaseSeconds = try options.leaseSeconds
+        bulkPauseRecheckSeconds = try options.bulkPauseRecheckSeconds
         circuitBreaker = CircuitBreaker.Configuration(
             windowSize: try options.circuitWindow, minimumCalls: try options.circuitMinimumCalls,
             failureRatePercent: try options.circuitFailureRate, slowCallMs: try options.circuitSlowCallMs,

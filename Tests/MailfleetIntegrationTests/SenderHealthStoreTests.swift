@@ -1,0 +1,97 @@
+import Foundation
+import MailfleetCore
+import MailfleetPostgres
+import MailfleetProviderFormats
+import MailfleetStore
+import Testing
+
+/// Sender-health counters written by the real outcome and webhook writes, read over windows,
+/// judged by the policy, and the pauses that follow: made once, audited, resumed.
+@Suite("Sender health in Postgres", .serialized)
+struct SenderHealthStoreTests {
+    @Test func sendsAndReportsAreCountedPerDomainAndPausesAreMadeOnceAndResumed() async throws {
+        let url = try await TestEnvironment.freshDatabase()
+        let pool = PostgresPool(url: url, size: 2, name: "it-health")
+        try await Migrator(pool: pool).migrate()
+        let tenants = TenantStore(pool: pool)
+        let tenant = try await tenants.createTenant(name: "t")
+        let store = MessageStore(pool: pool)
+        let news = (0..<10).map { message(tenant, from: "news@A.example", $0) }
+        let shop = (0..<10).map { message(tenant, from: "shop@b.example", $0) }
+        let all = news + shop
+        _ = try await store.accept([AcceptRequest(tenantID: tenant, idempotencyKey: nil, requestHash: "h", responseStatus: 202, responseBody: "{}", messages: all)])
+        #expect(try await store.claim(all.map(\.id), lease: 60).count == 20)
+        var outcomes = OutcomeBatch()
+        let account = UUID()
+        outcomes.sent = all.map { .init(messageID: $0.id, tenantID: tenant, accountID: account, providerMessageID: nil) }
+        try await store.record(outcomes)
+
+        let now = Date()
+        func report(_ id: String, _ kind: WebhookEvent.Kind, _ message: Message, bounce: Bounce.Severity? = nil) -> ReceivedWebhookEvent {
+            ReceivedWebhookEvent(tenantID: tenant, accountID: account, event: WebhookEvent(
+                provider: .sendgrid, providerEventID: id, kind: kind, messageID: message.id, recipient: "r@example.net", occurredAt: now,
+                bounce: bounce.map { Bounce(severity: $0, bounceClass: .unclassified) }))
+        }
+        var reports = (0..<5).map { report("d\($0)", .delivered, news[$0]) }
+        reports += [report("c0", .complained, news[0]), report("c1", .complained, news[1]), report("o0", .opened, news[2])]
+        reports += [report("h0", .bounced, shop[0], bounce: .hard), report("s0", .bounced, shop[1], bounce: .soft)]
+        _ = try await WebhookEventStore(pool: pool).record(reports)
+        // The same complaint delivered again is not stored, so not counted.
+        #expect(try await WebhookEventStore(pool: pool).record([report("c0", .complained, news[0])]) == [.duplicate])
+
+        let health = try await tenants.domainHealth(tenantID: tenant)
+        #expect(health.map(\.domain) == ["a.example", "b.example"])
+        #expect(health[0].hour == HealthCounts(sent: 10, delivered: 5, complained: 2))
+        #expect(health[1].hour == HealthCounts(sent: 10, hardBounced: 1, softBounced: 1))
+        #expect(health.map(\.day) == health.map(\.hour))
+        // Another tenant's view is its own.
+        #expect(try await tenants.domainHealth(tenantID: UUID()).isEmpty)
+
+        let policy = HealthPolicy(bounceThreshold: 0.05, minimumVolume: 10)
+        let decided = policy.pauses(try await tenants.domainHealth(sinceResume: true))
+        #expect(decided.map(\.domain) == ["a.example", "b.example", BulkPause.wholeTenant])
+        let made = try await tenants.pauseBulk(decided, actor: "scheduler")
+        #expect(made.count == 3)
+        // A pause in force is not made again (nor audited again).
+        #expect(try await tenants.pauseBulk(decided, actor: "scheduler").isEmpty)
+        #expect(try await tenants.pausedBulkDomains(tenantIDs: [tenant, UUID()]) == [tenant: ["", "a.example", "b.example"]])
+        #expect(try await tenants.pausedTenantCount() == 1)
+        #expect(try await tenants.bulkPauses(tenantID: tenant).first { $0.domain == "a.example" }?.reason.contains("complaint rate 20%") == true)
+
+        #expect(try await tenants.resumeBulk(tenantID: tenant, domain: "a.example", actor: "cli:test").map(\.domain) == ["a.example"])
+        #expect(try await tenants.pausedBulkDomains(tenantIDs: [tenant]) == [tenant: ["", "b.example"]])
+        #expect(try await tenants.resumeBulk(tenantID: tenant, actor: "cli:test").count == 2)
+        #expect(try await tenants.pausedTenantCount() == 0)
+        let audit = try await AuditLog(pool: pool).entries(tenantID: tenant).map(\.action).filter { $0.hasPrefix("bulk.") }
+        #expect(audit.filter { $0 == "bulk.paused" }.count == 3)
+        #expect(audit.filter { $0 == "bulk.resumed" }.count == 3)
+
+        // What was resumed is judged afresh: the minutes up to the resume no longer count
+        // towards a pause, while the health shown keeps them.
+        #expect(policy.pauses(try await tenants.domainHealth(sinceResume: true)).isEmpty)
+        #expect(try await tenants.domainHealth(tenantID: tenant).count == 2)
+        // A pause made again after a resume is in force again.
+        #expect(try await tenants.pauseBulk(decided, actor: "scheduler").count == 3)
+
+        // The second wall: under another tenant's row-level security, a query with no tenant
+        // filter sees none of these counters or pauses, and lifts no pause.
+        let stranger = try await tenants.createTenant(name: "stranger")
+        let seen = try await pool.tenantTransaction(stranger) { connection in
+            (try connection.query("SELECT count(*) AS n FROM sender_health").first!.int("n"),
+             try connection.query("UPDATE bulk_pauses SET resumed_at = now() RETURNING tenant_id").count)
+        }
+        #expect(seen.0 == 0 && seen.1 == 0)
+        #expect(try await pool.tenantTransaction(tenant) { try $0.query("SELECT count(*) AS n FROM sender_health").first!.int("n") } > 0)
+        #expect(try await tenants.pausedBulkDomains(tenantIDs: [tenant])[tenant]?.count == 3)
+
+        try await tenants.purgeHealthCounters(now: now.addingTimeInterval(2 * 86_400))
+        #expect(try await tenants.domainHealth(tenantID: tenant).isEmpty)
+        await pool.shutdown()
+    }
+
+    private func message(_ tenant: UUID, from: String, _ i: Int) -> Message {
+        Message(
+            id: UUID(), tenantID: tenant, priority: .bulk, status: .queued,
+            content: MessageContent(from: try! EmailAddress(email: from), to: [try! EmailAddress(email: "r\(i)@example.net")], subject: "s", text: "t"))
+    }
+}

@@ -19,12 +19,15 @@ extension MessageStore {
 
     private static func write(_ outcomes: OutcomeBatch, events: [NewEvent], on connection: PostgresConnection) throws {
         if !outcomes.sent.isEmpty {
+            // A provider's report may have been stored before this write: it keeps its status.
+            // Rows are locked in id order, as the tracker's report write locks them (no deadlock).
             try connection.query(
                 """
-                UPDATE messages m SET status = 'sent', attempts = m.attempts + 1, provider_account_id = u.account,
+                WITH locked AS MATERIALIZED (SELECT id FROM messages WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
+                UPDATE messages m SET status = CASE WHEN m.status IN \(Self.reportedStatuses) THEN m.status ELSE 'sent' END, attempts = m.attempts + 1, provider_account_id = u.account,
                     provider_message_id = u.pmid, sent_at = now(), updated_at = now(), lease_until = NULL, last_error = NULL
                 FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS u(id, account, pmid)
-                WHERE m.id = u.id
+                WHERE m.id = u.id AND m.id IN (SELECT id FROM locked)
                 """,
                 [outcomes.sent.map(\.messageID), outcomes.sent.map(\.accountID), outcomes.sent.map(\.providerMessageID)])
         }
@@ -78,6 +81,9 @@ extension MessageStore {
 
     /// Statuses a provider call already reached; a late deferral, failure or drop never overwrites them.
     static let sentStatuses = "('sent', 'delivered', 'bounced', 'complained')"
+
+    /// Statuses only a provider's report gives; the worker's `sent` write never overwrites them.
+    static let reportedStatuses = "('delivered', 'bounced', 'complained')"
 
     /// The permanently refused recipients among the outcomes' `bounced` events.
     static func permanentRefusals(_ outcomes: OutcomeBatch) -> [(tenantID: UUID, messageID: UUID, recipient: String, email: String)] {

@@ -9,7 +9,7 @@ public struct SuppressionsController: Sendable {
     let limits: APILimits
 
     /// Reasons a suppression may carry.
-    static let reasons: Set<String> = ["manual", "bounce", "complaint", "unsubscribe"]
+    static let reasons: Set<String> = ["manual", "bounce", "complaint", SuppressionStore.unsubscribedReason]
 
     /// Adds the routes to the `/v1` group.
     public func addRoutes(to v1: RouterGroup<APIRequestContext>) {

@@ -1,14 +1,16 @@
 extension MessageStatus {
-    /// How far a sent message has got by its provider's reports: sent, then delivered, then
-    /// bounced, then complained. A report moves a message only forward (a late `delivered`
-    /// never undoes a bounce); nil for statuses reports do not move.
+    /// How far a sent message has got by its provider's reports: sending, sent, then delivered,
+    /// then bounced, then complained. A report moves a message only forward (a late `delivered`
+    /// never undoes a bounce); nil for statuses reports do not move. `sending` is ranked because
+    /// a provider's report can arrive before the worker has written `sent`.
     public var reportRank: Int? {
         switch self {
+        case .sending: return -1
         case .sent: return 0
         case .delivered: return 1
         case .bounced: return 2
         case .complained: return 3
-        case .queued, .sending, .failed, .suppressed: return nil
+        case .queued, .failed, .suppressed: return nil
         }
     }
 

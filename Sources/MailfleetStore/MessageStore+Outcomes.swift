@@ -20,10 +20,16 @@ extension MessageStore {
     private static func write(_ outcomes: OutcomeBatch, events: [NewEvent], on connection: PostgresConnection) throws {
         if !outcomes.sent.isEmpty {
             // One statement still: the sends are counted for sender health as they are recorded.
+            // A provider's report may have been stored before this write: it keeps its status.
+            // Rows are not locked in id order first (the tracker's report write does that): a
+            // deadlock with a report for a message still in this write is rare, Postgres breaks
+            // it within a second and both sides retry, while a locking pass would cost every
+            // sent batch a second index scan.
             try connection.query(
                 """
                 WITH sent AS (
-                    UPDATE messages m SET status = 'sent', attempts = m.attempts + 1, provider_account_id = u.account,
+                    UPDATE messages m SET status = CASE WHEN m.status IN \(Self.reportedStatuses) THEN m.status ELSE 'sent' END,
+                        attempts = m.attempts + 1, provider_account_id = u.account,
                         provider_message_id = u.pmid, sent_at = now(), updated_at = now(), lease_until = NULL, last_error = NULL
                     FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS u(id, account, pmid)
                     WHERE m.id = u.id
@@ -83,6 +89,9 @@ extension MessageStore {
 
     /// Statuses a provider call already reached; a late deferral, failure or drop never overwrites them.
     static let sentStatuses = "('sent', 'delivered', 'bounced', 'complained')"
+
+    /// Statuses only a provider's report gives; the worker's `sent` write never overwrites them.
+    static let reportedStatuses = "('delivered', 'bounced', 'complained')"
 
     /// The permanently refused recipients among the outcomes' `bounced` events.
     static func permanentRefusals(_ outcomes: OutcomeBatch) -> [(tenantID: UUID, messageID: UUID, recipient: String, email: String)] {

@@ -29,6 +29,9 @@ public enum WebhookEventFate: String, Sendable, Equatable {
     /// No message of the tenant matches it: not in any history, but a hard bounce, complaint
     /// or unsubscribe still suppresses the recipient.
     case uncorrelated
+    /// It names a message of ours that is another tenant's: dropped (no history, no
+    /// suppression), since the account's tenant must not act on another tenant's mail.
+    case mismatched
 }
 
 /// Writes verified provider events in one transaction per batch: each event found its message
@@ -50,8 +53,9 @@ public struct WebhookEventStore: Sendable {
     }
 
     static func record(_ batch: [ReceivedWebhookEvent], on connection: PostgresConnection) throws -> [WebhookEventFate] {
-        let messages = try correlate(batch, on: connection)
+        let (messages, foreign) = try correlate(batch, on: connection)
         var fates = [WebhookEventFate](repeating: .uncorrelated, count: batch.count)
+        for i in foreign { fates[i] = .mismatched }
 
         // The first of equal events in the batch is the candidate; later copies are duplicates.
         var candidates: [Int] = []
@@ -87,22 +91,24 @@ public struct WebhookEventStore: Sendable {
 
     /// Each event's message id: ours when the tenant has that message, else the tenant's only
     /// message with the provider's id (a SendGrid or Mailgun call id covers a whole batch, so
-    /// an id shared by several messages names none of them).
-    static func correlate(_ batch: [ReceivedWebhookEvent], on connection: PostgresConnection) throws -> [UUID?] {
+    /// an id shared by several messages names none of them). `foreign` are the events whose id
+    /// of ours is another tenant's message: they fall back to nothing.
+    static func correlate(_ batch: [ReceivedWebhookEvent], on connection: PostgresConnection) throws -> (messages: [UUID?], foreign: Set<Int>) {
         var messages = [UUID?](repeating: nil, count: batch.count)
+        var foreign = Set<Int>()
         let ours = batch.indices.filter { batch[$0].event.messageID != nil }
         if !ours.isEmpty {
             let rows = try connection.query(
                 """
-                SELECT u.i FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS u(tenant_id, id, i)
-                JOIN messages m ON m.tenant_id = u.tenant_id AND m.id = u.id
+                SELECT u.i, m.tenant_id = u.tenant_id AS own FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS u(tenant_id, id, i)
+                JOIN messages m ON m.id = u.id
                 """, [ours.map { batch[$0].tenantID }, ours.map { batch[$0].event.messageID! }])
             for row in rows {
                 let i = ours[try row.int("i") - 1]
-                messages[i] = batch[i].event.messageID
+                if try row.bool("own") { messages[i] = batch[i].event.messageID } else { foreign.insert(i) }
             }
         }
-        let theirs = batch.indices.filter { messages[$0] == nil && batch[$0].event.providerMessageID != nil }
+        let theirs = batch.indices.filter { messages[$0] == nil && !foreign.contains($0) && batch[$0].event.providerMessageID != nil }
         if !theirs.isEmpty {
             let rows = try connection.query(
                 """
@@ -115,7 +121,7 @@ public struct WebhookEventStore: Sendable {
                 messages[theirs[try row.int("i") - 1]] = try row.uuid("id")
             }
         }
-        return messages
+        return (messages, foreign)
     }
 
     /// Moves each message with a newly stored report forward (never back: `MessageStatus.reportRank`).
@@ -128,19 +134,22 @@ public struct WebhookEventStore: Sendable {
         }
         guard !furthest.isEmpty else { return }
         let ranked = MessageStatus.allCases.compactMap { status in status.reportRank.map { "WHEN '\(status.rawValue)' THEN \($0)" } }.joined(separator: " ")
-        let entries = Array(furthest)
+        // Rows are locked in id order, as the worker's `sent` write locks them, so two writers
+        // of overlapping messages never wait on each other crosswise (a deadlock).
+        let entries = furthest.sorted { $0.key.uuidString < $1.key.uuidString }
         try connection.query(
             """
+            WITH locked AS MATERIALIZED (SELECT id FROM messages WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
             UPDATE messages m SET status = u.status, updated_at = now()
             FROM unnest($1::uuid[], $2::text[], $3::int[]) AS u(id, status, rank)
-            WHERE m.id = u.id AND (CASE m.status \(ranked) END) < u.rank
+            WHERE m.id = u.id AND m.id IN (SELECT id FROM locked) AND (CASE m.status \(ranked) END) < u.rank
             """, [entries.map(\.key), entries.map(\.value.rawValue), entries.map { $0.value.reportRank! }])
     }
 
     /// Suppresses the recipients of newly stored (or uncorrelated) hard bounces, complaints and
     /// unsubscribes. An address already suppressed keeps its first reason.
     static func suppress(_ batch: [ReceivedWebhookEvent], fates: [WebhookEventFate], on connection: PostgresConnection) throws {
-        let causes = batch.indices.filter { fates[$0] != .duplicate && batch[$0].event.suppressesRecipient && batch[$0].event.recipient != nil }
+        let causes = batch.indices.filter { (fates[$0] == .stored || fates[$0] == .uncorrelated) && batch[$0].event.suppressesRecipient && batch[$0].event.recipient != nil }
         guard !causes.isEmpty else { return }
         try connection.query(
             """
@@ -160,7 +169,7 @@ public struct WebhookEventStore: Sendable {
     public static func suppressionReason(_ kind: WebhookEvent.Kind) -> String {
         switch kind {
         case .complained: return "complaint"
-        case .unsubscribed: return "unsubscribe"
+        case .unsubscribed: return SuppressionStore.unsubscribedReason
         default: return "bounce"
         }
     }

@@ -22,7 +22,9 @@ public final class EventBuffer: Service, Sendable {
         store: EventStore, webhooks: WebhookEventStore, logger: Logger, interval: Duration = .milliseconds(200), maxBatch: Int = 1000
     ) {
         self.interval = interval
-        webhookWrites = GroupCommit(policy: GroupCommitPolicy(maxGroupWeight: maxBatch)) { requests in
+        // One request that cannot be written (a value Postgres refuses) must not fail the
+        // requests that happened to share its transaction: each is then retried alone.
+        webhookWrites = GroupCommit(policy: GroupCommitPolicy(maxGroupWeight: maxBatch, onFailure: .retryEachAlone)) { requests in
             let fates = try await webhooks.record(requests.flatMap { $0 })
             var outputs: [[WebhookEventFate]] = []
             var start = 0

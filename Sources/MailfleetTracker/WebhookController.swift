@@ -50,8 +50,16 @@ public struct WebhookController: Sendable {
             return Self.answer(WebhookRejection(.unknownAccount, "no webhooks for that provider"))
         }
         do {
-            let body = Array((try await request.body.collect(upTo: Self.maxBody)).readableBytesView)
-            let (account, received, token) = try await verify(kind, request, context: context, body: body)
+            // The account first: a request for no account of ours is refused before its body is read.
+            let account = try await account(kind, context: context)
+            let body: [UInt8]
+            do {
+                body = Array((try await request.body.collect(upTo: Self.maxBody)).readableBytesView)
+            } catch {
+                // Too large, or the connection closed.
+                throw WebhookRejection(.malformed, "the body could not be read: \(error)")
+            }
+            let (received, token) = try await verify(kind, account, request, body: body)
             let fates: [WebhookEventFate]
             do {
                 fates = try await events.record(received)
@@ -63,24 +71,36 @@ public struct WebhookController: Sendable {
             var counts: [WebhookEventFate: Int] = [:]
             for (event, fate) in zip(received, fates) {
                 counts[fate, default: 0] += 1
-                if fate != .duplicate { counters.recorded(kind, event.event.kind) }
+                // Only events stored in a history: an uncorrelated one is not remembered, so a
+                // provider's redelivery of it would be counted again.
+                if fate == .stored { counters.recorded(kind, event.event.kind) }
             }
-            return Self.json(.ok, Receipt(received: received.count, stored: counts[.stored] ?? 0, duplicates: counts[.duplicate] ?? 0, uncorrelated: counts[.uncorrelated] ?? 0))
+            if let mismatched = counts[.mismatched] {
+                // Our id of another tenant's message through this account: a misconfigured or
+                // forged sender; acknowledged (a retry would not change it) but dropped.
+                logger.warning(
+                    "webhook events naming another tenant's messages dropped",
+                    metadata: ["provider": "\(kind.rawValue)", "account": "\(account.id.lowercasedString)", "events": "\(mismatched)"])
+            }
+            return Self.json(
+                .ok,
+                Receipt(
+                    received: received.count, stored: counts[.stored] ?? 0, duplicates: counts[.duplicate] ?? 0, uncorrelated: counts[.uncorrelated] ?? 0,
+                    mismatched: counts[.mismatched] ?? 0))
         } catch let rejection as WebhookRejection {
             counters.rejected(kind, rejection.reason)
             logger.notice("webhook refused", metadata: ["provider": "\(kind.rawValue)", "reason": "\(rejection)"])
             return Self.answer(rejection)
         } catch {
-            // The body could not be read (too large, connection closed).
-            counters.rejected(kind, .malformed)
-            return Self.answer(WebhookRejection(.malformed, "the body could not be read: \(error)"))
+            // Every path above throws a rejection; this is for the compiler.
+            counters.rejected(kind, .unavailable)
+            logger.error("webhook failed", metadata: ["provider": "\(kind.rawValue)", "error": "\(error)"])
+            return Self.answer(WebhookRejection(.unavailable, "\(error)"))
         }
     }
 
-    /// Checks the request against its account and reads its events; the Mailgun token used, if any.
-    func verify(
-        _ kind: ProviderKind, _ request: Request, context: some RequestContext, body: [UInt8]
-    ) async throws -> (ProviderAccount, [ReceivedWebhookEvent], token: String?) {
+    /// The account a request is for: one of `kind` with that id.
+    func account(_ kind: ProviderKind, context: some RequestContext) async throws(WebhookRejection) -> ProviderAccount {
         guard let id = context.parameters.get("account_id").flatMap(UUID.init(uuidString:)) else {
             throw WebhookRejection(.unknownAccount, "no such account")
         }
@@ -91,6 +111,13 @@ public struct WebhookController: Sendable {
             throw WebhookRejection(.unavailable, "accounts unreadable: \(error)")
         }
         guard let account = found, account.kind == kind else { throw WebhookRejection(.unknownAccount, "no such \(kind.rawValue) account") }
+        return account
+    }
+
+    /// Checks the request against its account and reads its events; the Mailgun token used, if any.
+    func verify(
+        _ kind: ProviderKind, _ account: ProviderAccount, _ request: Request, body: [UInt8]
+    ) async throws -> ([ReceivedWebhookEvent], token: String?) {
         func received(_ events: [WebhookEvent]) -> [ReceivedWebhookEvent] {
             events.map { ReceivedWebhookEvent(tenantID: account.tenantID, accountID: account.id, event: $0) }
         }
@@ -100,7 +127,7 @@ public struct WebhookController: Sendable {
             try verifier.verify(
                 signature: request.headers[.init(SendGridWebhookVerifier.signatureHeader)!],
                 timestamp: request.headers[.init(SendGridWebhookVerifier.timestampHeader)!], body: body, now: now())
-            return (account, received(try SendGridWebhookEvents.parse(body)), nil)
+            return (received(try SendGridWebhookEvents.parse(body)), nil)
         case .mailgun:
             let payload = try MailgunWebhookEvents.parse(body)
             let signature = payload.signature
@@ -109,15 +136,15 @@ public struct WebhookController: Sendable {
             let token = signature?.token ?? ""
             let first: Bool
             do {
-                first = try await replay.firstUse(of: token, accountID: account.id)
+                first = try await replay.firstUse(of: token, accountID: account.id, eventID: payload.eventID)
             } catch {
                 throw WebhookRejection(.unavailable, "replay memory unreachable: \(error)")
             }
             guard first else { throw WebhookRejection(.replayed, "token already used") }
-            return (account, received(payload.event.map { [$0] } ?? []), token)
+            return (received(payload.event.map { [$0] } ?? []), token)
         case .postmark:
             try PostmarkWebhookVerifier(secret: try Self.secret(account)).verify(authorization: request.headers[.authorization])
-            return (account, received(try PostmarkWebhookEvents.parse(body)), nil)
+            return (received(try PostmarkWebhookEvents.parse(body)), nil)
         case .ses:
             let envelope = try SNSEnvelope.decode(body)
             let topics = Set((account.config[Self.topicsConfigKey] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
@@ -132,17 +159,17 @@ public struct WebhookController: Sendable {
                 }
                 try await sns.confirm(url)
                 logger.info("SNS subscription confirmed", metadata: ["account": "\(account.id.lowercasedString)", "topic": "\(envelope.topicArn)"])
-                return (account, [], nil)
+                return ([], nil)
             case "UnsubscribeConfirmation":
-                return (account, [], nil)
+                return ([], nil)
             default:
                 // Anything else published on the topic is verified but not SES's: answered 200,
                 // or SNS would retry it for an hour.
                 do {
-                    return (account, received(try SESWebhookEvents.parse(envelope)), nil)
+                    return (received(try SESWebhookEvents.parse(envelope)), nil)
                 } catch {
                     logger.notice("SNS notification without an SES event", metadata: ["account": "\(account.id.lowercasedString)", "error": "\(error)"])
-                    return (account, [], nil)
+                    return ([], nil)
                 }
             }
         case .outbox, .smtp:
@@ -164,6 +191,7 @@ public struct WebhookController: Sendable {
         var stored: Int
         var duplicates: Int
         var uncorrelated: Int
+        var mismatched: Int
     }
 
     /// The error body every Mailfleet answer uses.
@@ -175,8 +203,11 @@ public struct WebhookController: Sendable {
         var error: Detail
     }
 
+    /// The refusal's answer. A 503's detail (a Postgres, Redis or curl error) is for the log
+    /// only: the caller is not authenticated yet, or is a provider that just retries.
     static func answer(_ rejection: WebhookRejection) -> Response {
-        json(HTTPResponse.Status(code: rejection.status), ErrorBody(error: .init(code: rejection.reason.rawValue, message: rejection.detail)))
+        let message = rejection.reason == .unavailable ? "temporarily unavailable; retry later" : rejection.detail
+        return json(HTTPResponse.Status(code: rejection.status), ErrorBody(error: .init(code: rejection.reason.rawValue, message: message)))
     }
 
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {

@@ -16,7 +16,7 @@ struct WebhookCounters: Sendable {
         for provider in WebhookController.providers {
             for kind in WebhookEvent.Kind.allCases {
                 events["\(provider.rawValue)/\(kind.rawValue)"] = Telemetry.counter(
-                    "webhook_events_total", help: "Verified provider webhook events recorded (duplicates not counted)",
+                    "webhook_events_total", help: "Verified provider webhook events stored in a message's history (duplicates and uncorrelated events not counted)",
                     labels: [("provider", provider.rawValue), ("type", kind.rawValue)])
             }
             for reason in WebhookRejection.Reason.allCases {

@@ -243,6 +243,11 @@ struct APIRouterTests {
             let rest = try api.object(try await client.execute(uri: "/v1/suppressions?limit=2&after=\(next)", method: .get, headers: read))
             #expect((rest["suppressions"] as? [[String: Any]])?.map { $0["email"] as? String } == ["c@example.com"])
             #expect(rest["next"] == nil)
+            // One spelling of the unsubscribe reason, the one the one-click link and webhooks write.
+            let unsubscribed = try await client.execute(uri: "/v1/suppressions", method: .post, headers: send, body: ByteBuffer(string: #"{"email":"u@example.com","reason":"unsubscribed"}"#))
+            #expect(try unsubscribed.status == .created && api.object(unsubscribed)["reason"] as? String == "unsubscribed")
+            let misspelt = try await client.execute(uri: "/v1/suppressions", method: .post, headers: send, body: ByteBuffer(string: #"{"email":"v@example.com","reason":"unsubscribe"}"#))
+            #expect(misspelt.status == .unprocessableContent)
 
             let shown = try await client.execute(uri: "/v1/suppressions/A%40EXAMPLE.com", method: .get, headers: read)
             #expect(try shown.status == .ok && api.object(shown)["reason"] as? String == "bounce")

@@ -36,6 +36,9 @@ struct WebhookRouteTests {
         let postmark: ProviderAccount
         let certificateFetches: Locked<[String]>
         let confirmations: Locked<[String]>
+        let redis: RedisClient
+        /// The Redis key prefix of the Mailgun tokens used.
+        let replayPrefix: String
 
         /// A sent message of the tenant to `to`, with the provider's id when given.
         func sentMessage(to: String, providerMessageID: String? = nil, status: String = "sent") async throws -> UUID {
@@ -72,7 +75,7 @@ struct WebhookRouteTests {
     static let snsCertificate = "sns/php_validator_sns_cert.pem"
 
     /// A tenant with one account per webhook provider, and the tracker's router whose clock reads `now`.
-    static func run(now: Date = Date(), certificate pem: Data? = nil, _ test: @Sendable (Setup, any TestClientProtocol) async throws -> Void) async throws {
+    static func run(now: Date = Date(), certificate pem: Data? = nil, certificateFetchFails: Bool = false, _ test: @Sendable (Setup, any TestClientProtocol) async throws -> Void) async throws {
         let pool = PostgresPool(url: try await TestEnvironment.freshDatabase(), size: 2, name: "it-webhooks")
         let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-webhooks")
         defer { redis.shutdown() }
@@ -93,7 +96,7 @@ struct WebhookRouteTests {
                     tenantID: tenant, name: "ses", kind: .ses, endpoint: nil, priority: 3, secret: "a:b", config: [WebhookController.topicsConfigKey: firstTopic]),
                 postmark: try await tenants.addProviderAccount(
                     tenantID: tenant, name: "pm", kind: .postmark, endpoint: nil, priority: 4, secret: "pm", webhookSecret: "pm-webhook-secret"),
-                certificateFetches: Locked([]), confirmations: Locked([]))
+                certificateFetches: Locked([]), confirmations: Locked([]), redis: redis, replayPrefix: "it-webhooks-\(UUID().uuidString.prefix(8))")
             let certificate = try pem ?? vector(snsCertificate)
             let sns = SNSEndpoint { [setup] url in
                 if url.contains("Action=ConfirmSubscription") {
@@ -101,12 +104,13 @@ struct WebhookRouteTests {
                     return (200, [])
                 }
                 setup.certificateFetches.withLock { $0.append(url) }
+                if certificateFetchFails { throw CurlFailure() }
                 return (200, Array(certificate))
             }
             let logger = Logger(label: "it-webhooks")
             let buffer = EventBuffer(store: EventStore(pool: pool), webhooks: WebhookEventStore(pool: pool), logger: logger)
             let controller = WebhookController(
-                tenants: tenants, replay: WebhookReplayGuard(redis: redis, prefix: "it-webhooks-\(UUID().uuidString.prefix(8))"), sns: sns,
+                tenants: tenants, replay: WebhookReplayGuard(redis: redis, prefix: setup.replayPrefix), sns: sns,
                 events: buffer, freshness: WebhookFreshness(tolerance: 300), logger: logger, now: { now })
             let router = Router()
             controller.addRoutes(to: router)
@@ -188,6 +192,74 @@ struct WebhookRouteTests {
         }
     }
 
+    @Test func aReportBeforeTheWorkersSentWriteKeepsItsStatus() async throws {
+        let now = Date()
+        try await Self.run(now: now) { setup, client in
+            // The provider reports while the worker has not yet written `sent`.
+            let early = try await setup.sentMessage(to: "early@example.com", status: "sending")
+            let bounced = try Self.sendGridSigned(
+                #"[{"event":"bounce","email":"early@example.com","timestamp":1,"sg_event_id":"e1","type":"bounce","status":"5.1.1","reason":"550 5.1.1 unknown","mailfleet_message_id":"\#(early)"}]"#, at: now)
+            #expect(try await Self.post(client, setup.sendgrid, bounced.body, headers: bounced.headers).status == 200)
+            #expect(try await setup.status(early) == "bounced")
+            // A delivered message whose sent write comes (again) after its report.
+            let delivered = try await setup.sentMessage(to: "on-time@example.com")
+            let report = try Self.sendGridSigned(
+                #"[{"event":"delivered","email":"on-time@example.com","timestamp":2,"sg_event_id":"e2","mailfleet_message_id":"\#(delivered)"}]"#, at: now)
+            #expect(try await Self.post(client, setup.sendgrid, report.body, headers: report.headers).status == 200)
+
+            var outcomes = OutcomeBatch()
+            outcomes.sent = [early, delivered].map { .init(messageID: $0, tenantID: setup.tenant, accountID: setup.sendgrid.id, providerMessageID: "pm-\($0)") }
+            try await MessageStore(pool: setup.pool).record(outcomes)
+            #expect(try await setup.status(early) == "bounced")
+            #expect(try await setup.status(delivered) == "delivered")
+            let written = try await setup.pool.query("SELECT provider_message_id FROM messages WHERE id = $1", [delivered]).first?.string("provider_message_id")
+            #expect(written == "pm-\(delivered)")
+        }
+    }
+
+    @Test func anEventNamingAnotherTenantsMessageIsDropped() async throws {
+        let now = Date()
+        try await Self.run(now: now) { setup, client in
+            let other = try await TenantStore(pool: setup.pool).createTenant(name: "other")
+            let theirs = UUID()
+            try await setup.pool.query(
+                "INSERT INTO messages (id, tenant_id, status, priority, content, sent_at) VALUES ($1, $2, 'sent', 'bulk', $3::json, now())",
+                [theirs, other, #"{"to":[{"email":"victim@example.com"}]}"#])
+            let complaint = try Self.sendGridSigned(
+                #"[{"event":"spamreport","email":"victim@example.com","timestamp":1,"sg_event_id":"x1","mailfleet_message_id":"\#(theirs)"}]"#, at: now)
+            let answer = try await Self.post(client, setup.sendgrid, complaint.body, headers: complaint.headers)
+            #expect(answer.status == 200 && answer.body["mismatched"] as? Int == 1 && answer.body["uncorrelated"] as? Int == 0)
+            #expect(try await setup.eventCount() == 0)
+            #expect(try await setup.status(theirs) == "sent")
+            #expect(try await setup.pool.query("SELECT count(*) AS n FROM suppressions").first!.int("n") == 0)
+        }
+    }
+
+    @Test func aProviderUnsubscribeSuppressesWithTheOneClickReason() async throws {
+        let now = Date()
+        try await Self.run(now: now) { setup, client in
+            let message = try await setup.sentMessage(to: "leaving@example.com")
+            let unsubscribe = try Self.sendGridSigned(
+                #"[{"event":"unsubscribe","email":"leaving@example.com","timestamp":1,"sg_event_id":"u1","mailfleet_message_id":"\#(message)"}]"#, at: now)
+            #expect(try await Self.post(client, setup.sendgrid, unsubscribe.body, headers: unsubscribe.headers).status == 200)
+            #expect(try await setup.suppression("leaving@example.com")! == (SuppressionStore.unsubscribedReason, true))
+            #expect(SuppressionStore.unsubscribedReason == "unsubscribed")
+        }
+    }
+
+    @Test func aNulInAProvidersTextIsStoredWithoutIt() async throws {
+        let now = Date()
+        try await Self.run(now: now) { setup, client in
+            let message = try await setup.sentMessage(to: "nul@example.com")
+            let dropped = try Self.sendGridSigned(
+                #"[{"event":"dropped","email":"nul@example.com","timestamp":1,"sg_event_id":"n1","reason":"bad\u0000reason","mailfleet_message_id":"\#(message)"}]"#, at: now)
+            let answer = try await Self.post(client, setup.sendgrid, dropped.body, headers: dropped.headers)
+            #expect(answer.status == 200 && answer.body["stored"] as? Int == 1)
+            let reason = try await setup.pool.query("SELECT detail->>'reason' AS reason FROM events WHERE message_id = $1", [message]).first?.string("reason")
+            #expect(reason == "badreason")
+        }
+    }
+
     @Test func sendGridsOwnVectorVerifiesAtItsTime() async throws {
         let v = try Self.object(Self.sendGridVector)
         let timestamp = v["timestamp"] as! String, signature = v["signature_b64"] as! String
@@ -229,10 +301,36 @@ struct WebhookRouteTests {
             #expect(first.status == 200 && first.body["stored"] as? Int == 1)
             #expect(try await setup.status(message) == "bounced")
             #expect(try await setup.suppression("baz@example.com")! == ("bounce", true))
-            // The same signature posted again, even with another event: a replay.
-            let replay = try await Self.post(client, setup.mailgun, bytes)
+            // The same signature posted again with another event: a replay.
+            var other = body
+            var otherData = data
+            otherData["id"] = "another-event"
+            other["event-data"] = otherData
+            let replay = try await Self.post(client, setup.mailgun, Array(try JSONSerialization.data(withJSONObject: other)))
             #expect(replay.status == 403 && Self.errorCode(replay.body) == "replayed")
+            // The same event again (Mailgun's retry of it) is let through and stored once.
+            let retry = try await Self.post(client, setup.mailgun, bytes)
+            #expect(retry.status == 200 && retry.body["duplicates"] as? Int == 1)
             #expect(try await setup.eventCount() == 1)
+        }
+    }
+
+    @Test func mailgunRetryAfterATrackerStoppedBeforeItsCommitIsTaken() async throws {
+        let v = try Self.object(Self.mailgunVector)
+        try await Self.run(now: Date(timeIntervalSince1970: Double(v["timestamp"] as! String)!)) { setup, client in
+            let message = try await setup.sentMessage(to: "baz@example.com")
+            var body = try Self.object("mailgun/mailgun_webhook_body.json")
+            var data = body["event-data"] as! [String: Any]
+            data["event"] = "delivered"
+            data["user-variables"] = ["mailfleet_message_id": message.uuidString.lowercased()]
+            body["event-data"] = data
+            let token = (body["signature"] as! [String: String])["token"]!
+            // A tracker took the token for this event, then stopped before committing it.
+            try await setup.redis.command(
+                "SET", "\(setup.replayPrefix):\(setup.mailgun.id.lowercasedString):\(token)", "event:\(data["id"] as! String)", "EX", "900")
+            let answer = try await Self.post(client, setup.mailgun, Array(try JSONSerialization.data(withJSONObject: body)))
+            #expect(answer.status == 200 && answer.body["stored"] as? Int == 1)
+            #expect(try await setup.events(message) == ["delivered"])
         }
     }
 
@@ -264,6 +362,31 @@ struct WebhookRouteTests {
             #expect(try await Self.post(client, setup.ses, Array(try JSONSerialization.data(withJSONObject: tampered))).status == 401)
             #expect(setup.certificateFetches.withLock { $0.count } == 1)
             #expect(setup.confirmations.withLock { $0 }.isEmpty)
+        }
+    }
+
+    struct CurlFailure: Error, CustomStringConvertible {
+        var description: String { "curl: (7) Failed to connect to 10.0.0.7 port 443" }
+    }
+
+    @Test func aFailedCertificateFetchIsSharedRememberedAndNotShown() async throws {
+        let signedAt = ISO8601.parse(try Self.object("sns/php_validator_http_1_sv1.json")["Timestamp"] as! String)!
+        try await Self.run(now: signedAt, certificateFetchFails: true) { setup, client in
+            let body = Array(try Self.vector("sns/php_validator_http_1_sv1.json"))
+            @Sendable func post() async throws -> (status: Int, code: String?, message: String?) {
+                let answer = try await Self.post(client, setup.ses, body)
+                return (answer.status, Self.errorCode(answer.body), (answer.body["error"] as? [String: Any])?["message"] as? String)
+            }
+            let answers = try await withThrowingTaskGroup(of: (status: Int, code: String?, message: String?).self) { group in
+                for _ in 0..<4 { group.addTask { try await post() } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for answer in answers + [try await post()] {
+                #expect(answer.status == 503 && answer.code == "unavailable")
+                #expect(answer.message?.contains("curl") == false && answer.message?.contains("10.0.0.7") == false)
+            }
+            // One fetch for five requests: shared while running, then remembered.
+            #expect(setup.certificateFetches.withLock { $0.count } == 1)
         }
     }
 

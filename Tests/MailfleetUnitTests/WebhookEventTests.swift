@@ -49,6 +49,15 @@ import Testing
         #expect(try SendGridWebhookEvents.parse(Array(body.utf8))[8].providerEventID == events[8].providerEventID)
     }
 
+    @Test func nulCharactersAreStrippedFromText() throws {
+        let body = #"""
+            [{"event":"bounce","email":"a\u0000@x.com","timestamp":4,"sg_event_id":"b\u0000","type":"bounce","status":"5.1.1\u0000","reason":"550\u0000 unknown","sg_message_id":"m\u00001.f"}]
+            """#
+        let event = try #require(try SendGridWebhookEvents.parse(Array(body.utf8)).first)
+        #expect(event.recipient == "a@x.com" && event.providerEventID == "b" && event.providerMessageID == "m1")
+        #expect(event.bounce?.code == "5.1.1" && event.bounce?.text == "550 unknown")
+    }
+
     @Test func sendGridMalformedBody() {
         #expect(throws: WebhookRejection.self) { _ = try SendGridWebhookEvents.parse(Array("{\"event\":1}".utf8)) }
         let refused = #expect(throws: WebhookRejection.self) { _ = try SendGridWebhookEvents.parse(Array("not json".utf8)) }
@@ -135,7 +144,16 @@ import Testing
         let soft = try SESWebhookEvents.parse(notification(#"{"eventType":"Bounce",\#(mail),"bounce":{"bounceType":"Transient","bounceSubType":"MailboxFull","bouncedRecipients":[{"emailAddress":"a@x.com"}]}}"#))
         #expect(soft[0].bounce?.severity == .soft && soft[0].bounce?.bounceClass == .mailboxFull && !soft[0].suppressesRecipient)
         let click = try SESWebhookEvents.parse(notification(#"{"eventType":"Click",\#(mail),"click":{"link":"https://e.com/x","timestamp":"2026-01-01T00:00:03Z"}}"#))
-        #expect(click.map(\.kind) == [.clicked] && click[0].url == "https://e.com/x")
+        #expect(click.map(\.kind) == [.clicked] && click[0].url == "https://e.com/x" && click[0].recipient == "a@x.com")
+        // Several recipients: one open, of nobody in particular (SES does not say who).
+        let many = #""mail":{"messageId":"ses-2","timestamp":"2026-01-01T00:00:00Z","destination":["a@x.com","b@x.com","c@x.com"]}"#
+        let open = try SESWebhookEvents.parse(notification(#"{"eventType":"Open",\#(many),"open":{"timestamp":"2026-01-01T00:00:04Z"}}"#))
+        #expect(open.map(\.kind) == [.opened] && open[0].recipient == nil && open[0].providerMessageID == "ses-2")
+        let clicks = try SESWebhookEvents.parse(notification(#"{"eventType":"Click",\#(many),"click":{"link":"https://e.com/y"}}"#))
+        #expect(clicks.count == 1 && clicks[0].recipient == nil)
+        // On SES's own suppression list: an address that bounced before, suppressed here too.
+        let listed = try SESWebhookEvents.parse(notification(#"{"eventType":"Bounce",\#(mail),"bounce":{"bounceType":"Permanent","bounceSubType":"OnAccountSuppressionList","bouncedRecipients":[{"emailAddress":"a@x.com"}]}}"#))
+        #expect(listed[0].bounce?.bounceClass == .invalidAddress && listed[0].suppressesRecipient)
         let delay = try SESWebhookEvents.parse(notification(#"{"eventType":"DeliveryDelay",\#(mail),"deliveryDelay":{"delayType":"MailboxFull","delayedRecipients":[{"emailAddress":"a@x.com"}]}}"#))
         #expect(delay.map(\.kind) == [.deferred])
         #expect(try SESWebhookEvents.parse(notification(#"{"eventType":"Send",\#(mail)}"#)).isEmpty)
@@ -162,6 +180,14 @@ import Testing
         #expect(open.map(\.kind) == [.opened])
         let click = try PostmarkWebhookEvents.parse(try WebhookVectors.bytes("postmark/postmark_click.json"))
         #expect(click.map(\.kind) == [.clicked] && click[0].url == "https://example.com" && click[0].occurredAt == ISO8601.parse("2017-10-25T15:21:11.906Z"))
+        // Blocked and DMARC rejections are hard bounces for the sender's fault: the address stays mailable.
+        for (type, bounceClass) in [("Blocked", BounceClass.reputation), ("DMARCPolicy", .policy)] {
+            let record = #"{"RecordType":"Bounce","ID":7,"Type":"\#(type)","Email":"a@x.com","BouncedAt":"2019-11-05T16:33:54Z"}"#
+            let event = try #require(try PostmarkWebhookEvents.parse(Array(record.utf8)).first)
+            #expect(event.bounce?.severity == .hard && event.bounce?.bounceClass == bounceClass && !event.suppressesRecipient, "\(type)")
+        }
+        let hardBounce = #"{"RecordType":"Bounce","ID":8,"Type":"HardBounce","Email":"a@x.com","BouncedAt":"2019-11-05T16:33:54Z"}"#
+        #expect(try PostmarkWebhookEvents.parse(Array(hardBounce.utf8)).first?.suppressesRecipient == true)
         // Postmark's own suppression after a hard bounce: the Bounce record carries it.
         #expect(try PostmarkWebhookEvents.parse(try WebhookVectors.bytes("postmark/postmark_subscription_change.json")).isEmpty)
     }

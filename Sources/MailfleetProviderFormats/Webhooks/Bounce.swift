@@ -22,7 +22,7 @@ public struct Bounce: Sendable, Equatable {
     public init(severity: Severity, bounceClass: BounceClass, code: String? = nil, text: String? = nil) {
         self.severity = severity
         self.bounceClass = bounceClass
-        self.code = code
-        self.text = text
+        self.code = code.map(WebhookEvent.storable)
+        self.text = text.map(WebhookEvent.storable)
     }
 }

@@ -8,6 +8,8 @@ public struct MailgunWebhookEvents: Sendable, Decodable {
     public var signature: Signature?
     /// The event, when it is one we model.
     public var event: WebhookEvent? { eventData.flatMap(Self.event) }
+    /// Mailgun's id of the event (`event-data.id`), whether or not we model its kind.
+    public var eventID: String? { eventData?.id.map(WebhookEvent.storable) }
 
     let eventData: EventData?
 

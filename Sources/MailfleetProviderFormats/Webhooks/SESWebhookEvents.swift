@@ -84,6 +84,9 @@ public enum SESWebhookEvents {
                 providerMessageID: mail?.messageId, recipient: recipient, occurredAt: WebhookEvent.date(time) ?? fallbackTime, bounce: bounce, url: url,
                 reason: reason)
         }
+        // An open or a click is one recipient's, but SES does not say whose: the message's only
+        // recipient, or nobody when it had several (one event, not one per address).
+        let onlyRecipient = mail?.destination?.count == 1 ? mail?.destination?.first : nil
         switch record.notificationType ?? record.eventType {
         case "Bounce":
             guard let b = record.bounce else { throw WebhookRejection(.malformed, "an SES Bounce without a bounce object") }
@@ -105,9 +108,9 @@ public enum SESWebhookEvents {
             guard let d = record.deliveryDelay else { throw WebhookRejection(.malformed, "an SES DeliveryDelay without a deliveryDelay object") }
             return d.delayedRecipients.map { event(.deferred, $0.emailAddress, at: d.timestamp, reason: [d.delayType, $0.diagnosticCode].compactMap { $0 }.joined(separator: ": ")) }
         case "Open":
-            return (mail?.destination ?? []).map { event(.opened, $0, at: record.open?.timestamp) }
+            return [event(.opened, onlyRecipient, at: record.open?.timestamp)]
         case "Click":
-            return (mail?.destination ?? []).map { event(.clicked, $0, at: record.click?.timestamp, url: record.click?.link) }
+            return [event(.clicked, onlyRecipient, at: record.click?.timestamp, url: record.click?.link)]
         case "Reject":
             return (mail?.destination ?? []).map { event(.dropped, $0, at: mail?.timestamp, reason: record.reject?.reason) }
         default:
@@ -121,7 +124,8 @@ public enum SESWebhookEvents {
         case "NoEmail": return .invalidAddress
         case "MailboxFull": return .mailboxFull
         case "MessageTooLarge", "ContentRejected", "AttachmentRejected": return .content
-        case "Suppressed", "OnAccountSuppressionList": return .policy
+        // SES's own lists hold addresses that bounced hard or complained before: the address's fault.
+        case "Suppressed", "OnAccountSuppressionList": return .invalidAddress
         default: return BounceClass.classify(status: status, text: diagnostic)
         }
     }

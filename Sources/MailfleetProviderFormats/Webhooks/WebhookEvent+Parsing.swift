@@ -8,6 +8,13 @@ extension WebhookEvent {
         text.flatMap { UUID(uuidString: $0) }
     }
 
+    /// The text without NUL characters, which neither Postgres text nor jsonb can hold: one
+    /// such character in a provider's field would fail the whole write.
+    static func storable(_ text: String) -> String {
+        guard text.utf8.contains(0) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value != 0 }))
+    }
+
     /// An id for a report the provider gave none: a digest of what makes it this report, so a
     /// second delivery of it gets the same id.
     static func derivedID(_ parts: String?...) -> String {

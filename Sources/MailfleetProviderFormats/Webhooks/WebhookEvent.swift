@@ -52,21 +52,25 @@ public struct WebhookEvent: Sendable, Equatable {
         occurredAt: Date, bounce: Bounce? = nil, url: String? = nil, reason: String? = nil
     ) {
         self.provider = provider
-        self.providerEventID = providerEventID
+        self.providerEventID = Self.storable(providerEventID)
         self.kind = kind
         self.messageID = messageID
-        self.providerMessageID = providerMessageID
-        self.recipient = recipient?.lowercased()
+        self.providerMessageID = providerMessageID.map(Self.storable)
+        self.recipient = recipient.map(Self.storable)?.lowercased()
         self.occurredAt = occurredAt
         self.bounce = bounce
-        self.url = url
-        self.reason = reason
+        self.url = url.map(Self.storable)
+        self.reason = reason.map(Self.storable)
     }
 
-    /// True when the recipient must not be mailed again: a hard bounce, a complaint or an unsubscribe.
+    /// True when the recipient must not be mailed again: a hard bounce, a complaint or an
+    /// unsubscribe. A hard bounce for reputation or policy (a blocklisted sender, DMARC) is the
+    /// sender's fault, not the address's, so it does not suppress.
     public var suppressesRecipient: Bool {
         switch kind {
-        case .bounced: return bounce?.severity == .hard
+        case .bounced:
+            guard let bounce, bounce.severity == .hard else { return false }
+            return bounce.bounceClass != .reputation && bounce.bounceClass != .policy
         case .complained, .unsubscribed: return true
         case .delivered, .deferred, .opened, .clicked, .dropped: return false
         }

@@ -24,18 +24,27 @@ public struct TrackingToken: Sendable, Equatable, Codable {
     public var url: String?
     /// For unsubscribes: the address to suppress (bulk bodies are shared, so it travels in the token).
     public var recipient: String?
+    // Milliseconds since 1970: an open or click this soon after the send is a scanner's, and the
+    // tracker learns the time without a query. Tokens signed before it existed carry none.
+    private var sentMilliseconds: Int64?
 
     /// Creates a token.
-    public init(kind: Kind, messageID: UUID, tenantID: UUID, url: String? = nil, recipient: String? = nil) {
+    public init(kind: Kind, messageID: UUID, tenantID: UUID, url: String? = nil, recipient: String? = nil, sentAt: Date? = nil) {
         self.kind = kind
         self.messageID = messageID
         self.tenantID = tenantID
         self.url = url
         self.recipient = recipient
+        self.sentMilliseconds = sentAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+    }
+
+    /// When the worker rendered the message for its send, or nil for tokens that do not say.
+    public var sentAt: Date? {
+        sentMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind = "k", messageID = "m", tenantID = "t", url = "u", recipient = "r"
+        case kind = "k", messageID = "m", tenantID = "t", url = "u", recipient = "r", sentMilliseconds = "s"
     }
 }
 

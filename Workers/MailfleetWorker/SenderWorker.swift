@@ -145,9 +145,10 @@ public final class SenderWorker: Service {
         var results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [:]
         var refusals: [UUID: [RecipientRefusal]] = [:]
         var byTenant: [UUID: [RenderedMessage]] = [:]
+        let renderedAt = Date()
         for message in toSend {
             let tracking = trackingByTenant[message.tenantID] ?? TenantTracking()
-            byTenant[message.tenantID, default: []].append(renderer.render(message, tenant: tracking))
+            byTenant[message.tenantID, default: []].append(renderer.render(message, tenant: tracking, sentAt: renderedAt))
         }
 
         // A tenant with no account is looked at again when its cached chain has expired.

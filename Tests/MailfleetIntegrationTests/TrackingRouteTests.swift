@@ -44,8 +44,8 @@ struct TrackingRouteTests {
             _ = try await client.execute(uri: open(longAgo), method: .get, headers: [.userAgent: Self.person])
             _ = try await client.execute(uri: open(nil), method: .get, headers: [.userAgent: "Mozilla/5.0"])
             _ = try await client.execute(uri: open(Date()), method: .get, headers: [.userAgent: Self.person])
-            let forwarded = HTTPField.Name("X-Forwarded-For")!
-            _ = try await client.execute(uri: open(longAgo), method: .get, headers: [.userAgent: Self.person, forwarded: "17.58.1.2, 10.0.0.1"])
+            _ = try await client.execute(
+                uri: open(longAgo), method: .get, headers: [.userAgent: Self.person, .init("X-Forwarded-For")!: "17.58.1.2, 10.0.0.1"])
             let scanned = try await client.execute(uri: click(longAgo), method: .get, headers: [.userAgent: "Barracuda Sentinel (EE)"])
             #expect(scanned.status == .found)
             #expect(scanned.headers[.location] == "https://example.com/a")

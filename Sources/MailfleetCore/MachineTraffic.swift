@@ -34,11 +34,10 @@ public struct MachineTraffic: Sendable {
     /// `address` is the client's IPv4 address as text when it is known, `sentAt` the send time
     /// the token carries.
     public func reason(userAgent: String?, address: String? = nil, sentAt: Date?, at now: Date) -> Reason? {
-        if let agent = userAgent?.trimmingCharacters(in: .whitespaces), !agent.isEmpty {
-            if let reason = Self.reason(userAgent: agent) { return reason }
-        } else {
+        guard let agent = userAgent, agent.utf8.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else {
             return .noUserAgent
         }
+        if let reason = Self.reason(userAgent: agent) { return reason }
         if let address, let ip = IPv4Range.address(address), Self.appleEgress.contains(where: { $0.contains(ip) }) {
             return .applePrivacyProxy
         }
@@ -51,12 +50,27 @@ public struct MachineTraffic: Sendable {
     static func reason(userAgent agent: String) -> Reason? {
         // Mail Privacy Protection's proxy sends exactly this (as ESPs document it); no client sends it bare.
         if agent == "Mozilla/5.0" { return .applePrivacyProxy }
-        let lower = agent.lowercased()
+        // ASCII lower case and a byte search: Foundation's `contains` went through CFStringFind,
+        // 19 % of the tracker's samples under load.
+        let lower = agent.utf8.prefix(512).map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
         // Gmail's GoogleImageProxy is not here: Gmail fetches images when the reader opens the
         // message (then caches them), so its fetch is a person's open seen through a proxy.
-        for (needle, reason) in markers where lower.contains(needle) { return reason }
+        for (needle, reason) in markerBytes where contains(lower, needle) { return reason }
         return nil
     }
+
+    /// Whether `needle` occurs in `haystack`.
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var start = 0
+        while start <= haystack.count - needle.count {
+            if haystack[start] == first, haystack[start..<start + needle.count].elementsEqual(needle) { return true }
+            start += 1
+        }
+        return false
+    }
+
+    private static let markerBytes: [([UInt8], Reason)] = markers.map { (Array($0.0.utf8), $0.1) }
 
     /// Lower-case fragments of user agents and what they mean, in the order they are tried.
     static let markers: [(String, Reason)] = [

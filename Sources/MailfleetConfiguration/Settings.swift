@@ -52,6 +52,10 @@ public struct Settings: Sendable {
     public let webhookToleranceSeconds = Setting.seconds(
         "MAILFLEET_WEBHOOK_TOLERANCE_SECONDS", flag: "--webhook-tolerance-seconds", default: 600,
         "How far a provider webhook's signing time may be from now (SNS's at least an hour)")
+    /// How soon after the send an open or click counts as a scanner's.
+    public let machineOpenSeconds = Setting.seconds(
+        "MAILFLEET_MACHINE_OPEN_SECONDS", flag: "--machine-open-seconds", default: 2,
+        "An open or click this soon after the send is flagged as a machine's (a scanner's)")
 
     // MARK: mailfleet-sim
 

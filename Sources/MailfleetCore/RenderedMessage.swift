@@ -115,8 +115,9 @@ public struct TrackingRenderer: Sendable {
 
     /// Renders a message with its tenant's settings: rewrites `href="http…"` links and appends
     /// the open pixel when the message asks for them, fills unsubscribe placeholders, and adds
-    /// List-Unsubscribe to bulk mail (and to transactional mail when the tenant asks).
-    public func render(_ message: Message, tenant: TenantTracking = TenantTracking()) -> RenderedMessage {
+    /// List-Unsubscribe to bulk mail (and to transactional mail when the tenant asks). Open and
+    /// click tokens carry `sentAt`, so the tracker can tell a scanner's fetch at delivery.
+    public func render(_ message: Message, tenant: TenantTracking = TenantTracking(), sentAt: Date? = nil) -> RenderedMessage {
         let content = message.content
         let base = Self.trimmed(tenant.baseURL(fallback: trackerBaseURL))
         var substitutions: [String: String] = [:]
@@ -144,7 +145,7 @@ public struct TrackingRenderer: Sendable {
                 rebuilt += html[cursor..<link.range.lowerBound]
                 rebuilt += placeholder
                 cursor = link.range.upperBound
-                let token = TrackingToken(kind: .click, messageID: message.id, tenantID: message.tenantID, url: link.url)
+                let token = TrackingToken(kind: .click, messageID: message.id, tenantID: message.tenantID, url: link.url, sentAt: sentAt)
                 substitutions[placeholder] = "\(base)/c/\(signer.sign(token))"
             }
             rebuilt += html[cursor...]
@@ -157,7 +158,7 @@ public struct TrackingRenderer: Sendable {
             } else {
                 html += pixel
             }
-            let token = TrackingToken(kind: .open, messageID: message.id, tenantID: message.tenantID)
+            let token = TrackingToken(kind: .open, messageID: message.id, tenantID: message.tenantID, sentAt: sentAt)
             substitutions[TrackingRenderer.openPlaceholder] = "\(base)/o/\(signer.sign(token)).gif"
         }
         return RenderedMessage(

@@ -24,18 +24,27 @@ public struct TrackingToken: Sendable, Equatable, Codable {
     public var url: String?
     /// For unsubscribes: the address to suppress (bulk bodies are shared, so it travels in the token).
     public var recipient: String?
+    // Milliseconds since 1970: an open or click this soon after the send is a scanner's, and the
+    // tracker learns the time without a query. Tokens signed before it existed carry none.
+    private var sentMilliseconds: Int64?
 
     /// Creates a token.
-    public init(kind: Kind, messageID: UUID, tenantID: UUID, url: String? = nil, recipient: String? = nil) {
+    public init(kind: Kind, messageID: UUID, tenantID: UUID, url: String? = nil, recipient: String? = nil, sentAt: Date? = nil) {
         self.kind = kind
         self.messageID = messageID
         self.tenantID = tenantID
         self.url = url
         self.recipient = recipient
+        self.sentMilliseconds = sentAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+    }
+
+    /// When the worker rendered the message for its send, or nil for tokens that do not say.
+    public var sentAt: Date? {
+        sentMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind = "k", messageID = "m", tenantID = "t", url = "u", recipient = "r"
+        case kind = "k", messageID = "m", tenantID = "t", url = "u", recipient = "r", sentMilliseconds = "s"
     }
 }
 
@@ -79,9 +88,19 @@ public enum Base64URL {
 
     /// Decodes text, or nil when it is not base64url.
     public static func decode(_ text: String) -> Data? {
-        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard !s.contains("=") else { return nil }
-        while s.count % 4 != 0 { s += "=" }
-        return Data(base64Encoded: s)
+        // Byte by byte: every open and click decodes two of these, and the string replacements
+        // this replaced went through CFStringFind (15 % of the tracker's samples under load).
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(text.utf8.count + 3)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "="): return nil
+            case UInt8(ascii: "-"): bytes.append(UInt8(ascii: "+"))
+            case UInt8(ascii: "_"): bytes.append(UInt8(ascii: "/"))
+            default: bytes.append(byte)
+            }
+        }
+        while bytes.count % 4 != 0 { bytes.append(UInt8(ascii: "=")) }
+        return Data(base64Encoded: Data(bytes))
     }
 }

@@ -17,13 +17,18 @@ public struct TrackerConfiguration: Sendable {
     public var trackingSecret: String
     /// How far a webhook's signing time may be from now (SNS's is never less than an hour).
     public var webhookFreshness: WebhookFreshness
+    /// Tells machines' opens and clicks from people's.
+    public var machines: MachineTraffic
 
     /// Creates a configuration.
-    public init(host: String, port: Int, trackingSecret: String, webhookToleranceSeconds: TimeInterval = 600) {
+    public init(
+        host: String, port: Int, trackingSecret: String, webhookToleranceSeconds: TimeInterval = 600, machineOpenSeconds: TimeInterval = 2
+    ) {
         self.host = host
         self.port = port
         self.trackingSecret = trackingSecret
         self.webhookFreshness = WebhookFreshness(tolerance: webhookToleranceSeconds)
+        self.machines = MachineTraffic(window: machineOpenSeconds)
     }
 }
 
@@ -57,7 +62,7 @@ public enum TrackerServer {
     ) -> [any Service] {
         let buffer = EventBuffer(store: events, webhooks: webhooks.events, logger: logger)
         let signer = TrackingSigner(secret: configuration.trackingSecret)
-        let controller = TrackingController(signer: signer, events: buffer, logger: logger)
+        let controller = TrackingController(signer: signer, events: buffer, machines: configuration.machines, logger: logger)
         let webhookController = WebhookController(
             tenants: webhooks.tenants, replay: webhooks.replay, sns: webhooks.sns, events: buffer, freshness: configuration.webhookFreshness, logger: logger)
         let router = Router()

@@ -4,22 +4,40 @@ import Logging
 import MailfleetCore
 import MailfleetObservability
 import MailfleetStore
+import Metrics
 
 /// The open pixel (`GET /o/{token}.gif`) and the click redirect (`GET /c/{token}`).
 public struct TrackingController: Sendable {
     let signer: TrackingSigner
     let events: EventBuffer
+    let machines: MachineTraffic
     let logger: Logger
-    // One series per event type, so opens and clicks can be told apart.
-    private let opened = Telemetry.counter("tracking_events_total", help: "Tracking events recorded", labels: [("type", "opened")])
-    private let clicked = Telemetry.counter("tracking_events_total", help: "Tracking events recorded", labels: [("type", "clicked")])
+    // One series per event type and source, so opens and clicks, people and machines, are apart.
+    private let opened = Counted(type: "opened")
+    private let clicked = Counted(type: "clicked")
     private let rejected = Telemetry.counter("tracking_invalid_tokens_total", help: "Tracking requests with a bad signature or shape")
 
     /// Creates the controller.
-    public init(signer: TrackingSigner, events: EventBuffer, logger: Logger) {
+    public init(signer: TrackingSigner, events: EventBuffer, machines: MachineTraffic = MachineTraffic(), logger: Logger) {
         self.signer = signer
         self.events = events
+        self.machines = machines
         self.logger = logger
+    }
+
+    /// The human and machine series of one event type.
+    struct Counted {
+        let human: Metrics.Counter
+        let machine: Metrics.Counter
+
+        init(type: String) {
+            human = Telemetry.counter("tracking_events_total", help: "Tracking events recorded", labels: [("type", type), ("source", "human")])
+            machine = Telemetry.counter("tracking_events_total", help: "Tracking events recorded", labels: [("type", type), ("source", "machine")])
+        }
+
+        func increment(machine isMachine: Bool) {
+            (isMachine ? machine : human).increment()
+        }
     }
 
     /// Adds the routes.
@@ -39,8 +57,9 @@ public struct TrackingController: Sendable {
         var token = context.parameters.get("token") ?? ""
         if token.hasSuffix(".gif") { token.removeLast(4) }
         if let parsed = signer.verify(token), parsed.kind == .open {
-            events.append(NewEvent(tenantID: parsed.tenantID, messageID: parsed.messageID, type: .opened, detail: userAgentDetail(request)))
-            opened.increment()
+            let (detail, machine) = self.detail(request, token: parsed)
+            events.append(NewEvent(tenantID: parsed.tenantID, messageID: parsed.messageID, type: .opened, detail: detail))
+            opened.increment(machine: machine)
         } else {
             rejected.increment()
         }
@@ -61,16 +80,25 @@ public struct TrackingController: Sendable {
                 status: .notFound, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: "{\"error\":{\"code\":\"invalid_link\",\"message\":\"this tracking link is not valid\"}}")))
         }
-        var detail = userAgentDetail(request)
+        var (detail, machine) = self.detail(request, token: parsed)
         detail["url"] = url
         events.append(NewEvent(tenantID: parsed.tenantID, messageID: parsed.messageID, type: .clicked, detail: detail))
-        clicked.increment()
+        clicked.increment(machine: machine)
         return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
     }
 
-    private func userAgentDetail(_ request: Request) -> [String: String] {
+    /// The event's detail: the user agent, and `machine` with its reason when a machine made it.
+    private func detail(_ request: Request, token: TrackingToken) -> (detail: [String: String], machine: Bool) {
         var detail: [String: String] = [:]
-        if let agent = request.headers[.userAgent] { detail["user_agent"] = String(agent.prefix(512)) }
-        return detail
+        let agent = request.headers[.userAgent]
+        if let agent { detail["user_agent"] = String(agent.prefix(512)) }
+        // The ingress in front of the tracker puts the client first in X-Forwarded-For. A client
+        // that forges it can only make its own open look like a machine's.
+        let client = request.headers[.init("X-Forwarded-For")!].flatMap { $0.split(separator: ",").first }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let reason = machines.reason(userAgent: agent, address: client, sentAt: token.sentAt, at: Date()) else { return (detail, false) }
+        detail["machine"] = "true"
+        detail["machine_reason"] = reason.rawValue
+        return (detail, true)
     }
 }

@@ -12,7 +12,7 @@ public struct UnsubscribeController: Sendable {
     let signer: TrackingSigner
     let suppressions: SuppressionStore
     let logger: Logger
-    private let unsubscribed = Telemetry.counter("tracking_events_total", help: "Tracking events recorded", labels: [("type", "unsubscribed")])
+    private let unsubscribed = Telemetry.counter("tracking_events_total", help: "Tracking events recorded", labels: [("type", "unsubscribed"), ("source", "human")])
     private let rejected = Telemetry.counter("tracking_invalid_tokens_total", help: "Tracking requests with a bad signature or shape")
 
     /// Creates the controller.

@@ -15,7 +15,7 @@ struct TrackerCommand: AsyncParsableCommand {
     func run() async throws {
         let config = TrackerConfiguration(
             host: try options.host, port: try options.port, trackingSecret: try options.trackingSecret,
-            webhookToleranceSeconds: try options.webhookToleranceSeconds)
+            webhookToleranceSeconds: try options.webhookToleranceSeconds, machineOpenSeconds: try options.machineOpenSeconds)
         try await Bootstrap.run(service: "mailfleet-tracker", logLevel: options.logging.logLevel) { clients, logger in
             let pool = clients.postgres(url: try options.database.databaseURL, size: 2, name: "tracker-pg")
             // Ready with Postgres alone: only Mailgun's webhooks need Redis (they answer 503 without

@@ -92,7 +92,8 @@ import Testing
         let html = decodeQuotedPrintable(eml)
         let pixel = try #require(firstMatch(in: html, prefix: fleet.trackerURL + "/o/", terminator: "\""))
         let click = try #require(firstMatch(in: html, prefix: fleet.trackerURL + "/c/", terminator: "\""))
-        let open = try await fleet.http.execute(HTTPRequest(url: pixel))
+        // Apple Mail Privacy Protection's agent: a machine's open, flagged in the message's history.
+        let open = try await fleet.http.execute(HTTPRequest(url: pixel, headers: [HTTPHeader("User-Agent", "Mozilla/5.0")]))
         #expect(open.status == 200)
         #expect(open.header("Content-Type") == "image/gif")
         let redirect = try await fleet.http.execute(HTTPRequest(url: click))
@@ -108,6 +109,10 @@ import Testing
         let shown = Fleet.object(try await fleet.api("GET", "/v1/messages/\(id)"))
         let types = (shown["events"] as? [[String: Any]] ?? []).compactMap { $0["type"] as? String }
         #expect(types == ["accepted", "sent", "opened", "clicked"])
+        let opened = (shown["events"] as? [[String: Any]] ?? []).first { $0["type"] as? String == "opened" }
+        let detail = opened?["detail"] as? [String: Any] ?? [:]
+        #expect(detail["machine"] as? String == "true")
+        #expect(detail["machine_reason"] as? String == "apple_privacy_proxy")
     }
 }
 

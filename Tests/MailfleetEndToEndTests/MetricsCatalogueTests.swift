@@ -77,7 +77,7 @@ import Testing
         #expect(try await fleet.http.execute(HTTPRequest(url: fleet.trackerURL + "/o/forged.gif")).status == 200)
         try await Self.wait(fleet, "the tracker counts the open") {
             try await fleet.http.execute(HTTPRequest(url: fleet.trackerURL + "/metrics")).bodyString
-                .contains(#"mailfleet_tracking_events_total{type="opened"} 1"#)
+                .contains(#"mailfleet_tracking_events_total{type="opened",source="human"} 1"#)
         }
         // The scheduler counts dead letters every 5 s.
         try await Self.wait(fleet, "the scheduler counts the dead letter") {

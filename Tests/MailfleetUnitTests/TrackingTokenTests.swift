@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import MailfleetCore
 import Testing
@@ -53,5 +54,40 @@ import Testing
         let rendered = TrackingRenderer(trackerBaseURL: "https://t", signer: signer).render(message)
         #expect(rendered.htmlTemplate == message.content.html)
         #expect(rendered.substitutions.isEmpty)
+    }
+}
+
+/// Tokens carry the send time, and tokens signed before they did still verify.
+@Suite struct TrackingTokenSendTimeTests {
+    let signer = TrackingSigner(secret: "test-secret")
+
+    @Test func sendTimeTravelsInTheToken() throws {
+        let sentAt = Date(timeIntervalSince1970: 1_800_000_000.123)
+        let token = TrackingToken(kind: .open, messageID: UUID(), tenantID: UUID(), sentAt: sentAt)
+        let verified = try #require(signer.verify(signer.sign(token)))
+        #expect(verified == token)
+        #expect(abs(try #require(verified.sentAt).timeIntervalSince(sentAt)) < 0.001)
+    }
+
+    @Test func tokensWithoutASendTimeStayValid() throws {
+        // Signed the way tokens were before the send time was added: no "s" in the payload.
+        let payload = Base64URL.encode(Data(#"{"k":"o","m":"7D444840-9DC0-11D1-B245-5FFDCE74FAD2","t":"7D444840-9DC0-11D1-B245-5FFDCE74FAD3"}"#.utf8))
+        let mac = Base64URL.encode(Data(HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: SymmetricKey(data: Data("test-secret".utf8)))))
+        let verified = try #require(signer.verify(payload + "." + mac))
+        #expect(verified.kind == .open)
+        #expect(verified.sentAt == nil)
+    }
+
+    @Test func rendererStampsOpenAndClickTokensWithTheSendTime() throws {
+        let sentAt = Date(timeIntervalSince1970: 1_800_000_000)
+        let message = makeMessage(html: #"<a href="https://example.com/x">x</a>"#, trackOpens: true, trackClicks: true)
+        let rendered = TrackingRenderer(trackerBaseURL: "https://t", signer: signer).render(message, sentAt: sentAt)
+        let urls = rendered.substitutions.values.filter { $0.contains("/o/") || $0.contains("/c/") }
+        #expect(urls.count == 2)
+        for url in urls {
+            var token = String(url.split(separator: "/").last ?? "")
+            if token.hasSuffix(".gif") { token.removeLast(4) }
+            #expect(signer.verify(token)?.sentAt == sentAt, "\(url)")
+        }
     }
 }

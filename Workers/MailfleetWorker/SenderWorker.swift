@@ -162,9 +162,10 @@ public final class SenderWorker: Service {
         let trackingByTenant = try await trackingSettings(for: Set(sendable.map(\.tenantID)))
         var refusals: [UUID: [RecipientRefusal]] = [:]
         var byTenant: [UUID: [RenderedMessage]] = [:]
+        let renderedAt = Date()
         for message in sendable {
             let tracking = trackingByTenant[message.tenantID] ?? TenantTracking()
-            byTenant[message.tenantID, default: []].append(renderer.render(message, tenant: tracking))
+            byTenant[message.tenantID, default: []].append(renderer.render(message, tenant: tracking, sentAt: renderedAt))
         }
 
         await withTaskGroup(of: FailoverPlan.Finished.self) { group in

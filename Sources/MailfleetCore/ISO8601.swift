@@ -6,7 +6,13 @@ public enum ISO8601 {
     public static func parse(_ text: String) -> Date? {
         let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         let plain = Date.ISO8601FormatStyle()
-        return (try? fractional.parse(text)) ?? (try? plain.parse(text))
+        if let date = (try? fractional.parse(text)) ?? (try? plain.parse(text)) { return date }
+        // The format style refuses some valid RFC 3339 text (an offset such as +22:27, an early
+        // year) that the formatter takes; only text the fast path refused gets here.
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
     }
 
     /// Formats as `2026-01-31T09:00:00.123Z`.

@@ -134,8 +134,9 @@ public struct WebhookEventStore: Sendable {
         }
         guard !furthest.isEmpty else { return }
         let ranked = MessageStatus.allCases.compactMap { status in status.reportRank.map { "WHEN '\(status.rawValue)' THEN \($0)" } }.joined(separator: " ")
-        // Rows are locked in id order, as the worker's `sent` write locks them, so two writers
-        // of overlapping messages never wait on each other crosswise (a deadlock).
+        // Rows are locked in id order, so two tracker writers of overlapping messages never wait
+        // on each other crosswise. The worker's `sent` write does not lock first (docs/TRACKING.md):
+        // a deadlock with it is possible but rare, and Postgres breaks it for both to retry.
         let entries = furthest.sorted { $0.key.uuidString < $1.key.uuidString }
         try connection.query(
             """

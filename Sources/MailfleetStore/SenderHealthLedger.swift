@@ -18,12 +18,18 @@ public enum SenderHealthLedger {
         "coalesce(lower(substring(\(column)->'from'->>'email' from '@([^@]+)$')), '(unknown)')"
     }
 
+    /// The number of envelope recipients (to, cc and bcc) of the `json` content column `column`:
+    /// providers report bounces and complaints per recipient, so sends are counted the same way.
+    static func recipients(_ column: String) -> String {
+        "(coalesce(json_array_length(\(column)->'to'), 0) + coalesce(json_array_length(\(column)->'cc'), 0) + coalesce(json_array_length(\(column)->'bcc'), 0))"
+    }
+
     /// The statement that marks the `UPDATE ... RETURNING m.tenant_id, m.content` in the CTE
-    /// `sent` as sent in this minute: `$slotParameter` is `randomSlot()`.
+    /// `sent` as sent in this minute, one per recipient: `$slotParameter` is `randomSlot()`.
     static func countSent(slotParameter: Int) -> String {
         """
         INSERT INTO sender_health (tenant_id, domain, minute, slot, sent)
-        SELECT tenant_id, \(fromDomain("content")), floor(extract(epoch FROM now()) / 60)::int, $\(slotParameter)::smallint, count(*)
+        SELECT tenant_id, \(fromDomain("content")), floor(extract(epoch FROM now()) / 60)::int, $\(slotParameter)::smallint, sum(\(recipients("content")))
         FROM sent GROUP BY 1, 2
         ON CONFLICT (tenant_id, domain, minute, slot) DO UPDATE SET sent = sender_health.sent + excluded.sent
         """
@@ -42,29 +48,30 @@ public enum SenderHealthLedger {
         }
     }
 
-    /// Counts newly stored reports against their messages' tenant and From domain, in the minute each occurred.
+    /// Counts newly stored reports against their messages' tenant and From domain, in the minute
+    /// the message was sent (now if its `sent` write has not landed yet): a window's rates are
+    /// then about the mail sent in it, and a complaint arriving days late about mail sent before
+    /// a resume does not count against the mail sent after it.
     static func countReports(messageIDs: [UUID], events: [WebhookEvent], on connection: PostgresConnection) throws {
         var ids: [UUID] = []
         var counters: [String] = []
-        var minutes: [Int] = []
         for (id, event) in zip(messageIDs, events) {
             guard let counter = counter(event) else { continue }
             ids.append(id)
             counters.append(counter)
-            minutes.append(HealthWindow.minute(of: event.occurredAt))
         }
         guard !ids.isEmpty else { return }
         try connection.query(
             """
             INSERT INTO sender_health (tenant_id, domain, minute, slot, delivered, hard_bounced, soft_bounced, complained)
-            SELECT m.tenant_id, \(fromDomain("m.content")), u.minute, $4::smallint,
+            SELECT m.tenant_id, \(fromDomain("m.content")), floor(extract(epoch FROM coalesce(m.sent_at, now())) / 60)::int, $3::smallint,
                 count(*) FILTER (WHERE u.counter = 'delivered'), count(*) FILTER (WHERE u.counter = 'hard'),
                 count(*) FILTER (WHERE u.counter = 'soft'), count(*) FILTER (WHERE u.counter = 'complained')
-            FROM unnest($1::uuid[], $2::text[], $3::int[]) AS u(id, counter, minute) JOIN messages m ON m.id = u.id
+            FROM unnest($1::uuid[], $2::text[]) AS u(id, counter) JOIN messages m ON m.id = u.id
             GROUP BY 1, 2, 3
             ON CONFLICT (tenant_id, domain, minute, slot) DO UPDATE SET
                 delivered = sender_health.delivered + excluded.delivered, hard_bounced = sender_health.hard_bounced + excluded.hard_bounced,
                 soft_bounced = sender_health.soft_bounced + excluded.soft_bounced, complained = sender_health.complained + excluded.complained
-            """, [ids, counters, minutes, randomSlot()])
+            """, [ids, counters, randomSlot()])
     }
 }

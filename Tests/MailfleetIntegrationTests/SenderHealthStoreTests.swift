@@ -89,6 +89,39 @@ struct SenderHealthStoreTests {
         await pool.shutdown()
     }
 
+    /// Sends count per recipient, as providers report per recipient; a report counts in the
+    /// minute its message was sent, so a late complaint lands in the window of the mail it is about.
+    @Test func sendsCountRecipientsAndReportsCountInTheirMessagesSendMinute() async throws {
+        let url = try await TestEnvironment.freshDatabase()
+        let pool = PostgresPool(url: url, size: 2, name: "it-health-cohort")
+        try await Migrator(pool: pool).migrate()
+        let tenants = TenantStore(pool: pool)
+        let tenant = try await tenants.createTenant(name: "t")
+        let store = MessageStore(pool: pool)
+        let recipients = (0..<3).map { try! EmailAddress(email: "r\($0)@example.net") }
+        let many = Message(
+            id: UUID(), tenantID: tenant, priority: .bulk, status: .queued,
+            content: MessageContent(from: try! EmailAddress(email: "news@c.example"), to: [recipients[0]], cc: [recipients[1]], bcc: [recipients[2]], subject: "s", text: "t"))
+        let old = message(tenant, from: "news@c.example", 9)
+        _ = try await store.accept([AcceptRequest(tenantID: tenant, idempotencyKey: nil, requestHash: "h", responseStatus: 202, responseBody: "{}", messages: [many, old])])
+        _ = try await store.claim([many.id, old.id], lease: 60)
+        var outcomes = OutcomeBatch()
+        let account = UUID()
+        outcomes.sent = [many, old].map { .init(messageID: $0.id, tenantID: tenant, accountID: account, providerMessageID: nil) }
+        try await store.record(outcomes)
+        #expect(try await tenants.domainHealth(tenantID: tenant).first?.hour == HealthCounts(sent: 4))
+
+        // `old` was sent two hours ago (as if): its complaint, arriving now, counts then.
+        try await pool.query("UPDATE messages SET sent_at = now() - interval '2 hours' WHERE id = $1", [old.id])
+        let complaint = ReceivedWebhookEvent(tenantID: tenant, accountID: account, event: WebhookEvent(
+            provider: .sendgrid, providerEventID: "late", kind: .complained, messageID: old.id, recipient: "r9@example.net", occurredAt: Date()))
+        _ = try await WebhookEventStore(pool: pool).record([complaint])
+        let health = try #require(try await tenants.domainHealth(tenantID: tenant).first)
+        #expect(health.hour.complained == 0)
+        #expect(health.day.complained == 1)
+        await pool.shutdown()
+    }
+
     private func message(_ tenant: UUID, from: String, _ i: Int) -> Message {
         Message(
             id: UUID(), tenantID: tenant, priority: .bulk, status: .queued,

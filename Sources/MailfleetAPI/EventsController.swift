@@ -18,11 +18,7 @@ struct EventsController: Sendable {
     func list(_ request: Request, context: APIRequestContext) async throws -> EventPage {
         let key = try context.key(for: .read)
         let query = request.uri.queryParameters
-        var limit = 100
-        if let text = query.get("limit") {
-            guard let number = Int(text), (1...1000).contains(number) else { throw APIError.invalidParameter("limit", "limit must be 1 to 1000") }
-            limit = number
-        }
+        let limit = try PageLimit.read(query.get("limit"), default: 100)
         var types: [EventType] = []
         if let text = query.get("type") {
             for name in text.split(separator: ",", omittingEmptySubsequences: false) {

@@ -112,11 +112,7 @@ public struct MessagesController: Sendable {
     func list(_ request: Request, context: APIRequestContext) async throws -> MessagePage {
         let key = try context.key(for: .read)
         let query = request.uri.queryParameters
-        var limit = 100
-        if let text = query.get("limit") {
-            guard let number = Int(text), (1...1000).contains(number) else { throw APIError.invalidParameter("limit", "limit must be 1 to 1000") }
-            limit = number
-        }
+        let limit = try PageLimit.read(query.get("limit"), default: 100)
         var status: MessageStatus?
         if let text = query.get("status") {
             guard let value = MessageStatus(rawValue: text) else {

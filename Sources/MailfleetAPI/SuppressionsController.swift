@@ -21,11 +21,7 @@ public struct SuppressionsController: Sendable {
 
     func list(_ request: Request, context: APIRequestContext) async throws -> SuppressionPage {
         let key = try context.key(for: .read)
-        var limit = 100
-        if let text = request.uri.queryParameters.get("limit") {
-            guard let number = Int(text), (1...1000).contains(number) else { throw APIError.invalidParameter("limit", "limit must be 1 to 1000") }
-            limit = number
-        }
+        let limit = try PageLimit.read(request.uri.queryParameters.get("limit"), default: 100)
         let after: String? = request.uri.queryParameters.get("after")
         // Postgres text parameters cannot carry NUL; an address never holds control characters.
         // Counted in code points, as the document's maxLength counts.

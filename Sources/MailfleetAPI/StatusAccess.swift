@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Hummingbird
 import MailfleetCore
@@ -8,13 +7,12 @@ import MailfleetStore
 /// (`MAILFLEET_STATUS_TOKEN`), as the password of HTTP basic auth (any user name, so a browser
 /// prompts for it) or as a bearer token. Tenant API keys are never enough.
 struct StatusAccess: Sendable {
-    /// The credential's SHA-256: compared digests have equal lengths, so the comparison's time
-    /// tells nothing about the credential, not even its length.
-    private let digest: String
+    /// The operator credential.
+    private let token: String
 
     /// Access for `token`.
     init(token: String) {
-        digest = Self.digest(token)
+        self.token = token
     }
 
     /// Throws 401 (with the challenge that makes a browser prompt) unless the request carries
@@ -30,7 +28,7 @@ struct StatusAccess: Sendable {
     /// True when `authorization` presents the credential.
     func allows(authorization: String?) -> Bool {
         guard let authorization, let presented = Self.credential(in: authorization) else { return false }
-        return ConstantTime.equal(Self.digest(presented), digest)
+        return ConstantTime.equal(presented, token)
     }
 
     /// The credential an Authorization header presents: a bearer token, or a basic-auth password.
@@ -49,6 +47,4 @@ struct StatusAccess: Sendable {
             return nil
         }
     }
-
-    private static func digest(_ text: String) -> String { Hex.encode(SHA256.hash(data: Data(text.utf8))) }
 }

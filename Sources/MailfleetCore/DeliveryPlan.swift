@@ -53,7 +53,7 @@ public struct DeliveryPlan: Sendable {
                 plan.outcomes.failed.append(.init(messageID: message.id, tenantID: message.tenantID, reason: reason, countsAsAttempt: result.accountID != nil))
                 plan.deadLetter.append((message.id, message.priority, reason))
             case .retryable(let reason, let retryAfter):
-                let age = now.timeIntervalSince(message.retryAgeOrigin)
+                let age = message.retryAge(at: now)
                 let final: String
                 switch policy.decision(afterAttempt: message.attempts + 1, retryAfter: retryAfter, age: age, using: &rng) {
                 case .retry(let delay):
@@ -71,7 +71,9 @@ public struct DeliveryPlan: Sendable {
             case .waiting(let reason, let until):
                 // Not the message's fault: no attempt counted, no retry limit, no dead letter.
                 let due = policy.wakeTime(waitingUntil: until, now: now, using: &rng)
-                plan.outcomes.deferred.append(.init(messageID: message.id, tenantID: message.tenantID, reason: reason, nextAttemptAt: due, countsAsAttempt: false))
+                plan.outcomes.deferred.append(.init(
+                    messageID: message.id, tenantID: message.tenantID, reason: reason, nextAttemptAt: due, countsAsAttempt: false,
+                    startsHold: message.heldSince == nil))
                 plan.reschedule.append((message.id, message.priority, due))
                 plan.waiting += 1
             }

@@ -20,15 +20,28 @@ public struct Message: Sendable, Hashable, Identifiable {
     public var createdAt: Date
     /// When it was last re-driven from the dead letters, if ever.
     public var redrivenAt: Date?
+    /// Seconds it spent held by finished holds (waiting for an account, a pause or a limit
+    /// rather than for a retry): they do not count toward the retry policy's maximum age.
+    public var heldSeconds: Double
+    /// When the hold it is in began, or nil when it is not held.
+    public var heldSince: Date?
 
     /// What the retry policy's maximum age counts from: the last re-drive, else acceptance,
     /// so a re-driven old message gets a full retry period instead of expiring at once.
     public var retryAgeOrigin: Date { redrivenAt ?? createdAt }
 
+    /// Its age for the retry policy at `now`: time since `retryAgeOrigin` less the time it was
+    /// held, so mail held by a pause or a limit for days is not expired when it is let go.
+    public func retryAge(at now: Date) -> Double {
+        let holding = heldSince.map { max(0, now.timeIntervalSince($0)) } ?? 0
+        return max(0, now.timeIntervalSince(retryAgeOrigin) - heldSeconds - holding)
+    }
+
     /// Creates a message record.
     public init(
         id: UUID, tenantID: UUID, priority: Priority, status: MessageStatus, content: MessageContent,
-        attempts: Int = 0, sendAt: Date? = nil, createdAt: Date = Date(), redrivenAt: Date? = nil
+        attempts: Int = 0, sendAt: Date? = nil, createdAt: Date = Date(), redrivenAt: Date? = nil,
+        heldSeconds: Double = 0, heldSince: Date? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -39,5 +52,7 @@ public struct Message: Sendable, Hashable, Identifiable {
         self.sendAt = sendAt
         self.createdAt = createdAt
         self.redrivenAt = redrivenAt
+        self.heldSeconds = heldSeconds
+        self.heldSince = heldSince
     }
 }

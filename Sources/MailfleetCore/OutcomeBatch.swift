@@ -34,13 +34,19 @@ public struct OutcomeBatch: Sendable {
         /// False for a wait that is not the message's fault (every account open or paced, or
         /// none at all): the message's attempts stay as they are.
         public var countsAsAttempt: Bool
+        /// For a wait: true when it begins a hold, false when the message was already held
+        /// (looked at again while its pause or limit lasts), which writes no further event.
+        public var startsHold: Bool
         /// Creates a deferred outcome.
-        public init(messageID: UUID, tenantID: UUID, reason: String, nextAttemptAt: Date, countsAsAttempt: Bool = true) {
+        public init(
+            messageID: UUID, tenantID: UUID, reason: String, nextAttemptAt: Date, countsAsAttempt: Bool = true, startsHold: Bool = true
+        ) {
             self.messageID = messageID
             self.tenantID = tenantID
             self.reason = reason
             self.nextAttemptAt = nextAttemptAt
             self.countsAsAttempt = countsAsAttempt
+            self.startsHold = startsHold
         }
     }
 
@@ -101,8 +107,9 @@ public struct OutcomeBatch: Sendable {
 
     /// The events these outcomes add to message histories. `sent` adds none: the message row
     /// records it (sent_at, provider message id, account), which halves the hot path's writes.
+    /// A hold writes one `deferred` event when it begins, not one per look while it lasts.
     public var events: [NewEvent] {
-        deferred.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .deferred, detail: ["reason": $0.reason, "next_attempt_at": ISO8601.format($0.nextAttemptAt)]) }
+        deferred.filter { $0.countsAsAttempt || $0.startsHold }.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .deferred, detail: ["reason": $0.reason, "next_attempt_at": ISO8601.format($0.nextAttemptAt)]) }
             + failed.map { NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .failed, detail: ["reason": $0.reason]) }
             + dropped.map {
                 NewEvent(tenantID: $0.tenantID, messageID: $0.messageID, type: .dropped, detail: ["reason": "suppressed", "recipients": $0.recipients.joined(separator: ",")])

@@ -19,7 +19,7 @@ extension MessageStore {
                 WHERE id = ANY($1::uuid[])
                   AND (status = 'queued' OR (status = 'sending' AND lease_until < now()))
                   AND next_attempt_at <= now() + interval '2 seconds'
-                RETURNING id, tenant_id, priority, content, body_key, attempts, send_at, created_at, redriven_at
+                RETURNING id, tenant_id, priority, content, body_key, attempts, send_at, created_at, redriven_at, held_seconds, held_since
             )
             SELECT c.*,
                 CASE WHEN c.body_key IS NOT NULL AND row_number() OVER (PARTITION BY c.tenant_id, c.body_key) = 1
@@ -37,7 +37,8 @@ extension MessageStore {
                 priority: Priority(rawValue: try row.string("priority")) ?? .bulk, status: .sending,
                 content: try Self.content(try row.string("content"), decoder),
                 attempts: try row.int("attempts"), sendAt: try row.optionalDate("send_at"), createdAt: try row.date("created_at"),
-                redrivenAt: try row.optionalDate("redriven_at"))
+                redrivenAt: try row.optionalDate("redriven_at"), heldSeconds: try row.double("held_seconds"),
+                heldSince: try row.optionalDate("held_since"))
             let key = row.optionalString("body_key").map { BodyKey(tenantID: tenantID, key: $0) }
             if let key, let json = row.optionalString("body") {
                 bodies[key] = try MessageBody(storageJSON: json.utf8) ?? decoder.decode(MessageBody.self, from: Data(json.utf8))

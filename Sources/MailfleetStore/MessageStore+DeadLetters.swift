@@ -114,7 +114,7 @@ extension MessageStore {
                 FOR UPDATE SKIP LOCKED
             )
             UPDATE messages m SET status = 'queued', attempts = 0, last_error = NULL, next_attempt_at = now(), redriven_at = now(),
-                enqueued_at = now(), lease_until = NULL, updated_at = now()
+                held_seconds = 0, held_since = NULL, enqueued_at = now(), lease_until = NULL, updated_at = now()
             FROM batch b WHERE m.id = b.id
             RETURNING m.id, m.tenant_id, m.priority, b.last_error, b.attempts
             """, parameters(filter) + [limit])

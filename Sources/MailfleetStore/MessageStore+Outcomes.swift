@@ -43,7 +43,10 @@ extension MessageStore {
             try connection.query(
                 """
                 UPDATE messages m SET status = 'queued', attempts = m.attempts + u.counted, next_attempt_at = u.next_at,
-                    enqueued_at = now(), last_error = u.reason, lease_until = NULL, updated_at = now()
+                    enqueued_at = now(), last_error = u.reason, lease_until = NULL, updated_at = now(),
+                    held_since = CASE WHEN u.counted = 0 THEN COALESCE(m.held_since, now()) END,
+                    held_seconds = m.held_seconds + CASE WHEN u.counted = 1 AND m.held_since IS NOT NULL
+                        THEN extract(epoch FROM now() - m.held_since)::float8 ELSE 0 END
                 FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[]) AS u(id, reason, next_at, counted)
                 WHERE m.id = u.id AND m.status NOT IN \(Self.sentStatuses)
                 """,

@@ -305,6 +305,13 @@ public enum Migrations {
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
+        // Version 10: time held (waiting for an account, a pause or a limit, no attempt made)
+        // does not count toward the retry policy's maximum age (`Message.retryAge(at:)`).
+        // A constant default and a nullable column: adding them rewrites no row.
+        Migration(version: 10, name: "time held apart from retry age", sql: """
+            ALTER TABLE messages ADD COLUMN held_seconds double precision NOT NULL DEFAULT 0;
+            ALTER TABLE messages ADD COLUMN held_since timestamptz;
+            """),
     ]
 }
 

@@ -128,6 +128,46 @@ import Testing
         #expect(plan.outcomes.failed.map(\.messageID) == [expired.id])
     }
 
+    @Test func timeHeldDoesNotCountTowardTheMaximumAge() {
+        let now = Date(timeIntervalSince1970: 1_000_000_000)
+        // Accepted 80 h ago; held 6 h by a finished hold and for the last 4 h by the current
+        // one: 70 h of retry age, under the 72 h limit.
+        var held = makeMessage(attempts: 2)
+        held.createdAt = now.addingTimeInterval(-80 * 3600)
+        held.heldSeconds = 6 * 3600
+        held.heldSince = now.addingTimeInterval(-4 * 3600)
+        #expect(held.retryAge(at: now) == 70 * 3600)
+        var notHeld = held
+        notHeld.id = UUID()
+        notHeld.heldSeconds = 0
+        notHeld.heldSince = nil
+        let results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [
+            held.id: (.retryable(reason: "sendgrid 503: busy", retryAfter: nil), UUID()),
+            notHeld.id: (.retryable(reason: "sendgrid 503: busy", retryAfter: nil), UUID()),
+        ]
+        var rng = SeededGenerator(state: 13)
+        let plan = DeliveryPlan.make(messages: [held, notHeld], results: results, policy: RetryPolicy(), now: now, rng: &rng)
+        #expect(plan.outcomes.deferred.map(\.messageID) == [held.id])
+        #expect(plan.outcomes.failed.map(\.messageID) == [notHeld.id])
+    }
+
+    @Test func aHoldWritesOneEventWhenItBeginsNotAtEveryLook() {
+        let now = Date(timeIntervalSince1970: 1_000_000_000)
+        let beginning = makeMessage()
+        var lasting = makeMessage()
+        lasting.heldSince = now.addingTimeInterval(-60)
+        let retrying = makeMessage(attempts: 1)
+        let wait = DeliveryOutcome.waiting(reason: "bulk paused", until: now.addingTimeInterval(60))
+        let results: [UUID: (outcome: DeliveryOutcome, accountID: UUID?)] = [
+            beginning.id: (wait, nil), lasting.id: (wait, nil), retrying.id: (.retryable(reason: "503", retryAfter: nil), UUID()),
+        ]
+        var rng = SeededGenerator(state: 17)
+        let plan = DeliveryPlan.make(messages: [beginning, lasting, retrying], results: results, policy: RetryPolicy(), now: now, rng: &rng)
+        #expect(plan.outcomes.deferred.map(\.startsHold) == [true, false, true])
+        #expect(plan.outcomes.events.map(\.messageID) == [beginning.id, retrying.id])
+        #expect(plan.outcomes.events.allSatisfy { $0.type == .deferred })
+    }
+
     @Test func eventsMirrorOutcomes() {
         var batch = OutcomeBatch()
         batch.sent.append(.init(messageID: UUID(), tenantID: UUID(), accountID: UUID(), providerMessageID: "x"))

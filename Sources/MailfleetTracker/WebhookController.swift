@@ -69,12 +69,17 @@ public struct WebhookController: Sendable {
                 throw WebhookRejection(.unavailable, "events could not be stored: \(error)")
             }
             var counts: [WebhookEventFate: Int] = [:]
+            var stored: [WebhookEvent] = []
             for (event, fate) in zip(received, fates) {
                 counts[fate, default: 0] += 1
                 // Only events stored in a history: an uncorrelated one is not remembered, so a
                 // provider's redelivery of it would be counted again.
-                if fate == .stored { counters.recorded(kind, event.event.kind) }
+                if fate == .stored {
+                    counters.recorded(kind, event.event.kind)
+                    stored.append(event.event)
+                }
             }
+            counters.recorded(tenant: account.tenantID, stored: stored)
             if let mismatched = counts[.mismatched] {
                 // Our id of another tenant's message through this account: a misconfigured or
                 // forged sender; acknowledged (a retry would not change it) but dropped.

@@ -79,6 +79,25 @@ import Testing
             try await fleet.http.execute(HTTPRequest(url: fleet.trackerURL + "/metrics")).bodyString
                 .contains(#"mailfleet_tracking_events_total{type="opened",source="human"} 1"#)
         }
+        // Reports through the account's verified Postmark webhook: a delivery, a hard bounce and
+        // a complaint make the tenant's report counters.
+        let shown = try fleet.cli(["providers", "webhook", "--tenant", fleet.tenantID, "--account", "sim", "--tracker-url", fleet.trackerURL])
+            .split(separator: "\n").map(String.init)
+        try #require(shown.count == 2)
+        let webhookURL = fleet.trackerURL + String(shown[0][shown[0].range(of: "/webhooks/")!.lowerBound...])
+        let authorization = "Basic " + Data("mailfleet:\(shown[1])".utf8).base64EncodedString()
+        let now = ISO8601.format(Date())
+        let metadata = #""Metadata":{"mailfleet_message_id":"\#(first)"}"#
+        for report in [
+            #"{"RecordType":"Delivery","MessageID":"pm-1","Recipient":"ok@example.com","DeliveredAt":"\#(now)",\#(metadata)}"#,
+            #"{"RecordType":"Bounce","ID":801,"Type":"HardBounce","TypeCode":1,"MessageID":"pm-1","Email":"ok@example.com","BouncedAt":"\#(now)",\#(metadata)}"#,
+            #"{"RecordType":"SpamComplaint","ID":802,"Type":"SpamComplaint","TypeCode":512,"MessageID":"pm-1","Email":"ok@example.com","BouncedAt":"\#(now)",\#(metadata)}"#,
+        ] {
+            let posted = try await fleet.http.execute(HTTPRequest(
+                method: "POST", url: webhookURL, headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", authorization)],
+                body: Array(report.utf8)))
+            #expect(posted.status == 200)
+        }
         // The scheduler counts dead letters every 5 s.
         try await Self.wait(fleet, "the scheduler counts the dead letter") {
             try await fleet.http.execute(HTTPRequest(url: "http://127.0.0.1:\(fleet.schedulerPort)/metrics")).bodyString

@@ -104,5 +104,16 @@ import Testing
         #expect(metrics.contains(#"mailfleet_webhook_rejected_total{provider="sendgrid",reason="stale"} 15"#))
         #expect(metrics.contains(#"mailfleet_webhook_rejected_total{provider="sendgrid",reason="bad_signature"} 20"#))
         #expect(metrics.contains(#"mailfleet_webhook_events_total{provider="sendgrid",type="opened"} 2000"#))
+        // The tenant's report counters (its rates in PromQL) count each stored report once.
+        let stored = Dictionary(uniqueKeysWithValues: try await fleet.pool.query(
+            """
+            SELECT CASE WHEN type = 'bounced' THEN 'hard_bounced' ELSE type END AS kind, count(*) AS n FROM events
+            WHERE provider_event_id IS NOT NULL AND (type IN ('delivered', 'complained') OR (type = 'bounced' AND detail->>'bounce_type' = 'hard'))
+            GROUP BY 1
+            """).map { (try $0.string("kind"), try $0.int("n")) })
+        #expect(stored.count == 3)
+        for (kind, n) in stored {
+            #expect(metrics.contains("mailfleet_tenant_messages_\(kind)_total{tenant_id=\"\(fleet.tenantID)\"} \(n)\n"))
+        }
     }
 }

@@ -7,8 +7,8 @@ extension SchedulerService {
     /// the longest window are deleted. The leader does it because one evaluator per minute is
     /// enough and it already holds the fleet's only lease.
     func evaluateHealth() async throws {
-        let health = try await tenants.domainHealth(sinceResume: true)
-        let made = try await tenants.pauseBulk(configuration.healthPolicy.pauses(health), actor: "scheduler")
+        let health = try await tenants.healthToJudge()
+        let made = try await tenants.pauseBulk(configuration.healthPolicy.pauses(domains: health.domains, tenants: health.tenants), actor: "scheduler")
         for pause in made {
             logger.warning("bulk mail paused for sender health", metadata: [
                 "tenant_id": "\(pause.tenantID.lowercasedString)", "domain": "\(pause.domain.isEmpty ? "*" : pause.domain)", "reason": "\(pause.reason)",

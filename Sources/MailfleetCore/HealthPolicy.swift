@@ -41,12 +41,21 @@ public struct HealthPolicy: Sendable, Equatable {
     /// The pauses `health` calls for: each sending domain over its own counts, and each tenant
     /// over the sum of its domains (`BulkPause.wholeTenant`), in a stable order.
     public func pauses(_ health: [DomainHealth]) -> [(tenantID: UUID, domain: String, reason: String)] {
+        pauses(domains: health, tenants: health)
+    }
+
+    /// The pauses called for when each domain is judged over `domains` and each tenant over the
+    /// sum of its rows in `tenants`: the two differ after a resume, since resuming one domain
+    /// restarts that domain's judgement only, and resuming the tenant restarts both.
+    public func pauses(domains: [DomainHealth], tenants tenantRows: [DomainHealth]) -> [(tenantID: UUID, domain: String, reason: String)] {
         var result: [(tenantID: UUID, domain: String, reason: String)] = []
-        var tenants: [UUID: (hour: HealthCounts, day: HealthCounts)] = [:]
-        for entry in health.sorted(by: { ($0.tenantID.uuidString, $0.domain) < ($1.tenantID.uuidString, $1.domain) }) {
+        for entry in domains.sorted(by: { ($0.tenantID.uuidString, $0.domain) < ($1.tenantID.uuidString, $1.domain) }) {
             if let reason = pauseReason(hour: entry.hour, day: entry.day) {
                 result.append((entry.tenantID, entry.domain, "\(entry.domain): \(reason)"))
             }
+        }
+        var tenants: [UUID: (hour: HealthCounts, day: HealthCounts)] = [:]
+        for entry in tenantRows {
             let sum = tenants[entry.tenantID] ?? (HealthCounts(), HealthCounts())
             tenants[entry.tenantID] = (sum.hour + entry.hour, sum.day + entry.day)
         }

@@ -4,44 +4,79 @@ import MailfleetPostgres
 
 extension TenantStore {
     /// Each tenant's health per From domain over both windows ending with the minute of `now`
-    /// (one tenant's when `tenantID` is given). With `sinceResume`, minutes up to a tenant's
-    /// latest resume of a pause are left out: what an operator resumed is judged afresh.
-    public func domainHealth(tenantID: UUID? = nil, now: Date = Date(), sinceResume: Bool = false) async throws -> [DomainHealth] {
-        try await pool.withConnection { try Self.domainHealth(tenantID: tenantID, now: now, sinceResume: sinceResume, on: $0) }
+    /// (one tenant's when `tenantID` is given).
+    public func domainHealth(tenantID: UUID? = nil, now: Date = Date()) async throws -> [DomainHealth] {
+        try await pool.withConnection { try Self.domainHealth(tenantID: tenantID, now: now, on: $0) }
+    }
+
+    /// Every tenant's health as the leader judges it (`HealthPolicy.pauses(domains:tenants:)`):
+    /// minutes up to a resume are left out, so what was resumed is judged afresh. Per domain,
+    /// the minutes up to the later of that domain's resume and the whole tenant's; for the
+    /// tenant's sum, those up to the whole tenant's resume only.
+    public func healthToJudge(now: Date = Date()) async throws -> (domains: [DomainHealth], tenants: [DomainHealth]) {
+        let minute = HealthWindow.minute(of: now)
+        let sums = Self.healthColumns.map { column in
+            [("domain", "GREATEST(coalesce(d.m, -1), coalesce(t.m, -1))"), ("tenant", "coalesce(t.m, -1)")].map { view, cut in
+                "coalesce(sum(h.\(column)) FILTER (WHERE h.minute >= $2 AND h.minute > \(cut)), 0) AS \(view)_hour_\(column), "
+                    + "coalesce(sum(h.\(column)) FILTER (WHERE h.minute > \(cut)), 0) AS \(view)_day_\(column)"
+            }.joined(separator: ", ")
+        }
+        let rows = try await pool.query(
+            """
+            WITH cut AS (
+                SELECT tenant_id, domain, floor(extract(epoch FROM resumed_at) / 60)::int AS m FROM bulk_pauses WHERE resumed_at IS NOT NULL
+            )
+            SELECT h.tenant_id, h.domain, \(sums.joined(separator: ", "))
+            FROM sender_health h
+            LEFT JOIN cut d ON d.tenant_id = h.tenant_id AND d.domain = h.domain
+            LEFT JOIN cut t ON t.tenant_id = h.tenant_id AND t.domain = ''
+            WHERE h.minute >= $1 AND h.minute <= $3
+            GROUP BY h.tenant_id, h.domain ORDER BY h.tenant_id, h.domain
+            """,
+            [HealthWindow.day.firstMinute(endingAt: minute), HealthWindow.hour.firstMinute(endingAt: minute), minute])
+        var domains: [DomainHealth] = []
+        var tenants: [DomainHealth] = []
+        for row in rows {
+            domains.append(try Self.domainHealth(row, prefix: "domain_"))
+            tenants.append(try Self.domainHealth(row, prefix: "tenant_"))
+        }
+        return (domains, tenants)
     }
 
     /// One tenant's health and the pauses in force, read under row-level security (the API's
     /// second wall, `TenantScope`).
     public func tenantHealth(_ tenantID: UUID, now: Date = Date()) async throws -> (health: [DomainHealth], pauses: [BulkPause]) {
         try await pool.tenantTransaction(tenantID) { connection in
-            (try Self.domainHealth(tenantID: tenantID, now: now, sinceResume: false, on: connection), try Self.bulkPauses(tenantID: tenantID, on: connection))
+            (try Self.domainHealth(tenantID: tenantID, now: now, on: connection), try Self.bulkPauses(tenantID: tenantID, on: connection))
         }
     }
 
-    static func domainHealth(tenantID: UUID?, now: Date, sinceResume: Bool, on connection: PostgresConnection) throws -> [DomainHealth] {
+    static let healthColumns = ["sent", "delivered", "hard_bounced", "soft_bounced", "complained"]
+
+    static func domainHealth(tenantID: UUID?, now: Date, on connection: PostgresConnection) throws -> [DomainHealth] {
         let minute = HealthWindow.minute(of: now)
-        let columns = ["sent", "delivered", "hard_bounced", "soft_bounced", "complained"]
-        let sums = columns.map { "coalesce(sum(h.\($0)) FILTER (WHERE h.minute >= $2), 0) AS hour_\($0), coalesce(sum(h.\($0)), 0) AS day_\($0)" }
+        let sums = healthColumns.map { "coalesce(sum(h.\($0)) FILTER (WHERE h.minute >= $2), 0) AS hour_\($0), coalesce(sum(h.\($0)), 0) AS day_\($0)" }
         let rows = try connection.query(
             """
             SELECT h.tenant_id, h.domain, \(sums.joined(separator: ", "))
             FROM sender_health h
             WHERE h.minute >= $1 AND h.minute <= $3 AND ($4::uuid IS NULL OR h.tenant_id = $4::uuid)
-                AND NOT ($5 AND EXISTS (
-                    SELECT 1 FROM bulk_pauses p WHERE p.tenant_id = h.tenant_id AND p.resumed_at IS NOT NULL
-                        AND h.minute <= floor(extract(epoch FROM p.resumed_at) / 60)))
             GROUP BY h.tenant_id, h.domain ORDER BY h.tenant_id, h.domain
             """,
-            [HealthWindow.day.firstMinute(endingAt: minute), HealthWindow.hour.firstMinute(endingAt: minute), minute, tenantID, sinceResume])
-        return try rows.map { row in
-            func counts(_ window: String) throws -> HealthCounts {
-                HealthCounts(
-                    sent: try row.int("\(window)_sent"), delivered: try row.int("\(window)_delivered"),
-                    hardBounced: try row.int("\(window)_hard_bounced"), softBounced: try row.int("\(window)_soft_bounced"),
-                    complained: try row.int("\(window)_complained"))
-            }
-            return DomainHealth(tenantID: try row.uuid("tenant_id"), domain: try row.string("domain"), hour: try counts("hour"), day: try counts("day"))
+            [HealthWindow.day.firstMinute(endingAt: minute), HealthWindow.hour.firstMinute(endingAt: minute), minute, tenantID])
+        return try rows.map { try domainHealth($0, prefix: "") }
+    }
+
+    /// A row's counts for both windows, from columns named `<prefix>hour_<count>` and `<prefix>day_<count>`.
+    private static func domainHealth(_ row: PostgresRow, prefix: String) throws -> DomainHealth {
+        func counts(_ window: String) throws -> HealthCounts {
+            let p = prefix + window
+            return HealthCounts(
+                sent: try row.int("\(p)_sent"), delivered: try row.int("\(p)_delivered"),
+                hardBounced: try row.int("\(p)_hard_bounced"), softBounced: try row.int("\(p)_soft_bounced"),
+                complained: try row.int("\(p)_complained"))
         }
+        return DomainHealth(tenantID: try row.uuid("tenant_id"), domain: try row.string("domain"), hour: try counts("hour"), day: try counts("day"))
     }
 
     /// Pauses the bulk mail `pauses` name, unless already paused; each new pause is audited

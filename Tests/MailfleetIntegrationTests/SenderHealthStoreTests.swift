@@ -48,7 +48,7 @@ struct SenderHealthStoreTests {
         #expect(try await tenants.domainHealth(tenantID: UUID()).isEmpty)
 
         let policy = HealthPolicy(bounceThreshold: 0.05, minimumVolume: 10)
-        let decided = policy.pauses(try await tenants.domainHealth(sinceResume: true))
+        let decided = judged(policy, try await tenants.healthToJudge())
         #expect(decided.map(\.domain) == ["a.example", "b.example", BulkPause.wholeTenant])
         let made = try await tenants.pauseBulk(decided, actor: "scheduler")
         #expect(made.count == 3)
@@ -68,7 +68,7 @@ struct SenderHealthStoreTests {
 
         // What was resumed is judged afresh: the minutes up to the resume no longer count
         // towards a pause, while the health shown keeps them.
-        #expect(policy.pauses(try await tenants.domainHealth(sinceResume: true)).isEmpty)
+        #expect(judged(policy, try await tenants.healthToJudge()).isEmpty)
         #expect(try await tenants.domainHealth(tenantID: tenant).count == 2)
         // A pause made again after a resume is in force again.
         #expect(try await tenants.pauseBulk(decided, actor: "scheduler").count == 3)
@@ -120,6 +120,54 @@ struct SenderHealthStoreTests {
         #expect(health.hour.complained == 0)
         #expect(health.day.complained == 1)
         await pool.shutdown()
+    }
+
+    @Test func resumingOneDomainRestartsOnlyThatDomainsJudgement() async throws {
+        let url = try await TestEnvironment.freshDatabase()
+        let pool = PostgresPool(url: url, size: 2, name: "it-health-resume")
+        try await Migrator(pool: pool).migrate()
+        let tenants = TenantStore(pool: pool)
+        let tenant = try await tenants.createTenant(name: "t")
+        // A minute before now: a.example complains (20 %), b.example bounces (10 %), c.example
+        // is clean; the tenant as a whole is under both limits (4 % and 2 % of 50 sent).
+        let minute = HealthWindow.minute(of: Date()) - 1
+        try await pool.query(
+            """
+            INSERT INTO sender_health (tenant_id, domain, minute, slot, sent, complained, hard_bounced)
+            VALUES ($1, 'a.example', $2, 0, 10, 2, 0), ($1, 'b.example', $2, 0, 10, 0, 1), ($1, 'c.example', $2, 0, 30, 0, 0)
+            """, [tenant, minute])
+        let policy = HealthPolicy(complaintThreshold: 0.1, bounceThreshold: 0.05, minimumVolume: 10)
+        let decided = judged(policy, try await tenants.healthToJudge())
+        #expect(decided.map(\.domain) == ["a.example", "b.example"])
+        #expect(try await tenants.pauseBulk(decided, actor: "scheduler").count == 2)
+
+        // Resuming a.example restarts its judgement only: b.example is still judged over its
+        // bounces (its pause stays in force and is not made again).
+        #expect(try await tenants.resumeBulk(tenantID: tenant, domain: "a.example", actor: "cli:test").count == 1)
+        #expect(judged(policy, try await tenants.healthToJudge()).map(\.domain) == ["b.example"])
+        #expect(try await tenants.pausedBulkDomains(tenantIDs: [tenant]) == [tenant: ["b.example"]])
+
+        // a.example paused again (say by hand through a later evaluation), then b.example
+        // resumed: b.example's resume time is its own, a.example's new pause takes none away.
+        #expect(try await tenants.pauseBulk([(tenant, "a.example", "again")], actor: "scheduler").count == 1)
+        #expect(try await tenants.resumeBulk(tenantID: tenant, domain: "b.example", actor: "cli:test").count == 1)
+        #expect(judged(policy, try await tenants.healthToJudge()).map(\.domain) == ["a.example"])
+
+        // With the tenant's sum over the limit, resuming one domain leaves the tenant's judgement
+        // alone; resuming the whole tenant restarts everything.
+        try await pool.query("UPDATE sender_health SET complained = 10 WHERE domain = 'c.example'")
+        let whole = judged(policy, try await tenants.healthToJudge())
+        #expect(whole.map(\.domain) == ["a.example", "c.example", BulkPause.wholeTenant])
+        _ = try await tenants.pauseBulk(whole, actor: "scheduler")
+        _ = try await tenants.resumeBulk(tenantID: tenant, domain: "c.example", actor: "cli:test")
+        #expect(judged(policy, try await tenants.healthToJudge()).map(\.domain) == ["a.example", BulkPause.wholeTenant])
+        _ = try await tenants.resumeBulk(tenantID: tenant, actor: "cli:test")
+        #expect(judged(policy, try await tenants.healthToJudge()).isEmpty)
+        await pool.shutdown()
+    }
+
+    private func judged(_ policy: HealthPolicy, _ health: (domains: [DomainHealth], tenants: [DomainHealth])) -> [(tenantID: UUID, domain: String, reason: String)] {
+        policy.pauses(domains: health.domains, tenants: health.tenants)
     }
 
     private func message(_ tenant: UUID, from: String, _ i: Int) -> Message {

@@ -72,7 +72,8 @@ let package = Package(
         // Postgres writes UUIDs with Core's `UUIDText` (Core is pure: no C library comes with it).
         .target(name: "MailfleetPostgres", dependencies: ["CPostgres", "MailfleetCore", "MailfleetRuntime"]),
         .target(name: "MailfleetRedis", dependencies: ["CHiredis", "MailfleetRuntime"]),
-        .target(name: "MailfleetHTTPClient", dependencies: ["CCurl"]),
+        // The egress policy (which addresses tenant-supplied URLs may reach) is the core's.
+        .target(name: "MailfleetHTTPClient", dependencies: ["CCurl", "MailfleetCore"]),
 
         // MARK: Domain and shared services
         // Mustache is a pure template engine (no I/O), so template rendering stays in the core.

@@ -79,7 +79,8 @@ let package = Package(
         // Mustache is a pure template engine (no I/O), so template rendering stays in the core.
         .target(name: "MailfleetCore", dependencies: [crypto, mustache]),
         // Every MAILFLEET_* setting with its default; pure, so the unit tests check README against it.
-        .target(name: "MailfleetConfiguration", dependencies: [argumentParser, logging]),
+        // It reads the webhook allowlist into the core's IPNetwork, so a bad entry stops the process at start.
+        .target(name: "MailfleetConfiguration", dependencies: ["MailfleetCore", argumentParser, logging]),
         .target(
             name: "MailfleetStore",
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetProviderFormats"]),

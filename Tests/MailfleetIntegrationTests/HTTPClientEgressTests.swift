@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import MailfleetCore
@@ -14,12 +15,6 @@ private typealias HTTPRequest = MailfleetHTTPClient.HTTPRequest
 /// IPv4 forms), allowlisting makes the same requests succeed, and redirects come back as they
 /// are. Each refused request is also made by a client without a policy, which reaches the
 /// listener, so the refusal is the policy's and not a dead port.
-///
-/// Not tested here: that a proxy from the environment is not used. libcurl reads http_proxy and
-/// https_proxy from the process environment, and this test process runs every suite in
-/// parallel, so setting them would send other suites' requests through the proxy. The client
-/// sets CURLOPT_PROXY to "" (libcurl's documented "no proxy, ignore the environment") and
-/// CURLOPT_NOPROXY to "*" for every request under a policy.
 @Suite("HTTPClient egress")
 struct HTTPClientEgressTests {
     /// The loopback URLs a tenant might register, for listeners on 127.0.0.1 (`v4`) and ::1 (`v6`).
@@ -177,6 +172,57 @@ struct HTTPClientEgressTests {
             return
         }
     }
+    /// libcurl takes proxies from the process environment, and every suite of this test process
+    /// runs in parallel, so the proxy variables are set only for a child process that runs
+    /// `environmentProxyProbe` alone: there a client without a policy goes through the proxy
+    /// (so the variables are in effect) and one with a policy goes straight to the target.
+    @Test func aProxyFromTheEnvironmentIsNotUsed() async throws {
+        try await withListener(host: "127.0.0.1") { target in
+            try await withListener(host: "127.0.0.1", answersEverythingAs: "proxy") { proxy in
+                var environment = ProcessInfo.processInfo.environment.filter { !$0.key.lowercased().hasSuffix("_proxy") }
+                for name in ["http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
+                    environment[name] = "http://127.0.0.1:\(proxy.port)"
+                }
+                environment[Self.probeVariable] = "http://127.0.0.1:\(target.port)/hello"
+                let output = FileManager.default.temporaryDirectory.appendingPathComponent("egress-proxy-probe-\(proxy.port).log")
+                FileManager.default.createFile(atPath: output.path, contents: nil)
+                defer { try? FileManager.default.removeItem(at: output) }
+
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                process.arguments = ["--testing-library", "swift-testing", "--filter", "environmentProxyProbe"]
+                process.environment = environment
+                let log = try FileHandle(forWritingTo: output)
+                process.standardOutput = log
+                process.standardError = log
+                let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+                    process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+                    do { try process.run() } catch { continuation.resume(throwing: error) }
+                }
+                try log.close()
+
+                let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+                #expect(status == 0, "the probe failed:\n\(text)")
+                #expect(proxy.hits == 1, "the client without a policy did not use the proxy, so the probe proves nothing:\n\(text)")
+                #expect(target.hits == 1, "the client with a policy did not reach the target directly:\n\(text)")
+            }
+        }
+    }
+
+    static let probeVariable = "MAILFLEET_TEST_EGRESS_PROXY_PROBE_URL"
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment[probeVariable] != nil, "run by aProxyFromTheEnvironmentIsNotUsed in a process of its own"))
+    func environmentProxyProbe() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment[Self.probeVariable])
+        let plain = HTTPClient()
+        defer { plain.shutdown() }
+        #expect(try await plain.execute(HTTPRequest(url: url, timeout: .seconds(10))).bodyString == "proxy")
+
+        let guarded = HTTPClient(configuration: HTTPClientConfiguration(
+            egress: EgressPolicy(allowPlainHTTP: true, allowedNetworks: [IPNetwork("127.0.0.0/8")!])))
+        defer { guarded.shutdown() }
+        #expect(try await guarded.execute(HTTPRequest(url: url, timeout: .seconds(10))).bodyString == "hello")
+    }
 }
 
 // MARK: - Listeners
@@ -200,10 +246,13 @@ private func withListeners(_ body: @Sendable (Listener, Listener) async throws -
     }
 }
 
-private func withListener(host: String, _ body: @Sendable (Listener) async throws -> Void) async throws {
+/// With `answersEverythingAs`, every request (whatever its target, so also a proxy's
+/// absolute-form "GET http://host/path") is counted and answered with that text.
+private func withListener(host: String, answersEverythingAs answer: String? = nil, _ body: @Sendable (Listener) async throws -> Void) async throws {
     let ports = AsyncStream.makeStream(of: Int.self)
     let counter = Locked<Listener?>(nil)
     let router = Router()
+    if let answer { router.add(middleware: FixedAnswer(text: answer, counter: counter)) }
     router.get("/hello") { _, _ -> String in
         counter.withLock { $0?.hit() }
         return "hello"
@@ -235,5 +284,17 @@ private func withListener(host: String, _ body: @Sendable (Listener) async throw
             throw error
         }
         await group.triggerGracefulShutdown()
+    }
+}
+
+/// Counts and answers every request with one text, before any route is looked up.
+private struct FixedAnswer: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let text: String
+    let counter: Locked<Listener?>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        counter.withLock { $0?.hit() }
+        return try text.response(from: request, context: context)
     }
 }

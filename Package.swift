@@ -72,13 +72,15 @@ let package = Package(
         // Postgres writes UUIDs with Core's `UUIDText` (Core is pure: no C library comes with it).
         .target(name: "MailfleetPostgres", dependencies: ["CPostgres", "MailfleetCore", "MailfleetRuntime"]),
         .target(name: "MailfleetRedis", dependencies: ["CHiredis", "MailfleetRuntime"]),
-        .target(name: "MailfleetHTTPClient", dependencies: ["CCurl"]),
+        // The egress policy (which addresses tenant-supplied URLs may reach) is the core's.
+        .target(name: "MailfleetHTTPClient", dependencies: ["CCurl", "MailfleetCore"]),
 
         // MARK: Domain and shared services
         // Mustache is a pure template engine (no I/O), so template rendering stays in the core.
         .target(name: "MailfleetCore", dependencies: [crypto, mustache]),
         // Every MAILFLEET_* setting with its default; pure, so the unit tests check README against it.
-        .target(name: "MailfleetConfiguration", dependencies: [argumentParser, logging]),
+        // It reads the webhook allowlist into the core's IPNetwork, so a bad entry stops the process at start.
+        .target(name: "MailfleetConfiguration", dependencies: ["MailfleetCore", argumentParser, logging]),
         .target(
             name: "MailfleetStore",
             dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetRedis", "MailfleetProviderFormats"]),

@@ -1,6 +1,9 @@
 #ifndef MAILFLEET_CCURL_SHIM_H
 #define MAILFLEET_CCURL_SHIM_H
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
 
 // curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are variadic, which Swift cannot
 // call: each typed wrapper below passes exactly one argument of the type the option expects.
@@ -60,6 +63,43 @@ static inline int mf_curl_msg_done(CURLMsg *msg, CURL **easy, CURLcode *result) 
     *easy = msg->easy_handle;
     *result = msg->data.result;
     return 1;
+}
+
+// MARK: Egress guard (CURLOPT_OPENSOCKETFUNCTION)
+
+typedef curl_socket_t (*mf_curl_opensocket_callback)(void *clientp, curlsocktype purpose, struct curl_sockaddr *address);
+
+static inline CURLcode mf_curl_easy_setopt_opensocket_callback(CURL *h, mf_curl_opensocket_callback v) {
+    return curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, v);
+}
+
+/// What an open-socket callback returns to refuse a connection; libcurl then tries the next
+/// address, or fails the transfer with CURLE_COULDNT_CONNECT.
+static const curl_socket_t mf_curl_socket_bad = CURL_SOCKET_BAD;
+
+/// Copies the IP address libcurl is about to connect to into `bytes` in network order and
+/// returns its length: 4 for IPv4, 16 for IPv6, 0 for any other family (e.g. a Unix socket).
+static inline int mf_curl_sockaddr_ip(const struct curl_sockaddr *a, unsigned char bytes[16]) {
+    // libcurl's storage behind `addr` is large enough for the family's whole sockaddr.
+    if (a->family == AF_INET && a->addrlen >= sizeof(struct sockaddr_in)) {
+        memcpy(bytes, &((const struct sockaddr_in *)(const void *)&a->addr)->sin_addr, 4);
+        return 4;
+    }
+    if (a->family == AF_INET6 && a->addrlen >= sizeof(struct sockaddr_in6)) {
+        memcpy(bytes, &((const struct sockaddr_in6 *)(const void *)&a->addr)->sin6_addr, 16);
+        return 16;
+    }
+    return 0;
+}
+
+/// Opens the socket libcurl asked for, as libcurl itself would, but close-on-exec so child
+/// processes do not inherit connections.
+static inline curl_socket_t mf_curl_open_socket(const struct curl_sockaddr *a) {
+#ifdef SOCK_CLOEXEC
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+#else
+    return socket(a->family, a->socktype, a->protocol);
+#endif
 }
 
 #endif

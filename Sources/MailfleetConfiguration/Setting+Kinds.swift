@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailfleetCore
 
 extension Setting where Value == String {
     /// Any text that is not empty.
@@ -63,5 +64,41 @@ extension Setting where Value == Logger.Level {
             variable: variable, flag: flag, defaultValue: value, summary: summary,
             expectation: "one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "),
             parse: { Logger.Level(rawValue: $0) }, format: { $0.rawValue })
+    }
+}
+
+extension Setting where Value == Bool {
+    /// A yes-or-no switch: true, false, yes, no, on, off, 1 or 0 (any case).
+    static func switched(_ variable: String, flag: String, default value: Bool, _ summary: String) -> Setting {
+        Setting(
+            variable: variable, flag: flag, defaultValue: value, summary: summary, expectation: "true or false",
+            parse: { text in
+                switch text.lowercased() {
+                case "true", "yes", "on", "1": return true
+                case "false", "no", "off", "0": return false
+                default: return nil
+                }
+            },
+            format: { $0 ? "true" : "false" })
+    }
+}
+
+extension Setting where Value == [IPNetwork] {
+    /// Comma-separated networks in CIDR form ("10.0.0.0/8,fd00::/8"); a bare address is a
+    /// network of one address. Empty means none.
+    static func networks(_ variable: String, flag: String, _ summary: String) -> Setting {
+        Setting(
+            variable: variable, flag: flag, defaultValue: [], summary: summary,
+            expectation: "comma-separated networks in CIDR form, e.g. 10.0.0.0/8,fd00::/8",
+            parse: { text in
+                var networks: [IPNetwork] = []
+                for entry in text.split(separator: ",", omittingEmptySubsequences: false) {
+                    let trimmed = entry.trimmingCharacters(in: .whitespaces)
+                    guard let network = IPNetwork(trimmed) else { return nil }
+                    networks.append(network)
+                }
+                return networks
+            },
+            format: { $0.isEmpty ? "none" : $0.map(\.description).joined(separator: ",") })
     }
 }

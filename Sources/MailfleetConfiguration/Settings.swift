@@ -1,4 +1,5 @@
 import Logging
+import MailfleetCore
 
 /// Every `MAILFLEET_*` setting of every process: its variable, flag, default and meaning, in one
 /// place. The defaults work for local runs (`./ops/run`); README's configuration table is checked
@@ -56,6 +57,17 @@ public struct Settings: Sendable {
     public let machineOpenSeconds = Setting.seconds(
         "MAILFLEET_MACHINE_OPEN_SECONDS", flag: "--machine-open-seconds", default: 2,
         "An open or click this soon after the send is flagged as a machine's (a scanner's)")
+
+    // MARK: Webhooks to tenants (egress)
+
+    /// Whether tenant webhook URLs may use plain http.
+    public let webhookAllowHTTP = Setting.switched(
+        "MAILFLEET_WEBHOOK_ALLOW_HTTP", flag: "--webhook-allow-http", default: false,
+        "Allow http:// webhook URLs (for local development only; production needs https)")
+    /// Networks webhooks may reach although they are private, loopback or otherwise refused.
+    public let webhookAllowedNetworks = Setting.networks(
+        "MAILFLEET_WEBHOOK_ALLOWED_NETWORKS", flag: "--webhook-allowed-networks",
+        "Comma-separated CIDRs webhooks may reach although private or loopback (on-premises receivers)")
 
     // MARK: mailfleet-sim
 

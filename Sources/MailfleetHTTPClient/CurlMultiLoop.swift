@@ -11,7 +11,7 @@ import Foundation
 /// `@unchecked Sendable` because the lock-guarded queue is the only state shared between
 /// threads; `active` and `idleHandles` belong to the loop thread alone.
 final class CurlMultiLoop: @unchecked Sendable {
-    private let configuration: HTTPClientConfiguration
+    let configuration: HTTPClientConfiguration
     /// Nil when libcurl could not be initialised; then every request fails at once.
     private let multi: UnsafeMutableRawPointer?
 

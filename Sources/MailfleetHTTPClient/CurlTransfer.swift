@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import MailfleetCore
 
 /// One request on its way through the multi loop: the request, the easy handle it runs on,
 /// the response being collected and the continuation waiting for it.
@@ -35,6 +36,10 @@ final class CurlTransfer: @unchecked Sendable {
     private var recipientList: UnsafeMutablePointer<curl_slist>?
     /// The RCPT TO commands and replies of an SMTP transaction, from the debug callback.
     private var dialogue = SMTPDialogue()
+    /// The client's egress policy, for the open-socket callback. Loop thread only.
+    private var egress: EgressPolicy?
+    /// Addresses the egress policy refused during this transfer, with the reason. Loop thread only.
+    private var refusals: [String] = []
     /// libcurl writes the detailed failure text here; more useful than `curl_easy_strerror`.
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
@@ -158,6 +163,9 @@ final class CurlTransfer: @unchecked Sendable {
             return length
         }))
         check(mf_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, userdata))
+        egress = configuration.egress
+        refusals = []
+        if let egress { configureEgress(easy, egress, userdata, check) }
 
         let sendsBody = request.method == "POST" || (!request.body.isEmpty && request.method != "HEAD")
         switch request.method {
@@ -188,6 +196,47 @@ final class CurlTransfer: @unchecked Sendable {
         headerList = makeHeaderList(sendsBody: sendsBody)
         check(mf_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList))
         return status
+    }
+
+    /// Confines a request to what the egress policy allows: its schemes only, no redirects, no
+    /// proxy (one from the environment would connect on the request's behalf, unchecked), and
+    /// every address checked when libcurl opens the socket for it. The check is on the address
+    /// actually connected to, after resolution, so DNS rebinding gains nothing; a refused
+    /// address makes libcurl try the next one or fail with CURLE_COULDNT_CONNECT.
+    private func configureEgress(
+        _ easy: UnsafeMutableRawPointer, _ egress: EgressPolicy, _ userdata: UnsafeMutableRawPointer, _ check: (CURLcode) -> Void
+    ) {
+        let schemes = egress.allowedSchemes.joined(separator: ",")
+        check(mf_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, schemes))
+        check(mf_curl_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, schemes))
+        // A 3xx is the endpoint's answer; following it would go to an unchecked URL.
+        check(mf_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0))
+        check(mf_curl_easy_setopt_string(easy, CURLOPT_PROXY, ""))
+        check(mf_curl_easy_setopt_string(easy, CURLOPT_NOPROXY, "*"))
+        check(mf_curl_easy_setopt_opensocket_callback(easy, { clientp, _, address in
+            guard let clientp, let address else { return mf_curl_socket_bad }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(clientp).takeUnretainedValue()
+            return transfer.openCheckedSocket(address)
+        }))
+        check(mf_curl_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, userdata))
+    }
+
+    /// Opens the socket libcurl wants if the egress policy permits the address, else records
+    /// the refusal (so the failure maps to `.refused`) and opens nothing.
+    private func openCheckedSocket(_ address: UnsafeMutablePointer<curl_sockaddr>) -> curl_socket_t {
+        let ip = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer -> IPAddress? in
+            let length = Int(mf_curl_sockaddr_ip(address, buffer.baseAddress))
+            return IPAddress(bytes: buffer.prefix(length))
+        }
+        guard let ip else {
+            refusals.append("an address that is neither IPv4 nor IPv6")
+            return mf_curl_socket_bad
+        }
+        if let refusal = egress?.refusal(for: ip) {
+            refusals.append(refusal.description)
+            return mf_curl_socket_bad
+        }
+        return mf_curl_open_socket(address)
     }
 
     /// Sets the options of an SMTP transaction: envelope, AUTH, TLS, and the message through a
@@ -341,6 +390,10 @@ final class CurlTransfer: @unchecked Sendable {
     /// get their own cases because they decide whether a retry may duplicate a send.
     func error(_ code: CURLcode) -> HTTPClientError {
         let detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        // A refused address fails the connect; say why rather than "couldn't connect".
+        if !refusals.isEmpty && code == CURLE_COULDNT_CONNECT {
+            return .refused(refusals.joined(separator: "; "))
+        }
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
             return .timedOut(url: request.url)

@@ -1,4 +1,5 @@
 import CCurl
+import MailfleetCore
 
 /// An HTTP/1.1 and HTTP/2 client on libcurl's multi interface: any number of concurrent
 /// requests share one thread of the client's own and a pool of keep-alive connections.
@@ -16,7 +17,9 @@ public final class HTTPClient: Sendable {
     }
 
     /// Performs one exchange; any status code is a response, only transport failures throw.
+    /// With an egress policy, a refused URL or address throws `.refused`.
     public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try checkEgress(request.url)
         // libcurl sends header lines verbatim; CR or LF would let a value inject headers.
         for header in request.headers
         where header.name.isEmpty || (header.name + header.value).contains(where: { $0 == "\r" || $0 == "\n" }) {
@@ -39,6 +42,7 @@ public final class HTTPClient: Sendable {
     /// recipients do not stop the transaction while others are accepted: the message goes to
     /// the accepted ones and the reply lists every recipient's answer.
     public func send(mail: SMTPRequest) async throws -> SMTPReply {
+        try checkEgress(mail.url)
         for value in [mail.mailFrom] + mail.recipients where value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "<" || $0 == ">" }) {
             throw HTTPClientError.transport(code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: "invalid envelope address")
         }
@@ -52,6 +56,16 @@ public final class HTTPClient: Sendable {
             if transfer.cancel() { loop.remove(transfer) }
         }
         return SMTPReply(code: response.status, detail: response.bodyString, recipients: response.smtpRecipients)
+    }
+
+    /// Refuses the URL before anything happens when the client has an egress policy.
+    private func checkEgress(_ url: String) throws(HTTPClientError) {
+        guard let egress = loop.configuration.egress else { return }
+        do {
+            try egress.check(url: url)
+        } catch {
+            throw .refused(error.description)
+        }
     }
 
     /// Fails pending and in-flight requests with `.shutDown` and stops the thread; returns at

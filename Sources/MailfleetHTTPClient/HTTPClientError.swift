@@ -8,6 +8,9 @@ public enum HTTPClientError: Error, Sendable, CustomStringConvertible {
     case transport(code: Int, message: String)
     /// The client was shut down before the request finished.
     case shutDown
+    /// The client's egress policy refused the URL, or every address it resolved to; nothing
+    /// was sent. The text names the address and why (e.g. "127.0.0.1 is a loopback address").
+    case refused(String)
 
     /// A one-line explanation for logs.
     public var description: String {
@@ -20,6 +23,8 @@ public enum HTTPClientError: Error, Sendable, CustomStringConvertible {
             return "HTTP transport error \(code): \(message)"
         case .shutDown:
             return "HTTP client has been shut down"
+        case .refused(let reason):
+            return "request refused by the egress policy: \(reason)"
         }
     }
 

@@ -185,7 +185,7 @@ struct HTTPClientEgressTests {
                 }
                 environment[Self.probeVariable] = "http://127.0.0.1:\(target.port)/hello"
                 let output = FileManager.default.temporaryDirectory.appendingPathComponent("egress-proxy-probe-\(proxy.port).log")
-                FileManager.default.createFile(atPath: output.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: output.path, contents: nil)
                 defer { try? FileManager.default.removeItem(at: output) }
 
                 let process = Process()
@@ -295,6 +295,6 @@ private struct FixedAnswer: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         counter.withLock { $0?.hit() }
-        return try text.response(from: request, context: context)
+        return text.response(from: request, context: context)
     }
 }

@@ -20,6 +20,8 @@ public struct Message: Sendable, Hashable, Identifiable {
     public var createdAt: Date
     /// When it was last re-driven from the dead letters, if ever.
     public var redrivenAt: Date?
+    /// The tenant's own batch name (`batch_id`), which a batch cancel names.
+    public var batchID: String?
 
     /// What the retry policy's maximum age counts from: the last re-drive, else acceptance,
     /// so a re-driven old message gets a full retry period instead of expiring at once.
@@ -28,7 +30,7 @@ public struct Message: Sendable, Hashable, Identifiable {
     /// Creates a message record.
     public init(
         id: UUID, tenantID: UUID, priority: Priority, status: MessageStatus, content: MessageContent,
-        attempts: Int = 0, sendAt: Date? = nil, createdAt: Date = Date(), redrivenAt: Date? = nil
+        attempts: Int = 0, sendAt: Date? = nil, createdAt: Date = Date(), redrivenAt: Date? = nil, batchID: String? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -39,5 +41,6 @@ public struct Message: Sendable, Hashable, Identifiable {
         self.sendAt = sendAt
         self.createdAt = createdAt
         self.redrivenAt = redrivenAt
+        self.batchID = batchID
     }
 }

@@ -49,29 +49,38 @@ extension MessageStore {
         }
     }
 
-    /// Cancels every still-queued message of the tenant's batch `batchID` in one statement;
-    /// the rest are counted as not cancellable. An unknown batch cancels nothing.
+    /// Cancels every still-queued message of the tenant's batch `batchID`; the rest are counted
+    /// as not cancellable. An unknown batch cancels nothing.
+    ///
+    /// Rows are locked with `SKIP LOCKED`: waiting for many row locks at once, in whatever order,
+    /// could deadlock with a worker's claim of some of them (which locks in its plan's order).
+    /// A row skipped is being written by someone else, usually claimed; the pass repeats after
+    /// a moment until no row of the batch is still queued, so none is left out. Each pass is
+    /// one transaction with one statement per step, whatever the batch's size.
     public func cancel(batchID: String, tenantID: UUID, actor: String) async throws -> BatchCancellation {
-        try await pool.tenantTransaction(tenantID) { connection in
-            // Locked in id order, the order a claim's index scan locks in, so the two do not deadlock.
-            let rows = try connection.query(
-                """
-                SELECT id, status, priority, next_attempt_at FROM messages
-                WHERE tenant_id = $1 AND batch_id = $2 ORDER BY id FOR UPDATE
-                """, [tenantID, batchID])
-            var items: [MessageQueue.Item] = []
-            var notCancellable = 0
-            for row in rows {
-                guard try row.string("status") == MessageStatus.queued.rawValue else {
-                    notCancellable += 1
-                    continue
+        var cancelled: [MessageQueue.Item] = []
+        while true {
+            let (items, stillQueued, total) = try await pool.tenantTransaction(tenantID) { connection in
+                let rows = try connection.query(
+                    """
+                    SELECT id, priority, next_attempt_at FROM messages
+                    WHERE tenant_id = $1 AND batch_id = $2 AND status = 'queued' FOR UPDATE SKIP LOCKED
+                    """, [tenantID, batchID])
+                let items = try rows.map { row in
+                    MessageQueue.Item(
+                        id: try row.uuid("id"), priority: Priority(rawValue: try row.string("priority")) ?? .bulk,
+                        dueAt: try row.optionalDate("next_attempt_at"))
                 }
-                items.append(MessageQueue.Item(
-                    id: try row.uuid("id"), priority: Priority(rawValue: try row.string("priority")) ?? .bulk,
-                    dueAt: try row.optionalDate("next_attempt_at")))
+                try Self.markCancelled(items, tenantID: tenantID, actor: actor, batchID: batchID, on: connection)
+                let counts = try connection.query(
+                    "SELECT count(*) FILTER (WHERE status = 'queued') AS queued, count(*) AS total FROM messages WHERE tenant_id = $1 AND batch_id = $2",
+                    [tenantID, batchID])
+                return (items, try counts.first?.int("queued") ?? 0, try counts.first?.int("total") ?? 0)
             }
-            try Self.markCancelled(items, tenantID: tenantID, actor: actor, batchID: batchID, on: connection)
-            return BatchCancellation(cancelled: items, notCancellable: notCancellable)
+            cancelled += items
+            if stillQueued == 0 { return BatchCancellation(cancelled: cancelled, notCancellable: total - cancelled.count) }
+            // A claim holds them for the few milliseconds of its statement.
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 

@@ -36,7 +36,8 @@ extension MessagesController {
     /// were past cancelling; 404 when the tenant has no message with this batch id.
     func cancelBatch(_ request: Request, context: APIRequestContext) async throws -> BatchCancelled {
         let key = try context.key(for: .send)
-        guard let batchID = context.parameters.get("batch_id"), BatchID.isValid(batchID) else {
+        // The router leaves path segments percent-encoded; a client may encode `:`.
+        guard let batchID = context.parameters.get("batch_id")?.removingPercentEncoding, BatchID.isValid(batchID) else {
             throw APIError.invalidParameter("batch_id", BatchID.rule)
         }
         let result = try await database { try await store.cancel(batchID: batchID, tenantID: key.tenantID, actor: "api:\(key.keyID)") }

@@ -72,7 +72,11 @@ public enum APIServer {
         let app = Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mailfleet-api"),
             logger: logger)
-        var services: [any Service] = [PeriodicService(every: .seconds(30)) { await authenticator.flushLastUsed() }]
+        let quotas = QuotaGauges(tenants: stores.tenants, logger: logger)
+        var services: [any Service] = [
+            PeriodicService(every: .seconds(30)) { await authenticator.flushLastUsed() },
+            PeriodicService(every: QuotaGauges.interval) { await quotas.sample() },
+        ]
         if let status {
             services.append(PeriodicService(every: StatusBoard.sampleInterval) { await status.sample() })
         }
@@ -102,6 +106,7 @@ public enum APIServer {
         ProvidersController(tenants: stores.tenants, breakers: stores.breakers, trackerURL: configuration.trackerURL, logger: logger).addRoutes(to: v1)
         EventsController(store: stores.messages).addRoutes(to: v1)
         HealthController(tenants: stores.tenants, limits: configuration.limits).addRoutes(to: v1)
+        QuotaController(tenants: stores.tenants).addRoutes(to: v1)
         OpenAPIRoute.add(to: router)
         OpsRoutes.add(to: router, checks: readiness)
         if let token = configuration.statusToken {

@@ -70,7 +70,9 @@ public struct AcceptPipeline: Sendable {
         var items: [MessageQueue.Item] = []
         var count = 0
         var byTenant: [UUID: Int] = [:]
-        for (request, result) in zip(group, results) where result == .created {
+        for (request, result) in zip(group, results) {
+            if case .overQuota(let refusal) = result { metrics.refused[refusal.period]?.increment(by: Int64(request.messages.count)) }
+            guard result == .created else { continue }
             for message in request.messages where message.status == .queued {
                 items.append(MessageQueue.Item(id: message.id, priority: message.priority, dueAt: message.sendAt))
             }
@@ -96,6 +98,11 @@ public struct AcceptPipeline: Sendable {
             buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
         let accepted = Telemetry.counter("messages_accepted_total", help: "Messages committed by the API")
         let acceptedByTenant = TenantCounter("tenant_messages_accepted_total", help: "Messages committed by the API, per tenant")
+        let refused = Dictionary(uniqueKeysWithValues: QuotaPeriod.allCases.map { period in
+            (period, Telemetry.counter(
+                "quota_refused_messages_total", help: "Messages refused at accept (429 quota_exceeded) because they would cross a quota",
+                labels: [("period", period.rawValue)]))
+        })
         let enqueueFailures = Telemetry.counter(
             "enqueue_failures_total", help: "Committed messages whose Redis enqueue failed (the scheduler's reconciliation re-enqueues them)")
     }

@@ -57,10 +57,12 @@ struct MessagePage: ResponseEncodable, Equatable {
         var sendAt: String?
         var sentAt: String?
         var lastError: String?
+        var batchID: String?
 
         enum CodingKeys: String, CodingKey {
             case id, status, priority, attempts, from, to, subject
             case createdAt = "created_at", updatedAt = "updated_at", sendAt = "send_at", sentAt = "sent_at", lastError = "last_error"
+            case batchID = "batch_id"
         }
 
         /// The listing's view of a stored message.
@@ -78,6 +80,7 @@ struct MessagePage: ResponseEncodable, Equatable {
             sendAt = message.sendAt.map(ISO8601.format)
             sentAt = record.sentAt.map(ISO8601.format)
             lastError = record.lastError
+            batchID = message.batchID
         }
     }
 

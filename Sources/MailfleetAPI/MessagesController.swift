@@ -5,7 +5,8 @@ import MailfleetCore
 import MailfleetStore
 
 /// `POST /v1/messages`, `GET /v1/messages` (a page, optionally of one status),
-/// `GET /v1/messages/{id}` and `POST /v1/messages/{id}/retry` (re-drive a failed message).
+/// `GET /v1/messages/{id}`, `POST /v1/messages/{id}/retry` (re-drive a failed message) and the
+/// cancellation routes (`MessagesController+Cancel`).
 public struct MessagesController: Sendable {
     let pipeline: AcceptPipeline
     let store: MessageStore
@@ -21,6 +22,7 @@ public struct MessagesController: Sendable {
         v1.get("messages/{id}") { request, context in try await self.show(request, context: context) }
         v1.get("messages") { request, context in try await self.list(request, context: context) }
         v1.post("messages/{id}/retry") { request, context in try await self.retry(request, context: context) }
+        addCancelRoutes(to: v1)
     }
 
     /// Decode, plan (`SubmissionPlan`), commit through the accept pipeline, answer.
@@ -59,6 +61,8 @@ public struct MessagesController: Sendable {
             var response = Self.json(HTTPResponse.Status(code: storedStatus), storedBody)
             response.headers[.init("Idempotent-Replayed")!] = "true"
             return response
+        case .overQuota(let refusal):
+            throw APIError.quotaExceeded(refusal, now: Date())
         }
     }
 

@@ -25,6 +25,8 @@ public struct Message: Sendable, Hashable, Identifiable {
     public var heldSeconds: Double
     /// When the hold it is in began, or nil when it is not held.
     public var heldSince: Date?
+    /// The tenant's own batch name (`batch_id`), which a batch cancel names.
+    public var batchID: String?
 
     /// What the retry policy's maximum age counts from: the last re-drive, else acceptance,
     /// so a re-driven old message gets a full retry period instead of expiring at once.
@@ -41,7 +43,7 @@ public struct Message: Sendable, Hashable, Identifiable {
     public init(
         id: UUID, tenantID: UUID, priority: Priority, status: MessageStatus, content: MessageContent,
         attempts: Int = 0, sendAt: Date? = nil, createdAt: Date = Date(), redrivenAt: Date? = nil,
-        heldSeconds: Double = 0, heldSince: Date? = nil
+        heldSeconds: Double = 0, heldSince: Date? = nil, batchID: String? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -54,5 +56,6 @@ public struct Message: Sendable, Hashable, Identifiable {
         self.redrivenAt = redrivenAt
         self.heldSeconds = heldSeconds
         self.heldSince = heldSince
+        self.batchID = batchID
     }
 }

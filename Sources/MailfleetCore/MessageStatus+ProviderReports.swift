@@ -10,7 +10,7 @@ extension MessageStatus {
         case .delivered: return 1
         case .bounced: return 2
         case .complained: return 3
-        case .queued, .failed, .suppressed: return nil
+        case .queued, .failed, .suppressed, .cancelled: return nil
         }
     }
 

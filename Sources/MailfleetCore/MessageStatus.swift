@@ -16,12 +16,14 @@ public enum MessageStatus: String, Sendable, Codable, CaseIterable {
     case bounced
     /// The provider reports a recipient marked it as spam.
     case complained
+    /// Cancelled by its tenant or an operator before a worker claimed it; never sent.
+    case cancelled
 
     /// True when nothing more will happen to the message by itself.
     public var isFinal: Bool {
         switch self {
         case .queued, .sending: return false
-        case .sent, .failed, .suppressed, .delivered, .bounced, .complained: return true
+        case .sent, .failed, .suppressed, .delivered, .bounced, .complained, .cancelled: return true
         }
     }
 }
@@ -57,4 +59,7 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case unsubscribed
     /// The message was not sent to a recipient: suppressed at send, or dropped by the provider.
     case dropped
+    /// The message was cancelled before it was sent (`DELETE /v1/messages/{id}`, a batch
+    /// cancel, `mailfleet messages cancel`); the detail names who cancelled it.
+    case cancelled
 }

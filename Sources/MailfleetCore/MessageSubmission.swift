@@ -12,9 +12,12 @@ public struct MessageSubmission: Sendable, Decodable {
     public var templateID: UUID?
     /// The template's variables (a JSON object).
     public var variables: JSONValue?
+    /// The tenant's own batch name, which `POST /v1/batches/{batch_id}/cancel` names (`BatchID`).
+    public var batchID: String?
 
     enum CodingKeys: String, CodingKey {
         case priority
+        case batchID = "batch_id"
         case sendAt = "send_at"
         case templateID = "template_id"
         case variables
@@ -23,7 +26,7 @@ public struct MessageSubmission: Sendable, Decodable {
     /// Fields the API understands; anything else is refused so typos do not pass silently.
     public static let knownFields: Set<String> = [
         "from", "to", "cc", "bcc", "reply_to", "subject", "text", "html", "headers", "metadata",
-        "tags", "track_opens", "track_clicks", "priority", "send_at", "template_id", "variables", "attachments",
+        "tags", "track_opens", "track_clicks", "priority", "send_at", "template_id", "variables", "attachments", "batch_id",
     ]
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +45,10 @@ public struct MessageSubmission: Sendable, Decodable {
                 throw DecodingError.dataCorruptedError(forKey: .templateID, in: c, debugDescription: "template_id must be a template id (a UUID)")
             }
             templateID = id
+        }
+        if let text = try c.decodeIfPresent(String.self, forKey: .batchID) {
+            guard BatchID.isValid(text) else { throw DecodingError.dataCorruptedError(forKey: .batchID, in: c, debugDescription: BatchID.rule) }
+            batchID = text
         }
         variables = try c.decodeIfPresent(JSONValue.self, forKey: .variables)
         if let variables {
@@ -66,10 +73,11 @@ public struct MessageSubmission: Sendable, Decodable {
     }
 
     /// Creates a submission directly (tests, CLI).
-    public init(content: MessageContent, priority: Priority? = nil, sendAt: Date? = nil) {
+    public init(content: MessageContent, priority: Priority? = nil, sendAt: Date? = nil, batchID: String? = nil) {
         self.content = content
         self.priority = priority
         self.sendAt = sendAt
+        self.batchID = batchID
     }
 
     /// Checks the rules JSON decoding cannot express; returns every problem found.
@@ -186,6 +194,7 @@ extension MessageSubmission {
         guard case .object(let fields) = value else { return nil }
         var priority: Priority?
         var sendAt: Date?
+        var batchID: String?
         let content = MessageContent.read(fields, address: EmailAddress.init(submitted:), allowingNulls: false) { key, value in
             switch (key, value) {
             case ("priority", .string(let s)):
@@ -194,12 +203,15 @@ extension MessageSubmission {
             case ("send_at", .string(let s)):
                 sendAt = ISO8601.parse(s)
                 return sendAt != nil
+            case ("batch_id", .string(let s)):
+                batchID = s
+                return BatchID.isValid(s)
             default:
                 return false
             }
         }
         guard let content else { return nil }
-        self.init(content: content, priority: priority, sendAt: sendAt)
+        self.init(content: content, priority: priority, sendAt: sendAt, batchID: batchID)
     }
 }
 

@@ -40,7 +40,8 @@ public struct SubmissionPlan: Sendable {
             if let problem = submission.validate(limits: limits).first { return .failure(problem) }
             return .success(Message(
                 id: newID(now), tenantID: tenantID, priority: submission.priority ?? (isBatch ? .bulk : .transactional), status: .queued,
-                content: submission.content, sendAt: submission.sendAt.flatMap { $0 > now ? $0 : nil }, createdAt: now))
+                content: submission.content, sendAt: submission.sendAt.flatMap { $0 > now ? $0 : nil }, createdAt: now,
+                batchID: submission.batchID))
         }
     }
 

@@ -7,9 +7,10 @@ extension MessageStore {
     typealias PreparedRow = (message: Message, envelope: String, bodyKey: String)
 
     /// Commits many API requests in one transaction (group commit) and reports, per request,
-    /// whether its messages were created or an earlier request with the same idempotency key
-    /// answers instead. `IdempotencyArbitration` decides; this runs its statements.
-    public func accept(_ requests: [AcceptRequest]) async throws -> [AcceptResult] {
+    /// whether its messages were created, an earlier request with the same idempotency key
+    /// answers instead, or the tenant's quota refuses it. `IdempotencyArbitration` and
+    /// `QuotaLedger` decide; this runs their statements. `now` picks the quota periods counted.
+    public func accept(_ requests: [AcceptRequest], now: Date = Date()) async throws -> [AcceptResult] {
         guard !requests.isEmpty else { return [] }
         // Encode outside the connection's thread: JSON work does not need to hold a connection.
         // Each distinct body is encoded and hashed once per group: a batch of one campaign
@@ -39,22 +40,48 @@ extension MessageStore {
         let prepared = rows
         let preparedSpans = spans
         let preparedBodies = bodyJSON
+        let periods = UsagePeriods(now: now)
         let arbitration = IdempotencyArbitration(requests: requests)
         if arbitration.claimsNothing {
-            // Nothing to claim first: one statement, atomic on its own (no BEGIN/COMMIT trips).
-            try await pool.withConnection { connection in try Self.insert(prepared, bodies: preparedBodies, on: connection) }
-            return requests.map { _ in .created }
+            // Nothing to claim and (the usual case) no tenant of the group under a quota: one
+            // statement, atomic on its own (no BEGIN/COMMIT trips). It inserts nothing when a
+            // tenant has a quota; the transaction below then decides under the usage row locks.
+            let inserted = try await pool.withConnection { connection in
+                try Self.insert(prepared, bodies: preparedBodies, periods: periods, unlessQuota: true, on: connection)
+            }
+            if inserted { return requests.map { _ in .created } }
         }
         return try await pool.transaction { connection in
             // Claim idempotency keys first; a request whose key someone else holds adds nothing.
             var arbitration = arbitration
-            try Self.claimKeys(&arbitration, on: connection)
+            if !arbitration.claimsNothing { try Self.claimKeys(&arbitration, on: connection) }
             let inserting = arbitration.inserting
-            let toInsert = inserting.count == requests.count ? prepared : inserting.flatMap { prepared[preparedSpans[$0]] }
-            try Self.insert(toInsert, bodies: preparedBodies, on: connection)
+            // Quotas: each request of a limited tenant is admitted whole or refused whole, in order.
+            var ledgers = try Self.lockUsage(tenantIDs: Array(Set(inserting.map { requests[$0].tenantID })), periods: periods, on: connection)
+            var refusals: [Int: QuotaRefusal] = [:]
+            for index in inserting {
+                let request = requests[index]
+                guard var ledger = ledgers[request.tenantID] else { continue }
+                if let refusal = ledger.admit(request.messages.countedAgainstQuota) { refusals[index] = refusal }
+                ledgers[request.tenantID] = ledger
+            }
+            let admitted = inserting.filter { refusals[$0] == nil }
+            if !refusals.isEmpty {
+                // A refused request stores nothing, not even its key: the same key may be retried
+                // once the quota allows it.
+                let refused = refusals.keys.filter { requests[$0].idempotencyKey != nil }.sorted()
+                if !refused.isEmpty {
+                    try connection.query(
+                        "DELETE FROM idempotency_keys i USING unnest($1::uuid[], $2::text[]) AS u(tenant_id, key) WHERE i.tenant_id = u.tenant_id AND i.key = u.key",
+                        [refused.map { requests[$0].tenantID }, refused.map { requests[$0].idempotencyKey! }])
+                }
+            }
+            let toInsert = admitted.count == requests.count ? prepared : admitted.flatMap { prepared[preparedSpans[$0]] }
+            _ = try Self.insert(toInsert, bodies: preparedBodies, periods: periods, unlessQuota: false, on: connection)
             // Losers read the stored answer; their transaction waited for the winner's commit.
             switch arbitration.answer(stored: try Self.storedAnswers(arbitration.keysToRead, on: connection)) {
-            case .results(let results): return results
+            case .results(let results):
+                return results.enumerated().map { index, result in refusals[index].map(AcceptResult.overQuota) ?? result }
             // Thrown inside the transaction: the whole group rolls back, for the caller to retry.
             case .keyVanished(let key): throw StoreError.idempotencyRace(key)
             }
@@ -103,34 +130,119 @@ extension MessageStore {
         return answers
     }
 
-    /// Inserts message rows and the bodies they name, in one statement (a data-modifying CTE
-    /// writes the bodies; a body another group already stored is left as it is: the key is
-    /// its hash, so the stored one is the same).
+    /// Inserts message rows and the bodies they name and counts them in `tenant_usage`, in one
+    /// statement (data-modifying CTEs write the bodies and the counts; a body another group
+    /// already stored is left as it is: the key is its hash, so the stored one is the same).
+    /// With `unlessQuota` it writes nothing when a tenant of the rows has a quota, and returns
+    /// false: such tenants are counted under a lock (`lockUsage`), in a transaction.
     static func insert(
-        _ toInsert: [PreparedRow], bodies: [String: String], on connection: PostgresConnection
-    ) throws {
-        guard !toInsert.isEmpty else { return }
+        _ toInsert: [PreparedRow], bodies: [String: String], periods: UsagePeriods, unlessQuota: Bool, on connection: PostgresConnection
+    ) throws -> Bool {
+        guard !toInsert.isEmpty else { return true }
         // One row per tenant and body among the messages inserted.
         var seen = Set<BodyKey>()
         var bodyRows: [(tenantID: UUID, key: String, json: String)] = []
-        for row in toInsert where seen.insert(BodyKey(tenantID: row.message.tenantID, key: row.bodyKey)).inserted {
-            bodyRows.append((row.message.tenantID, row.bodyKey, bodies[row.bodyKey]!))
+        var counted: [UUID: Int] = [:]
+        for row in toInsert {
+            if seen.insert(BodyKey(tenantID: row.message.tenantID, key: row.bodyKey)).inserted {
+                bodyRows.append((row.message.tenantID, row.bodyKey, bodies[row.bodyKey]!))
+            }
+            counted[row.message.tenantID, default: 0] += row.message.status == .queued ? 1 : 0
         }
-        try connection.query(
+        let usage = counted.sorted { $0.key.uuidString < $1.key.uuidString }
+        // Unlimited tenants' counts spread over slots 1...7 so concurrent commits of one tenant
+        // do not queue on one row lock; limited tenants' are written to slot 0, the row
+        // `lockUsage` locks, under that lock.
+        let slot = unlessQuota ? Int.random(in: 1...UsagePeriods.spreadSlots) : 0
+        let rows = try connection.query(
             """
-            WITH bodies AS (
+            WITH open AS (
+                SELECT NOT $16::bool OR NOT EXISTS (
+                    SELECT 1 FROM tenants WHERE id = ANY($12::uuid[]) AND (daily_quota IS NOT NULL OR monthly_quota IS NOT NULL)
+                ) AS ok
+            ), bodies AS (
                 INSERT INTO message_bodies (tenant_id, key, content)
-                SELECT * FROM unnest($9::uuid[], $10::text[], $11::json[])
+                SELECT * FROM unnest($9::uuid[], $10::text[], $11::json[]) WHERE (SELECT ok FROM open)
                 ON CONFLICT (tenant_id, key) DO NOTHING
+            ), inserted AS (
+                INSERT INTO messages (id, tenant_id, status, priority, content, body_key, send_at, next_attempt_at, batch_id)
+                SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::timestamptz[], $18::text[])
+                WHERE (SELECT ok FROM open)
+            ), usage AS (
+                INSERT INTO tenant_usage (tenant_id, period, period_start, slot, count)
+                SELECT u.tenant_id, p.period, p.start::date, $17, u.n
+                FROM unnest($12::uuid[], $13::bigint[]) AS u(tenant_id, n)
+                CROSS JOIN (VALUES ('daily', $14::text), ('monthly', $15::text)) AS p(period, start)
+                WHERE (SELECT ok FROM open) AND u.n > 0
+                ORDER BY u.tenant_id, p.period
+                ON CONFLICT (tenant_id, period, period_start, slot) DO UPDATE SET count = tenant_usage.count + excluded.count
             )
-            INSERT INTO messages (id, tenant_id, status, priority, content, body_key, send_at, next_attempt_at)
-            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+            SELECT ok FROM open
             """,
             [
                 toInsert.map(\.message.id), toInsert.map(\.message.tenantID), toInsert.map(\.message.status.rawValue),
                 toInsert.map(\.message.priority.rawValue), toInsert.map(\.envelope), toInsert.map(\.bodyKey),
                 toInsert.map(\.message.sendAt), toInsert.map { $0.message.sendAt ?? $0.message.createdAt },
                 bodyRows.map(\.tenantID), bodyRows.map(\.key), bodyRows.map(\.json),
+                usage.map(\.key), usage.map(\.value), periods.day, periods.month, unlessQuota, slot, toInsert.map(\.message.batchID),
             ])
+        return try rows.first?.bool("ok") ?? false
     }
+
+    /// Locks the usage rows of the tenants among `tenantIDs` that have a quota (their slot-0
+    /// rows of the periods holding now, created at zero when missing) and returns a ledger per
+    /// such tenant with its limits and counts. Commits of a limited tenant wait on these locks,
+    /// in tenant order, so its counts are exact across API replicas.
+    static func lockUsage(tenantIDs: [UUID], periods: UsagePeriods, on connection: PostgresConnection) throws -> [UUID: QuotaLedger] {
+        guard !tenantIDs.isEmpty else { return [:] }
+        let rows = try connection.query(
+            """
+            WITH limited AS (
+                SELECT id, daily_quota, monthly_quota FROM tenants
+                WHERE id = ANY($1::uuid[]) AND (daily_quota IS NOT NULL OR monthly_quota IS NOT NULL)
+            ), locked AS (
+                INSERT INTO tenant_usage (tenant_id, period, period_start, slot, count)
+                SELECT l.id, p.period, p.start::date, 0, 0
+                FROM limited l CROSS JOIN (VALUES ('daily', $2::text), ('monthly', $3::text)) AS p(period, start)
+                ORDER BY l.id, p.period
+                ON CONFLICT (tenant_id, period, period_start, slot) DO UPDATE SET count = tenant_usage.count
+                RETURNING tenant_id, period, count
+            )
+            SELECT l.id, l.daily_quota, l.monthly_quota,
+                (SELECT k.count FROM locked k WHERE k.tenant_id = l.id AND k.period = 'daily')
+                  + (SELECT COALESCE(sum(u.count), 0) FROM tenant_usage u
+                     WHERE u.tenant_id = l.id AND u.period = 'daily' AND u.period_start = $2::date AND u.slot > 0) AS daily_used,
+                (SELECT k.count FROM locked k WHERE k.tenant_id = l.id AND k.period = 'monthly')
+                  + (SELECT COALESCE(sum(u.count), 0) FROM tenant_usage u
+                     WHERE u.tenant_id = l.id AND u.period = 'monthly' AND u.period_start = $3::date AND u.slot > 0) AS monthly_used
+            FROM limited l
+            """, [tenantIDs, periods.day, periods.month])
+        var ledgers: [UUID: QuotaLedger] = [:]
+        for row in rows {
+            let quota = TenantQuota(daily: row.optionalString("daily_quota").flatMap { Int($0) }, monthly: row.optionalString("monthly_quota").flatMap { Int($0) })
+            ledgers[try row.uuid("id")] = QuotaLedger(
+                quota: quota, usedToday: try row.int("daily_used"), usedThisMonth: try row.int("monthly_used"), now: periods.now)
+        }
+        return ledgers
+    }
+}
+
+/// The quota periods a commit counts in, as `tenant_usage` keys them.
+struct UsagePeriods: Sendable {
+    /// Slots 1...this spread unlimited tenants' counts (slot 0 is the locked one).
+    static let spreadSlots = 7
+    let now: Date
+    let day: String
+    let month: String
+
+    init(now: Date) {
+        self.now = now
+        day = QuotaPeriod.daily.key(of: now)
+        month = QuotaPeriod.monthly.key(of: now)
+    }
+}
+
+extension [Message] {
+    /// The messages a quota counts: the ones to be sent (suppressed ones are not).
+    var countedAgainstQuota: Int { reduce(0) { $0 + ($1.status == .queued ? 1 : 0) } }
 }

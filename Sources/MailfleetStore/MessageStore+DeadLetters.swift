@@ -22,7 +22,7 @@ extension MessageStore {
     public func deadLetters(matching filter: DeadLetterFilter, limit: Int) async throws -> [MessageRecord] {
         let rows = try await pool.query(
             """
-            SELECT id, tenant_id, status, priority, content, attempts, send_at, created_at, updated_at, sent_at, last_error, provider_message_id
+            SELECT id, tenant_id, status, priority, content, attempts, send_at, created_at, updated_at, sent_at, last_error, provider_message_id, batch_id
             FROM messages WHERE \(Self.deadLetterCondition)
             ORDER BY updated_at DESC, id DESC LIMIT $6
             """, Self.parameters(filter) + [limit])
@@ -148,7 +148,8 @@ extension MessageStore {
             priority: Priority(rawValue: try row.string("priority")) ?? .bulk,
             status: MessageStatus(rawValue: try row.string("status")) ?? .queued,
             content: try content(try row.string("content"), decoder),
-            attempts: try row.int("attempts"), sendAt: try row.optionalDate("send_at"), createdAt: try row.date("created_at"))
+            attempts: try row.int("attempts"), sendAt: try row.optionalDate("send_at"), createdAt: try row.date("created_at"),
+            batchID: row.optionalString("batch_id"))
         return MessageRecord(
             message: message, updatedAt: try row.date("updated_at"), sentAt: try row.optionalDate("sent_at"),
             lastError: row.optionalString("last_error"), providerMessageID: row.optionalString("provider_message_id"), events: [])

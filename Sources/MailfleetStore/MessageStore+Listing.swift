@@ -14,7 +14,7 @@ extension MessageStore {
             let rows = try connection.query(
                 """
                 SELECT id, tenant_id, status, priority, content, attempts, send_at, created_at, updated_at, sent_at, last_error,
-                       provider_message_id, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us
+                       provider_message_id, batch_id, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us
                 FROM messages
                 WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2::text)
                   AND ($3::bigint IS NULL OR (created_at, id) < ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))

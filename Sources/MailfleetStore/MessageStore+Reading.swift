@@ -10,7 +10,7 @@ extension MessageStore {
             let rows = try connection.query(
                 """
                 SELECT m.id, m.tenant_id, m.status, m.priority, m.content, b.content AS body, m.attempts, m.send_at,
-                       m.created_at, m.updated_at, m.sent_at, m.last_error, m.provider_message_id
+                       m.created_at, m.updated_at, m.sent_at, m.last_error, m.provider_message_id, m.batch_id
                 FROM messages m LEFT JOIN message_bodies b ON b.tenant_id = m.tenant_id AND b.key = m.body_key
                 WHERE m.id = $1 AND m.tenant_id = $2
                 """, [id, tenantID])
@@ -25,7 +25,8 @@ extension MessageStore {
                 priority: Priority(rawValue: try row.string("priority")) ?? .bulk,
                 status: MessageStatus(rawValue: try row.string("status")) ?? .queued,
                 content: content,
-                attempts: try row.int("attempts"), sendAt: try row.optionalDate("send_at"), createdAt: try row.date("created_at"))
+                attempts: try row.int("attempts"), sendAt: try row.optionalDate("send_at"), createdAt: try row.date("created_at"),
+                batchID: row.optionalString("batch_id"))
             let events = try connection.query(
                 "SELECT type, detail, occurred_at FROM events WHERE message_id = $1 AND tenant_id = $2 ORDER BY occurred_at, id",
                 [id, tenantID])

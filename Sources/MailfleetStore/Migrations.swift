@@ -312,6 +312,27 @@ public enum Migrations {
             ALTER TABLE messages ADD COLUMN held_seconds double precision NOT NULL DEFAULT 0;
             ALTER TABLE messages ADD COLUMN held_since timestamptz;
             """),
+        // Version 11: quotas and cancellation (docs/FLOW.md). A tenant's daily and monthly
+        // message quotas (NULL: unlimited); `tenant_usage` counts accepted messages per UTC
+        // period, written in the accept statement: a limited tenant's in slot 0 under its row
+        // lock, an unlimited tenant's spread over slots 1-7 so its concurrent commits do not
+        // queue on one row. A message's tenant-chosen `batch_id`, found per tenant by a batch
+        // cancel; the index holds only rows that have one and is built concurrently.
+        Migration(version: 11, name: "tenant quotas and usage, message batch ids", sql: """
+            ALTER TABLE tenants ADD COLUMN IF NOT EXISTS daily_quota bigint CHECK (daily_quota > 0);
+            ALTER TABLE tenants ADD COLUMN IF NOT EXISTS monthly_quota bigint CHECK (monthly_quota > 0);
+            CREATE TABLE IF NOT EXISTS tenant_usage (
+                tenant_id uuid NOT NULL,
+                period text NOT NULL,
+                period_start date NOT NULL,
+                slot smallint NOT NULL,
+                count bigint NOT NULL DEFAULT 0,
+                PRIMARY KEY (tenant_id, period, period_start, slot)
+            );
+            ALTER TABLE messages ADD COLUMN IF NOT EXISTS batch_id text;
+            """, indexes: [
+                Index("messages_tenant_batch", "ON messages (tenant_id, batch_id) WHERE batch_id IS NOT NULL"),
+            ]),
     ]
 }
 

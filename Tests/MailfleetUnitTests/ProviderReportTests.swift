@@ -22,7 +22,7 @@ import Testing
         for status in [MessageStatus.queued, .failed, .suppressed] {
             #expect(status.advanced(by: .delivered) == nil && status.advanced(by: .bounced) == nil)
         }
-        #expect(MessageStatus.allCases.filter(\.isFinal) == [.sent, .failed, .suppressed, .delivered, .bounced, .complained])
+        #expect(MessageStatus.allCases.filter(\.isFinal) == [.sent, .failed, .suppressed, .delivered, .bounced, .complained, .cancelled])
     }
 
     @Test func webhookURLs() {

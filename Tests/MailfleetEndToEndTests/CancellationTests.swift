@@ -1,0 +1,110 @@
+import Foundation
+import MailfleetCore
+import MailfleetHTTPClient
+import Testing
+
+/// Cancellation end to end, with real workers sending to the provider simulator: a cancelled
+/// message (one, or a batch by its batch_id, through the API or the CLI) is never sent; and
+/// cancels fired at the very moment workers claim the same messages leave each message either
+/// cancelled or sent, never both, as the simulator's received list shows.
+@Suite(.serialized) struct CancellationTests {
+    func schedule(_ fleet: Fleet, count: Int, at due: Date, batch: String? = nil) async throws -> [String] {
+        let extra = batch.map { #","batch_id":"\#($0)""# } ?? ""
+        let one = #"{"from":"a@example.com","to":["b@example.com"],"subject":"s","text":"t","send_at":"\#(ISO8601.format(due))"\#(extra)}"#
+        let answer = try await fleet.api("POST", "/v1/messages", json: #"{"messages":[\#(Array(repeating: one, count: count).joined(separator: ","))]}"#)
+        #expect(answer.status == 202)
+        return (Fleet.object(answer)["messages"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+    }
+
+    func arrivals(_ fleet: Fleet) async throws -> Set<String> {
+        let response = try await fleet.http.execute(HTTPRequest(url: fleet.simURL + "/_arrivals"))
+        return Set(((try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]).keys)
+    }
+
+    func statuses(_ fleet: Fleet) async throws -> [String: String] {
+        try await fleet.pool.query("SELECT id::text AS id, status FROM messages").reduce(into: [:]) { $0[try $1.string("id")] = try $1.string("status") }
+    }
+
+    @Test func cancelledMessagesAreNeverSent() async throws {
+        let fleet = try await Fleet.start("cancel", workers: 1, provider: .sendgrid)
+        defer { fleet.stopNow() }
+        let due = Date().addingTimeInterval(4)
+        let single = try await schedule(fleet, count: 1, at: due)[0]
+        let batch = try await schedule(fleet, count: 5, at: due, batch: "spring")
+        let byCLI = try await schedule(fleet, count: 2, at: due)
+        let cliBatch = try await schedule(fleet, count: 3, at: due, batch: "summer")
+        let control = try await schedule(fleet, count: 1, at: due)[0]
+
+        let cancelled = try await fleet.api("DELETE", "/v1/messages/\(single)")
+        #expect(cancelled.status == 200 && Fleet.object(cancelled)["status"] as? String == "cancelled")
+        let batchAnswer = try await fleet.api("POST", "/v1/batches/spring/cancel")
+        #expect(batchAnswer.status == 200)
+        #expect(Fleet.object(batchAnswer)["cancelled"] as? Int == 5 && Fleet.object(batchAnswer)["not_cancellable"] as? Int == 0)
+        let cli = try fleet.cli(["messages", "cancel", "--tenant", fleet.tenantID] + byCLI)
+        #expect(cli.components(separatedBy: "cancelled").count - 1 == 2, "\(cli)")
+        let cliJSON = try fleet.cli(["messages", "cancel", "--tenant", fleet.tenantID, "--batch", "summer", "--json"])
+        let cliAnswer = try #require(try JSONSerialization.jsonObject(with: Data(cliJSON.utf8)) as? [String: Any])
+        #expect(cliAnswer["cancelled"] as? Int == 3 && cliAnswer["not_cancellable"] as? Int == 0)
+
+        // The control message, due at the same time, is sent; none of the cancelled ones ever is.
+        #expect(try await fleet.eventually(seconds: 30) { try await fleet.count(status: "sent") == 1 })
+        try await Task.sleep(for: .seconds(2))
+        let received = try await arrivals(fleet)
+        #expect(received == [control])
+        let all = try await statuses(fleet)
+        for id in [single] + batch + byCLI + cliBatch { #expect(all[id] == "cancelled", "\(id)") }
+        #expect(try await fleet.count(status: "cancelled") == 11)
+
+        // A sent message is past cancelling, through either route.
+        let late = try await fleet.api("POST", "/v1/messages/\(control)/cancel")
+        #expect(late.status == 409)
+        #expect(try await fleet.api("DELETE", "/v1/messages/\(control)").status == 409)
+        let history = Fleet.object(try await fleet.api("GET", "/v1/messages/\(single)"))
+        #expect((history["events"] as? [[String: Any]])?.compactMap { $0["type"] as? String } == ["accepted", "cancelled"])
+    }
+
+    @Test func cancelsRacingWorkerClaimsNeverLeaveAMessageBothCancelledAndSent() async throws {
+        let fleet = try await Fleet.start("cancel-race", workers: 2, provider: .sendgrid)
+        defer { fleet.stopNow() }
+        // 300 messages due at one instant; cancels for every one of them start a moment before
+        // it, so they run while the scheduler promotes them and both workers claim them.
+        let due = Date().addingTimeInterval(5)
+        var ids: [String] = []
+        for _ in 0..<3 { ids += try await schedule(fleet, count: 100, at: due, batch: "race") }
+        #expect(ids.count == 300)
+        try await Task.sleep(for: .seconds(max(0, due.timeIntervalSinceNow - 0.05)))
+        let answers = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+            for (index, id) in ids.enumerated() {
+                group.addTask {
+                    let method = index % 2 == 0 ? "DELETE" : "POST"
+                    return (id, try await fleet.api(method, "/v1/messages/\(id)" + (method == "POST" ? "/cancel" : "")).status)
+                }
+            }
+            var all: [String: Int] = [:]
+            for try await (id, status) in group { all[id] = status }
+            return all
+        }
+        #expect(answers.values.allSatisfy { $0 == 200 || $0 == 409 })
+        #expect(try await fleet.eventually(seconds: 60) {
+            try await fleet.count(status: "queued") + fleet.count(status: "sending") == 0
+        })
+        try await Task.sleep(for: .seconds(1))
+        let received = try await arrivals(fleet)
+        let all = try await statuses(fleet)
+        var cancelled = 0, sent = 0
+        for id in ids {
+            let status = all[id]
+            if status == "cancelled" {
+                cancelled += 1
+                #expect(!received.contains(id), "\(id) is cancelled and was sent")
+                #expect(answers[id] == 200, "\(id) is cancelled but its cancel answered \(answers[id] ?? 0)")
+            } else {
+                sent += 1
+                #expect(status == "sent" && received.contains(id), "\(id) is \(status ?? "missing"), received: \(received.contains(id))")
+                #expect(answers[id] == 409, "\(id) was sent but its cancel answered \(answers[id] ?? 0)")
+            }
+        }
+        #expect(try await fleet.pool.query("SELECT count(*) AS n FROM messages WHERE status = 'cancelled' AND sent_at IS NOT NULL").first!.int("n") == 0)
+        print("cancel race end to end: \(cancelled) cancelled, \(sent) sent of \(ids.count); simulator received \(received.count)")
+    }
+}

@@ -72,7 +72,7 @@ public struct AcceptPipeline: Sendable {
         var byTenant: [UUID: Int] = [:]
         for (request, result) in zip(group, results) where result == .created {
             for message in request.messages where message.status == .queued {
-                items.append(MessageQueue.Item(id: message.id, priority: message.priority, dueAt: message.sendAt))
+                items.append(MessageQueue.Item(id: message.id, priority: message.priority, tenantID: request.tenantID, dueAt: message.sendAt))
             }
             count += request.messages.count
             byTenant[request.tenantID, default: 0] += request.messages.count

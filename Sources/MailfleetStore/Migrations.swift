@@ -305,6 +305,11 @@ public enum Migrations {
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
+        // Version 10: a tenant's weight in the fair share of each queue lane (docs/FLOW.md).
+        // 1 is everyone's default; the scheduler publishes the others to Redis.
+        Migration(version: 10, name: "fair-share weight per tenant", sql: """
+            ALTER TABLE tenants ADD COLUMN send_weight int NOT NULL DEFAULT 1 CHECK (send_weight BETWEEN 1 AND 1000);
+            """),
     ]
 }
 

@@ -31,6 +31,7 @@ public final class SenderWorker: Service {
     private let breakers: AccountCircuitBreakers
     private let paces: PacedAccounts
     private let heartbeat: Heartbeat
+    private let gatherTurns = GatherTurns()
 
     /// Creates a worker; `breakers` holds the fleet's circuit breakers of provider accounts,
     /// `paces` the fleet's paces of accounts that answered 429; `heartbeat` is told what each
@@ -74,15 +75,22 @@ public final class SenderWorker: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 var fetched: [(id: UUID, priority: Priority)] = []
+                var from = cursor
                 for _ in 0..<partitions {
-                    let p = cursor
+                    from = cursor
                     cursor = (cursor + 1) % partitions
-                    fetched = try await queue.fetch(partition: p, max: configuration.batchSize, leaseSeconds: configuration.leaseSeconds)
+                    fetched = try await queue.fetch(partition: from, max: configuration.batchSize, leaseSeconds: configuration.leaseSeconds)
                     if !fetched.isEmpty { break }
                 }
                 if fetched.isEmpty {
                     try? await Task.sleep(for: configuration.idleDelay)
                     continue
+                }
+                // Ripe bulk is gathered from every partition, up to a full provider call, before
+                // it is sent; a round with transactional mail in it goes at once.
+                if queue.fairness.bulkLingerMs > 0, !fetched.contains(where: { $0.priority == .transactional }) {
+                    let (start, having) = (from, fetched.count)
+                    fetched += try await gatherTurns.take { try await self.gatherBulk(startingAt: start, having: having) }
                 }
                 // The round runs to its end even if shutdown begins meanwhile.
                 try await processRound(fetched)
@@ -99,6 +107,19 @@ public final class SenderWorker: Service {
                 try? await Task.sleep(for: .milliseconds(outage.delayMs))
             }
         }
+    }
+
+    /// One pass over the partitions from `start`, taking what is ripe until `having` plus what
+    /// it takes reaches a full provider call (`Fairness.bulkFull`).
+    private func gatherBulk(startingAt start: Int, having: Int) async throws -> [(id: UUID, priority: Priority)] {
+        var gathered: [(id: UUID, priority: Priority)] = []
+        let partitions = configuration.partitions
+        for step in 0..<partitions {
+            let room = queue.fairness.bulkFull - having - gathered.count
+            guard room > 0 else { break }
+            gathered += try await queue.fetch(partition: (start + step) % partitions, max: room, leaseSeconds: configuration.leaseSeconds)
+        }
+        return gathered
     }
 
     /// One round: claim, send, record, acknowledge.

@@ -10,7 +10,7 @@ import NIOPosix
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailfleet-bench", abstract: "Load generators for the Mailfleet benchmarks.",
-        subcommands: [Bulk.self, OpenLoop.self])
+        subcommands: [Bulk.self, OpenLoop.self, QueueFetch.self])
 }
 
 /// Options naming the fleet under test.

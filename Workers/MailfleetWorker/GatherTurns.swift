@@ -1,6 +1,6 @@
-/// Lets one lane of a worker at a time gather ripe bulk from the partitions, so lanes running
-/// side by side do not split messages that could share a provider call; the others wait their
-/// turn, which lasts a few fetches, never a provider call.
+/// Lets one lane of a worker at a time fetch its round (and gather ripe bulk from the
+/// partitions), so lanes running side by side do not split messages that could share a
+/// provider call; the others wait their turn, which lasts a few fetches, never a provider call.
 actor GatherTurns {
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []

@@ -74,23 +74,15 @@ public final class SenderWorker: Service {
         let clock = MonotonicMilliseconds()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                var fetched: [(id: UUID, priority: Priority)] = []
-                var from = cursor
-                for _ in 0..<partitions {
-                    from = cursor
-                    cursor = (cursor + 1) % partitions
-                    fetched = try await queue.fetch(partition: from, max: configuration.batchSize, leaseSeconds: configuration.leaseSeconds)
-                    if !fetched.isEmpty { break }
-                }
+                // With a bulk linger, a worker's lanes take turns to fetch, so lanes side by
+                // side do not split a campaign that could fill one provider call.
+                let start = cursor
+                let (fetched, next) = try await queue.fairness.bulkLingerMs > 0
+                    ? gatherTurns.take { try await self.fetchRound(from: start) } : fetchRound(from: start)
+                cursor = next
                 if fetched.isEmpty {
                     try? await Task.sleep(for: configuration.idleDelay)
                     continue
-                }
-                // Ripe bulk is gathered from every partition, up to a full provider call, before
-                // it is sent; a round with transactional mail in it goes at once.
-                if queue.fairness.bulkLingerMs > 0, !fetched.contains(where: { $0.priority == .transactional }) {
-                    let (start, having) = (from, fetched.count)
-                    fetched += try await gatherTurns.take { try await self.gatherBulk(startingAt: start, having: having) }
                 }
                 // The round runs to its end even if shutdown begins meanwhile.
                 try await processRound(fetched)
@@ -109,17 +101,30 @@ public final class SenderWorker: Service {
         }
     }
 
-    /// One pass over the partitions from `start`, taking what is ripe until `having` plus what
-    /// it takes reaches a full provider call (`Fairness.bulkFull`).
-    private func gatherBulk(startingAt start: Int, having: Int) async throws -> [(id: UUID, priority: Priority)] {
-        var gathered: [(id: UUID, priority: Priority)] = []
+    /// A round's entries: those of the first partition from `cursor` with ready work; then, with
+    /// a bulk linger and no transactional entry among them, one more pass over the partitions
+    /// taking ripe entries until the round holds a full provider call (`Fairness.bulkFull`).
+    /// Transactional mail never waits for that pass. Also returns where the next round starts.
+    private func fetchRound(from cursor: Int) async throws -> (entries: [(id: UUID, priority: Priority)], next: Int) {
         let partitions = configuration.partitions
-        for step in 0..<partitions {
-            let room = queue.fairness.bulkFull - having - gathered.count
-            guard room > 0 else { break }
-            gathered += try await queue.fetch(partition: (start + step) % partitions, max: room, leaseSeconds: configuration.leaseSeconds)
+        var next = cursor
+        var fetched: [(id: UUID, priority: Priority)] = []
+        var from = cursor
+        for _ in 0..<partitions {
+            from = next
+            next = (next + 1) % partitions
+            fetched = try await queue.fetch(partition: from, max: configuration.batchSize, leaseSeconds: configuration.leaseSeconds)
+            if !fetched.isEmpty { break }
         }
-        return gathered
+        guard !fetched.isEmpty, queue.fairness.bulkLingerMs > 0, !fetched.contains(where: { $0.priority == .transactional }) else {
+            return (fetched, next)
+        }
+        for step in 0..<partitions {
+            let room = queue.fairness.bulkFull - fetched.count
+            guard room > 0 else { break }
+            fetched += try await queue.fetch(partition: (from + step) % partitions, max: room, leaseSeconds: configuration.leaseSeconds)
+        }
+        return (fetched, next)
     }
 
     /// One round: claim, send, record, acknowledge.

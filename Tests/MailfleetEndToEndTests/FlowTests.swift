@@ -28,6 +28,49 @@ import Testing
         #expect(calls > 0 && calls <= 3, "2,500 messages took \(calls) SendGrid calls")
     }
 
+    /// `HGET mf:{p0}:weights <tenant>` in the fleet's Redis.
+    func publishedWeight(_ fleet: Fleet, _ tenant: String) throws -> String {
+        let url = URL(string: fleet.redisURL)
+        let answer = try runToCompletion(
+            "/usr/bin/env", ["redis-cli", "-p", "\(url?.port ?? 6379)", "-n", String(url?.path.dropFirst() ?? "0"), "HGET", "mf:{p0}:weights", tenant],
+            name: "redis-cli")
+        return String(decoding: answer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func twoBulkTenantsWeightedThreeToOneGetThreeQuartersAndAQuarterOfDeliveries() async throws {
+        // No worker yet: both backlogs are queued before the first fetch.
+        let fleet = try await Fleet.start("fairness", workers: 0, provider: .sendgrid)
+        defer { fleet.stopNow() }
+        let a = fleet.tenantID
+        let b = try fleet.cli(["tenants", "create", "--name", "fairness-b"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let keyB = try fleet.cli(["keys", "create", "--tenant", b, "--scopes", "send,read"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try fleet.addProvider(.sendgrid, tenant: b)
+        _ = try fleet.cli(["tenants", "set-weight", "--tenant", a, "--weight", "3"])
+        let published = try await fleet.eventually(seconds: 20) { try publishedWeight(fleet, a) == "3" }
+        #expect(published)
+        for batch in 0..<24 {
+            #expect(try await fleet.api("POST", "/v1/messages", json: campaign(count: 500, offset: batch * 500)).status == 202)
+            #expect(try await fleet.api("POST", "/v1/messages", json: campaign(count: 500, offset: batch * 500), key: keyB).status == 202)
+        }
+        try await fleet.startWorker(0)
+        let allSent = try await fleet.eventually(seconds: 180) { try await fleet.count(status: "sent") == 24_000 }
+        #expect(allSent)
+        // The first 6,000 deliveries, while both tenants have a backlog: A's 12,000 last 16,000
+        // deliveries at its share. Each partition is fair on its own and a lane drains one
+        // partition at a time, so the backlogs are kept large against the window: a partition
+        // whose A ran out early would hand B more than its share of the fleet's deliveries.
+        let rows = try await fleet.pool.query(
+            """
+            SELECT tenant_id::text AS tenant, count(*) AS n FROM (
+                SELECT tenant_id FROM messages WHERE status = 'sent' ORDER BY sent_at, id LIMIT 6000) first
+            GROUP BY tenant_id
+            """)
+        var counts: [String: Int] = [:]
+        for row in rows { counts[try row.string("tenant")] = try row.int("n") }
+        let shareA = Double(counts[a] ?? 0) / 6_000
+        #expect(abs(shareA - 0.75) <= 0.1, "tenant A (weight 3) got \(shareA) of the first 6,000 deliveries; B (weight 1) \(Double(counts[b] ?? 0) / 6_000)")
+    }
+
     @Test func anOperatorSetsAWeightAndTheTenantReadsIt() async throws {
         let fleet = try await Fleet.start("weight", workers: 1, provider: .outbox)
         defer { fleet.stopNow() }
@@ -37,13 +80,7 @@ import Testing
         let refused = try fleet.cliRun(["tenants", "set-weight", "--tenant", fleet.tenantID, "--weight", "0"])
         #expect(refused.status != 0)
         // The leading scheduler publishes it to every partition.
-        let published = try await fleet.eventually(seconds: 20) {
-            let url = URL(string: fleet.redisURL)
-            let answer = try runToCompletion(
-                "/usr/bin/env", ["redis-cli", "-p", "\(url?.port ?? 6379)", "-n", String(url?.path.dropFirst() ?? "0"), "HGET", "mf:{p0}:weights", fleet.tenantID],
-                name: "redis-cli")
-            return String(decoding: answer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "3"
-        }
+        let published = try await fleet.eventually(seconds: 20) { try publishedWeight(fleet, fleet.tenantID) == "3" }
         #expect(published)
     }
 }

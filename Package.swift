@@ -164,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "mailfleet-bench",
             dependencies: [
-                "MailfleetHTTPClient", "MailfleetPostgres", argumentParser,
+                "MailfleetHTTPClient", "MailfleetPostgres", "MailfleetCore", "MailfleetRedis", "MailfleetStore", argumentParser,
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "bench/Sources/mailfleet-bench"),

@@ -35,6 +35,11 @@ public struct SchedulerConfiguration: Sendable {
         minimumVolume: Settings.catalogue.healthMinimumVolume.defaultValue)
     /// Time between the leader's sender-health evaluations. Default 60 s (the counters' minute).
     public var healthEvery: Duration = .seconds(Settings.catalogue.healthEvaluateEverySeconds.defaultValue)
+    /// Time between checks of the tenants' fair-share weights in Postgres; a change reaches
+    /// the queue's weight tables within about this long. Default 5 s.
+    public var weightsEvery: Duration = .seconds(5)
+    /// Tenants per lane with their own series in `mailfleet_queue_tenant_ready`. Default 10.
+    public var backlogTenants = 10
     /// The defaults.
     public init() {}
 }
@@ -42,12 +47,13 @@ public struct SchedulerConfiguration: Sendable {
 /// The scheduler: one leader among replicas (a Redis lease) promotes due delayed sends and
 /// retries, reclaims expired leases of dead workers, reconciles Postgres with Redis (at once and
 /// in full when Redis lost its data), deletes dead letters past their retention, pauses bulk
-/// mail of senders whose health passed a limit, and publishes queue depths, the age of the
-/// oldest ready entry per lane, the dead-letter count and the count of paused tenants.
+/// mail of senders whose health passed a limit, publishes the tenants' fair-share weights to
+/// the queue, and publishes queue depths, the age of the oldest ready entry per lane, the
+/// largest tenant backlogs, the dead-letter count and the count of paused tenants.
 public final class SchedulerService: Service {
     let configuration: SchedulerConfiguration
     private let lease: LeaderLease
-    private let queue: MessageQueue
+    let queue: MessageQueue
     private let store: MessageStore
     let tenants: TenantStore
     let logger: Logger
@@ -63,6 +69,9 @@ public final class SchedulerService: Service {
     let bulkPauses = Telemetry.counter("bulk_pauses_total", help: "Bulk pauses (of a tenant or a domain) the leader made for sender health")
     private let depthGauges: [String: Meter]
     private let oldestAgeGauges: [Priority: Meter]
+    let tenantBacklogs = TopTenantGauge(
+        "queue_tenant_ready", groupLabel: "lane",
+        help: "Ready queue entries of the tenants with the largest backlogs per lane; the rest summed as tenant_id=\"other\"")
     /// Milliseconds on a monotonic clock, for the lease arithmetic (immune to wall-clock steps).
     private let clock = MonotonicMilliseconds()
 
@@ -145,6 +154,8 @@ public final class SchedulerService: Service {
         var lastDeadLetterCount = ContinuousClock.now - .seconds(60)
         var lastReconcile = ContinuousClock.now
         var lastHealthCheck = ContinuousClock.now
+        var lastWeightsCheck = ContinuousClock.now - .seconds(60)
+        var weights: (weights: [UUID: Int], at: ContinuousClock.Instant)?
         var lastGenerationCheck = ContinuousClock.now - .seconds(60)
         var redisOutage = Outage()
         var databaseOutage = Outage()
@@ -160,6 +171,8 @@ public final class SchedulerService: Service {
         }
         guard loop.leadership.isLeading(atMs: clock.nowMs()) else { return }
         if loop.recovery.state.recovering != nil {
+            // Redis lost its weight tables too: publish them again with the entries.
+            loop.weights = nil
             try await recoveryPass(&loop.recovery)
             databaseAnswered(&loop)
         }
@@ -169,6 +182,12 @@ public final class SchedulerService: Service {
             try await reconcile()
             try await store.purgeExpiredIdempotencyKeys()
             try await purgeDeadLetters()
+            databaseAnswered(&loop)
+        }
+        guard loop.leadership.isLeading(atMs: clock.nowMs()) else { return }
+        if ContinuousClock.now - loop.lastWeightsCheck >= configuration.weightsEvery {
+            loop.lastWeightsCheck = ContinuousClock.now
+            loop.weights = try await publishWeights(last: loop.weights)
             databaseAnswered(&loop)
         }
         guard loop.leadership.isLeading(atMs: clock.nowMs()) else { return }
@@ -187,6 +206,8 @@ public final class SchedulerService: Service {
         leaderGauge.set(change == .became ? 1 : 0)
         loop.recovery = Recovery()
         loop.lastGenerationCheck = ContinuousClock.now - .seconds(60)
+        loop.weights = nil
+        loop.lastWeightsCheck = ContinuousClock.now - .seconds(60)
     }
 
     /// A failed step: the start of a Redis or Postgres outage is logged once, its end when the
@@ -232,7 +253,7 @@ public final class SchedulerService: Service {
     func reconcile() async throws {
         let stalled = try await store.stalled(olderThan: configuration.reconcileAfterSeconds, limit: 5000)
         guard !stalled.isEmpty else { return }
-        try await queue.enqueue(stalled.map { MessageQueue.Item(id: $0.id, priority: $0.priority) })
+        try await queue.enqueue(stalled)
         reconciled.increment(by: Int64(stalled.count))
         logger.warning("re-enqueued stalled messages", metadata: ["count": "\(stalled.count)"])
     }
@@ -293,6 +314,7 @@ public final class SchedulerService: Service {
         let oldest = try await queue.oldestReady()
         let now = Date()
         for (lane, gauge) in oldestAgeGauges { gauge.set(oldest.ageSeconds(lane, at: now)) }
+        try await publishTenantBacklogs((depth.readyTransactional, depth.readyBulk))
     }
 
     /// Deletes one batch of dead letters past their retention (with their events).

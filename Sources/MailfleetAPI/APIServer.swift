@@ -107,6 +107,7 @@ public enum APIServer {
         EventsController(store: stores.messages).addRoutes(to: v1)
         HealthController(tenants: stores.tenants, limits: configuration.limits).addRoutes(to: v1)
         QuotaController(tenants: stores.tenants).addRoutes(to: v1)
+        FairShareController(tenants: stores.tenants).addRoutes(to: v1)
         OpenAPIRoute.add(to: router)
         OpsRoutes.add(to: router, checks: readiness)
         if let token = configuration.statusToken {

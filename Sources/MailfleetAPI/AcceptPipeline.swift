@@ -74,7 +74,7 @@ public struct AcceptPipeline: Sendable {
             if case .overQuota(let refusal) = result { metrics.refused[refusal.period]?.increment(by: Int64(request.messages.count)) }
             guard result == .created else { continue }
             for message in request.messages where message.status == .queued {
-                items.append(MessageQueue.Item(id: message.id, priority: message.priority, dueAt: message.sendAt))
+                items.append(MessageQueue.Item(id: message.id, priority: message.priority, tenantID: request.tenantID, dueAt: message.sendAt))
             }
             count += request.messages.count
             byTenant[request.tenantID, default: 0] += request.messages.count

@@ -104,6 +104,18 @@ public struct Settings: Sendable {
     /// Messages per fetch.
     public let workerBatch = Setting.number(
         "MAILFLEET_WORKER_BATCH", flag: "--batch-size", default: 500, in: 1...Int.max, "Messages per fetch")
+    /// Entries a tenant of weight 1 takes per turn in its lane's fair share.
+    public let fairQuantum = Setting.number(
+        "MAILFLEET_FAIR_QUANTUM", flag: "--fair-quantum", default: 50, in: 1...100_000,
+        "Queue entries a tenant of weight 1 takes per turn in its lane's fair share (weight N takes N times as many)")
+    /// The share of every fetch bulk keeps while it has work.
+    public let bulkMinimumSharePercent = Setting.number(
+        "MAILFLEET_BULK_MIN_SHARE_PERCENT", flag: "--bulk-min-share-percent", default: 10, in: 0...100,
+        "Percent of every fetch kept for bulk mail while it has work, so transactional traffic never starves it")
+    /// How long bulk messages that could share a provider call wait for more of their kind.
+    public let bulkLingerMs = Setting.number(
+        "MAILFLEET_BULK_LINGER_MS", flag: "--bulk-linger-ms", default: 200, in: 0...10_000,
+        "Milliseconds bulk messages that could share a provider call wait for more of the same tenant and body (0: never); transactional never waits")
     /// Where the outbox provider writes `.eml` files.
     public let outboxDirectory = Setting.text(
         "MAILFLEET_OUTBOX_DIR", flag: "--outbox-dir", default: ".mailfleet/outbox", "Folder the outbox provider writes .eml files to")

@@ -10,6 +10,9 @@ public struct WorkerOptions: ParsableArguments {
     @OptionGroup public var queue: QueueOptions
     @Option(name: settings.workerLanes.name, help: settings.workerLanes.help) var lanesFlag: String?
     @Option(name: settings.workerBatch.name, help: settings.workerBatch.help) var batchSizeFlag: String?
+    @Option(name: settings.fairQuantum.name, help: settings.fairQuantum.help) var fairQuantumFlag: String?
+    @Option(name: settings.bulkMinimumSharePercent.name, help: settings.bulkMinimumSharePercent.help) var bulkMinimumShareFlag: String?
+    @Option(name: settings.bulkLingerMs.name, help: settings.bulkLingerMs.help) var bulkLingerMsFlag: String?
     @Option(name: settings.outboxDirectory.name, help: settings.outboxDirectory.help) var outboxDirectoryFlag: String?
     @Option(name: settings.trackerURL.name, help: settings.trackerURL.help) var trackerURLFlag: String?
     @Option(name: settings.trackingSecret.name, help: settings.trackingSecret.help) var trackingSecretFlag: String?
@@ -40,6 +43,12 @@ public struct WorkerOptions: ParsableArguments {
     public var lanes: Int { get throws { try settings.workerLanes.value(flag: lanesFlag) } }
     /// Messages per fetch.
     public var batchSize: Int { get throws { try settings.workerBatch.value(flag: batchSizeFlag) } }
+    /// Entries per turn of a tenant of weight 1.
+    public var fairQuantum: Int { get throws { try settings.fairQuantum.value(flag: fairQuantumFlag) } }
+    /// Percent of every fetch kept for bulk.
+    public var bulkMinimumSharePercent: Int { get throws { try settings.bulkMinimumSharePercent.value(flag: bulkMinimumShareFlag) } }
+    /// Milliseconds shareable bulk messages wait for more.
+    public var bulkLingerMs: Int { get throws { try settings.bulkLingerMs.value(flag: bulkLingerMsFlag) } }
     /// Where the outbox provider writes `.eml` files.
     public var outboxDirectory: String { get throws { try settings.outboxDirectory.value(flag: outboxDirectoryFlag) } }
     /// The tracker's public URL.
@@ -83,6 +92,7 @@ public struct WorkerOptions: ParsableArguments {
             _ = (try circuitWindow, try circuitMinimumCalls, try circuitFailureRate, try circuitSlowCallMs)
             _ = (try circuitOpenBaseMs, try circuitOpenMaxMs, try circuitHalfOpenProbes, try circuitProbeTimeoutMs)
             _ = try bulkPauseRecheckSeconds
+            _ = (try fairQuantum, try bulkMinimumSharePercent, try bulkLingerMs)
         }
     }
 }

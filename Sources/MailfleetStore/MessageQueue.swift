@@ -5,54 +5,110 @@ import MailfleetRedis
 /// The dispatch plane in Redis. It carries message ids only: content and truth stay in Postgres.
 ///
 /// Key layout (every key of a partition shares the hash tag `{pN}`, so one partition lives in
-/// one Redis Cluster slot and partitions spread over nodes):
+/// one Redis Cluster slot and partitions spread over nodes; `L` is a lane, `t` or `b`):
 ///
-///     mf:{pN}:ready:t   LIST  transactional entries, FIFO
-///     mf:{pN}:ready:b   LIST  bulk entries, FIFO
-///     mf:{pN}:leased    ZSET  entries being sent, scored by lease deadline (ms)
-///     mf:{pN}:delayed   ZSET  scheduled sends and retries, scored by due time (ms)
-///     mf:{pN}:generation STRING `ready:<generation>` or `recovering:<generation>`: its absence
-///                             tells the scheduler that the partition lost its entries
+///     mf:{pN}:ready:L:<tenant> LIST  a tenant's ready entries of lane L, FIFO
+///     mf:{pN}:ring:L      LIST  tenants with ready entries in lane L, in fair-share visiting order
+///     mf:{pN}:deficit:L   HASH  tenant → entries left of its current visit (head of the ring only)
+///     mf:{pN}:backlog:L   ZSET  tenant → its ready entries in lane L (metrics: top tenants)
+///     mf:{pN}:count       HASH  lane → ready entries in the tenants' lists (depth without a scan)
+///     mf:{pN}:first:b     HASH  tenant → when its bulk list last became non-empty (ms)
+///     mf:{pN}:last:b      HASH  tenant → when an entry last joined its bulk list (ms): the linger
+///     mf:{pN}:tenant      HASH  entry → tenant, for every entry on the queue (ready, leased or
+///                               delayed), so promotion and reclaim find the entry's list
+///     mf:{pN}:weights     HASH  tenant → fair-share weight, for tenants not at the default 1
+///                               (written by the scheduler from Postgres)
+///     mf:{pN}:ready:L     LIST  entries of the layout before fair share (no tenant known),
+///                               fetched first until empty
+///     mf:{pN}:leased      ZSET  entries being sent, scored by lease deadline (ms)
+///     mf:{pN}:delayed     ZSET  scheduled sends and retries, scored by due time (ms)
+///     mf:{pN}:generation  STRING `ready:<generation>` or `recovering:<generation>`: its absence
+///                               tells the scheduler that the partition lost its entries
 ///
 /// An entry is `<lane>:<uuid>` with lane `t` or `b`, so the lane survives a trip through the
-/// leased and delayed sets. Dead letters are not kept here: Postgres's failed rows are their
-/// record (see `MessageStore+DeadLetters`).
+/// leased and delayed sets; its tenant is in the `tenant` hash. Dead letters are not kept here:
+/// Postgres's failed rows are their record (see `MessageStore+DeadLetters`).
 public struct MessageQueue: Sendable {
     let redis: RedisClient
     /// How messages map to partitions.
     public let partitioning: Partitioning
     /// The key prefix, `mf` by default.
     public let prefix: String
+    /// How a fetch shares a partition between lanes and tenants.
+    public let fairness: Fairness
 
     /// Creates a queue over a Redis client.
-    public init(redis: RedisClient, partitioning: Partitioning, prefix: String = "mf") {
+    public init(redis: RedisClient, partitioning: Partitioning, prefix: String = "mf", fairness: Fairness = Fairness()) {
         self.redis = redis
         self.partitioning = partitioning
         self.prefix = prefix
+        self.fairness = fairness
+    }
+
+    /// How a fetch shares a partition (see `FairShare`, the pure twin of the fetch script).
+    public struct Fairness: Sendable, Equatable {
+        /// Entries a tenant of weight 1 takes per visit of the ring. Default 50.
+        public var quantum: Int
+        /// Percent of every fetch kept for bulk while bulk has work, so it never starves. Default 10.
+        public var bulkMinimumPercent: Int
+        /// How long a tenant's bulk waits for more of its kind after the newest arrived (and at
+        /// most four times this after the oldest), so provider calls are full. Default 0: no wait.
+        public var bulkLingerMs: Int
+        /// Bulk entries of one tenant in a partition that are ripe whatever their age: the most
+        /// a provider call takes. Default 1,000.
+        public var bulkFull: Int
+        /// The defaults.
+        public init(quantum: Int = 50, bulkMinimumPercent: Int = 10, bulkLingerMs: Int = 0, bulkFull: Int = 1000) {
+            self.quantum = max(1, quantum)
+            self.bulkMinimumPercent = min(100, max(0, bulkMinimumPercent))
+            self.bulkLingerMs = max(0, bulkLingerMs)
+            self.bulkFull = max(1, bulkFull)
+        }
     }
 
     /// The keys of one partition.
     public struct Keys: Sendable {
+        /// The prefix every key of the partition starts with, `mf:{pN}:`.
+        public let tag: String
+        /// The old layout's transactional list (entries without a known tenant).
         public let readyTransactional: String
+        /// The old layout's bulk list (entries without a known tenant).
         public let readyBulk: String
         public let leased: String
         public let delayed: String
         /// The generation marker (see `RedisLossRecovery`).
         public let generation: String
+        /// Entry → tenant.
+        public let tenants: String
+        /// Tenant → weight.
+        public let weights: String
+        /// Lane → ready entries in tenants' lists.
+        public let count: String
+
+        /// A tenant's ready list in `lane`.
+        public func ready(_ lane: Priority, tenant: UUID) -> String { "\(tag)ready:\(lane.code):\(tenant.lowercasedString)" }
+        /// The ring of tenants with work in `lane`.
+        public func ring(_ lane: Priority) -> String { "\(tag)ring:\(lane.code)" }
+        /// Tenants' backlogs in `lane`.
+        public func backlog(_ lane: Priority) -> String { "\(tag)backlog:\(lane.code)" }
     }
 
     /// The keys of partition `p`.
     public func keys(_ p: Int) -> Keys {
-        let tag = "\(prefix):{p\(p)}"
+        let tag = "\(prefix):{p\(p)}:"
         return Keys(
-            readyTransactional: "\(tag):ready:t", readyBulk: "\(tag):ready:b", leased: "\(tag):leased",
-            delayed: "\(tag):delayed", generation: "\(tag):generation")
+            tag: tag, readyTransactional: "\(tag)ready:t", readyBulk: "\(tag)ready:b", leased: "\(tag)leased",
+            delayed: "\(tag)delayed", generation: "\(tag)generation", tenants: "\(tag)tenant", weights: "\(tag)weights",
+            count: "\(tag)count")
     }
 
     /// The queue entry of a message.
     public static func entry(id: UUID, priority: Priority) -> String {
         "\(priority.code):\(id.lowercasedString)"
     }
+
+    /// A time as the scripts take it: milliseconds since 1970, rounded.
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
     /// The message id and lane of an entry, or nil for a malformed one.
     public static func parse(entry: String) -> (id: UUID, priority: Priority)? {
@@ -67,54 +123,79 @@ public struct MessageQueue: Sendable {
     public struct Item: Sendable, Equatable {
         public var id: UUID
         public var priority: Priority
+        /// The sending tenant: whose share of the lane the message takes.
+        public var tenantID: UUID
         public var dueAt: Date?
-        public init(id: UUID, priority: Priority, dueAt: Date? = nil) {
+        public init(id: UUID, priority: Priority, tenantID: UUID, dueAt: Date? = nil) {
             self.id = id
             self.priority = priority
+            self.tenantID = tenantID
             self.dueAt = dueAt
         }
     }
 
-    /// Enqueues many messages in one round trip (one command per partition and lane).
+    /// Enqueues many messages in one round trip (one script per partition).
     public func enqueue(_ items: [Item], now: Date = Date()) async throws {
         guard !items.isEmpty else { return }
-        var ready: [String: [String]] = [:]
-        var delayed: [String: [String]] = [:]
+        // Per partition: ready entries grouped by lane and tenant in their order, then delayed ones.
+        var ready: [Int: [(lane: Priority, tenant: UUID, entries: [String])]] = [:]
+        var delayed: [Int: [String]] = [:]
         for item in items {
-            let keys = keys(partitioning.partition(of: item.id))
+            let p = partitioning.partition(of: item.id)
             let entry = MessageQueue.entry(id: item.id, priority: item.priority)
             if let due = item.dueAt, due > now {
-                delayed[keys.delayed, default: []] += [String(Int64(due.timeIntervalSince1970 * 1000)), entry]
+                delayed[p, default: []] += [item.tenantID.lowercasedString, String(Int64(due.timeIntervalSince1970 * 1000)), entry]
+            } else if let last = ready[p]?.indices.last, ready[p]![last].lane == item.priority, ready[p]![last].tenant == item.tenantID {
+                ready[p]![last].entries.append(entry)
             } else {
-                ready[item.priority == .transactional ? keys.readyTransactional : keys.readyBulk, default: []].append(entry)
+                ready[p, default: []].append((item.priority, item.tenantID, [entry]))
             }
         }
-        var commands: [[String]] = []
-        for (key, entries) in ready { commands.append(["RPUSH", key] + entries) }
-        for (key, pairs) in delayed { commands.append(["ZADD", key] + pairs) }
-        try checkReplies(try await redis.pipeline(commands))
+        var calls: [(script: RedisScript, keys: [String], arguments: [String])] = []
+        for p in Set(ready.keys).union(delayed.keys) {
+            let k = keys(p)
+            var arguments = [k.tag, String(MessageQueue.milliseconds(now)), String(delayed[p]?.count ?? 0)] + (delayed[p] ?? [])
+            for group in ready[p] ?? [] {
+                arguments += [String(group.lane.code), group.tenant.lowercasedString, String(group.entries.count)] + group.entries
+            }
+            calls.append((Scripts.enqueue, [k.delayed, k.tenants], arguments))
+        }
+        try checkReplies(try await redis.evaluatePipelined(calls))
     }
 
     // MARK: Consuming
 
-    /// Takes up to `max` entries from partition `p`, transactional first, and leases them until
-    /// `leaseSeconds` from now. Returns the message ids with their lanes.
+    /// Takes up to `max` entries from partition `p` and leases them until `leaseSeconds` from
+    /// now: transactional first but for bulk's minimum share, each lane shared between tenants
+    /// by weighted deficit round robin, bulk only once ripe (see `Fairness.bulkLingerMs`).
+    /// Returns the message ids with their lanes.
     public func fetch(partition p: Int, max: Int, leaseSeconds: Double, now: Date = Date()) async throws -> [(id: UUID, priority: Priority)] {
         let k = keys(p)
         let deadline = Int64((now.timeIntervalSince1970 + leaseSeconds) * 1000)
+        let reserve = FairShare.bulkReserve(max: max, percent: fairness.bulkMinimumPercent)
         let reply = try await redis.evaluate(
-            Scripts.fetch, keys: [k.readyTransactional, k.readyBulk, k.leased], arguments: [String(max), String(deadline)])
+            Scripts.fetch, keys: [k.leased],
+            arguments: [
+                k.tag, String(max), String(deadline), String(reserve), String(fairness.quantum), String(MessageQueue.milliseconds(now)),
+                String(fairness.bulkLingerMs), String(fairness.bulkFull),
+            ])
         return (reply.array ?? []).compactMap { $0.string.flatMap(MessageQueue.parse(entry:)) }
     }
 
-    /// Removes finished messages (sent, failed, or not ours to send) from their leases.
+    /// Removes finished messages (sent, failed, or not ours to send) from their leases and
+    /// forgets their tenants.
     public func acknowledge(_ messages: [(id: UUID, priority: Priority)]) async throws {
-        var byKey: [String: [String]] = [:]
+        var byPartition: [Int: [String]] = [:]
         for m in messages {
-            byKey[keys(partitioning.partition(of: m.id)).leased, default: []].append(MessageQueue.entry(id: m.id, priority: m.priority))
+            byPartition[partitioning.partition(of: m.id), default: []].append(MessageQueue.entry(id: m.id, priority: m.priority))
         }
-        guard !byKey.isEmpty else { return }
-        try checkReplies(try await redis.pipeline(byKey.map { ["ZREM", $0.key] + $0.value }))
+        guard !byPartition.isEmpty else { return }
+        var commands: [[String]] = []
+        for (p, entries) in byPartition {
+            let k = keys(p)
+            commands += [["ZREM", k.leased] + entries, ["HDEL", k.tenants] + entries]
+        }
+        try checkReplies(try await redis.pipeline(commands))
     }
 
     /// Moves leased messages to the delayed set, due at their retry times.
@@ -143,24 +224,24 @@ public struct MessageQueue: Sendable {
 
     // MARK: Scheduling
 
-    /// Moves due delayed entries of partition `p` to its ready lists; returns how many.
+    /// Moves due delayed entries of partition `p` to their tenants' ready lists; returns how many.
     @discardableResult
     public func promoteDue(partition p: Int, limit: Int = 5000, now: Date = Date()) async throws -> Int {
         let k = keys(p)
         let reply = try await redis.evaluate(
-            Scripts.promote, keys: [k.delayed, k.readyTransactional, k.readyBulk],
-            arguments: [String(Int64(now.timeIntervalSince1970 * 1000)), String(limit)])
+            Scripts.promote, keys: [k.delayed, k.tenants],
+            arguments: [k.tag, String(Int64(now.timeIntervalSince1970 * 1000)), String(limit)])
         return reply.int ?? 0
     }
 
-    /// Puts entries whose lease expired (their worker died) back at the front of the ready
-    /// lists of partition `p`; returns how many.
+    /// Puts entries whose lease expired (their worker died) back at the front of their
+    /// tenants' ready lists in partition `p`; returns how many.
     @discardableResult
     public func reclaimExpired(partition p: Int, limit: Int = 5000, now: Date = Date()) async throws -> Int {
         let k = keys(p)
         let reply = try await redis.evaluate(
-            Scripts.reclaim, keys: [k.leased, k.readyTransactional, k.readyBulk],
-            arguments: [String(Int64(now.timeIntervalSince1970 * 1000)), String(limit)])
+            Scripts.reclaim, keys: [k.leased, k.tenants],
+            arguments: [k.tag, String(Int64(now.timeIntervalSince1970 * 1000)), String(limit)])
         return reply.int ?? 0
     }
 
@@ -170,17 +251,20 @@ public struct MessageQueue: Sendable {
         var commands: [[String]] = []
         for p in 0..<partitioning.count {
             let k = keys(p)
-            commands += [["LLEN", k.readyTransactional], ["LLEN", k.readyBulk], ["ZCARD", k.leased], ["ZCARD", k.delayed]]
+            commands += [
+                ["LLEN", k.readyTransactional], ["LLEN", k.readyBulk], ["HMGET", k.count, "t", "b"], ["ZCARD", k.leased], ["ZCARD", k.delayed],
+            ]
         }
         let replies = try await redis.pipeline(commands)
         try checkReplies(replies)
         var depth = QueueDepth()
         for p in 0..<partitioning.count {
-            let base = p * 4
-            depth.readyTransactional += replies[base].int ?? 0
-            depth.readyBulk += replies[base + 1].int ?? 0
-            depth.leased += replies[base + 2].int ?? 0
-            depth.delayed += replies[base + 3].int ?? 0
+            let base = p * 5
+            let counts = replies[base + 2].array ?? []
+            depth.readyTransactional += (replies[base].int ?? 0) + (counts.first?.int ?? 0)
+            depth.readyBulk += (replies[base + 1].int ?? 0) + (counts.dropFirst().first?.int ?? 0)
+            depth.leased += replies[base + 3].int ?? 0
+            depth.delayed += replies[base + 4].int ?? 0
         }
         return depth
     }
@@ -213,7 +297,7 @@ public struct MessageQueue: Sendable {
         return replies.allSatisfy { $0.int == 1 }
     }
 
-    private func checkReplies(_ replies: [RedisValue]) throws {
+    func checkReplies(_ replies: [RedisValue]) throws {
         for reply in replies {
             if case .error(let message) = reply { throw RedisError(message: message) }
         }
@@ -229,73 +313,4 @@ public struct QueueDepth: Sendable, Equatable {
     public init() {}
     /// Everything not yet finished.
     public var total: Int { readyTransactional + readyBulk + leased + delayed }
-}
-
-/// The Lua scripts that make queue moves atomic.
-enum Scripts {
-    // KEYS: ready:t, ready:b, leased. ARGV: max, lease deadline (ms).
-    static let fetch = RedisScript("""
-        local out = {}
-        local want = tonumber(ARGV[1])
-        for i = 1, 2 do
-          local need = want - #out
-          if need <= 0 then break end
-          local items = redis.call('LPOP', KEYS[i], need)
-          if items then
-            for _, v in ipairs(items) do out[#out + 1] = v end
-          end
-        end
-        if #out > 0 then
-          local args = {}
-          for _, v in ipairs(out) do args[#args + 1] = ARGV[2]; args[#args + 1] = v end
-          redis.call('ZADD', KEYS[3], unpack(args))
-        end
-        return out
-        """)
-
-    // KEYS: delayed, ready:t, ready:b. ARGV: now (ms), limit.
-    static let promote = RedisScript("""
-        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-        if #due == 0 then return 0 end
-        local t, b = {}, {}
-        for _, v in ipairs(due) do
-          if string.sub(v, 1, 1) == 't' then t[#t + 1] = v else b[#b + 1] = v end
-        end
-        if #t > 0 then redis.call('RPUSH', KEYS[2], unpack(t)) end
-        if #b > 0 then redis.call('RPUSH', KEYS[3], unpack(b)) end
-        redis.call('ZREM', KEYS[1], unpack(due))
-        return #due
-        """)
-
-    // KEYS: leased, ready:t, ready:b. ARGV: now (ms), limit. Reclaimed work goes to the front.
-    static let reclaim = RedisScript("""
-        local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-        if #expired == 0 then return 0 end
-        local t, b = {}, {}
-        for _, v in ipairs(expired) do
-          if string.sub(v, 1, 1) == 't' then t[#t + 1] = v else b[#b + 1] = v end
-        end
-        if #t > 0 then redis.call('LPUSH', KEYS[2], unpack(t)) end
-        if #b > 0 then redis.call('LPUSH', KEYS[3], unpack(b)) end
-        redis.call('ZREM', KEYS[1], unpack(expired))
-        return #expired
-        """)
-
-    // KEYS: leased, delayed. ARGV: due1, entry1, due2, entry2, ...
-    static let reschedule = RedisScript("""
-        local entries = {}
-        for i = 2, #ARGV, 2 do entries[#entries + 1] = ARGV[i] end
-        redis.call('ZREM', KEYS[1], unpack(entries))
-        redis.call('ZADD', KEYS[2], unpack(ARGV))
-        return #entries
-        """)
-
-    // KEYS: generation. ARGV: expected value, new value. Compare-and-set.
-    static let markReady = RedisScript("""
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
-          redis.call('SET', KEYS[1], ARGV[2])
-          return 1
-        end
-        return 0
-        """)
 }

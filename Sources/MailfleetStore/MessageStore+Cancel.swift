@@ -43,7 +43,8 @@ extension MessageStore {
             let status = MessageStatus(rawValue: try row.string("status")) ?? .queued
             guard status == .queued else { return .notCancellable(status) }
             let item = MessageQueue.Item(
-                id: messageID, priority: Priority(rawValue: try row.string("priority")) ?? .bulk, dueAt: try row.optionalDate("next_attempt_at"))
+                id: messageID, priority: Priority(rawValue: try row.string("priority")) ?? .bulk, tenantID: tenantID,
+                dueAt: try row.optionalDate("next_attempt_at"))
             try Self.markCancelled([item], tenantID: tenantID, actor: actor, batchID: nil, on: connection)
             return .cancelled(item)
         }
@@ -68,7 +69,7 @@ extension MessageStore {
                     """, [tenantID, batchID])
                 let items = try rows.map { row in
                     MessageQueue.Item(
-                        id: try row.uuid("id"), priority: Priority(rawValue: try row.string("priority")) ?? .bulk,
+                        id: try row.uuid("id"), priority: Priority(rawValue: try row.string("priority")) ?? .bulk, tenantID: tenantID,
                         dueAt: try row.optionalDate("next_attempt_at"))
                 }
                 try Self.markCancelled(items, tenantID: tenantID, actor: actor, batchID: batchID, on: connection)

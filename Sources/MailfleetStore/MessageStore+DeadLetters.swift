@@ -124,7 +124,7 @@ extension MessageStore {
         var perTenant: [UUID: [UUID]] = [:]
         for row in rows {
             let id = try row.uuid("id"), tenantID = try row.uuid("tenant_id")
-            items.append(MessageQueue.Item(id: id, priority: Priority(rawValue: try row.string("priority")) ?? .bulk))
+            items.append(MessageQueue.Item(id: id, priority: Priority(rawValue: try row.string("priority")) ?? .bulk, tenantID: tenantID))
             events.append(NewEvent(
                 tenantID: tenantID, messageID: id, type: .redriven,
                 detail: ["reason": row.optionalString("last_error") ?? "", "attempts": try row.string("attempts"), "by": actor]))

@@ -6,7 +6,7 @@ extension MessageStore {
     /// Messages that should be on the queue but show no progress since `olderThan` seconds:
     /// queued and due but not enqueued recently, or `sending` under an expired lease. The
     /// scheduler enqueues them again; the claim in `claim(_:lease:)` makes a duplicate harmless.
-    public func stalled(olderThan seconds: Double, limit: Int) async throws -> [(id: UUID, priority: Priority)] {
+    public func stalled(olderThan seconds: Double, limit: Int) async throws -> [MessageQueue.Item] {
         let rows = try await pool.query(
             """
             UPDATE messages SET enqueued_at = now()
@@ -16,9 +16,11 @@ extension MessageStore {
                   AND next_attempt_at <= now() AND (status = 'queued' OR lease_until < now())
                 ORDER BY enqueued_at LIMIT $2
                 FOR UPDATE SKIP LOCKED)
-            RETURNING id, priority
+            RETURNING id, tenant_id, priority
             """, [seconds, limit])
-        return try rows.map { (try $0.uuid("id"), Priority(rawValue: try $0.string("priority")) ?? .bulk) }
+        return try rows.map {
+            MessageQueue.Item(id: try $0.uuid("id"), priority: Priority(rawValue: try $0.string("priority")) ?? .bulk, tenantID: try $0.uuid("tenant_id"))
+        }
     }
 
     /// Postgres's clock: a recovery's cutoff is compared with `enqueued_at`, so it must come
@@ -42,10 +44,12 @@ extension MessageStore {
                 WHERE status IN ('queued', 'sending') AND enqueued_at < $1
                 ORDER BY enqueued_at LIMIT $2
                 FOR UPDATE SKIP LOCKED)
-            RETURNING id, priority, GREATEST(next_attempt_at, CASE WHEN status = 'sending' THEN lease_until END) AS due_at
+            RETURNING id, tenant_id, priority, GREATEST(next_attempt_at, CASE WHEN status = 'sending' THEN lease_until END) AS due_at
             """, [cutoff, limit])
         return try rows.map {
-            MessageQueue.Item(id: try $0.uuid("id"), priority: Priority(rawValue: try $0.string("priority")) ?? .bulk, dueAt: try $0.date("due_at"))
+            MessageQueue.Item(
+                id: try $0.uuid("id"), priority: Priority(rawValue: try $0.string("priority")) ?? .bulk, tenantID: try $0.uuid("tenant_id"),
+                dueAt: try $0.date("due_at"))
         }
     }
 
@@ -73,7 +77,9 @@ extension MessageStore {
             WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'queued'
             """, [tenantID, ids])
         return try rows.map {
-            MessageQueue.Item(id: try $0.uuid("id"), priority: Priority(rawValue: try $0.string("priority")) ?? .bulk, dueAt: try $0.date("next_attempt_at"))
+            MessageQueue.Item(
+                id: try $0.uuid("id"), priority: Priority(rawValue: try $0.string("priority")) ?? .bulk, tenantID: tenantID,
+                dueAt: try $0.date("next_attempt_at"))
         }
     }
 }

@@ -333,6 +333,11 @@ public enum Migrations {
             """, indexes: [
                 Index("messages_tenant_batch", "ON messages (tenant_id, batch_id) WHERE batch_id IS NOT NULL"),
             ]),
+        // Version 12: a tenant's weight in the fair share of each queue lane (docs/FLOW.md).
+        // 1 is everyone's default; the scheduler publishes the others to Redis.
+        Migration(version: 12, name: "fair-share weight per tenant", sql: """
+            ALTER TABLE tenants ADD COLUMN send_weight int NOT NULL DEFAULT 1 CHECK (send_weight BETWEEN 1 AND 1000);
+            """),
     ]
 }
 

@@ -5,7 +5,7 @@ import MailfleetCore
 import MailfleetStore
 
 struct Tenants: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage tenants.", subcommands: [Create.self, List.self, SetRateLimit.self, SetTracking.self, SetQuota.self, Quota.self, Health.self, ResumeBulk.self])
+    static let configuration = CommandConfiguration(abstract: "Manage tenants.", subcommands: [Create.self, List.self, SetRateLimit.self, SetWeight.self, SetTracking.self, SetQuota.self, Quota.self, Health.self, ResumeBulk.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant and print its id.")
@@ -58,6 +58,33 @@ struct Tenants: AsyncParsableCommand {
             }
             guard found else { throw AdminError.noTenant(tenant) }
             print("api rate limit: \(perMinute.map { "\($0)/min" } ?? "default")")
+        }
+    }
+
+    struct SetWeight: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-weight", abstract: "Set a tenant's weight in the fair share of each queue lane (default 1).",
+            discussion: """
+                A tenant of weight N takes N turns' worth of its lane for every one a tenant of weight 1 takes, \
+                while both have mail waiting; the workers see a change within a few seconds.
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Tenant id.") var tenant: String
+        @Option(help: "The weight, \(TenantStore.sendWeights.lowerBound) to \(TenantStore.sendWeights.upperBound).") var weight: Int
+
+        func validate() throws {
+            guard TenantStore.sendWeights.contains(weight) else {
+                throw ValidationError("--weight must be from \(TenantStore.sendWeights.lowerBound) to \(TenantStore.sendWeights.upperBound)")
+            }
+        }
+
+        func run() async throws {
+            let tenantID = try parseTenant(tenant)
+            let found = try await database.withPool(about: .tenant(tenant)) {
+                try await TenantStore(pool: $0).setSendWeight(tenantID: tenantID, weight: weight, actor: cliActor())
+            }
+            guard found else { throw AdminError.noTenant(tenant) }
+            print("fair-share weight: \(weight)")
         }
     }
 

@@ -84,8 +84,9 @@ import Glibc
     @Test(.timeLimit(.minutes(3)))
     func bAWorkerKilledMidBatchHasItsMessagesDelivered() async throws {
         // A 5 s lease so the dead worker's messages are reclaimed quickly; calls of 1.5 s so
-        // every batch is in flight when the worker dies.
-        let environment = ["MAILFLEET_LEASE_SECONDS": "5", "MAILFLEET_WORKER_BATCH": "50"]
+        // every batch is in flight when the worker dies. No bulk linger: gathered into full
+        // calls, the 400 messages would be one or two calls, not a batch in flight on each worker.
+        let environment = ["MAILFLEET_LEASE_SECONDS": "5", "MAILFLEET_WORKER_BATCH": "50", "MAILFLEET_BULK_LINGER_MS": "0"]
         let fleet = try await Fleet.start("fault-b", workers: 2, provider: .sendgrid, environment: environment)
         defer { fleet.stopNow() }
         let deadline = Date().addingTimeInterval(100)

@@ -32,8 +32,11 @@ struct CancelStoreTests {
         let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: 2), prefix: "it-cancel-\(UUID().uuidString.prefix(8))")
         let later = Date().addingTimeInterval(3600)
         let scheduled = try await accept(store, db.a, 1, sendAt: later)[0]
-        try await queue.enqueue([MessageQueue.Item(id: scheduled.id, priority: .bulk, dueAt: later)])
+        try await queue.enqueue([MessageQueue.Item(id: scheduled.id, priority: .bulk, tenantID: db.a, dueAt: later)])
         #expect(try await queue.depth().delayed == 1)
+        let entry = MessageQueue.entry(id: scheduled.id, priority: .bulk)
+        let tenantKey = queue.keys(queue.partitioning.partition(of: scheduled.id)).tenants
+        #expect(try await redis.command(["HEXISTS", tenantKey, entry]) == .integer(1))
 
         // Another tenant's key cannot see it.
         #expect(try await store.cancel(messageID: scheduled.id, tenantID: db.b, actor: "test") == .notFound)
@@ -45,6 +48,8 @@ struct CancelStoreTests {
         #expect(item.id == scheduled.id && item.priority == .bulk && item.dueAt.map { abs($0.timeIntervalSince(later)) < 0.001 } == true)
         try await queue.forget([item])
         #expect(try await queue.depth().delayed == 0)
+        // Its tenant goes with the entry.
+        #expect(try await redis.command(["HEXISTS", tenantKey, entry]) == .integer(0))
 
         // Final, recorded with an event and an audit entry; a claim refuses it and the worker drops its entry.
         let record = try #require(try await store.message(id: scheduled.id, tenantID: db.a))

@@ -147,7 +147,7 @@ struct DeadLetterStoreTests {
         let theirs = try await failed(db, tenant: db.b, count: 1, reason: "406")[0]
         #expect(try await store.retry(messageID: theirs, tenantID: db.a, actor: "api:k") == .notFound)
         #expect(try await store.retry(messageID: UUID(), tenantID: db.a, actor: "api:k") == .notFound)
-        #expect(try await store.retry(messageID: mine, tenantID: db.a, actor: "api:k") == .redriven(MessageQueue.Item(id: mine, priority: .bulk)))
+        #expect(try await store.retry(messageID: mine, tenantID: db.a, actor: "api:k") == .redriven(MessageQueue.Item(id: mine, priority: .bulk, tenantID: db.a)))
         #expect(try await store.retry(messageID: mine, tenantID: db.a, actor: "api:k") == .notFailed(.queued))
         // The event and the audit entry were written as the tenant role.
         #expect(try await store.message(id: mine, tenantID: db.a)?.events.contains { $0.type == "redriven" } == true)

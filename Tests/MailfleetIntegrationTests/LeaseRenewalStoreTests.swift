@@ -15,7 +15,7 @@ struct LeaseRenewalStoreTests {
         let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: 2), prefix: "it-renew-\(UUID().uuidString.prefix(6))")
         let ids = (0..<6).map { _ in UUID() }
         let now = Date()
-        try await queue.enqueue(ids.map { .init(id: $0, priority: $0 == ids[0] ? .transactional : .bulk) }, now: now)
+        try await queue.enqueue(ids.map { .init(id: $0, priority: $0 == ids[0] ? .transactional : .bulk, tenantID: UUID()) }, now: now)
         var fetched: [(id: UUID, priority: Priority)] = []
         for p in 0..<2 { fetched += try await queue.fetch(partition: p, max: 10, leaseSeconds: 2, now: now) }
         #expect(fetched.count == 6)

@@ -76,8 +76,8 @@ struct StatusPageTests {
         try await Self.run(token: Self.token) { setup, client in
             // Queue: 2 transactional and 1 bulk ready, 1 delayed, 1 of them then leased.
             try await setup.queue.enqueue([
-                .init(id: UUID(), priority: .transactional), .init(id: UUID(), priority: .transactional), .init(id: UUID(), priority: .bulk),
-                .init(id: UUID(), priority: .bulk, dueAt: Date().addingTimeInterval(3600)),
+                .init(id: UUID(), priority: .transactional, tenantID: UUID()), .init(id: UUID(), priority: .transactional, tenantID: UUID()),
+                .init(id: UUID(), priority: .bulk, tenantID: UUID()), .init(id: UUID(), priority: .bulk, tenantID: UUID(), dueAt: Date().addingTimeInterval(3600)),
             ])
             _ = try await setup.queue.fetch(partition: 0, max: 1, leaseSeconds: 60)
             let depth = try await setup.queue.depth()

@@ -68,10 +68,10 @@ struct StoreAndQueueTests {
         let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-queue")
         let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: 1), prefix: "it\(UUID().uuidString.prefix(6))")
         let bulk = (0..<10).map { _ in UUID() }, urgent = (0..<5).map { _ in UUID() }, later = (0..<3).map { _ in UUID() }
-        let now = Date()
+        let now = Date(), tenant = UUID()
         try await queue.enqueue(
-            bulk.map { .init(id: $0, priority: .bulk) } + urgent.map { .init(id: $0, priority: .transactional) }
-                + later.map { .init(id: $0, priority: .bulk, dueAt: now.addingTimeInterval(3600)) }, now: now)
+            bulk.map { .init(id: $0, priority: .bulk, tenantID: tenant) } + urgent.map { .init(id: $0, priority: .transactional, tenantID: tenant) }
+                + later.map { .init(id: $0, priority: .bulk, tenantID: tenant, dueAt: now.addingTimeInterval(3600)) }, now: now)
         var depth = try await queue.depth()
         #expect(depth.readyBulk == 10 && depth.readyTransactional == 5 && depth.delayed == 3)
 

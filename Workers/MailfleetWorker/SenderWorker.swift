@@ -31,6 +31,7 @@ public final class SenderWorker: Service {
     private let breakers: AccountCircuitBreakers
     private let paces: PacedAccounts
     private let heartbeat: Heartbeat
+    private let gatherTurns = GatherTurns()
 
     /// Creates a worker; `breakers` holds the fleet's circuit breakers of provider accounts,
     /// `paces` the fleet's paces of accounts that answered 429; `heartbeat` is told what each
@@ -73,13 +74,12 @@ public final class SenderWorker: Service {
         let clock = MonotonicMilliseconds()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                var fetched: [(id: UUID, priority: Priority)] = []
-                for _ in 0..<partitions {
-                    let p = cursor
-                    cursor = (cursor + 1) % partitions
-                    fetched = try await queue.fetch(partition: p, max: configuration.batchSize, leaseSeconds: configuration.leaseSeconds)
-                    if !fetched.isEmpty { break }
-                }
+                // With a bulk linger, a worker's lanes take turns to fetch, so lanes side by
+                // side do not split a campaign that could fill one provider call.
+                let start = cursor
+                let (fetched, next) = try await queue.fairness.bulkLingerMs > 0
+                    ? gatherTurns.take { try await self.fetchRound(from: start) } : fetchRound(from: start)
+                cursor = next
                 if fetched.isEmpty {
                     try? await Task.sleep(for: configuration.idleDelay)
                     continue
@@ -99,6 +99,32 @@ public final class SenderWorker: Service {
                 try? await Task.sleep(for: .milliseconds(outage.delayMs))
             }
         }
+    }
+
+    /// A round's entries: those of the first partition from `cursor` with ready work; then, with
+    /// a bulk linger and no transactional entry among them, one more pass over the partitions
+    /// taking ripe entries until the round holds a full provider call (`Fairness.bulkFull`).
+    /// Transactional mail never waits for that pass. Also returns where the next round starts.
+    private func fetchRound(from cursor: Int) async throws -> (entries: [(id: UUID, priority: Priority)], next: Int) {
+        let partitions = configuration.partitions
+        var next = cursor
+        var fetched: [(id: UUID, priority: Priority)] = []
+        var from = cursor
+        for _ in 0..<partitions {
+            from = next
+            next = (next + 1) % partitions
+            fetched = try await queue.fetch(partition: from, max: configuration.batchSize, leaseSeconds: configuration.leaseSeconds)
+            if !fetched.isEmpty { break }
+        }
+        guard !fetched.isEmpty, queue.fairness.bulkLingerMs > 0, !fetched.contains(where: { $0.priority == .transactional }) else {
+            return (fetched, next)
+        }
+        for step in 0..<partitions {
+            let room = queue.fairness.bulkFull - fetched.count
+            guard room > 0 else { break }
+            fetched += try await queue.fetch(partition: (from + step) % partitions, max: room, leaseSeconds: configuration.leaseSeconds)
+        }
+        return (fetched, next)
     }
 
     /// One round: claim, send, record, acknowledge.

@@ -1,5 +1,6 @@
 import Foundation
 import MailfleetCore
+import MailfleetStore
 
 /// How a sender worker runs. Every field has a default that works for local runs.
 public struct WorkerConfiguration: Sendable {
@@ -7,6 +8,11 @@ public struct WorkerConfiguration: Sendable {
     public var partitions = 8
     /// Most messages fetched and claimed at once by one lane. Default 500.
     public var batchSize = 500
+    /// How a fetch shares a partition between lanes and tenants, and how long bulk lingers so
+    /// provider calls are full (the queue is made with it; a round gathers ripe bulk from every
+    /// partition up to `bulkFull`). Default: a quantum of 50, 10 % for bulk, a 200 ms linger,
+    /// calls of up to 1,000.
+    public var fairness = MessageQueue.Fairness(bulkLingerMs: 200)
     /// Fetch-and-send loops running side by side in this process. Default 4: enough to keep
     /// provider calls overlapping with database writes on two cores.
     public var lanes = 4

@@ -22,7 +22,7 @@ struct WorkerCommand: AsyncParsableCommand {
             let providers = ProviderRegistry(
                 httpClient: clients.http(name: "worker-http"), outboxDirectory: config.outboxDirectory,
                 outboxThread: clients.thread(name: "worker-outbox"), callTimeout: config.callTimeout)
-            let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: config.partitions))
+            let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: config.partitions), fairness: config.fairness)
             let heartbeat = Heartbeat(store: WorkerHeartbeatStore(beside: queue), logger: logger)
             let worker = SenderWorker(
                 configuration: config, queue: queue, store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), suppressions: SuppressionStore(pool: pool), providers: providers,

@@ -1,5 +1,6 @@
 import MailfleetConfiguration
 import MailfleetCore
+import MailfleetStore
 import MailfleetWorker
 
 extension WorkerConfiguration {
@@ -9,6 +10,8 @@ extension WorkerConfiguration {
         partitions = try options.queue.partitions
         lanes = try options.lanes
         batchSize = try options.batchSize
+        fairness = MessageQueue.Fairness(
+            quantum: try options.fairQuantum, bulkMinimumPercent: try options.bulkMinimumSharePercent, bulkLingerMs: try options.bulkLingerMs)
         outboxDirectory = try options.outboxDirectory
         trackerBaseURL = try options.trackerURL
         trackingSecret = try options.trackingSecret

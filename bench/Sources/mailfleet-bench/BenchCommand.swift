@@ -10,7 +10,7 @@ import NIOPosix
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailfleet-bench", abstract: "Load generators for the Mailfleet benchmarks.",
-        subcommands: [Bulk.self, OpenLoop.self])
+        subcommands: [Bulk.self, OpenLoop.self, QueueFetch.self])
 }
 
 /// Options naming the fleet under test.
@@ -86,6 +86,13 @@ func providerCount(_ http: HTTPClient, sim: String) async throws -> Int {
     return ((try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["unique_messages"] as? Int) ?? 0
 }
 
+/// Provider calls the simulator has answered, over every provider kind.
+func providerCalls(_ http: HTTPClient, sim: String) async throws -> Int {
+    let response = try await http.execute(HTTPRequest(url: sim + "/_stats"))
+    let calls = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["calls"] as? [String: Int]
+    return calls?.values.reduce(0, +) ?? 0
+}
+
 /// Scenario a: many messages through the batch API; accepted/s, delivered/s, drain time.
 struct Bulk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Send messages through the batch API and wait until all are sent.")
@@ -155,6 +162,8 @@ struct Bulk: AsyncParsableCommand {
             result["delivered_per_s"] = Double(messages - failures) / (done - start)
             result["drain_s"] = done - accepted
             result["total_s"] = done - start
+            // The run starts on a reset simulator, so its calls are this run's.
+            result["messages_per_call"] = Double(messages - failures) / Double(max(1, try await providerCalls(http, sim: target.sim)))
         }
         printJSON(result)
         http.shutdown()

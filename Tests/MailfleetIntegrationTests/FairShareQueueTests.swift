@@ -1,0 +1,219 @@
+import Foundation
+import MailfleetCore
+import MailfleetRedis
+import MailfleetStore
+import Testing
+
+/// The queue's fair share in a real Redis: the fetch script against its pure twin
+/// (`FairShare`), shares between tenants, and every other reader of entries following tenants.
+@Suite(.serialized) struct FairShareQueueTests {
+    private func queue(_ redis: RedisClient, partitions: Int = 1, quantum: Int = 50, lingerMs: Int = 0, full: Int = 1000) -> MessageQueue {
+        MessageQueue(
+            redis: redis, partitioning: Partitioning(count: partitions), prefix: "it-fair-\(UUID().uuidString.prefix(6))",
+            fairness: .init(quantum: quantum, bulkMinimumPercent: 10, bulkLingerMs: lingerMs, bulkFull: full))
+    }
+
+    @Test func theFetchScriptTakesWhatItsPureTwinTakesOnRandomInputs() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-twin")
+        defer { redis.shutdown() }
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<8 {
+            let quantum = Int.random(in: 1...6, using: &rng)
+            // Half the rounds linger, so passing over unripe bulk is checked too.
+            let lingerMs = round % 2 == 0 ? 0 : Int.random(in: 20...200, using: &rng)
+            let linger = { (ms: Int) in FairShare.Linger(nowMs: ms, lingerMs: lingerMs, full: 25) }
+            let queue = queue(redis, quantum: quantum, lingerMs: lingerMs, full: 25)
+            var clockMs = 1_800_000_000_000
+            func date(_ ms: Int) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+            let tenants = (0..<Int.random(in: 1...6, using: &rng)).map { _ in UUID() }
+            var weights: [UUID: Int] = [:]
+            for tenant in tenants where Bool.random(using: &rng) { weights[tenant] = Int.random(in: 2...4, using: &rng) }
+            try await queue.publishWeights(weights)
+            var twin = FairShare(quantum: quantum, weights: Dictionary(uniqueKeysWithValues: weights.map { ($0.key.lowercasedString, $0.value) }))
+            let percent = queue.fairness.bulkMinimumPercent
+            for step in 0..<80 {
+                clockMs += Int.random(in: 0...60, using: &rng)
+                if Int.random(in: 0..<3, using: &rng) > 0 {
+                    // A producer's batch: runs of one tenant and lane, in order.
+                    var items: [MessageQueue.Item] = []
+                    for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                        let tenant = tenants.randomElement(using: &rng)!
+                        let lane: Priority = Int.random(in: 0..<4, using: &rng) == 0 ? .transactional : .bulk
+                        for _ in 0..<Int.random(in: 1...15, using: &rng) { items.append(.init(id: UUID(), priority: lane, tenantID: tenant)) }
+                    }
+                    try await queue.enqueue(items, now: date(clockMs))
+                    for item in items {
+                        twin.push(
+                            [MessageQueue.entry(id: item.id, priority: item.priority)], tenant: item.tenantID.lowercasedString, lane: item.priority,
+                            nowMs: clockMs)
+                    }
+                } else {
+                    let max = Int.random(in: 1...40, using: &rng)
+                    let fetched = try await queue.fetch(partition: 0, max: max, leaseSeconds: 60, now: date(clockMs))
+                    let expected = twin.fetch(max: max, bulkMinimumPercent: percent, linger: linger(clockMs))
+                    #expect(fetched.map { MessageQueue.entry(id: $0.id, priority: $0.priority) } == expected, "round \(round), step \(step)")
+                }
+            }
+            let depth = try await queue.depth()
+            #expect(depth.readyTransactional == twin.count(.transactional) && depth.readyBulk == twin.count(.bulk))
+            // Drained, the queue and its twin end together and leave no ring behind.
+            // Later than any linger, so everything is ripe.
+            clockMs += 1_000
+            while true {
+                let fetched = try await queue.fetch(partition: 0, max: 37, leaseSeconds: 60, now: date(clockMs))
+                #expect(
+                    fetched.map { MessageQueue.entry(id: $0.id, priority: $0.priority) }
+                        == twin.fetch(max: 37, bulkMinimumPercent: percent, linger: linger(clockMs)))
+                if fetched.isEmpty { break }
+            }
+            let k = queue.keys(0)
+            let leftovers = try await redis.pipeline([[
+                "EXISTS", k.ring(.bulk), k.ring(.transactional), k.backlog(.bulk), k.backlog(.transactional), k.tag + "first:b", k.tag + "last:b",
+            ]])
+            #expect(leftovers.first?.int == 0)
+            #expect(try await queue.depth().readyBulk == 0)
+        }
+    }
+
+    /// Shares of the first `k` fetched entries, fetched as a worker does: `batch` at a time,
+    /// one partition after another.
+    private func shares(_ queue: MessageQueue, of tenants: [UUID: UUID], first k: Int, batch: Int) async throws -> [UUID: Int] {
+        var counts: [UUID: Int] = [:]
+        var taken = 0
+        var p = 0
+        var empty = 0
+        while taken < k, empty < queue.partitioning.count {
+            let fetched = try await queue.fetch(partition: p, max: min(batch, k - taken), leaseSeconds: 60)
+            p = (p + 1) % queue.partitioning.count
+            empty = fetched.isEmpty ? empty + 1 : 0
+            for entry in fetched { counts[tenants[entry.id]!, default: 0] += 1 }
+            taken += fetched.count
+        }
+        return counts
+    }
+
+    @Test func twoBulkTenantsGetTheirWeightedSharesWhileBothHaveBacklog() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-shares")
+        defer { redis.shutdown() }
+        for (weightA, weightB) in [(1, 1), (3, 1)] {
+            let queue = queue(redis, partitions: 4)
+            let a = UUID(), b = UUID()
+            try await queue.publishWeights([a: weightA, b: weightB].filter { $0.value != 1 })
+            // A's backlog was queued first, all of it; B's arrives behind it.
+            var owner: [UUID: UUID] = [:]
+            for tenant in [a, b] {
+                let items = (0..<6_000).map { _ in MessageQueue.Item(id: UUID(), priority: .bulk, tenantID: tenant) }
+                for item in items { owner[item.id] = tenant }
+                for chunk in stride(from: 0, to: items.count, by: 1_000) { try await queue.enqueue(Array(items[chunk..<chunk + 1_000])) }
+            }
+            let k = 4_000
+            let counts = try await shares(queue, of: owner, first: k, batch: 500)
+            let shareA = Double(counts[a] ?? 0) / Double(k)
+            let expected = Double(weightA) / Double(weightA + weightB)
+            #expect(abs(shareA - expected) <= 0.1, "weights \(weightA):\(weightB): A got \(shareA)")
+        }
+    }
+
+    @Test func promotionReclaimDepthAndLeadersFollowTheTenant() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-moves")
+        defer { redis.shutdown() }
+        let queue = queue(redis, quantum: 2)
+        let a = UUID(), b = UUID(), now = Date()
+        let aIDs = (0..<6).map { _ in UUID() }, bIDs = (0..<2).map { _ in UUID() }
+        try await queue.enqueue(
+            aIDs.enumerated().map { .init(id: $1, priority: .bulk, tenantID: a, dueAt: now.addingTimeInterval(10 + Double($0) / 100)) }
+                + bIDs.enumerated().map { .init(id: $1, priority: .bulk, tenantID: b, dueAt: now.addingTimeInterval(10.5 + Double($0) / 100)) }, now: now)
+        #expect(try await queue.depth().delayed == 8)
+        #expect(try await queue.promoteDue(partition: 0, now: now.addingTimeInterval(11)) == 8)
+        var depth = try await queue.depth()
+        #expect(depth.readyBulk == 8 && depth.delayed == 0)
+        let leaders = try await queue.backlogLeaders(.bulk, limit: 1)
+        #expect(leaders.count == 1 && leaders[0].tenantID == a && leaders[0].ready == 6)
+
+        // Promoted into their tenants' lists in due order, so the ring alternates (quantum 2).
+        let first = try await queue.fetch(partition: 0, max: 4, leaseSeconds: 30, now: now)
+        #expect(first.map { aIDs.contains($0.id) ? "a" : "b" } == ["a", "a", "b", "b"])
+        #expect(first.map(\.id) == Array(aIDs.prefix(2)) + bIDs)
+        depth = try await queue.depth()
+        #expect(depth.readyBulk == 4 && depth.leased == 4)
+
+        // Reclaimed work goes back to the front of its own tenant's list; B, whose list had
+        // emptied, joins the ring again.
+        #expect(try await queue.reclaimExpired(partition: 0, now: now.addingTimeInterval(31)) == 4)
+        depth = try await queue.depth()
+        #expect(depth.readyBulk == 8 && depth.leased == 0)
+        let all = try await queue.fetch(partition: 0, max: 100, leaseSeconds: 30, now: now)
+        #expect(Set(all.map(\.id)) == Set(aIDs + bIDs))
+        #expect(all.filter { aIDs.contains($0.id) }.map(\.id).suffix(4) == Array(aIDs.suffix(4)))
+
+        // Acknowledged entries forget their tenants: the tenant table empties with the queue.
+        try await queue.acknowledge(all)
+        #expect(try await redis.command("HLEN", queue.keys(0).tenants).int == 0)
+        #expect(try await queue.depth() == QueueDepth())
+    }
+
+    @Test func bulkLingersUntilQuietOrFullWhileTransactionalNeverWaits() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-linger")
+        defer { redis.shutdown() }
+        let queue = queue(redis, lingerMs: 200, full: 100)
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let tenant = UUID(), busy = UUID()
+        try await queue.enqueue((0..<10).map { _ in .init(id: UUID(), priority: .bulk, tenantID: tenant) }, now: t0)
+        try await queue.enqueue([.init(id: UUID(), priority: .transactional, tenantID: tenant)], now: t0)
+        // A full call's worth is ripe at once.
+        try await queue.enqueue((0..<100).map { _ in .init(id: UUID(), priority: .bulk, tenantID: busy) }, now: t0)
+        let first = try await queue.fetch(partition: 0, max: 500, leaseSeconds: 30, now: t0.addingTimeInterval(0.05))
+        #expect(first.filter { $0.priority == .transactional }.count == 1 && first.filter { $0.priority == .bulk }.count == 100)
+        // More keeps arriving: the wait runs from the newest arrival.
+        try await queue.enqueue((0..<10).map { _ in .init(id: UUID(), priority: .bulk, tenantID: tenant) }, now: t0.addingTimeInterval(0.15))
+        #expect(try await queue.fetch(partition: 0, max: 500, leaseSeconds: 30, now: t0.addingTimeInterval(0.3)).isEmpty)
+        let ripe = try await queue.fetch(partition: 0, max: 500, leaseSeconds: 30, now: t0.addingTimeInterval(0.36))
+        #expect(ripe.count == 20)
+        // A stream that never goes quiet is still sent four lingers after its first arrival.
+        for step in 0..<9 {
+            try await queue.enqueue([.init(id: UUID(), priority: .bulk, tenantID: tenant)], now: t0.addingTimeInterval(1 + Double(step) / 10))
+        }
+        #expect(try await queue.fetch(partition: 0, max: 500, leaseSeconds: 30, now: t0.addingTimeInterval(1.78)).isEmpty)
+        #expect(try await queue.fetch(partition: 0, max: 500, leaseSeconds: 30, now: t0.addingTimeInterval(1.81)).count == 9)
+    }
+
+    @Test func entriesOfTheOldLayoutAreStillSent() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-upgrade")
+        defer { redis.shutdown() }
+        let queue = queue(redis)
+        let k = queue.keys(0)
+        let now = Date()
+        // What the code before fair share left: ready lists per lane, and leased and delayed
+        // entries with no tenant recorded.
+        let oldReady = (0..<3).map { _ in UUID() }, oldLeased = UUID(), oldDelayed = UUID()
+        _ = try await redis.pipeline([
+            ["RPUSH", k.readyBulk] + oldReady.map { MessageQueue.entry(id: $0, priority: .bulk) },
+            ["ZADD", k.leased, String(Int64(now.timeIntervalSince1970 * 1000) - 1), MessageQueue.entry(id: oldLeased, priority: .transactional)],
+            ["ZADD", k.delayed, String(Int64(now.timeIntervalSince1970 * 1000) - 1), MessageQueue.entry(id: oldDelayed, priority: .bulk)],
+        ])
+        let fresh = UUID()
+        try await queue.enqueue([.init(id: fresh, priority: .bulk, tenantID: UUID())])
+        var depth = try await queue.depth()
+        #expect(depth.readyBulk == 4 && depth.leased == 1 && depth.delayed == 1)
+        #expect(try await queue.reclaimExpired(partition: 0, now: now) == 1)
+        #expect(try await queue.promoteDue(partition: 0, now: now) == 1)
+        depth = try await queue.depth()
+        #expect(depth.readyBulk == 5 && depth.readyTransactional == 1)
+        let fetched = try await queue.fetch(partition: 0, max: 10, leaseSeconds: 30, now: now)
+        // The old lists first, in their order; then the tenants' lists.
+        #expect(fetched.map(\.id) == [oldLeased] + oldReady + [oldDelayed, fresh])
+        #expect(try await queue.depth().readyBulk == 0)
+    }
+
+    @Test func publishedWeightsReplaceTheTableOfEveryPartition() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-weights")
+        defer { redis.shutdown() }
+        let queue = queue(redis, partitions: 3)
+        let a = UUID(), b = UUID()
+        try await queue.publishWeights([a: 3, b: 2])
+        try await queue.publishWeights([a: 5])
+        for p in 0..<3 { #expect(try await queue.publishedWeights(partition: p) == [a: 5]) }
+        try await queue.publishWeights([:])
+        #expect(try await queue.publishedWeights(partition: 1).isEmpty)
+    }
+}

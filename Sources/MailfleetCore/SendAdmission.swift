@@ -62,6 +62,12 @@ public enum SendAdmission {
         public var limit: Limit
         /// Microseconds to wait: the limit's next free token plus this message's place in line.
         public var waitUs: Int
+
+        /// Creates a hold.
+        public init(limit: Limit, waitUs: Int) {
+            self.limit = limit
+            self.waitUs = waitUs
+        }
     }
 
     /// The decision.

@@ -79,8 +79,14 @@ public struct WarmupProgress: Sendable, Equatable, Codable {
     public var days: Int
     /// Whether the schedule is the default ramp.
     public var defaultSchedule: Bool
-    /// When today's count ends (the next UTC midnight).
-    public var resetsAt: Date
+    /// When today's count ends (the next UTC midnight), ISO 8601.
+    public var resetsAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case domain, day, complete, days
+        case startedOn = "started_on", capToday = "cap_today", sentToday = "sent_today", defaultSchedule = "default_schedule"
+        case resetsAt = "resets_at"
+    }
 
     /// The progress of a warm-up that started on `startedOn` with `schedule`, at `now`, with `sentToday` counted.
     public init(domain: String, startedOn: Date, schedule: WarmupSchedule, sentToday: Int?, now: Date) {
@@ -92,6 +98,6 @@ public struct WarmupProgress: Sendable, Equatable, Codable {
         complete = capToday == nil
         days = schedule.dailyCaps.count
         defaultSchedule = schedule.dailyCaps == WarmupSchedule.defaultCaps
-        resetsAt = WarmupSchedule.nextDay(after: now)
+        resetsAt = ISO8601.format(WarmupSchedule.nextDay(after: now))
     }
 }

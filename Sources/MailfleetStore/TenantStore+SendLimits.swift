@@ -123,3 +123,18 @@ extension TenantStore {
         return rates
     }
 }
+
+extension TenantStore {
+    /// A tenant's limits and warm-up progress (nil when there is no such tenant); today's counts
+    /// come from `counter`, and are absent when Redis cannot be read.
+    public func sendLimitsReport(tenantID: UUID, counter: WarmupCounter, now: Date = Date()) async throws -> SendLimitsReport? {
+        guard let limits = try await sendLimits(tenantIDs: [tenantID])[tenantID] else { return nil }
+        let warmups = try await warmups(tenantID: tenantID)
+        let counts = try? await counter.counts(tenantID: tenantID, domains: warmups.map(\.domain), day: WarmupSchedule.dayNumber(now))
+        let progress = warmups.map { warmup in
+            WarmupProgress(
+                domain: warmup.domain, startedOn: warmup.startedOn, schedule: warmup.schedule, sentToday: counts.map { $0[warmup.domain] ?? 0 }, now: now)
+        }
+        return SendLimitsReport(limits: limits, warmups: progress)
+    }
+}

@@ -20,12 +20,13 @@ import Testing
         var tat = one.tatUs
         var admitted = 0
         var t = now + 5_000
-        while t <= now + 1_005_000 {
+        while t < now + 1_005_000 {
             let decision = rate.take(3, nowUs: t, tatUs: tat)
             admitted += decision.admitted
             tat = decision.tatUs
             t += 1_700
         }
+        admitted += rate.take(3, nowUs: now + 1_005_000, tatUs: tat).admitted
         #expect(admitted == 200)
     }
 
@@ -200,7 +201,7 @@ import Testing
             domain: "news.example", startedOn: Self.start, schedule: WarmupSchedule(dailyCaps: [5, 10]), sentToday: 3, now: Self.at(day: 2))
         #expect(progress.day == 2 && progress.capToday == 10 && progress.sentToday == 3 && !progress.complete)
         #expect(progress.startedOn == "2026-03-01" && !progress.defaultSchedule && progress.days == 2)
-        #expect(progress.resetsAt == "2026-03-03T00:00:00Z")
+        #expect(progress.resetsAt == "2026-03-03T00:00:00.000Z")
         let warm = WarmupProgress(domain: "d", startedOn: Self.start, schedule: WarmupSchedule(), sentToday: nil, now: Self.at(day: 40))
         #expect(warm.complete && warm.capToday == nil && warm.defaultSchedule)
     }

@@ -1,9 +1,9 @@
 /// How much a worker lane fetches next, and how long it pauses, after rounds that send
 /// limits held: a lane that claims far more than the limits admit pays a claim, an outcome
 /// write and a queue move for each message held. After a round that held some, the next
-/// fetch asks for what the last one admitted (at least 1); after a round that held none it
-/// doubles, up to the batch size. A round whose messages were all held pauses the lane until
-/// the next token is free, longer after each such round in a row (so lanes of several
+/// fetch asks for what the last one admitted (at least 1), after a pause until the next token
+/// is free; after a round that held none it doubles, up to the batch size. A round whose
+/// messages were all held pauses longer after each such round in a row (so lanes of several
 /// workers competing for one limit spread out instead of waking together), at most `maxPauseMs`.
 public struct FetchSizing: Sendable, Equatable {
     /// The most a lane fetches at once (the worker's batch size).
@@ -33,8 +33,9 @@ public struct FetchSizing: Sendable, Equatable {
         }
         next = max(1, fetched - held)
         guard held >= fetched else {
+            // The tokens are spent for now: fetching again before the next is free would only hold more.
             heldRounds = 0
-            return 0
+            return min(maxPauseMs, Int(Double(max(1, nextFreeMs)) * (0.5 + jitter)))
         }
         heldRounds += 1
         let base = max(1, nextFreeMs) << min(heldRounds - 1, 8)

@@ -42,17 +42,22 @@ public enum SendAdmission {
         }
     }
 
-    /// What a limit granted: tokens, and microseconds until the next one is free.
+    /// What a limit granted: tokens, microseconds until the next one is free, and until the
+    /// first one booked for those it held (after other workers' holds; the next free one when
+    /// nothing is booked).
     public struct Grant: Sendable, Equatable {
         /// Tokens granted.
         public var admitted: Int
         /// Microseconds from now until another token is free.
         public var nextFreeUs: Int
+        /// Microseconds from now until the first held message's turn.
+        public var heldWaitUs: Int
 
         /// Creates a grant.
-        public init(admitted: Int, nextFreeUs: Int) {
+        public init(admitted: Int, nextFreeUs: Int, heldWaitUs: Int? = nil) {
             self.admitted = admitted
             self.nextFreeUs = nextFreeUs
+            self.heldWaitUs = heldWaitUs ?? nextFreeUs
         }
     }
 
@@ -60,13 +65,16 @@ public enum SendAdmission {
     public struct Hold: Sendable, Equatable {
         /// The limit.
         public var limit: Limit
-        /// Microseconds to wait: the limit's next free token plus this message's place in line.
+        /// Microseconds to wait: the first held message's turn plus this message's place in line.
         public var waitUs: Int
+        /// Microseconds until the limit's next free token (what a lane waits before fetching more).
+        public var nextFreeUs: Int
 
         /// Creates a hold.
-        public init(limit: Limit, waitUs: Int) {
+        public init(limit: Limit, waitUs: Int, nextFreeUs: Int? = nil) {
             self.limit = limit
             self.waitUs = waitUs
+            self.nextFreeUs = nextFreeUs ?? waitUs
         }
     }
 
@@ -106,8 +114,8 @@ public enum SendAdmission {
             var worst: Hold?
             for limit in short {
                 let place = line[limit, default: 0]
-                let wait = (grants[limit]?.nextFreeUs ?? 0) + place * limit.intervalUs
-                if worst == nil || wait > worst!.waitUs { worst = Hold(limit: limit, waitUs: wait) }
+                let wait = (grants[limit]?.heldWaitUs ?? 0) + place * limit.intervalUs
+                if worst == nil || wait > worst!.waitUs { worst = Hold(limit: limit, waitUs: wait, nextFreeUs: grants[limit]?.nextFreeUs ?? 0) }
             }
             for limit in short { line[limit, default: 0] += 1 }
             decision.held[need.id] = worst

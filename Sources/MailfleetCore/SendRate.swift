@@ -26,8 +26,12 @@ public struct SendRate: Sendable, Equatable, Hashable {
     /// How far the TAT may run ahead of now.
     public var toleranceUs: Int { burst * intervalUs }
 
-    /// The answer to asking for `wanted` tokens at `nowUs` with stored TAT `tatUs` (nil: none).
-    public func take(_ wanted: Int, nowUs: Int, tatUs: Int?) -> SendRateDecision {
+    /// The answer to asking for `wanted` tokens at `nowUs` with stored TAT `tatUs` (nil: none)
+    /// and booking `bookedUs` (nil: none). Tokens not admitted are booked: the time they will
+    /// take is added after what earlier holds booked, so the messages held by every worker
+    /// wake in turn rather than all at the next free token. A booking only times wake-ups;
+    /// a woken message takes its token like any other.
+    public func take(_ wanted: Int, nowUs: Int, tatUs: Int?, bookedUs: Int? = nil) -> SendRateDecision {
         let interval = intervalUs
         let tat = max(tatUs ?? nowUs, nowUs)
         let room = nowUs + toleranceUs - tat
@@ -35,7 +39,16 @@ public struct SendRate: Sendable, Equatable, Hashable {
         let newTAT = tat + admitted * interval
         // The next token is free when the TAT, one interval on, is back within the tolerance.
         let nextFreeUs = max(0, newTAT + interval - toleranceUs - nowUs)
-        return SendRateDecision(admitted: admitted, tatUs: newTAT, nextFreeUs: nextFreeUs)
+        let held = max(0, wanted) - admitted
+        // A booking that has passed is none.
+        let booked = (bookedUs ?? 0) > nowUs ? bookedUs ?? 0 : 0
+        guard held > 0 else {
+            return SendRateDecision(admitted: admitted, tatUs: newTAT, nextFreeUs: nextFreeUs, heldWaitUs: nextFreeUs, bookedUs: booked)
+        }
+        let start = max(booked, newTAT)
+        return SendRateDecision(
+            admitted: admitted, tatUs: newTAT, nextFreeUs: nextFreeUs, heldWaitUs: max(0, start + interval - toleranceUs - nowUs),
+            bookedUs: start + held * interval)
     }
 
     /// The TAT after `count` tokens taken earlier were not used after all: moved back, never
@@ -53,11 +66,17 @@ public struct SendRateDecision: Sendable, Equatable {
     public var tatUs: Int
     /// Microseconds from now until one more token is free (0 when one is free now).
     public var nextFreeUs: Int
+    /// Microseconds from now until the first token not admitted is due, after earlier bookings.
+    public var heldWaitUs: Int
+    /// The booking to store (epoch µs; 0 when none).
+    public var bookedUs: Int
 
     /// Creates a decision.
-    public init(admitted: Int, tatUs: Int, nextFreeUs: Int) {
+    public init(admitted: Int, tatUs: Int, nextFreeUs: Int, heldWaitUs: Int? = nil, bookedUs: Int = 0) {
         self.admitted = admitted
         self.tatUs = tatUs
         self.nextFreeUs = nextFreeUs
+        self.heldWaitUs = heldWaitUs ?? nextFreeUs
+        self.bookedUs = bookedUs
     }
 }

@@ -8,7 +8,8 @@ import MailfleetRedis
 /// Cluster limits spread over nodes and each script touches one slot. The clock is Redis's
 /// (`TIME`), so replicas' clocks do not matter; a caller may pass the time instead (tests).
 ///
-///     mf:{sl:<subject>}   STRING  TAT (µs), expiring when the bucket is full again
+///     mf:{sl:<subject>}          STRING  TAT (µs), expiring when the bucket is full again
+///     mf:{sl:<subject>}:booked   STRING  the end of the tokens booked for held messages (µs)
 ///
 /// Subjects: `acct:<account id>:msg`, `acct:<account id>:call`, `acct:<account id>:mbx:<group>`,
 /// `tenant:<tenant id>:msg`.
@@ -58,7 +59,7 @@ public struct SendLimiter: Sendable {
     /// Takes tokens from each limit, all in one round trip (one script call per limit).
     public func take(_ requests: [Request], nowUs: Int? = nil) async throws -> [Answer] {
         let replies = try await redis.evaluatePipelined(requests.map { request in
-            (Self.script, [key(request.subject)], ["take", "\(request.count)", "\(request.rate.intervalUs)", "\(request.rate.toleranceUs)", nowUs.map(String.init) ?? ""])
+            (Self.script, [key(request.subject), key(request.subject) + ":booked"], ["take", "\(request.count)", "\(request.rate.intervalUs)", "\(request.rate.toleranceUs)", nowUs.map(String.init) ?? ""])
         })
         return try replies.map(Self.answer)
     }
@@ -67,7 +68,7 @@ public struct SendLimiter: Sendable {
     public func giveBack(_ requests: [Request], nowUs: Int? = nil) async throws {
         guard !requests.isEmpty else { return }
         let replies = try await redis.evaluatePipelined(requests.map { request in
-            (Self.script, [key(request.subject)], ["give", "\(request.count)", "\(request.rate.intervalUs)", "\(request.rate.toleranceUs)", nowUs.map(String.init) ?? ""])
+            (Self.script, [key(request.subject), key(request.subject) + ":booked"], ["give", "\(request.count)", "\(request.rate.intervalUs)", "\(request.rate.toleranceUs)", nowUs.map(String.init) ?? ""])
         })
         for reply in replies { _ = try Self.answer(reply) }
     }
@@ -78,14 +79,17 @@ public struct SendLimiter: Sendable {
     }
 
     private static func answer(_ reply: RedisValue) throws -> Answer {
-        guard let values = reply.array?.compactMap(\.int), values.count == 4 else {
+        guard let values = reply.array?.compactMap(\.int), values.count == 6 else {
             throw RedisError(message: "unexpected send limit reply \(reply)")
         }
-        return Answer(decision: SendRateDecision(admitted: values[0], tatUs: values[2], nextFreeUs: values[1]), nowUs: values[3])
+        return Answer(
+            decision: SendRateDecision(admitted: values[0], tatUs: values[2], nextFreeUs: values[1], heldWaitUs: values[4], bookedUs: values[5]),
+            nowUs: values[3])
     }
 
     /// ARGV: mode (`take` or `give`), count, interval µs, tolerance µs, now µs (empty: Redis's
-    /// TIME). Returns {admitted, next free µs, TAT µs, now µs}. `take` is `SendRate.take`;
+    /// TIME). Returns {admitted, next free µs, TAT µs, now µs, held wait µs, booked µs}.
+    /// `take` is `SendRate.take` (KEYS[2] holds the booking);
     /// `give` is `SendRate.giveBack`. Integers only (below 2^53), printed with %d, so the
     /// script and the Swift twin agree to the microsecond. The key lives until its TAT passes:
     /// after that the bucket is full and an absent key means the same.
@@ -118,6 +122,16 @@ public struct SendLimiter: Sendable {
           redis.call('DEL', KEYS[1])
         end
         local next_free = math.max(0, tat + interval - tolerance - now)
-        return {admitted, next_free, tat, now}
+        local booked = tonumber(redis.call('GET', KEYS[2]) or 0)
+        if booked <= now then booked = 0 end
+        local held_wait = next_free
+        local held = math.max(0, count) - admitted
+        if mode ~= 'give' and held > 0 then
+          local start = math.max(booked, tat)
+          held_wait = math.max(0, start + interval - tolerance - now)
+          booked = start + held * interval
+          redis.call('SET', KEYS[2], string.format('%d', booked), 'PX', math.floor((booked - now) / 1000) + 1)
+        end
+        return {admitted, next_free, tat, now, held_wait, booked}
         """)
 }

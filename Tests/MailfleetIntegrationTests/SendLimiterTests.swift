@@ -20,11 +20,12 @@ struct SendLimiterTests {
         defer { redis.shutdown() }
         let limiter = SendLimiter(redis: redis, prefix: Self.prefix())
         var rng = SystemRandomNumberGenerator()
-        var sawPartial = false, sawRefusal = false, sawFull = false, sawGiveBack = false
+        var sawPartial = false, sawRefusal = false, sawFull = false, sawGiveBack = false, sawBooking = false
         for round in 0..<25 {
             let rate = SendRate(perSecond: Int.random(in: 1...2_000, using: &rng), burst: Bool.random(using: &rng) ? nil : Int.random(in: 1...300, using: &rng))
             let subject = "twin:\(round)"
             var tat: Int? = nil
+            var booked = 0
             // The made-up clock never runs slower than real time, so a key Redis expires (in
             // real time) has always run out in made-up time too: both then read a full bucket.
             var offset = 0
@@ -45,7 +46,7 @@ struct SendLimiterTests {
                 }
                 let wanted = Int.random(in: 0...(rate.burst * 2 + 2), using: &rng)
                 history.append("take \(wanted)@\(now)")
-                let expected = rate.take(wanted, nowUs: now, tatUs: tat)
+                let expected = rate.take(wanted, nowUs: now, tatUs: tat, bookedUs: booked)
                 let got = try await limiter.take([SendLimiter.Request(subject: subject, rate: rate, count: wanted)], nowUs: now)[0]
                 #expect(got.nowUs == now)
                 #expect(got.decision == expected, "round \(round) \(rate): \(history.suffix(8))")
@@ -54,10 +55,12 @@ struct SendLimiterTests {
                 else if expected.admitted < wanted { sawPartial = true }
                 else if wanted > 0 { sawFull = true }
                 tat = expected.tatUs
+                booked = expected.bookedUs
+                if expected.admitted < wanted && booked > expected.tatUs { sawBooking = true }
             }
         }
         // The sequences went through every case, or the comparison proves little.
-        #expect(sawPartial && sawRefusal && sawFull && sawGiveBack)
+        #expect(sawPartial && sawRefusal && sawFull && sawGiveBack && sawBooking)
     }
 
     @Test func limitsAreSharedByEveryReplicaWithRedisClockAndKeysOfTheirOwnSlot() async throws {
@@ -82,6 +85,13 @@ struct SendLimiterTests {
         // Given back, the other replica gets it.
         try await one.giveBack([SendLimiter.Request(subject: "shared", rate: rate, count: 1)])
         #expect(try await other.take([request])[0].decision.admitted == 1)
+        // Held tokens are booked in turn: a second hold waits behind the first one's.
+        let slow = SendRate(perSecond: 10, burst: 1)
+        let firstHold = try await one.take([SendLimiter.Request(subject: "booked", rate: slow, count: 4)])[0].decision
+        let secondHold = try await other.take([SendLimiter.Request(subject: "booked", rate: slow, count: 2)])[0].decision
+        #expect(firstHold.admitted == 1 && secondHold.admitted == 0)
+        #expect(secondHold.heldWaitUs >= firstHold.heldWaitUs + 3 * slow.intervalUs - 50_000)
+        #expect(secondHold.nextFreeUs < secondHold.heldWaitUs)
         // Many limits in one round trip, each answered.
         let answers = try await one.take([
             SendLimiter.Request(subject: "a", rate: SendRate(perSecond: 100, burst: 10), count: 30),

@@ -49,6 +49,23 @@ import Testing
         #expect(rate.giveBack(taken.admitted, nowUs: 10_000, tatUs: taken.tatUs) == 40_000)
     }
 
+    @Test func heldTokensAreBookedAfterEarlierHoldsSoTheyWakeInTurn() {
+        let rate = SendRate(perSecond: 100, burst: 1)
+        // Ten asked, one admitted: nine booked after the TAT, the first due one interval on.
+        let first = rate.take(10, nowUs: 0, tatUs: nil)
+        #expect(first.admitted == 1 && first.nextFreeUs == 10_000 && first.heldWaitUs == 10_000)
+        #expect(first.bookedUs == 10_000 + 9 * 10_000)
+        // Another worker's five wait behind those nine, though the next token is as near.
+        let second = rate.take(5, nowUs: 1_000, tatUs: first.tatUs, bookedUs: first.bookedUs)
+        #expect(second.admitted == 0 && second.nextFreeUs == 9_000)
+        #expect(second.heldWaitUs == 100_000 - 1_000)
+        #expect(second.bookedUs == 150_000)
+        // A booking that has passed counts for nothing.
+        let later = rate.take(3, nowUs: 200_000, tatUs: second.tatUs, bookedUs: second.bookedUs)
+        #expect(later.admitted == 1 && later.bookedUs == 210_000 + 2 * 10_000 && later.heldWaitUs == 10_000)
+        #expect(rate.take(1, nowUs: 300_000, tatUs: nil, bookedUs: 250_000).bookedUs == 0)
+    }
+
     @Test func theDefaultBurstIsAQuarterSecond() {
         #expect(SendRate(perSecond: 1000).burst == 250)
         #expect(SendRate(perSecond: 3).burst == 1)
@@ -109,8 +126,8 @@ import Testing
         ])
         #expect(decision.admitted == [ids[0], ids[1], ids[4]])
         // Held by google: their places in line spread their waits one interval apart.
-        #expect(decision.held[ids[2]] == SendAdmission.Hold(limit: google, waitUs: 50_000))
-        #expect(decision.held[ids[3]] == SendAdmission.Hold(limit: google, waitUs: 150_000))
+        #expect(decision.held[ids[2]] == SendAdmission.Hold(limit: google, waitUs: 50_000, nextFreeUs: 50_000))
+        #expect(decision.held[ids[3]] == SendAdmission.Hold(limit: google, waitUs: 150_000, nextFreeUs: 50_000))
         // The account granted 4, three were used: one goes back; google's one was used.
         #expect(decision.unused == [account: 1])
     }
@@ -135,7 +152,8 @@ import Testing
     @Test func heldRoundsShrinkTheFetchToWhatWasAdmittedAndFreeRoundsGrowIt() {
         var sizing = FetchSizing(batchSize: 500)
         #expect(sizing.next == 500)
-        #expect(sizing.roundEnded(fetched: 500, held: 480, nextFreeMs: 5, jitter: 0.5) == 0)
+        // Tokens spent: a pause until the next is free.
+        #expect(sizing.roundEnded(fetched: 500, held: 480, nextFreeMs: 5, jitter: 0.5) == 5)
         #expect(sizing.next == 20)
         #expect(sizing.roundEnded(fetched: 20, held: 0, nextFreeMs: 0, jitter: 0.5) == 0)
         #expect(sizing.next == 40)
@@ -156,7 +174,7 @@ import Testing
         #expect(sizing.roundEnded(fetched: 1, held: 1, nextFreeMs: 5_000, jitter: 0.9) == 250)
         #expect(sizing.heldRounds == 5)
         // A round that sent something ends the run.
-        #expect(sizing.roundEnded(fetched: 2, held: 1, nextFreeMs: 5, jitter: 0.5) == 0)
+        #expect(sizing.roundEnded(fetched: 2, held: 1, nextFreeMs: 5, jitter: 0.5) == 5)
         #expect(sizing.heldRounds == 0)
     }
 }

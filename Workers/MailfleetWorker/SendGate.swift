@@ -114,7 +114,8 @@ final class SendGate: Sendable {
                 return request
             })
             for (limit, answer) in zip(rateLimits, answers) {
-                grants[limit] = SendAdmission.Grant(admitted: answer.decision.admitted, nextFreeUs: answer.decision.nextFreeUs)
+                grants[limit] = SendAdmission.Grant(
+                    admitted: answer.decision.admitted, nextFreeUs: answer.decision.nextFreeUs, heldWaitUs: answer.decision.heldWaitUs)
             }
             let untilTomorrowUs = Int(WarmupSchedule.nextDay(after: now).timeIntervalSince(now) * 1_000_000)
             let reserved = try await counter.reserve(capLimits.map { limit in
@@ -226,7 +227,8 @@ final class SendGate: Sendable {
             })
             var grants: [SendAdmission.Limit: SendAdmission.Grant] = [:]
             for (limit, answer) in zip(limits, answers) {
-                grants[limit] = SendAdmission.Grant(admitted: answer.decision.admitted, nextFreeUs: answer.decision.nextFreeUs)
+                grants[limit] = SendAdmission.Grant(
+                    admitted: answer.decision.admitted, nextFreeUs: answer.decision.nextFreeUs, heldWaitUs: answer.decision.heldWaitUs)
             }
             let decision = SendAdmission.decide(needs, grants: grants)
             await giveBack(decision.unused, rates: rates, caps: [:])
@@ -296,7 +298,7 @@ final class SendGate: Sendable {
         for (id, hold) in holds {
             held[hold.limit.reason]?.increment()
             outcomes[id] = Self.waiting(hold.limit.name, waitUs: hold.waitUs, now: now)
-            soonestUs = min(soonestUs ?? hold.waitUs, hold.waitUs)
+            soonestUs = min(soonestUs ?? hold.nextFreeUs, hold.nextFreeUs)
         }
         if let soonestUs { round.hold(holds.count, nextFreeMs: soonestUs / 1000) }
         return outcomes

@@ -108,6 +108,7 @@ public enum APIServer {
         HealthController(tenants: stores.tenants, limits: configuration.limits).addRoutes(to: v1)
         QuotaController(tenants: stores.tenants).addRoutes(to: v1)
         FairShareController(tenants: stores.tenants).addRoutes(to: v1)
+        LimitsController(tenants: stores.tenants, counter: WarmupCounter(sharing: stores.queue)).addRoutes(to: v1)
         OpenAPIRoute.add(to: router)
         OpsRoutes.add(to: router, checks: readiness)
         if let token = configuration.statusToken {

@@ -338,6 +338,26 @@ public enum Migrations {
         Migration(version: 12, name: "fair-share weight per tenant", sql: """
             ALTER TABLE tenants ADD COLUMN send_weight int NOT NULL DEFAULT 1 CHECK (send_weight BETWEEN 1 AND 1000);
             """),
+        // Version 13: send limits and warm-up (docs/FLOW.md). A tenant's messages per second and
+        // its caps per mailbox provider (nullable or defaulted columns: no row rewritten); the
+        // sending domains warming up, with their start day and schedule (NULL: the default ramp).
+        // The day counts live in Redis.
+        Migration(version: 13, name: "tenant send limits and sending-domain warm-up", sql: """
+            ALTER TABLE tenants ADD COLUMN send_messages_per_second int CHECK (send_messages_per_second >= 1);
+            ALTER TABLE tenants ADD COLUMN mailbox_rates jsonb NOT NULL DEFAULT '{}';
+            CREATE TABLE warmup_domains (
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                domain text NOT NULL,
+                started_on date NOT NULL,
+                schedule text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (tenant_id, domain)
+            );
+            GRANT SELECT ON warmup_domains TO mailfleet_tenant;
+            ALTER TABLE warmup_domains ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON warmup_domains TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            """),
     ]
 }
 

@@ -222,5 +222,7 @@ private func parseConfig(_ pairs: [String], allowEmpty: Bool = false) throws -> 
         guard allowEmpty || !value.isEmpty else { throw ValidationError("--config \(pair) has no value") }
         out[String(pair[..<eq])] = value
     }
+    // Send limits (messages_per_second, calls_per_second, mailbox_rate.<group>) must be numbers the workers can use.
+    if let problem = AccountSendLimits.problems(in: out).first { throw ValidationError("--config \(problem)") }
     return out
 }

@@ -5,7 +5,7 @@ import MailfleetCore
 import MailfleetStore
 
 struct Tenants: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage tenants.", subcommands: [Create.self, List.self, SetRateLimit.self, SetWeight.self, SetTracking.self, SetQuota.self, Quota.self, Health.self, ResumeBulk.self])
+    static let configuration = CommandConfiguration(abstract: "Manage tenants.", subcommands: [Create.self, List.self, SetRateLimit.self, SetWeight.self, SetTracking.self, SetQuota.self, Quota.self, Health.self, ResumeBulk.self, SetLimits.self, Warmup.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant and print its id.")

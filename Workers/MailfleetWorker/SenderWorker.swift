@@ -32,6 +32,7 @@ public final class SenderWorker: Service {
     private let paces: PacedAccounts
     private let heartbeat: Heartbeat
     private let gatherTurns = GatherTurns()
+    private let gate: SendGate
 
     /// Creates a worker; `breakers` holds the fleet's circuit breakers of provider accounts,
     /// `paces` the fleet's paces of accounts that answered 429; `heartbeat` is told what each
@@ -53,6 +54,9 @@ public final class SenderWorker: Service {
         self.breakers = AccountCircuitBreakers(store: breakers, configuration: configuration.circuitBreaker, metrics: metrics, logger: logger)
         self.paces = PacedAccounts(store: paces, pacing: configuration.pacing, logger: logger)
         self.heartbeat = heartbeat
+        self.gate = SendGate(
+            limiter: SendLimiter(sharing: queue), counter: WarmupCounter(sharing: queue), tenants: tenants,
+            cacheSeconds: configuration.providerCacheSeconds, logger: logger)
     }
 
     /// Runs the lanes until graceful shutdown, then returns once each lane's round is done.
@@ -72,20 +76,24 @@ public final class SenderWorker: Service {
         // A Postgres or Redis outage is logged when it begins and ends, not per failed round.
         var outage = Outage()
         let clock = MonotonicMilliseconds()
+        // Send limits that hold most of a round shrink the next fetch (each held message costs a claim and a write).
+        var sizing = FetchSizing(batchSize: configuration.batchSize)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 // With a bulk linger, a worker's lanes take turns to fetch, so lanes side by
                 // side do not split a campaign that could fill one provider call.
-                let start = cursor
+                let start = cursor, size = sizing.next
                 let (fetched, next) = try await queue.fairness.bulkLingerMs > 0
-                    ? gatherTurns.take { try await self.fetchRound(from: start) } : fetchRound(from: start)
+                    ? gatherTurns.take { try await self.fetchRound(from: start, max: size) } : fetchRound(from: start, max: size)
                 cursor = next
                 if fetched.isEmpty {
                     try? await Task.sleep(for: configuration.idleDelay)
                     continue
                 }
                 // The round runs to its end even if shutdown begins meanwhile.
-                try await processRound(fetched)
+                let limited = try await processRound(fetched)
+                let pauseMs = sizing.roundEnded(fetched: fetched.count, held: limited.held, nextFreeMs: limited.nextFreeMs, jitter: Double.random(in: 0..<1))
+                if pauseMs > 0 { try? await Task.sleep(for: .milliseconds(pauseMs)) }
                 // Only a whole round ends an outage: an empty fetch proves Redis alone.
                 if let ended = outage.succeeded(atMs: clock.nowMs()) {
                     logger.info("worker rounds resumed", metadata: ["lane": "\(lane)", "outage_ms": "\(ended.durationMs)", "failed_rounds": "\(ended.failures)"])
@@ -104,8 +112,10 @@ public final class SenderWorker: Service {
     /// A round's entries: those of the first partition from `cursor` with ready work; then, with
     /// a bulk linger and no transactional entry among them, one more pass over the partitions
     /// taking ripe entries until the round holds a full provider call (`Fairness.bulkFull`).
-    /// Transactional mail never waits for that pass. Also returns where the next round starts.
-    private func fetchRound(from cursor: Int) async throws -> (entries: [(id: UUID, priority: Priority)], next: Int) {
+    /// Transactional mail never waits for that pass, nor does a lane whose send limits shrank
+    /// its fetch to `max` (gathering more would only hold more). Also returns where the next
+    /// round starts.
+    private func fetchRound(from cursor: Int, max: Int) async throws -> (entries: [(id: UUID, priority: Priority)], next: Int) {
         let partitions = configuration.partitions
         var next = cursor
         var fetched: [(id: UUID, priority: Priority)] = []
@@ -113,10 +123,11 @@ public final class SenderWorker: Service {
         for _ in 0..<partitions {
             from = next
             next = (next + 1) % partitions
-            fetched = try await queue.fetch(partition: from, max: configuration.batchSize, leaseSeconds: configuration.leaseSeconds)
+            fetched = try await queue.fetch(partition: from, max: max, leaseSeconds: configuration.leaseSeconds)
             if !fetched.isEmpty { break }
         }
-        guard !fetched.isEmpty, queue.fairness.bulkLingerMs > 0, !fetched.contains(where: { $0.priority == .transactional }) else {
+        guard !fetched.isEmpty, queue.fairness.bulkLingerMs > 0, max >= configuration.batchSize,
+              !fetched.contains(where: { $0.priority == .transactional }) else {
             return (fetched, next)
         }
         for step in 0..<partitions {
@@ -127,8 +138,9 @@ public final class SenderWorker: Service {
         return (fetched, next)
     }
 
-    /// One round: claim, send, record, acknowledge.
-    func processRound(_ fetched: [(id: UUID, priority: Priority)]) async throws {
+    /// One round: claim, send, record, acknowledge. Returns what send limits held.
+    @discardableResult
+    func processRound(_ fetched: [(id: UUID, priority: Priority)]) async throws -> (held: Int, nextFreeMs: Int) {
         let started = ContinuousClock.now
         let claimed: [Message]
         do {
@@ -159,7 +171,7 @@ public final class SenderWorker: Service {
             try await queue.reschedule(later)
             metrics.skipped.increment(by: Int64(finished.count))
         }
-        guard !claimed.isEmpty else { return }
+        guard !claimed.isEmpty else { return (0, 0) }
         let renewal = LeaseRenewal.start(
             for: claimed.map { ($0.id, $0.priority) }, queue: queue, store: store, leaseSeconds: configuration.leaseSeconds, logger: logger)
         defer { renewal.cancel() }
@@ -183,6 +195,10 @@ public final class SenderWorker: Service {
                 sendable.append(message)
             }
         }
+        let round = SendGate.Round()
+        let screened = await gate.screen(sendable, round: round)
+        sendable = screened.sendable
+        for (id, outcome) in screened.held { results[id] = (outcome, nil) }
 
         let chainsByTenant = try await providerChains(for: Set(sendable.map(\.tenantID)))
         let trackingByTenant = try await trackingSettings(for: Set(sendable.map(\.tenantID)))
@@ -201,7 +217,7 @@ public final class SenderWorker: Service {
                 // no account at all the plan holds the messages without a call.
                 let groups = chain.first.map { first in BatchPlanner.plan(rendered, for: first).map(\.messages) } ?? [rendered]
                 for messages in groups {
-                    group.addTask { await self.deliver(messages, along: chain, heldUntil: heldUntil) }
+                    group.addTask { await self.deliver(messages, along: chain, heldUntil: heldUntil, round: round) }
                 }
             }
             for await partial in group {
@@ -224,6 +240,7 @@ public final class SenderWorker: Service {
         try await queue.acknowledge(plan.acknowledge + claimed.filter { droppedIDs.contains($0.id) }.map { ($0.id, $0.priority) })
         try await queue.reschedule(plan.reschedule)
         try await queue.deadLetter(plan.deadLetter)
+        await gate.settle(round, results: results)
 
         metrics.sent.increment(by: Int64(plan.outcomes.sent.count))
         metrics.deferred.increment(by: Int64(plan.outcomes.deferred.count - plan.waiting))
@@ -239,27 +256,36 @@ public final class SenderWorker: Service {
             "deferred": "\(plan.outcomes.deferred.count - plan.waiting)", "waiting": "\(plan.waiting)",
             "failed": "\(plan.outcomes.failed.count)",
         ])
+        return round.summary
     }
 
     /// Sends messages along the chain as `FailoverPlan` directs: the first account first, what
     /// fails retryably (or everything, when the account itself fails) to the next account at once.
     /// An account that is paced or whose circuit breaker refuses is not called: its messages
     /// move on to the next account, or, on the last, wait until it may be called again.
-    func deliver(_ messages: [RenderedMessage], along chain: [ProviderAccount], heldUntil: Date) async -> FailoverPlan.Finished {
+    func deliver(_ messages: [RenderedMessage], along chain: [ProviderAccount], heldUntil: Date, round: SendGate.Round) async -> FailoverPlan.Finished {
         var plan = FailoverPlan(messages: messages, chain: chain, heldUntil: heldUntil)
         while true {
             switch plan.next() {
-            case .call(let batch):
-                let account = batch.account
+            case .call(let planned):
+                let account = planned.account
                 // The pace first: asking a half-open breaker hands out a probe, wasted on an account we would not call.
                 if let untilMs = await paces.pacedUntilMs(account, nowMs: AccountCircuitBreakers.nowMs()) {
                     metrics.pacedSkip(account)
-                    plan.record(Self.waiting(batch, "paced \(account.name)", untilMs: untilMs), refusals: [:], for: batch)
+                    plan.record(Self.waiting(planned, "paced \(account.name)", untilMs: untilMs), refusals: [:], for: planned)
                     continue
                 }
+                // Send limits before the breaker, whose half-open answer hands out a probe: the
+                // messages the account may take now go, the rest wait (docs/FLOW.md).
+                let (admitted, limited) = await gate.admit(planned, round: round)
+                if admitted.isEmpty {
+                    plan.record(limited, refusals: [:], for: planned)
+                    continue
+                }
+                let batch = admitted.count == planned.messages.count ? planned : ProviderBatch(account: account, messages: admitted)
                 let decision = await breakers.mayCall(account)
                 if case .refuse(let retryAtMs) = decision {
-                    plan.record(Self.waiting(batch, "circuit open for \(account.name)", untilMs: retryAtMs), refusals: [:], for: batch)
+                    plan.record(Self.waiting(planned, "circuit open for \(account.name)", untilMs: retryAtMs), refusals: [:], for: planned)
                     continue
                 }
                 let provider = providers.provider(for: account)
@@ -291,7 +317,8 @@ public final class SenderWorker: Service {
                         }
                     }
                 }
-                plan.record(outcomes, refusals: outcome.refusals, for: batch)
+                outcomes.merge(limited) { answered, _ in answered }
+                plan.record(outcomes, refusals: outcome.refusals, for: planned)
             case .failOver(let count, _):
                 metrics.failovers.increment(by: Int64(count))
             case .finish(let finished):
@@ -391,7 +418,7 @@ public final class SenderWorker: Service {
 
     /// Per-tenant values from `cache`, fetching (in one call) those missing or expired and
     /// keeping them for `seconds`; a tenant `fetch` does not answer for gets `absent`.
-    private static func cached<Value: Sendable>(
+    static func cached<Value: Sendable>(
         _ tenantIDs: Set<UUID>, in cache: Locked<[UUID: (Value, expires: Date)]>, for seconds: Double, absent: Value,
         fetch: ([UUID]) async throws -> [UUID: Value]
     ) async throws -> [UUID: Value] {

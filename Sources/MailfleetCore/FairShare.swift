@@ -55,14 +55,19 @@ public struct FairShare: Sendable, Equatable {
 
     /// Appends entries to a tenant's FIFO in `lane` at `nowMs` (at the front when `front`, in
     /// the order a Redis `LPUSH` leaves them); the tenant joins the back of the ring if it had none.
-    public mutating func push(_ entries: [String], tenant: String, lane: Priority, front: Bool = false, nowMs: Int = 0) {
+    /// Entries coming `back` (promoted or reclaimed: gathered once already) make a list they
+    /// start ripe at once.
+    public mutating func push(_ entries: [String], tenant: String, lane: Priority, front: Bool = false, nowMs: Int = 0, back: Bool = false) {
         guard !entries.isEmpty else { return }
         update(lane) { state in
             let had = !(state.queues[tenant] ?? []).isEmpty
             if front { state.queues[tenant, default: []].insert(contentsOf: entries.reversed(), at: 0) } else { state.queues[tenant, default: []] += entries }
             if !had { state.ring.append(tenant) }
             // Only bulk lingers, so only its arrivals are kept.
-            if lane == .bulk { state.arrivals[tenant] = Lane.Arrival(first: had ? state.arrivals[tenant]?.first ?? nowMs : nowMs, last: nowMs) }
+            if lane == .bulk {
+                let first = had ? state.arrivals[tenant]?.first ?? nowMs : (back ? 0 : nowMs)
+                state.arrivals[tenant] = Lane.Arrival(first: first, last: nowMs)
+            }
         }
     }
 

@@ -7,13 +7,16 @@ extension MessageQueue {
     enum Scripts {
         /// Pushing ready entries of one tenant at `now` (ms): the tenant joins the ring when its
         /// list was empty (the ring holds exactly the tenants with ready entries), the counts
-        /// follow, and bulk notes when its entries arrived, for the linger.
+        /// follow, and bulk notes when its entries arrived, for the linger. Entries coming back
+        /// (promoted after a wait or retry, reclaimed) were gathered once already: a list they
+        /// start is ripe at once (its first arrival set to 0), or waits and holds by send limits
+        /// would each add a linger.
         static let push = """
-            local function push(prefix, lane, tenant, entries, front, now)
+            local function push(prefix, lane, tenant, entries, front, now, back)
               local len = redis.call(front and 'LPUSH' or 'RPUSH', prefix .. 'ready:' .. lane .. ':' .. tenant, unpack(entries))
               if len == #entries then redis.call('RPUSH', prefix .. 'ring:' .. lane, tenant) end
               if lane == 'b' then
-                if len == #entries then redis.call('HSET', prefix .. 'first:b', tenant, now) end
+                if len == #entries then redis.call('HSET', prefix .. 'first:b', tenant, back and 0 or now) end
                 redis.call('HSET', prefix .. 'last:b', tenant, now)
               end
               redis.call('ZINCRBY', prefix .. 'backlog:' .. lane, #entries, tenant)
@@ -39,7 +42,7 @@ extension MessageQueue {
               for _, key in ipairs(order) do
                 local g = groups[key]
                 if g.tenant then
-                  push(prefix, g.lane, g.tenant, g.entries, front, now)
+                  push(prefix, g.lane, g.tenant, g.entries, front, now, true)
                 else
                   redis.call(front and 'LPUSH' or 'RPUSH', prefix .. 'ready:' .. g.lane, unpack(g.entries))
                 end
@@ -66,7 +69,7 @@ extension MessageQueue {
                 entries[#entries + 1] = ARGV[j]
                 redis.call('HSET', KEYS[2], ARGV[j], tenant)
               end
-              push(prefix, lane, tenant, entries, false, now)
+              push(prefix, lane, tenant, entries, false, now, false)
               i = i + 3 + count
             end
             return 1

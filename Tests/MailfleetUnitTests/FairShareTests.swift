@@ -105,6 +105,9 @@ import Testing
         // A full call's worth is ripe at once.
         share.push((0..<10).map { "full-\($0)" }, tenant: "full", lane: .bulk, nowMs: 2_000)
         #expect(share.fetch(max: 10, bulkMinimumPercent: 10, linger: linger(2_000)).count == 10)
+        // So are entries coming back from a wait or a lease (gathered once already).
+        share.push(["back-0"], tenant: "back", lane: .bulk, nowMs: 3_000, back: true)
+        #expect(share.fetch(max: 10, bulkMinimumPercent: 10, linger: linger(3_000)) == ["back-0"])
         // A fetch passes over at most `maxPasses` tenants, however many wait.
         var crowd = FairShare(quantum: 1)
         for i in 0..<200 { crowd.push(["c\(i)-0"], tenant: "c\(i)", lane: .bulk, nowMs: 0) }

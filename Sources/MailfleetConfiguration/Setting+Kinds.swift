@@ -65,3 +65,33 @@ extension Setting where Value == Logger.Level {
             parse: { Logger.Level(rawValue: $0) }, format: { $0.rawValue })
     }
 }
+
+extension Setting where Value == Bool {
+    /// A switch: `on`, `true`, `yes` or `1`; `off`, `false`, `no` or `0`.
+    static func onOff(_ variable: String, flag: String, default value: Bool, _ summary: String) -> Setting {
+        Setting(
+            variable: variable, flag: flag, defaultValue: value, summary: summary, expectation: "on or off",
+            parse: { text in
+                switch text.lowercased() {
+                case "on", "true", "yes", "1": return true
+                case "off", "false", "no", "0": return false
+                default: return nil
+                }
+            },
+            format: { $0 ? "on" : "off" })
+    }
+}
+
+extension Setting where Value == [Double] {
+    /// A comma-separated list of seconds, each greater than 0 (fractions allowed).
+    static func secondsList(_ variable: String, flag: String, default value: [Double], _ summary: String) -> Setting {
+        Setting(
+            variable: variable, flag: flag, defaultValue: value, summary: summary, expectation: "comma-separated seconds, each greater than 0",
+            parse: { text in
+                let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                let values = parts.compactMap(Double.init).filter { $0.isFinite && $0 > 0 }
+                return values.count == parts.count && !values.isEmpty ? values : nil
+            },
+            format: { $0.map { $0 == $0.rounded() ? String(Int($0)) : String($0) }.joined(separator: ",") })
+    }
+}

@@ -11,7 +11,6 @@ struct WebhookDispatchMetrics: Sendable {
     private let pending: Meter
     private let held: Meter
     private let disabledEndpoints: Meter
-    private let disabledTotal: Counter
 
     init() {
         var deliveries: [String: Counter] = [:]
@@ -29,7 +28,6 @@ struct WebhookDispatchMetrics: Sendable {
         pending = Telemetry.gauge("webhook_deliveries_pending", help: "Webhook deliveries waiting to be made", labels: [("state", "pending")])
         held = Telemetry.gauge("webhook_deliveries_pending", help: "Webhook deliveries waiting to be made", labels: [("state", "held")])
         disabledEndpoints = Telemetry.gauge("webhook_endpoints_disabled", help: "Webhook endpoints disabled after failing throughout their retry schedule")
-        disabledTotal = Telemetry.counter("webhook_endpoints_disabled_total", help: "Webhook endpoints this replica disabled after persistent failure")
     }
 
     func attempted(_ record: WebhookAttemptRecord, latency elapsed: Duration) {
@@ -42,10 +40,6 @@ struct WebhookDispatchMetrics: Sendable {
             case .pending, .held: deliveries["retried"]?.increment()
             }
         }
-    }
-
-    func disabled(_ count: Int) {
-        if count > 0 { disabledTotal.increment(by: count) }
     }
 
     func publish(pending: Int, held: Int, disabledEndpoints: Int) {

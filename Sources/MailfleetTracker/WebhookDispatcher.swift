@@ -30,7 +30,6 @@ public final class WebhookDispatcher: Service, Sendable {
         self.client = client
         self.logger = logger
         board = Locked(WebhookDispatchBoard(limits: configuration.limits))
-        let metrics = metrics
         // Attempts are written together; a failed write is logged and dropped, and its
         // deliveries are sent again when their lease ends (at least once).
         writes = GroupCommit(policy: GroupCommitPolicy(maxGroupWeight: 2000)) { records in
@@ -39,7 +38,6 @@ public final class WebhookDispatcher: Service, Sendable {
                 for id in disabled {
                     logger.warning("webhook endpoint disabled after failing throughout its retry schedule", metadata: ["endpoint_id": "\(id.lowercasedString)"])
                 }
-                metrics.disabled(disabled.count)
             } catch {
                 logger.error("webhook attempts not recorded; their deliveries are sent again after the lease", metadata: ["error": "\(error)", "attempts": "\(records.count)"])
                 throw error

@@ -50,8 +50,11 @@ public struct TrackerOptions: ParsableArguments {
     public var trackingSecret: String { get throws { try settings.trackingSecret.value(flag: trackingSecretFlag) } }
 
     /// Refuses a bad value before the command runs.
-    public func validate() throws { try validateSettings { _ = (try host, try port, try trackingSecret, try queue.redisURL, try webhookToleranceSeconds, try machineOpenSeconds)
+    public func validate() throws {
+        try validateSettings {
+            _ = (try host, try port, try trackingSecret, try queue.redisURL, try webhookToleranceSeconds, try machineOpenSeconds)
             _ = (try webhookDispatch, try webhookConcurrency, try webhookBatchSize, try webhookConnectTimeoutSeconds, try webhookTimeoutSeconds)
             _ = (try webhookRetrySchedule, try webhookPollSeconds)
-        } }
+        }
+    }
 }

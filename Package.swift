@@ -103,8 +103,8 @@ let package = Package(
         .target(
             name: "MailfleetTracker",
             dependencies: [
-                "MailfleetCore", "MailfleetStore", "MailfleetProviderFormats", "MailfleetObservability", "MailfleetRuntime", hummingbird, logging,
-                lifecycle, metrics,
+                "MailfleetCore", "MailfleetStore", "MailfleetProviderFormats", "MailfleetObservability", "MailfleetRuntime", "MailfleetHTTPClient",
+                hummingbird, logging, lifecycle, metrics,
             ]),
         .target(
             name: "MailfleetSimulator",
@@ -138,7 +138,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "mailfleet-tracker",
-            dependencies: ["MailfleetTracker", "MailfleetStore", "MailfleetHTTPClient", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
+            dependencies: ["MailfleetTracker", "MailfleetStore", "MailfleetCore", "MailfleetHTTPClient", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),
         .executableTarget(
             name: "mailfleet-sim",
             dependencies: ["MailfleetSimulator", "MailfleetBootstrap", "MailfleetConfiguration", argumentParser]),

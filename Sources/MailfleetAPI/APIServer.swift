@@ -25,6 +25,8 @@ public struct APIConfiguration: Sendable {
     public var trackerURL = Settings.catalogue.trackerURL.defaultValue
     /// The operator credential of `/status`; nil turns the page off (its routes answer 404).
     public var statusToken: String?
+    /// Where tenants' webhook endpoints may point (checked when one is registered).
+    public var egress = EgressPolicy()
     /// The defaults.
     public init() {}
 }
@@ -45,11 +47,13 @@ public struct APIStores: Sendable {
     public var rateLimiter: RateLimiter
     /// The fleet's circuit breakers, read for `GET /v1/providers`.
     public var breakers: CircuitBreakerStore
+    /// Tenants' webhook endpoints.
+    public var webhooks: WebhookStore
 
     /// Creates the set from its parts.
     public init(
         messages: MessageStore, queue: MessageQueue, templates: TemplateStore, suppressions: SuppressionStore, tenants: TenantStore,
-        rateLimiter: RateLimiter, breakers: CircuitBreakerStore
+        rateLimiter: RateLimiter, breakers: CircuitBreakerStore, webhooks: WebhookStore? = nil
     ) {
         self.messages = messages
         self.queue = queue
@@ -58,6 +62,8 @@ public struct APIStores: Sendable {
         self.tenants = tenants
         self.rateLimiter = rateLimiter
         self.breakers = breakers
+        // The same Postgres as the messages', unless given.
+        self.webhooks = webhooks ?? WebhookStore(sharingPoolOf: messages)
     }
 }
 
@@ -105,6 +111,7 @@ public enum APIServer {
         SuppressionsController(store: stores.suppressions, limits: configuration.limits).addRoutes(to: v1)
         ProvidersController(tenants: stores.tenants, breakers: stores.breakers, trackerURL: configuration.trackerURL, logger: logger).addRoutes(to: v1)
         EventsController(store: stores.messages).addRoutes(to: v1)
+        WebhookEndpointsController(store: stores.webhooks, limits: configuration.limits, egress: configuration.egress).addRoutes(to: v1)
         HealthController(tenants: stores.tenants, limits: configuration.limits).addRoutes(to: v1)
         QuotaController(tenants: stores.tenants).addRoutes(to: v1)
         FairShareController(tenants: stores.tenants).addRoutes(to: v1)

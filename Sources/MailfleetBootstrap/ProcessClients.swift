@@ -32,8 +32,8 @@ public struct ProcessClients: Sendable {
     }
 
     /// An HTTP client (libcurl on a thread of its own).
-    public mutating func http(name: String) -> HTTPClient {
-        let http = HTTPClient(name: name)
+    public mutating func http(name: String, configuration: HTTPClientConfiguration = .init()) -> HTTPClient {
+        let http = HTTPClient(configuration: configuration, name: name)
         own(name) { http.shutdown() }
         return http
     }

@@ -13,6 +13,7 @@ public struct APIOptions: ParsableArguments {
     @Option(name: settings.trackerURL.name, help: settings.trackerURL.help) var trackerURLFlag: String?
     @Option(name: settings.statusToken.name, help: settings.statusToken.help) var statusTokenFlag: String?
     @OptionGroup public var logging: LoggingOptions
+    @OptionGroup public var egress: EgressOptions
 
     /// No flags given.
     public init() {}

@@ -102,3 +102,17 @@ extension Setting where Value == [IPNetwork] {
             format: { $0.isEmpty ? "none" : $0.map(\.description).joined(separator: ",") })
     }
 }
+
+extension Setting where Value == [Double] {
+    /// A comma-separated list of seconds, each greater than 0 (fractions allowed).
+    static func secondsList(_ variable: String, flag: String, default value: [Double], _ summary: String) -> Setting {
+        Setting(
+            variable: variable, flag: flag, defaultValue: value, summary: summary, expectation: "comma-separated seconds, each greater than 0",
+            parse: { text in
+                let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                let values = parts.compactMap(Double.init).filter { $0.isFinite && $0 > 0 }
+                return values.count == parts.count && !values.isEmpty ? values : nil
+            },
+            format: { $0.map { $0 == $0.rounded() ? String(Int($0)) : String($0) }.joined(separator: ",") })
+    }
+}

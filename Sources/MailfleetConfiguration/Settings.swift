@@ -69,6 +69,37 @@ public struct Settings: Sendable {
         "MAILFLEET_WEBHOOK_ALLOWED_NETWORKS", flag: "--webhook-allowed-networks",
         "Comma-separated CIDRs webhooks may reach although private or loopback (on-premises receivers)")
 
+    // MARK: Webhooks to tenants (mailfleet-tracker)
+
+    /// Whether this tracker replica delivers webhooks to tenants' endpoints.
+    public let webhookDispatch = Setting.switched(
+        "MAILFLEET_WEBHOOK_DISPATCH", flag: "--webhook-dispatch", default: true,
+        "Whether this tracker replica delivers webhooks to tenants' endpoints (replicas share the work through Postgres)")
+    /// Requests open at once to one endpoint from one tracker replica.
+    public let webhookConcurrency = Setting.number(
+        "MAILFLEET_WEBHOOK_CONCURRENCY", flag: "--webhook-concurrency", default: 4, in: 1...1_000,
+        "Requests open at once to one webhook endpoint from one tracker replica")
+    /// Events per request to an endpoint that takes batches.
+    public let webhookBatchSize = Setting.number(
+        "MAILFLEET_WEBHOOK_BATCH_SIZE", flag: "--webhook-batch-size", default: 100, in: 1...1_000,
+        "Events per request (a JSON array) to a webhook endpoint that opted in to batches")
+    /// The limit for connecting to an endpoint.
+    public let webhookConnectTimeoutSeconds = Setting.seconds(
+        "MAILFLEET_WEBHOOK_CONNECT_TIMEOUT_SECONDS", flag: "--webhook-connect-timeout-seconds", default: 5,
+        "Seconds to connect to a webhook endpoint (TLS included)")
+    /// The limit for a whole request to an endpoint.
+    public let webhookTimeoutSeconds = Setting.seconds(
+        "MAILFLEET_WEBHOOK_TIMEOUT_SECONDS", flag: "--webhook-timeout-seconds", default: 15,
+        "Seconds a webhook request may take in all before it counts as failed")
+    /// Waits after each failed attempt.
+    public let webhookRetrySchedule = Setting.secondsList(
+        "MAILFLEET_WEBHOOK_RETRY_SCHEDULE", flag: "--webhook-retry-schedule", default: [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400],
+        "Seconds to wait after each failed webhook attempt (±20 % jitter); after the last the delivery has failed")
+    /// How often a dispatcher looks for due deliveries.
+    public let webhookPollSeconds = Setting.seconds(
+        "MAILFLEET_WEBHOOK_POLL_SECONDS", flag: "--webhook-poll-seconds", default: 0.1,
+        "Seconds between a tracker replica's looks for due webhook deliveries")
+
     // MARK: mailfleet-sim
 
     /// The simulator's listen address.

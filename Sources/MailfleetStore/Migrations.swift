@@ -358,6 +358,87 @@ public enum Migrations {
             CREATE POLICY tenant_rows ON warmup_domains TO mailfleet_tenant
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
+        // Version 14: webhooks out to tenants (docs/WEBHOOKS.md). An endpoint's deliveries are made durable
+        // in the transaction that stores the event: a statement-level trigger on `events` inserts
+        // one delivery per matching enabled endpoint, whichever process wrote the events (one
+        // join per statement). Dispatchers claim due deliveries with `FOR UPDATE SKIP LOCKED`,
+        // moving `next_attempt_at` to the end of their lease, so a dead replica's claims fall due
+        // again; `held` deliveries wait for a disabled endpoint's re-enabling.
+        // The tenant role reads and writes its own endpoints, deliveries and attempts (the API),
+        // and its event inserts fire the trigger under row-level security like the rest.
+        Migration(version: 14, name: "webhook endpoints, deliveries and attempts", sql: """
+            CREATE TABLE webhook_endpoints (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                url text NOT NULL,
+                event_types text[] NOT NULL DEFAULT '{}',
+                enabled boolean NOT NULL DEFAULT true,
+                batch boolean NOT NULL DEFAULT false,
+                secret text NOT NULL,
+                previous_secret text,
+                previous_secret_expires_at timestamptz,
+                failing_since timestamptz,
+                disabled_reason text,
+                disabled_at timestamptz,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant_id, created_at, id);
+            CREATE TABLE webhook_deliveries (
+                id bigserial PRIMARY KEY,
+                endpoint_id uuid NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+                tenant_id uuid NOT NULL,
+                event_id bigint NOT NULL,
+                state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'held', 'delivered', 'failed')),
+                attempts int NOT NULL DEFAULT 0,
+                next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                first_failed_at timestamptz,
+                last_error text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                finished_at timestamptz
+            );
+            CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+            CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, state);
+            CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at) WHERE finished_at IS NOT NULL;
+            CREATE TABLE webhook_attempts (
+                id bigserial PRIMARY KEY,
+                endpoint_id uuid NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+                tenant_id uuid NOT NULL,
+                webhook_id text NOT NULL,
+                delivery_ids bigint[] NOT NULL,
+                status int,
+                latency_ms int NOT NULL,
+                error text,
+                outcome text NOT NULL,
+                attempted_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX webhook_attempts_endpoint ON webhook_attempts (endpoint_id, id DESC);
+            CREATE INDEX webhook_attempts_time ON webhook_attempts (attempted_at);
+            CREATE FUNCTION mailfleet_webhook_deliveries() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO webhook_deliveries (endpoint_id, tenant_id, event_id, next_attempt_at)
+                SELECT w.id, n.tenant_id, n.id, now()
+                FROM new_events n JOIN webhook_endpoints w ON w.tenant_id = n.tenant_id AND w.enabled
+                WHERE cardinality(w.event_types) = 0 OR ('email.' || n.type) = ANY (w.event_types);
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER events_webhook_deliveries AFTER INSERT ON events
+                REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION mailfleet_webhook_deliveries();
+            GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_endpoints, webhook_deliveries, webhook_attempts TO mailfleet_tenant;
+            GRANT USAGE ON SEQUENCE webhook_deliveries_id_seq TO mailfleet_tenant;
+            ALTER TABLE webhook_endpoints ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE webhook_attempts ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON webhook_endpoints TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON webhook_deliveries TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON webhook_attempts TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            """),
     ]
 }
 

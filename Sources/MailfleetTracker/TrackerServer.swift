@@ -55,10 +55,11 @@ public struct WebhookDependencies: Sendable {
 
 /// Assembles the tracker.
 public enum TrackerServer {
-    /// The services of one tracker process (event buffer first, so it flushes after the server stops).
+    /// The services of one tracker process (event buffer first, so it flushes after the server
+    /// stops), with the webhook dispatcher when this replica delivers webhooks to tenants.
     public static func services(
         configuration: TrackerConfiguration, events: EventStore, suppressions: SuppressionStore, webhooks: WebhookDependencies,
-        checks: [ReadinessCheck], logger: Logger
+        checks: [ReadinessCheck], logger: Logger, dispatcher: WebhookDispatcher? = nil
     ) -> [any Service] {
         let buffer = EventBuffer(store: events, webhooks: webhooks.events, logger: logger)
         let signer = TrackingSigner(secret: configuration.trackingSecret)
@@ -74,6 +75,13 @@ public enum TrackerServer {
         let app = Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mailfleet-tracker"),
             logger: logger)
-        return [buffer, app]
+        var services: [any Service] = [buffer]
+        if let dispatcher {
+            // Gauges every 15 s; old attempts and finished deliveries pruned about every 10 minutes
+            // per replica (the deletes are idempotent, so replicas may overlap).
+            services.append(dispatcher)
+            services.append(PeriodicService(every: .seconds(15)) { await dispatcher.housekeep(prune: Int.random(in: 0..<40) == 0) })
+        }
+        return services + [app]
     }
 }

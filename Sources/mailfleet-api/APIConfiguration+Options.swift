@@ -12,5 +12,6 @@ extension APIConfiguration {
         rateLimitPerMinute = try options.rateLimitPerMinute
         trackerURL = try options.trackerURL
         statusToken = try options.statusToken
+        egress = try options.egress.policy
     }
 }

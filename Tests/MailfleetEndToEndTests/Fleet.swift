@@ -162,6 +162,10 @@ final class Fleet: @unchecked Sendable {
         env["MAILFLEET_TRACKING_SECRET"] = trackingSecret
         env["MAILFLEET_PARTITIONS"] = "4"
         env["MAILFLEET_LOG_LEVEL"] = "info"
+        // The tests' webhook receivers listen on this machine over http: allowed as for local
+        // development (production refuses both; the egress tests check that).
+        env["MAILFLEET_WEBHOOK_ALLOW_HTTP"] = "true"
+        env["MAILFLEET_WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.0/8"
         return env
     }
 

@@ -91,8 +91,9 @@ public struct SendLimiter: Sendable {
     /// TIME). Returns {admitted, next free µs, TAT µs, now µs, held wait µs, booked µs}.
     /// `take` is `SendRate.take` (KEYS[2] holds the booking);
     /// `give` is `SendRate.giveBack`. Integers only (below 2^53), printed with %d, so the
-    /// script and the Swift twin agree to the microsecond. The key lives until its TAT passes:
-    /// after that the bucket is full and an absent key means the same.
+    /// script and the Swift twin agree to the microsecond. The key lives a second past its TAT
+    /// (a TAT in the past means a full bucket, as an absent key does), so a caller whose clock
+    /// reading reaches Redis late never finds it gone while its TAT is still ahead of that reading.
     static let script = RedisScript("""
         local mode = ARGV[1]
         local count = tonumber(ARGV[2])
@@ -117,7 +118,7 @@ public struct SendLimiter: Sendable {
           tat = tat + admitted * interval
         end
         if tat > now then
-          redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.floor((tat - now) / 1000) + 1)
+          redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.floor((tat - now) / 1000) + 1000)
         else
           redis.call('DEL', KEYS[1])
         end
@@ -130,7 +131,7 @@ public struct SendLimiter: Sendable {
           local start = math.max(booked, tat)
           held_wait = math.max(0, start + interval - tolerance - now)
           booked = start + held * interval
-          redis.call('SET', KEYS[2], string.format('%d', booked), 'PX', math.floor((booked - now) / 1000) + 1)
+          redis.call('SET', KEYS[2], string.format('%d', booked), 'PX', math.floor((booked - now) / 1000) + 1000)
         end
         return {admitted, next_free, tat, now, held_wait, booked}
         """)

@@ -28,7 +28,9 @@ import Glibc
 
     @Test(.timeLimit(.minutes(3)))
     func aProviderOutageMovesTheWholeFleetToTheSecondaryAndBackThroughProbes() async throws {
-        let fleet = try await Fleet.start("fault-a", workers: 3, provider: .sendgrid)
+        // No bulk linger: the cutover measures the breakers, and a trickle of bulk lingers up to
+        // 4 × 200 ms before it is fetched (FlowTests measure the linger apart).
+        let fleet = try await Fleet.start("fault-a", workers: 3, provider: .sendgrid, environment: ["MAILFLEET_BULK_LINGER_MS": "0"])
         defer { fleet.stopNow() }
         let deadline = Date().addingTimeInterval(100)
         let secondary = try await fleet.startSimulator("sim-secondary")
@@ -396,7 +398,8 @@ import Glibc
     func hAnswersLostAfterAcceptingCostBoundedDuplicatesAndNothingIsLost() async throws {
         // Small batches, so many calls and a tenth of them lose their answer: enough to count,
         // too few to open the breaker (half the calls of its window); quick retries.
-        let environment = ["MAILFLEET_RETRY_BASE_SECONDS": "1", "MAILFLEET_WORKER_BATCH": "10"]
+        // No bulk linger, or rounds would gather the small batches into a few full calls.
+        let environment = ["MAILFLEET_RETRY_BASE_SECONDS": "1", "MAILFLEET_WORKER_BATCH": "10", "MAILFLEET_BULK_LINGER_MS": "0"]
         let fleet = try await Fleet.start("fault-h", workers: 2, provider: .sendgrid, environment: environment)
         defer { fleet.stopNow() }
         let deadline = Date().addingTimeInterval(100)

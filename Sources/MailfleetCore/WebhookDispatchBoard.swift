@@ -47,12 +47,18 @@ public struct WebhookDispatchBoard: Sendable {
         public var batchSize: Int
         /// Requests' worth of deliveries held per endpoint beyond those open; more are given back.
         public var depth: Int
+        /// The most deliveries one endpoint may hold waiting, whatever its depth: a share of the
+        /// replica's claim budget (two claims), so one slow endpoint with a backlog, batching or
+        /// not, cannot fill the budget and stop the claims other endpoints need.
+        public var maxWaiting: Int
 
-        /// Creates limits (each at least 1).
-        public init(concurrency: Int, batchSize: Int, depth: Int = 8) {
+        /// Creates limits (each at least 1); `maxWaiting` defaults to half a claim (250), a
+        /// quarter of the replica's budget.
+        public init(concurrency: Int, batchSize: Int, depth: Int = 8, maxWaiting: Int = 250) {
             self.concurrency = max(1, concurrency)
             self.batchSize = max(1, batchSize)
             self.depth = max(1, depth)
+            self.maxWaiting = max(1, maxWaiting)
         }
     }
 
@@ -67,8 +73,8 @@ public struct WebhookDispatchBoard: Sendable {
         self.limits = limits
     }
 
-    /// Deliveries held for one endpoint at most (waiting and open).
-    public func capacity(batch: Bool) -> Int { limits.concurrency * limits.depth * (batch ? limits.batchSize : 1) }
+    /// Deliveries held waiting for one endpoint at most.
+    public func capacity(batch: Bool) -> Int { min(limits.maxWaiting, limits.concurrency * limits.depth * (batch ? limits.batchSize : 1)) }
 
     /// Takes newly claimed deliveries of endpoints (`batch` says which endpoints take batches);
     /// answers the ones beyond an endpoint's capacity, to be given back at once.

@@ -145,6 +145,16 @@ struct WebhookDeliveryTests {
         #expect(board.waiting == 1)
     }
 
+    @Test func aBatchingEndpointWithABacklogHoldsOnlyItsShareOfTheBudget() {
+        // Its depth alone would allow 4 x 8 x 100 = 3,200 waiting, more than a replica's whole
+        // budget of two claims (1,000): the share caps it, so it is left out of the next claim.
+        var board = WebhookDispatchBoard(limits: .init(concurrency: 4, batchSize: 100))
+        let backlog = UUID()
+        let surplus = board.admit((1...1_000).map { Self.claim($0, endpoint: backlog) }, batch: [backlog: true])
+        #expect(surplus.count == 750)
+        #expect(board.waiting == 250 && board.full == [backlog])
+    }
+
     @Test func batchingEndpointsGetSeveralDeliveriesPerRequest() {
         var board = WebhookDispatchBoard(limits: .init(concurrency: 1, batchSize: 3))
         let endpoint = UUID()

@@ -83,7 +83,9 @@ final class SendGate: Sendable {
         var rates: [SendAdmission.Limit: SendLimiter.Request] = [:]
         var caps: [SendAdmission.Limit: WarmupCounter.Request] = [:]
         var needs: [(id: UUID, limits: [SendAdmission.Limit])] = []
-        for message in messages {
+        // Tokens go in this order: transactional first, so a tenant's bulk never takes the
+        // token its password reset needed.
+        for message in messages.filter({ $0.priority == .transactional }) + messages.filter({ $0.priority != .transactional }) {
             var need: [SendAdmission.Limit] = []
             if let perSecond = limits[message.tenantID]?.messagesPerSecond {
                 let rate = SendRate(perSecond: perSecond)

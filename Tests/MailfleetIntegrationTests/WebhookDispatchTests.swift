@@ -125,8 +125,14 @@ struct WebhookDispatchTests {
 
             // While disabled nothing is sent; a resend waits as held.
             let event = try #require(try await pool.query("SELECT max(id) AS id FROM events").first).int("id")
-            #expect(try await store.resend(tenantID: tenant, endpointID: endpoint.id, eventID: event, actor: "test") != .noEndpoint)
+            guard case .queued(let resent) = try await store.resend(tenantID: tenant, endpointID: endpoint.id, eventID: event, actor: "test") else {
+                Issue.record("the resend was not queued")
+                return
+            }
             #expect(try await store.resend(tenantID: tenant, endpointID: endpoint.id, eventID: event + 1000, actor: "test") == .noEvent)
+            #expect(try await pool.query("SELECT state FROM webhook_deliveries WHERE id = $1", [resent]).first?.string("state") == "held")
+            // Many polls (20 ms each) later, still nothing more was sent.
+            try await Task.sleep(for: .milliseconds(300))
             #expect(receiver.requests("/down").count == 3)
 
             // The receiver recovers and the tenant re-enables: the held resend is delivered.

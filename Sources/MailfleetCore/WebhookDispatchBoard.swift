@@ -128,6 +128,17 @@ public struct WebhookDispatchBoard: Sendable {
         return WebhookRequestPlan(endpointID: endpoint, claims: taken, batch: batches)
     }
 
+    /// Endpoints with deliveries waiting or requests open.
+    public var endpointIDs: [UUID] { Array(queues.keys) }
+
+    /// Takes out and answers an endpoint's waiting deliveries (it was disabled or deleted);
+    /// its open requests still end through `next(after:)`, which then closes their slots.
+    public mutating func remove(_ endpoint: UUID) -> [WebhookClaim] {
+        let waiting = queues[endpoint] ?? []
+        if open[endpoint, default: 0] == 0 { forget(endpoint) } else { queues[endpoint] = [] }
+        return waiting
+    }
+
     /// Deliveries waiting (not yet in a request).
     public var waiting: Int { queues.values.reduce(0) { $0 + $1.count } }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 
 /// One event on its way to one endpoint (a delivery), and the JSON it is posted as:
 /// `{"id","type","timestamp","data":{"event_id","message_id","tenant_id","recipient","occurred_at","details"}}`.
@@ -33,10 +34,15 @@ public struct WebhookMessage: Sendable, Equatable {
     /// `msg_<delivery id>`, the `webhook-id` of a request carrying this delivery alone.
     public var webhookID: String { "msg_\(deliveryID)" }
 
-    /// The `webhook-id` of a request carrying `messages` (in order): the one's own id, or for a
-    /// batch `msg_<first>_<count>`; each item of a batch also carries its own id.
+    /// The `webhook-id` of a request carrying `messages`: the one's own id, or for a batch
+    /// `msg_b<24 hex digits of SHA-256 over its sorted delivery ids>`, so a retry carrying the
+    /// same deliveries has the same id and a batch grouped differently never reuses one (a
+    /// receiver that deduplicates on the id would drop its new deliveries). Each item of a
+    /// batch also carries its own id.
     public static func webhookID(of messages: [WebhookMessage]) -> String {
-        messages.count == 1 ? messages[0].webhookID : "msg_\(messages.first?.deliveryID ?? 0)_\(messages.count)"
+        guard messages.count != 1 else { return messages[0].webhookID }
+        let ids = messages.map(\.deliveryID).sorted().map(String.init).joined(separator: ",")
+        return "msg_b" + Hex.encode(Array(SHA256.hash(data: Data(ids.utf8))).prefix(12))
     }
 
     /// The request body: one object, or (`batch`) an array of them.

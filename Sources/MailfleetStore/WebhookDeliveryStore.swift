@@ -80,6 +80,17 @@ public struct WebhookDeliveryStore: Sendable {
         }
     }
 
+    /// The endpoints as they are now, of those of `ids` that still exist.
+    public func endpoints(_ ids: [UUID]) async throws -> [UUID: WebhookEndpoint] {
+        guard !ids.isEmpty else { return [:] }
+        var endpoints: [UUID: WebhookEndpoint] = [:]
+        for row in try await pool.query("SELECT \(WebhookStore.columns) FROM webhook_endpoints WHERE id = ANY ($1::uuid[])", [ids]) {
+            let endpoint = try WebhookStore.endpoint(row)
+            endpoints[endpoint.id] = endpoint
+        }
+        return endpoints
+    }
+
     /// Gives back claimed deliveries this replica will not start: due again at once.
     public func release(_ deliveryIDs: [Int]) async throws {
         guard !deliveryIDs.isEmpty else { return }

@@ -73,6 +73,7 @@ public final class WebhookDispatcher: Service, Sendable {
 
     /// One claim and the requests it lets start; true when the claim was full (more may be due).
     private func claimAndStart(group: inout DiscardingTaskGroup) async throws -> Bool {
+        try await refreshEndpoints()
         let room = configuration.claimSize * 2 - board.withLock { $0.waiting }
         var full = false
         if room > 0 {
@@ -94,6 +95,25 @@ public final class WebhookDispatcher: Service, Sendable {
         return full
     }
 
+    /// Re-reads the endpoints this replica holds deliveries for, once per look: a request goes
+    /// with the endpoint's URL and secrets as they are now, and the waiting deliveries of an
+    /// endpoint disabled or deleted since they were claimed are dropped from the board (a
+    /// disable holds them in Postgres; a delete removes them), so none goes out after the change.
+    private func refreshEndpoints() async throws {
+        let held = board.withLock { $0.endpointIDs }
+        guard !held.isEmpty else { return }
+        let current = try await store.endpoints(held)
+        endpoints.withLock { known in
+            for id in held { known[id] = current[id] }
+        }
+        var dropped: [WebhookClaim] = []
+        for id in held where current[id]?.enabled != true {
+            dropped += board.withLock { $0.remove(id) }
+        }
+        // Pending ones (an endpoint disabled and enabled again in between) are due again at once.
+        if !dropped.isEmpty { try await store.release(dropped.map(\.message.deliveryID)) }
+    }
+
     /// Makes one slot's requests to its endpoint, one after the other, while it has deliveries waiting.
     private func serve(slotStartingWith first: WebhookRequestPlan) async {
         var plan: WebhookRequestPlan? = first
@@ -105,7 +125,9 @@ public final class WebhookDispatcher: Service, Sendable {
 
     /// Signs and posts one request, and queues its attempt for writing.
     private func deliver(_ plan: WebhookRequestPlan) async {
-        guard let endpoint = endpoints.withLock({ $0[plan.endpointID] }) else { return }
+        // Gone or disabled since the claim: nothing is sent; a disable held these deliveries in
+        // Postgres, a delete removed them.
+        guard let endpoint = endpoints.withLock({ $0[plan.endpointID] }), endpoint.enabled else { return }
         let now = Date()
         let messages = plan.claims.map(\.message)
         var status: Int?

@@ -161,6 +161,35 @@ struct WebhookDispatchTests {
         }
     }
 
+    @Test func nothingClaimedGoesOutAfterTheEndpointIsDisabledOrItsURLChanges() async throws {
+        try await Self.withDispatcher(concurrency: 1, requestTimeout: .seconds(30)) { pool, tenant, receiver in
+            // Slow answers, so the dispatcher looks at the endpoint many times during each request.
+            receiver.answer("/old", .init(status: 204, pause: .milliseconds(400)))
+            receiver.answer("/new", .init(status: 204, pause: .milliseconds(400)))
+            let store = WebhookStore(pool: pool)
+            let endpoint = try await store.create(tenantID: tenant, url: receiver.url("/old"), eventTypes: [], batch: false, enabled: true, actor: "test")
+            try await EventStore(pool: pool).insert((1...10).map { Self.bounce(tenant, $0) })
+            // All ten are claimed at once; one request at a time is open.
+            _ = try await receiver.wait(for: "/old") { $0.count >= 1 }
+            // A new URL: the requests after the one open go there, never to the old one.
+            _ = try #require(try await store.update(tenantID: tenant, id: endpoint.id, change: WebhookEndpointChange(url: receiver.url("/new")), actor: "test"))
+            _ = try await receiver.wait(for: "/new") { $0.count >= 1 }
+            let old = receiver.requests("/old").count
+            #expect(old <= 2, "requests to the old URL after the change: \(old)")
+            // Disabled: the claimed deliveries still waiting are not sent (they are held).
+            _ = try #require(try await store.update(tenantID: tenant, id: endpoint.id, change: WebhookEndpointChange(enabled: false), actor: "test"))
+            let atDisable = receiver.requests("/new").count
+            try await Task.sleep(for: .seconds(2))
+            // At most the request open at the disable (counted when it arrived) and one its slot
+            // may have begun before the next look.
+            #expect(receiver.requests("/new").count <= atDisable + 1)
+            let held = try await pool.query("SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'held'").first!.int("n")
+            #expect(held > 0)
+            let sent = receiver.requests("/old") + receiver.requests("/new")
+            #expect(sent.count < 10 && Set(sent.map(\.id)).count == sent.count)
+        }
+    }
+
     @Test func aDeliveryIsMadeInTheEventsTransactionOrNotAtAll() async throws {
         let pool = PostgresPool(url: try await TestEnvironment.freshDatabase(), size: 2, name: "it-webhooks-tx")
         do {

@@ -54,7 +54,13 @@ struct WebhookDeliveryTests {
         let ok = WebhookAttemptRecord(plan: plan, tenantID: Self.tenant, status: 204, transportError: nil, latencyMs: 3, schedule: schedule, now: now, using: &generator)
         #expect(ok.delivered && ok.outcome == "delivered" && ok.error == nil)
         #expect(ok.deliveries.map(\.state) == [.delivered, .delivered])
-        #expect(ok.webhookID == "msg_1_2")
+        // A batch's id names exactly its deliveries: the same ones in any order share it, a
+        // batch grouped differently (the same first delivery and count) does not.
+        #expect(ok.webhookID.hasPrefix("msg_b") && ok.webhookID.count == 29)
+        let same = WebhookMessage.webhookID(of: [Self.claim(2, endpoint: endpoint).message, Self.claim(1, endpoint: endpoint).message])
+        let regrouped = WebhookMessage.webhookID(of: [Self.claim(1, endpoint: endpoint).message, Self.claim(3, endpoint: endpoint).message])
+        #expect(ok.webhookID == same && ok.webhookID != regrouped)
+        #expect(WebhookMessage.webhookID(of: [Self.claim(7, endpoint: endpoint).message]) == "msg_7")
 
         let refused = WebhookAttemptRecord(plan: plan, tenantID: Self.tenant, status: 500, transportError: nil, latencyMs: 3, schedule: schedule, now: now, using: &generator)
         #expect(!refused.delivered && refused.error == "HTTP 500")
@@ -153,6 +159,17 @@ struct WebhookDeliveryTests {
         let surplus = board.admit((1...1_000).map { Self.claim($0, endpoint: backlog) }, batch: [backlog: true])
         #expect(surplus.count == 750)
         #expect(board.waiting == 250 && board.full == [backlog])
+    }
+
+    @Test func aRemovedEndpointGivesUpItsWaitingDeliveriesAndItsSlotsCloseAsRequestsEnd() {
+        var board = WebhookDispatchBoard(limits: .init(concurrency: 1, batchSize: 1))
+        let gone = UUID()
+        _ = board.admit((1...4).map { Self.claim($0, endpoint: gone) }, batch: [gone: false])
+        #expect(board.start().count == 1)
+        #expect(board.remove(gone).map(\.message.deliveryID) == [2, 3, 4])
+        #expect(board.waiting == 0 && board.endpointIDs == [gone])
+        #expect(board.next(after: gone) == nil)
+        #expect(board.endpointIDs.isEmpty && board.openRequests == 0)
     }
 
     @Test func batchingEndpointsGetSeveralDeliveriesPerRequest() {

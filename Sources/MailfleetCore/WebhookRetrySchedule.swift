@@ -9,8 +9,9 @@ public struct WebhookRetrySchedule: Sendable, Equatable {
     /// The share of each delay added or taken away at random (0.2: ±20 %).
     public let jitter: Double
 
-    /// The default: the Standard Webhooks example schedule, about three days and three hours in
-    /// all (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h), ten attempts.
+    /// The default: the Standard Webhooks example's first steps (5 s, 5 min, 30 min, 2 h, 5 h,
+    /// 10 h) then 14 h, 20 h and 24 h of our own, so retries last about three days and three
+    /// hours in all, ten attempts.
     public static let standard = WebhookRetrySchedule(delays: [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400])
 
     /// A schedule of `delays` (seconds, each greater than 0) with `jitter`.

@@ -149,7 +149,7 @@ public final class WebhookDispatcher: Service, Sendable {
         var generator = SystemRandomNumberGenerator()
         let record = WebhookAttemptRecord(
             plan: plan, tenantID: endpoint.tenantID, status: status, transportError: failure,
-            latencyMs: Int(WebhookDispatcherConfiguration.seconds(elapsed) * 1000), schedule: configuration.schedule, now: Date(), using: &generator)
+            latencyMs: elapsed.wholeMilliseconds, schedule: configuration.schedule, now: Date(), using: &generator)
         metrics.attempted(record, latency: elapsed)
         if !record.delivered {
             logger.debug(

@@ -26,7 +26,7 @@ public struct WebhookDispatcherConfiguration: Sendable {
     /// wait behind in their endpoint's slots (`depth` requests each, at most `requestTimeout`
     /// each), plus a margin. A replica that dies leaves its claims due again after this.
     public var leaseSeconds: TimeInterval {
-        Double((limits.depth + 1)) * Self.seconds(requestTimeout) + 5
+        Double((limits.depth + 1) * requestTimeout.wholeMilliseconds) / 1000 + 5
     }
 
     /// The dispatcher's HTTP client configuration: the one place it is built.
@@ -34,9 +34,5 @@ public struct WebhookDispatcherConfiguration: Sendable {
         HTTPClientConfiguration(
             maxConnectionsPerHost: 256, maxTotalConnections: 1024, connectTimeout: connectTimeout,
             userAgent: "mailfleet-webhooks/0.1", egress: egress)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -33,14 +33,7 @@ struct EventsRouterTests {
             events.append(NewEvent(tenantID: other, messageID: UUID(), type: .delivered, occurredAt: start.addingTimeInterval(2.5)))
             try await EventStore(pool: pool).insert(events)
 
-            let prefix = "it-events-api-\(UUID().uuidString.prefix(8))"
-            let stores = APIStores(
-                messages: MessageStore(pool: pool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: 1), prefix: prefix),
-                templates: TemplateStore(pool: pool), suppressions: SuppressionStore(pool: pool), tenants: tenants,
-                rateLimiter: RateLimiter(redis: redis, prefix: prefix + ":rl"), breakers: CircuitBreakerStore(redis: redis, prefix: prefix))
-            let router = APIServer.router(
-                configuration: APIConfiguration(), stores: stores, authenticator: Authenticator(tenants: tenants, ttl: 0), readiness: [],
-                logger: Logger(label: "it-events-api"))
+            let router = testAPIRouter(pool: pool, redis: redis, tenants: tenants, name: "it-events-api")
             try await Application(router: router, logger: Logger(label: "it-events-api")).test(.router) { client in
                 let auth: HTTPFields = [.authorization: "Bearer \(key)"]
                 func page(_ query: String) async throws -> (status: Int, numbers: [String], types: [String], next: String?) {

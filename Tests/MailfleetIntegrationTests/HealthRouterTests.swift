@@ -36,14 +36,7 @@ struct HealthRouterTests {
                  (other, "z.example", "z")],
                 actor: "scheduler")
 
-            let prefix = "it-health-api-\(UUID().uuidString.prefix(8))"
-            let stores = APIStores(
-                messages: MessageStore(pool: pool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: 1), prefix: prefix),
-                templates: TemplateStore(pool: pool), suppressions: SuppressionStore(pool: pool), tenants: tenants,
-                rateLimiter: RateLimiter(redis: redis, prefix: prefix + ":rl"), breakers: CircuitBreakerStore(redis: redis, prefix: prefix))
-            let router = APIServer.router(
-                configuration: APIConfiguration(), stores: stores, authenticator: Authenticator(tenants: tenants, ttl: 0), readiness: [],
-                logger: Logger(label: "it-health-api"))
+            let router = testAPIRouter(pool: pool, redis: redis, tenants: tenants, name: "it-health-api")
             try await Application(router: router, logger: Logger(label: "it-health-api")).test(.router) { client in
                 func call(_ method: HTTPRequest.Method, _ uri: String, key: String, body: String? = nil) async throws -> (status: Int, body: [String: Any]) {
                     var headers: HTTPFields = [.authorization: "Bearer \(key)"]

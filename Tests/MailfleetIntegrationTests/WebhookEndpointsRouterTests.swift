@@ -25,14 +25,7 @@ struct WebhookEndpointsRouterTests {
             let admin = try await tenants.createKey(tenantID: tenant, scopes: [.admin]).plaintext
             let read = try await tenants.createKey(tenantID: tenant, scopes: [.read]).plaintext
             let otherAdmin = try await tenants.createKey(tenantID: other, scopes: [.admin]).plaintext
-            let prefix = "it-hooks-api-\(UUID().uuidString.prefix(8))"
-            let stores = APIStores(
-                messages: MessageStore(pool: pool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: 1), prefix: prefix),
-                templates: TemplateStore(pool: pool), suppressions: SuppressionStore(pool: pool), tenants: tenants,
-                rateLimiter: RateLimiter(redis: redis, prefix: prefix + ":rl"), breakers: CircuitBreakerStore(redis: redis, prefix: prefix))
-            let router = APIServer.router(
-                configuration: APIConfiguration(), stores: stores, authenticator: Authenticator(tenants: tenants, ttl: 0), readiness: [],
-                logger: Logger(label: "it-hooks-api"))
+            let router = testAPIRouter(pool: pool, redis: redis, tenants: tenants, name: "it-hooks-api")
             try await Application(router: router, logger: Logger(label: "it-hooks-api")).test(.router) { client in
                 func call(_ method: HTTPRequest.Method, _ uri: String, key: String, body: String? = nil) async throws -> (Int, [String: Any]) {
                     let answer = try await client.execute(

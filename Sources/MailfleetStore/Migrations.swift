@@ -439,6 +439,63 @@ public enum Migrations {
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
+        // Version 15: lists and contacts, the ground campaigns stand on (docs/CAMPAIGNS.md).
+        // A contact is one address per tenant (stored lowercased, like suppressions) with JSON
+        // attributes; its subscription status is per list. `messages.contact_id` and
+        // `campaign_id` tie a campaign's messages to their recipients (NULL for API sends; added
+        // without a default, so no row is rewritten). Campaign sends are unique per campaign and
+        // contact, which makes a resumed campaign skip whom it already sent to.
+        Migration(version: 15, name: "contact lists, contacts and list memberships", sql: """
+            CREATE TABLE contact_lists (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                name text NOT NULL,
+                double_opt_in boolean NOT NULL DEFAULT false,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (tenant_id, name)
+            );
+            CREATE TABLE contacts (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                email text NOT NULL,
+                attributes jsonb NOT NULL DEFAULT '{}',
+                time_zone text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (tenant_id, email)
+            );
+            CREATE TABLE list_members (
+                list_id uuid NOT NULL REFERENCES contact_lists(id) ON DELETE CASCADE,
+                contact_id uuid NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+                tenant_id uuid NOT NULL,
+                status text NOT NULL CHECK (status IN ('pending', 'subscribed', 'unsubscribed')),
+                subscribed_at timestamptz,
+                unsubscribed_at timestamptz,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (list_id, contact_id)
+            );
+            CREATE INDEX list_members_contact ON list_members (contact_id);
+            ALTER TABLE messages ADD COLUMN IF NOT EXISTS contact_id uuid;
+            ALTER TABLE messages ADD COLUMN IF NOT EXISTS campaign_id uuid;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON contact_lists, contacts, list_members TO mailfleet_tenant;
+            ALTER TABLE contact_lists ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE contacts ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE list_members ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON contact_lists TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON contacts TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON list_members TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            """, indexes: [
+                Index("messages_campaign_contact", unique: true, "ON messages (campaign_id, contact_id) WHERE campaign_id IS NOT NULL"),
+                Index("messages_contact", "ON messages (contact_id) WHERE contact_id IS NOT NULL"),
+            ]),
     ]
 }
 

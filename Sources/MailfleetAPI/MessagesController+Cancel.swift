@@ -14,9 +14,10 @@ extension MessagesController {
         v1.post("batches/{batch_id}/cancel") { request, context in try await self.cancelBatch(request, context: context) }
     }
 
-    /// 200 with the message, now `cancelled`; 409 `not_cancellable` once a worker has it or it
-    /// is finished; 404 for a message the tenant does not have.
-    func cancel(_ request: Request, context: APIRequestContext) async throws -> MessageView {
+    /// 200 with the message, now `cancelled`; 202 `cancel_requested` when a worker has it (the
+    /// outcome follows: `cancelled`, or `sent` if its provider call had started); 409
+    /// `not_cancellable` once it is finished; 404 for a message the tenant does not have.
+    func cancel(_ request: Request, context: APIRequestContext) async throws -> Response {
         let key = try context.key(for: .send)
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("message") }
         let outcome = try await database { try await store.cancel(messageID: id, tenantID: key.tenantID, actor: "api:\(key.keyID)") }
@@ -25,15 +26,18 @@ extension MessagesController {
             throw APIError.notFound("message")
         case .notCancellable(let status):
             throw APIError.notCancellable(status)
+        case .requested:
+            return try EditedResponse(status: .accepted, response: CancelRequested(id: id.lowercasedString)).response(from: request, context: context)
         case .cancelled(let item):
             await forget([item], context: context)
             guard let record = try await database({ try await store.message(id: id, tenantID: key.tenantID) }) else { throw APIError.notFound("message") }
-            return MessageView(record)
+            return try MessageView(record).response(from: request, context: context)
         }
     }
 
-    /// Cancels the batch's still-queued messages: 200 with how many were cancelled and how many
-    /// were past cancelling; 404 when the tenant has no message with this batch id.
+    /// Cancels the batch's still-queued messages and asks for the cancellation of those a worker
+    /// has: 200 with how many were cancelled, requested and past cancelling; 404 when the tenant
+    /// has no message with this batch id.
     func cancelBatch(_ request: Request, context: APIRequestContext) async throws -> BatchCancelled {
         let key = try context.key(for: .send)
         // The router leaves path segments percent-encoded; a client may encode `:`.
@@ -41,9 +45,9 @@ extension MessagesController {
             throw APIError.invalidParameter("batch_id", BatchID.rule)
         }
         let result = try await database { try await store.cancel(batchID: batchID, tenantID: key.tenantID, actor: "api:\(key.keyID)") }
-        guard !result.cancelled.isEmpty || result.notCancellable > 0 else { throw APIError.notFound("batch") }
+        guard !result.cancelled.isEmpty || result.requested > 0 || result.notCancellable > 0 else { throw APIError.notFound("batch") }
         await forget(result.cancelled, context: context)
-        return BatchCancelled(batchID: batchID, cancelled: result.cancelled.count, notCancellable: result.notCancellable)
+        return BatchCancelled(batchID: batchID, cancelled: result.cancelled.count, cancelRequested: result.requested, notCancellable: result.notCancellable)
     }
 
     /// Drops cancelled messages from the delayed sets so they stop counting as pending; a
@@ -58,10 +62,10 @@ extension MessagesController {
 }
 
 extension APIError {
-    /// 409 for a message a worker already has, or one that is finished.
+    /// 409 for a message that is finished.
     static func notCancellable(_ status: MessageStatus) -> APIError {
-        let why = status == .sending ? "a worker is sending it" : status == .cancelled ? "it is already cancelled" : "it is already \(status.rawValue)"
-        return APIError(.conflict, code: "not_cancellable", message: "only a queued or scheduled message can be cancelled; \(why)")
+        let why = status == .cancelled ? "it is already cancelled" : "it is already \(status.rawValue)"
+        return APIError(.conflict, code: "not_cancellable", message: "only a message not yet sent can be cancelled; \(why)")
     }
 }
 
@@ -70,10 +74,19 @@ struct BatchCancelled: ResponseEncodable, Equatable {
     var batchID: String
     /// Messages cancelled by this call.
     var cancelled: Int
-    /// Messages of the batch already sending, sent, finished or cancelled before.
+    /// Messages a worker has, asked to be cancelled: each ends cancelled, or sent if its provider call had started.
+    var cancelRequested: Int
+    /// Messages of the batch already sent, finished or cancelled before.
     var notCancellable: Int
 
     enum CodingKeys: String, CodingKey {
-        case batchID = "batch_id", cancelled, notCancellable = "not_cancellable"
+        case batchID = "batch_id", cancelled, cancelRequested = "cancel_requested", notCancellable = "not_cancellable"
     }
+}
+
+/// The answer of a cancel that reached a message a worker has: `202` with
+/// `{"id", "status": "cancel_requested"}`; the message's own status shows the outcome.
+struct CancelRequested: ResponseEncodable, Equatable {
+    var id: String
+    var status = "cancel_requested"
 }

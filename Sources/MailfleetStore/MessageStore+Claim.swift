@@ -6,20 +6,32 @@ extension MessageStore {
     /// Marks the given messages as being sent by the caller, for `lease` seconds, and returns
     /// the ones it could claim: queued and due, or `sending` under an expired lease. Messages
     /// already sent, failed, or claimed by a live worker are left out, which is what keeps a
-    /// duplicated queue entry from becoming a duplicate send.
+    /// duplicated queue entry from becoming a duplicate send. A `sending` message with a cancel
+    /// request (its worker died holding it) is cancelled instead, in the same statement.
     public func claim(_ ids: [UUID], lease: Double) async throws -> [Message] {
         guard !ids.isEmpty else { return [] }
         // Bodies come back in the same round trip, once per distinct body (on the first row
         // that names it; CASE evaluates the lookup only there): a campaign's 1,000 messages
-        // bring one body, a single send its own.
+        // bring one body, a single send its own. A queued row's cancel request is an old one
+        // (a failed message retried or redriven since): the claim clears it.
         let rows = try await pool.query(
             """
-            WITH claimed AS (
-                UPDATE messages SET status = 'sending', lease_until = now() + make_interval(secs => $2), updated_at = now()
+            WITH touched AS (
+                UPDATE messages SET
+                    status = CASE WHEN status = 'sending' AND cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'sending' END,
+                    lease_until = CASE WHEN status = 'sending' AND cancel_requested_at IS NOT NULL THEN NULL
+                        ELSE now() + make_interval(secs => $2) END,
+                    cancel_requested_at = CASE WHEN status = 'queued' THEN NULL ELSE cancel_requested_at END,
+                    cancel_request = CASE WHEN status = 'queued' THEN NULL ELSE cancel_request END,
+                    updated_at = now()
                 WHERE id = ANY($1::uuid[])
                   AND (status = 'queued' OR (status = 'sending' AND lease_until < now()))
                   AND next_attempt_at <= now() + interval '2 seconds'
-                RETURNING id, tenant_id, priority, content, body_key, attempts, send_at, created_at, redriven_at, held_seconds, held_since
+                RETURNING id, tenant_id, status, cancel_request, priority, content, body_key, attempts, send_at, created_at, redriven_at, held_seconds, held_since
+            ), honoured AS (
+                \(Self.honouredCancelEvents(from: "touched"))
+            ), claimed AS (
+                SELECT * FROM touched WHERE status = 'sending'
             )
             SELECT c.*,
                 CASE WHEN c.body_key IS NOT NULL AND row_number() OVER (PARTITION BY c.tenant_id, c.body_key) = 1

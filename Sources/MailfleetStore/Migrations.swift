@@ -496,6 +496,14 @@ public enum Migrations {
                 Index("messages_campaign_contact", unique: true, "ON messages (campaign_id, contact_id) WHERE campaign_id IS NOT NULL"),
                 Index("messages_contact", "ON messages (contact_id) WHERE contact_id IS NOT NULL"),
             ]),
+        // Version 16: a cancel that reaches a message a worker holds (docs/FLOW.md). The request is
+        // recorded on the row (when, and the `cancelled` event's detail: who, the batch) and
+        // honoured by the worker's next write that does not send, or by the next claim. Nullable
+        // columns without a default: adding them rewrites no row.
+        Migration(version: 16, name: "cancel requests on messages a worker holds", sql: """
+            ALTER TABLE messages ADD COLUMN IF NOT EXISTS cancel_requested_at timestamptz;
+            ALTER TABLE messages ADD COLUMN IF NOT EXISTS cancel_request jsonb;
+            """),
     ]
 }
 

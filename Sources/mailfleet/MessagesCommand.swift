@@ -10,11 +10,13 @@ struct Messages: AsyncParsableCommand {
 
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Cancel a tenant's queued or scheduled messages: by id, or every one of a batch (--batch).",
+            abstract: "Cancel a tenant's messages not yet sent: by id, or every one of a batch (--batch).",
             discussion: """
-                A message can be cancelled until a worker takes it; one already sending or finished is reported as \
-                not cancellable. Cancelled messages are never sent (status cancelled, with a cancelled event). \
-                Running it again is safe: what is already cancelled is not cancellable any more.
+                A queued or scheduled message is cancelled at once. One a worker has (sending, or held by a limit) \
+                gets a cancel request, reported as "cancel requested": it ends cancelled, or sent if its provider \
+                call had already started. A finished message is reported as not cancellable. Cancelled messages are \
+                never sent (status cancelled, with a cancelled event). Running it again is safe: what is already \
+                cancelled is not cancellable any more.
                 """)
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var queue: QueueOptions
@@ -33,6 +35,7 @@ struct Messages: AsyncParsableCommand {
         struct BatchRow: Encodable {
             var batchId: String
             var cancelled: Int
+            var cancelRequested: Int
             var notCancellable: Int
         }
 
@@ -45,32 +48,35 @@ struct Messages: AsyncParsableCommand {
         func run() async throws {
             let tenantID = try parseTenant(tenant)
             let actor = cliActor(), batch = self.batch, ids = self.ids.compactMap(UUID.init(uuidString:))
-            let (rows, cancelled, notCancellable) = try await database.withPool(about: .tenant(tenant)) { pool in
+            let (rows, cancelled, requested, notCancellable) = try await database.withPool(about: .tenant(tenant)) { pool in
                 let store = MessageStore(pool: pool)
                 guard try await TenantStore(pool: pool).tenantExists(tenantID) else { throw AdminError.noTenant(tenant) }
                 if let batch {
                     let result = try await store.cancel(batchID: batch, tenantID: tenantID, actor: actor)
-                    return ([Row](), result.cancelled, result.notCancellable)
+                    return ([Row](), result.cancelled, result.requested, result.notCancellable)
                 }
-                var rows: [Row] = [], cancelled: [MessageQueue.Item] = []
+                var rows: [Row] = [], cancelled: [MessageQueue.Item] = [], requested = 0
                 for id in ids {
                     switch try await store.cancel(messageID: id, tenantID: tenantID, actor: actor) {
                     case .cancelled(let item):
                         cancelled.append(item)
                         rows.append(Row(id: id.lowercasedString, result: "cancelled"))
+                    case .requested:
+                        requested += 1
+                        rows.append(Row(id: id.lowercasedString, result: "cancel requested (a worker has it)"))
                     case .notCancellable(let status):
                         rows.append(Row(id: id.lowercasedString, result: "not cancellable (\(status.rawValue))"))
                     case .notFound:
                         rows.append(Row(id: id.lowercasedString, result: "not found"))
                     }
                 }
-                return (rows, cancelled, rows.count - cancelled.count)
+                return (rows, cancelled, requested, rows.count - cancelled.count - requested)
             }
             await forget(cancelled)
             if let batch {
-                let row = BatchRow(batchId: batch, cancelled: cancelled.count, notCancellable: notCancellable)
+                let row = BatchRow(batchId: batch, cancelled: cancelled.count, cancelRequested: requested, notCancellable: notCancellable)
                 if output.json { return try output.printJSON(row) }
-                print("batch \(batch): \(cancelled.count) cancelled, \(notCancellable) not cancellable")
+                print("batch \(batch): \(cancelled.count) cancelled, \(requested) cancel requested, \(notCancellable) not cancellable")
                 return
             }
             try output.print(rows, empty: "nothing to cancel") {

@@ -58,6 +58,34 @@ struct CancelAndQuotaRouterTests {
         }
     }
 
+    /// A message a worker has (claimed) answers 202 `cancel_requested`, by either route and
+    /// again; a batch cancel counts such messages as `cancel_requested`.
+    @Test func aCancelReachingAClaimedMessageIsAcceptedAsARequest() async throws {
+        try await APIUnderTest.run { api, client in
+            let send = api.auth(api.sendKey)
+            let body = #"{"messages":[\#(scheduled(batch: "held")),\#(scheduled(batch: "held")),\#(scheduled(batch: "held"))]}"#
+            let accepted = try await client.execute(uri: "/v1/messages", method: .post, headers: send, body: ByteBuffer(string: body))
+            let ids = try #require((try api.object(accepted)["messages"] as? [[String: Any]])?.compactMap { $0["id"] as? String })
+            #expect(ids.count == 3)
+            // A worker claims two of them (due now).
+            let claimedIDs = ids.prefix(2).compactMap(UUID.init(uuidString:))
+            try await api.pool.query("UPDATE messages SET next_attempt_at = now() WHERE id = ANY($1::uuid[])", [claimedIDs])
+            #expect(try await MessageStore(pool: api.pool).claim(claimedIDs, lease: 30).count == 2)
+
+            for (uri, method) in [("/v1/messages/\(ids[0])", HTTPRequest.Method.delete), ("/v1/messages/\(ids[0])/cancel", .post)] {
+                let answer = try await client.execute(uri: uri, method: method, headers: send)
+                #expect(answer.status == .accepted, "\(uri)")
+                let object = try api.object(answer)
+                #expect(object["status"] as? String == "cancel_requested" && object["id"] as? String == ids[0], "\(uri)")
+            }
+            // The message's own status is still the worker's until its outcome is written.
+            #expect(try api.object(try await client.execute(uri: "/v1/messages/\(ids[0])", method: .get, headers: api.auth(api.readKey)))["status"] as? String == "sending")
+
+            let batch = try api.object(try await client.execute(uri: "/v1/batches/held/cancel", method: .post, headers: send))
+            #expect(batch["cancelled"] as? Int == 1 && batch["cancel_requested"] as? Int == 2 && batch["not_cancellable"] as? Int == 0)
+        }
+    }
+
     @Test func aBatchCancelAnswersCountsAndRefusesAnInvalidBatchID() async throws {
         try await APIUnderTest.run { api, client in
             let send = api.auth(api.sendKey)
@@ -72,6 +100,7 @@ struct CancelAndQuotaRouterTests {
             #expect(cancelled.status == .ok)
             let answer = try api.object(cancelled)
             #expect(answer["batch_id"] as? String == "spring:2026" && answer["cancelled"] as? Int == 2 && answer["not_cancellable"] as? Int == 1)
+            #expect(answer["cancel_requested"] as? Int == 0)
             #expect(try await api.queue.depth().delayed == 1)
             // The same batch with its `:` percent-encoded, as some clients send it: nothing left to cancel.
             let encoded = try api.object(try await client.execute(uri: "/v1/batches/spring%3A2026/cancel", method: .post, headers: send))

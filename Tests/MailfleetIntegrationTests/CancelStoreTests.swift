@@ -63,11 +63,77 @@ struct CancelStoreTests {
         #expect(retryTimes.count == 1 && retryTimes[scheduled.id]! == nil)
         #expect(try await store.cancel(messageID: scheduled.id, tenantID: db.a, actor: "test") == .notCancellable(.cancelled))
 
-        // Once a worker has claimed a message it is past cancelling.
+        // Once a worker has claimed a message, a cancel is a request recorded on it (audited
+        // once); the worker's outcome decides (below).
         let due = try await accept(store, db.a, 1)[0]
         #expect(try await store.claim([due.id], lease: 30).map(\.id) == [due.id])
-        #expect(try await store.cancel(messageID: due.id, tenantID: db.a, actor: "test") == .notCancellable(.sending))
+        #expect(try await store.cancel(messageID: due.id, tenantID: db.a, actor: "test") == .requested)
+        #expect(try await store.cancel(messageID: due.id, tenantID: db.a, actor: "again") == .requested)
         #expect(try await status(db.pool, due.id) == "sending")
+        let audit = try await AuditLog(pool: db.pool).entries(tenantID: db.a)
+        #expect(audit.filter { $0.action == "message.cancel_requested" }.count == 1)
+        await db.pool.shutdown()
+    }
+
+    /// A cancel that reaches a claimed message is honoured by every outcome write that does not
+    /// send it (a hold's wait, a retry) and by a claim after its worker died; a message whose
+    /// provider call went through stays sent.
+    @Test func aCancelRequestIsHonouredByTheNextWriteThatDoesNotSend() async throws {
+        let db = try await TwoTenants.make()
+        let store = MessageStore(pool: db.pool)
+        let messages = try await accept(store, db.a, 4)
+        let (held, retried, sent, orphan) = (messages[0].id, messages[1].id, messages[2].id, messages[3].id)
+        #expect(try await store.claim(messages.map(\.id), lease: 30).count == 4)
+        for id in [held, retried, sent, orphan] {
+            #expect(try await store.cancel(messageID: id, tenantID: db.a, actor: "api:k9") == .requested)
+        }
+
+        var outcomes = OutcomeBatch()
+        let later = Date().addingTimeInterval(60)
+        outcomes.deferred = [
+            .init(messageID: held, tenantID: db.a, reason: "send limit tenant: 1 messages/s", nextAttemptAt: later, countsAsAttempt: false, startsHold: true),
+            .init(messageID: retried, tenantID: db.a, reason: "provider answered 503", nextAttemptAt: later),
+        ]
+        outcomes.sent = [.init(messageID: sent, tenantID: db.a, accountID: UUID(), providerMessageID: "p-1")]
+        #expect(try await store.record(outcomes) == [held, retried])
+        #expect(try await status(db.pool, held) == "cancelled")
+        #expect(try await status(db.pool, retried) == "cancelled")
+        #expect(try await status(db.pool, sent) == "sent")
+        // The round's own event first, then the cancel with the requester's detail.
+        let history = try #require(try await store.message(id: retried, tenantID: db.a)).events
+        #expect(history.map(\.type) == ["accepted", "deferred", "cancelled"])
+        #expect(history.last?.detail.contains("api:k9") == true)
+        #expect(try await store.message(id: held, tenantID: db.a)?.events.last?.type == "cancelled")
+        // Finished: a claim refuses them, a cancel calls them cancelled or sent.
+        #expect(try await store.claim([held, retried], lease: 30).isEmpty)
+        #expect(try await store.cancel(messageID: held, tenantID: db.a, actor: "test") == .notCancellable(.cancelled))
+        #expect(try await store.cancel(messageID: sent, tenantID: db.a, actor: "test") == .notCancellable(.sent))
+        // A later hold of a cancelled message (another worker's stale write) changes nothing.
+        outcomes.sent = []
+        #expect(try await store.record(outcomes) == [])
+        #expect(try await status(db.pool, held) == "cancelled")
+
+        // The worker holding `orphan` died: the claim after its lease cancels it instead of handing it out.
+        try await db.pool.query("UPDATE messages SET lease_until = now() - interval '1 second' WHERE id = $1", [orphan])
+        #expect(try await store.claim([orphan], lease: 30).isEmpty)
+        #expect(try await status(db.pool, orphan) == "cancelled")
+        #expect(try await store.message(id: orphan, tenantID: db.a)?.events.map(\.type) == ["accepted", "cancelled"])
+        #expect(try await store.unclaimedRetryTimes([orphan])[orphan]! == nil)
+
+        // A request left on a message that failed is not carried into a retry of it: the claim clears it.
+        let failing = try await accept(store, db.a, 1)[0].id
+        #expect(try await store.claim([failing], lease: 30).count == 1)
+        #expect(try await store.cancel(messageID: failing, tenantID: db.a, actor: "test") == .requested)
+        var failed = OutcomeBatch()
+        failed.failed = [.init(messageID: failing, tenantID: db.a, reason: "rejected")]
+        #expect(try await store.record(failed) == [])
+        #expect(try await status(db.pool, failing) == "failed")
+        try await db.pool.query("UPDATE messages SET status = 'queued', next_attempt_at = now() WHERE id = $1", [failing])
+        #expect(try await store.claim([failing], lease: 30).map(\.id) == [failing])
+        var deferred = OutcomeBatch()
+        deferred.deferred = [.init(messageID: failing, tenantID: db.a, reason: "503", nextAttemptAt: later)]
+        #expect(try await store.record(deferred) == [])
+        #expect(try await status(db.pool, failing) == "queued")
         await db.pool.shutdown()
     }
 
@@ -77,12 +143,12 @@ struct CancelStoreTests {
         let batch = try await accept(store, db.a, 5, batch: "spring")
         let other = try await accept(store, db.a, 1, batch: "summer")[0]
         let theirs = try await accept(store, db.b, 1, batch: "spring")[0]
-        // Two were taken by a worker already.
+        // Two were taken by a worker already: they get a cancel request.
         #expect(try await store.claim(batch.prefix(2).map(\.id), lease: 30).count == 2)
 
         let result = try await store.cancel(batchID: "spring", tenantID: db.a, actor: "test")
         #expect(Set(result.cancelled.map(\.id)) == Set(batch.suffix(3).map(\.id)))
-        #expect(result.notCancellable == 2)
+        #expect(result.requested == 2 && result.notCancellable == 0)
         for message in batch.suffix(3) { #expect(try await status(db.pool, message.id) == "cancelled") }
         #expect(try await status(db.pool, other.id) == "queued")
         #expect(try await status(db.pool, theirs.id) == "queued")
@@ -90,8 +156,13 @@ struct CancelStoreTests {
         #expect(record.message.batchID == "spring")
         #expect(record.events.last?.type == "cancelled" && record.events.last?.detail.contains("spring") == true)
 
-        // Again: nothing left to cancel; an unknown batch has no messages at all.
-        #expect(try await store.cancel(batchID: "spring", tenantID: db.a, actor: "test") == .init(cancelled: [], notCancellable: 5))
+        // The worker holds one of the two (a wait): it is cancelled. Again: nothing left to
+        // cancel, one request still pending; an unknown batch has no messages at all.
+        var outcomes = OutcomeBatch()
+        outcomes.deferred = [.init(messageID: batch[0].id, tenantID: db.a, reason: "paced", nextAttemptAt: Date(), countsAsAttempt: false)]
+        #expect(try await store.record(outcomes) == [batch[0].id])
+        #expect(try await store.message(id: batch[0].id, tenantID: db.a)?.events.last?.detail.contains("spring") == true)
+        #expect(try await store.cancel(batchID: "spring", tenantID: db.a, actor: "test") == .init(cancelled: [], requested: 1, notCancellable: 4))
         #expect(try await store.cancel(batchID: "autumn", tenantID: db.a, actor: "test") == .init(cancelled: [], notCancellable: 0))
         await db.pool.shutdown()
     }

@@ -233,12 +233,13 @@ public final class SenderWorker: Service {
         outcomes.recipientEvents = plan.recipientEvents + dropped.events
         outcomes.dropped = dropped.whole
         metrics.refusedRecipients.increment(by: Int64(plan.recipientEvents.count))
-        try await recordWithRetry(outcomes)
+        // Messages whose cancel was requested while they were held are cancelled, not deferred.
+        let cancelled = try await recordWithRetry(outcomes)
         // Postgres has the truth now; Redis follows. A failure here only delays or duplicates
         // queue entries, which the claim step and reconciliation absorb.
-        let droppedIDs = Set(dropped.whole.map(\.messageID))
-        try await queue.acknowledge(plan.acknowledge + claimed.filter { droppedIDs.contains($0.id) }.map { ($0.id, $0.priority) })
-        try await queue.reschedule(plan.reschedule)
+        let finishedIDs = Set(dropped.whole.map(\.messageID)).union(cancelled)
+        try await queue.acknowledge(plan.acknowledge + claimed.filter { finishedIDs.contains($0.id) }.map { ($0.id, $0.priority) })
+        try await queue.reschedule(plan.reschedule.filter { !cancelled.contains($0.id) })
         try await queue.deadLetter(plan.deadLetter)
         await gate.settle(round, results: results)
 
@@ -344,12 +345,11 @@ public final class SenderWorker: Service {
 
     private static func date(ms: Int) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
 
-    private func recordWithRetry(_ outcomes: OutcomeBatch) async throws {
+    private func recordWithRetry(_ outcomes: OutcomeBatch) async throws -> Set<UUID> {
         var attempt = 0
         while true {
             do {
-                try await store.record(outcomes)
-                return
+                return try await store.record(outcomes)
             } catch {
                 attempt += 1
                 // The provider has the messages; losing the write would resend them after the

@@ -7,7 +7,9 @@ import MailfleetRedis
 /// reserved but not sent is given back, so the count is of messages providers accepted. A
 /// worker killed between the two leaves its reservation counted: the cap is never passed,
 /// a day may send a few less. If Redis loses the keys, the day's count starts again from
-/// zero, so that day may send up to one more day's cap (docs/FLOW.md).
+/// zero, so that day may send up to one more day's cap (docs/FLOW.md). Transactional mail
+/// reserves under `WarmupSchedule.uncapped`: it always gets its places, and counts, so bulk
+/// gets only what it leaves.
 ///
 ///     mf:{wu:<tenant id>:<domain>}:<day number>   STRING count, expiring two days later
 public struct WarmupCounter: Sendable {
@@ -40,7 +42,7 @@ public struct WarmupCounter: Sendable {
         public var day: Int
         /// Messages.
         public var count: Int
-        /// Today's cap (ignored when giving back).
+        /// Today's cap (ignored when giving back); `WarmupSchedule.uncapped` for mail the cap never holds.
         public var cap: Int
 
         /// Creates a request.

@@ -128,4 +128,18 @@ struct SendLimiterTests {
         #expect(try await counter.counts(tenantID: tenant, domains: ["news.example"], day: day + 1) == ["news.example": 0])
         #expect(try await redis.command("TTL", counter.key(tenantID: tenant, domain: "news.example", day: day)).int ?? 0 > 86_400)
     }
+
+    /// Transactional mail's reservations are uncapped: they always go, and count, so the bulk
+    /// reserved after them gets only what the cap leaves.
+    @Test func uncappedWarmUpReservationsPassTheCapAndLeaveBulkTheRest() async throws {
+        let redis = try Self.client("it-wu-tx")
+        defer { redis.shutdown() }
+        let counter = WarmupCounter(redis: redis, prefix: Self.prefix())
+        let tenant = UUID(), day = WarmupSchedule.dayNumber(Date())
+        let transactional = WarmupCounter.Request(tenantID: tenant, domain: "news.example", day: day, count: 4, cap: WarmupSchedule.uncapped)
+        let bulk = WarmupCounter.Request(tenantID: tenant, domain: "news.example", day: day, count: 4, cap: 6)
+        #expect(try await counter.reserve([transactional, bulk]) == [4, 2])
+        #expect(try await counter.reserve([bulk, transactional]) == [0, 4])
+        #expect(try await counter.counts(tenantID: tenant, domains: ["news.example"], day: day) == ["news.example": 10])
+    }
 }

@@ -47,3 +47,20 @@ import Testing
         #expect(warm.complete && warm.capToday == nil && warm.defaultSchedule)
     }
 }
+
+/// Transactional mail under warm-up: counted, never held; bulk is held to today's cap.
+@Suite struct WarmupLaneTests {
+    @Test func transactionalMailIsCountedButNeverCappedAndBulkIsCapped() {
+        let schedule = WarmupSchedule(dailyCaps: [5, 10])
+        let start = WarmupScheduleTests.start
+        #expect(schedule.reservationCap(for: .bulk, at: WarmupScheduleTests.at(day: 1), startedOn: start) == 5)
+        #expect(schedule.reservationCap(for: .bulk, at: WarmupScheduleTests.at(day: 2), startedOn: start) == 10)
+        #expect(schedule.reservationCap(for: .transactional, at: WarmupScheduleTests.at(day: 1), startedOn: start) == WarmupSchedule.uncapped)
+        // Before its first day bulk sends nothing; a password reset still goes (and is counted).
+        #expect(schedule.reservationCap(for: .bulk, at: WarmupScheduleTests.at(day: 0), startedOn: start) == 0)
+        #expect(schedule.reservationCap(for: .transactional, at: WarmupScheduleTests.at(day: 0), startedOn: start) == WarmupSchedule.uncapped)
+        // Warm: neither lane is counted any more.
+        #expect(schedule.reservationCap(for: .bulk, at: WarmupScheduleTests.at(day: 3), startedOn: start) == nil)
+        #expect(schedule.reservationCap(for: .transactional, at: WarmupScheduleTests.at(day: 3), startedOn: start) == nil)
+    }
+}

@@ -94,13 +94,8 @@ final class SendGate: Sendable {
                 rates[limit] = SendLimiter.Request(subject: subject, rate: rate, count: 0)
                 need.append(limit)
             }
-            let domain = message.content.from.domain
-            if let warmup = warmups[message.tenantID]?[domain], let cap = warmup.schedule.cap(at: now, startedOn: warmup.startedOn) {
-                let dayOfWarmup = WarmupSchedule.day(of: now, startedOn: warmup.startedOn)
-                let limit = SendAdmission.Limit(
-                    reason: .warmup, subject: "wu:\(message.tenantID.lowercasedString):\(domain)",
-                    name: "warm-up of \(domain): day \(dayOfWarmup), \(cap) messages today", intervalUs: 0)
-                caps[limit] = WarmupCounter.Request(tenantID: message.tenantID, domain: domain, day: day, count: 0, cap: cap)
+            if let (limit, request) = Self.warmupLimit(for: message, warmups: warmups[message.tenantID], day: day, now: now) {
+                caps[limit] = request
                 need.append(limit)
             }
             needs.append((message.id, need))
@@ -120,6 +115,8 @@ final class SendGate: Sendable {
                     admitted: answer.decision.admitted, nextFreeUs: answer.decision.nextFreeUs, heldWaitUs: answer.decision.heldWaitUs)
             }
             let untilTomorrowUs = Int(WarmupSchedule.nextDay(after: now).timeIntervalSince(now) * 1_000_000)
+            // Uncapped (transactional) counts first, so the bulk of the same round gets what they leave.
+            let capLimits = capLimits.sorted { caps[$0]!.cap > caps[$1]!.cap }
             let reserved = try await counter.reserve(capLimits.map { limit in
                 var request = caps[limit]!
                 request.count = wanted[limit] ?? 0
@@ -146,6 +143,24 @@ final class SendGate: Sendable {
             }
         }
         return (messages.filter { admitted.contains($0.id) }, outcomes(decision.held, round: round, now: now))
+    }
+
+    /// The warm-up count `message` takes a place in, if its From domain is warming up: bulk under
+    /// today's cap; transactional on the same count (mailbox providers judge all of a domain's
+    /// mail) but uncapped, as a limit of its own, so a password reset is never held for tomorrow
+    /// (`WarmupSchedule.reservationCap`).
+    private static func warmupLimit(
+        for message: Message, warmups: [String: Warmup]?, day: Int, now: Date
+    ) -> (SendAdmission.Limit, WarmupCounter.Request)? {
+        let domain = message.content.from.domain
+        guard let warmup = warmups?[domain], let cap = warmup.schedule.cap(at: now, startedOn: warmup.startedOn),
+              let reservationCap = warmup.schedule.reservationCap(for: message.priority, at: now, startedOn: warmup.startedOn) else { return nil }
+        let dayOfWarmup = WarmupSchedule.day(of: now, startedOn: warmup.startedOn)
+        let uncapped = reservationCap == WarmupSchedule.uncapped
+        let limit = SendAdmission.Limit(
+            reason: .warmup, subject: "wu:\(message.tenantID.lowercasedString):\(domain)" + (uncapped ? ":uncapped" : ""),
+            name: "warm-up of \(domain): day \(dayOfWarmup), \(cap) messages today", intervalUs: 0)
+        return (limit, WarmupCounter.Request(tenantID: message.tenantID, domain: domain, day: day, count: 0, cap: reservationCap))
     }
 
     /// After the round: warm-up reservations of messages not accepted by a provider are given

@@ -41,11 +41,12 @@ import Testing
         let batchAnswer = try await fleet.api("POST", "/v1/batches/spring/cancel")
         #expect(batchAnswer.status == 200)
         #expect(Fleet.object(batchAnswer)["cancelled"] as? Int == 5 && Fleet.object(batchAnswer)["not_cancellable"] as? Int == 0)
+        #expect(Fleet.object(batchAnswer)["cancel_requested"] as? Int == 0)
         let cli = try fleet.cli(["messages", "cancel", "--tenant", fleet.tenantID] + byCLI)
         #expect(cli.components(separatedBy: "cancelled").count - 1 == 2, "\(cli)")
         let cliJSON = try fleet.cli(["messages", "cancel", "--tenant", fleet.tenantID, "--batch", "summer", "--json"])
         let cliAnswer = try #require(try JSONSerialization.jsonObject(with: Data(cliJSON.utf8)) as? [String: Any])
-        #expect(cliAnswer["cancelled"] as? Int == 3 && cliAnswer["not_cancellable"] as? Int == 0)
+        #expect(cliAnswer["cancelled"] as? Int == 3 && cliAnswer["cancel_requested"] as? Int == 0 && cliAnswer["not_cancellable"] as? Int == 0)
 
         // The control message, due at the same time, is sent; none of the cancelled ones ever is.
         #expect(try await fleet.eventually(seconds: 30) { try await fleet.count(status: "sent") == 1 })

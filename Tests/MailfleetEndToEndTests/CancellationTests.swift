@@ -65,6 +65,27 @@ import Testing
         #expect((history["events"] as? [[String: Any]])?.compactMap { $0["type"] as? String } == ["accepted", "cancelled"])
     }
 
+    /// A message a worker has (here made `sending` by hand, with no worker running) gets a cancel
+    /// request through the CLI and the API, by id and by batch.
+    @Test func aMessageAWorkerHasGetsACancelRequestThroughTheCLIAndTheAPI() async throws {
+        let fleet = try await Fleet.start("cancel-request", workers: 0, provider: .sendgrid)
+        defer { fleet.stopNow() }
+        let ids = try await schedule(fleet, count: 3, at: Date().addingTimeInterval(3600), batch: "autumn")
+        try await fleet.pool.query(
+            "UPDATE messages SET status = 'sending', lease_until = now() + interval '5 minutes' WHERE id = ANY($1::uuid[])",
+            [Array(ids.prefix(2)).compactMap(UUID.init(uuidString:))])
+        let byID = try fleet.cli(["messages", "cancel", "--tenant", fleet.tenantID, ids[0], "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(byID.utf8)) as? [[String: Any]])
+        #expect(rows.first?["result"] as? String == "cancel requested (a worker has it)", "\(byID)")
+        let answer = try await fleet.api("DELETE", "/v1/messages/\(ids[1])")
+        #expect(answer.status == 202 && Fleet.object(answer)["status"] as? String == "cancel_requested")
+        let batch = try fleet.cli(["messages", "cancel", "--tenant", fleet.tenantID, "--batch", "autumn", "--json"])
+        let counts = try #require(try JSONSerialization.jsonObject(with: Data(batch.utf8)) as? [String: Any])
+        #expect(counts["cancelled"] as? Int == 1 && counts["cancel_requested"] as? Int == 2 && counts["not_cancellable"] as? Int == 0, "\(batch)")
+        let requested = try await fleet.pool.query("SELECT count(*) AS n FROM messages WHERE cancel_requested_at IS NOT NULL").first!.int("n")
+        #expect(requested == 2)
+    }
+
     @Test func cancelsRacingWorkerClaimsNeverLeaveAMessageBothCancelledAndSent() async throws {
         let fleet = try await Fleet.start("cancel-race", workers: 2, provider: .sendgrid)
         defer { fleet.stopNow() }

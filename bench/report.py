@@ -17,6 +17,7 @@ for name in sorted(os.listdir(out)):
         r = load(name)
         tx[int(r["rate"])] = r
 fair_a, fair_b = load("fair-a.json"), load("fair-b.json")
+weights = load("weights.json")
 memory = {}
 with open(os.path.join(out, "memory.jsonl")) as f:
     for line in f:
@@ -41,6 +42,8 @@ results = {
                       "time_to_provider_p99_ms": r1(tx2k.get("to_provider_p99_ms", 0)),
                       "max_rps_p99_under_50ms": max(sustained) if sustained else 0},
     "fairness": {"b_time_to_provider_p99_ms": r1(fair_b["to_provider_p99_ms"]), "a_backlog": fair_a["messages"]},
+    "weights": {"messages_each": weights["messages_each"], "window_s": weights["window_s"], "delivered": weights["delivered"],
+                "share_weight_1_pct": weights["share_weight_1_pct"], "share_weight_3_pct": weights["share_weight_3_pct"]},
     "memory": {"worker_peak_rss_mb": r1(max(v for k, v in memory.items() if k.startswith("worker"))),
                "api_peak_rss_mb": r1(memory.get("api", 0)),
                "per_process_peak_rss_mb": {k: r1(v) for k, v in sorted(memory.items())}},
@@ -89,6 +92,9 @@ rows += [
     ("highest tested rate with accept p99 < 50 ms", f"{results['transactional']['max_rps_p99_under_50ms']:,} req/s", ""),
     (f"fairness: tenant B (50 req/s) while A drains {fair_a['messages']:,} bulk", f"B accept → provider p99 {results['fairness']['b_time_to_provider_p99_ms']} ms",
      f"≤ 1 s: {target(results['fairness']['b_time_to_provider_p99_ms'] <= 1000)}"),
+    (f"weights 1 : 3, two bulk tenants with {weights['messages_each']:,} each queued: shares of the first {weights['delivered']:,} deliveries",
+     f"{weights['share_weight_1_pct']} % / {weights['share_weight_3_pct']} % (in {weights['window_s']} s)",
+     f"25 % / 75 % ± 10 %: {target(abs(weights['share_weight_1_pct'] - 25) <= 10 and abs(weights['share_weight_3_pct'] - 75) <= 10)}"),
     ("peak RSS: worker (max of two) / api", f"{results['memory']['worker_peak_rss_mb']} MB / {results['memory']['api_peak_rss_mb']} MB",
      f"≤ 150 / ≤ 200 MB: {target(results['memory']['worker_peak_rss_mb'] <= 150 and results['memory']['api_peak_rss_mb'] <= 200)}"),
     ("peak RSS, every process", ", ".join(f"{k} {v} MB" for k, v in results["memory"]["per_process_peak_rss_mb"].items()), ""),

@@ -38,13 +38,13 @@ public struct CampaignSchedule: Sendable, Hashable {
         }
         guard let text else {
             if perRecipient {
-                throw FieldError(code: "missing_field", field: "send_at", message: "recipient_local_time needs send_at as a local time (2026-03-01T09:00:00) and time_zone")
+                throw FieldError(code: "invalid_value", field: "send_at", message: "recipient_local_time needs send_at as a local time (2026-03-01T09:00:00) and time_zone")
             }
             return CampaignSchedule(sendAt: nil, localTime: nil, timeZone: zoneName, perRecipient: false)
         }
         if let local = LocalDateTime(text) {
             guard let zone else {
-                throw FieldError(code: "missing_field", field: "time_zone", message: "a send_at without an offset needs time_zone")
+                throw FieldError(code: "invalid_value", field: "time_zone", message: "a send_at without an offset needs time_zone")
             }
             return CampaignSchedule(sendAt: local.date(in: zone), localTime: local, timeZone: zoneName, perRecipient: perRecipient)
         }

@@ -76,6 +76,13 @@ import Glibc
         let progress = shown["progress"] as? [String: Any] ?? [:]
         #expect(progress["expanded"] as? Int == contacts && progress["recipients_total"] as? Int == contacts)
         #expect((shown["stats"] as? [String: Any])?["sent"] as? Int == contacts)
+        // The CLI shows the same, as a table and as JSON.
+        let json = try JSONSerialization.jsonObject(with: Data(try fleet.cli(["campaigns", "show", "--tenant", fleet.tenantID, id, "--json"]).utf8)) as? [String: Any]
+        #expect(json?["state"] as? String == "done" && json?["expanded"] as? Int == contacts)
+        #expect((json?["stats"] as? [String: Any])?["sent"] as? Int == contacts)
+        let listed = try fleet.cli(["campaigns", "list", "--tenant", fleet.tenantID])
+        #expect(listed.contains(id) && listed.contains("\(contacts)/\(contacts)"))
+        #expect(throws: (any Error).self) { try fleet.cli(["campaigns", "pause", "--tenant", fleet.tenantID, id]) }
         print("campaign: \(contacts) contacts, scheduler killed at \(atKill) expanded; every contact delivered exactly once")
     }
 }

@@ -48,6 +48,9 @@ public struct CampaignsController: Sendable {
             template = MessageTemplate(subject: body.subject ?? "", text: body.text, html: body.html)
         }
         if let problem = template.validate().first { throw APIError.invalid(problem) }
+        if template.subject.containsLineBreakOrNUL {
+            throw APIError.invalid(FieldError(code: "invalid_header_value", field: "subject", message: "subject must not contain CR, LF or NUL"))
+        }
         let version: Int? = if let id = body.templateID {
             try await database { try await templates.get(tenantID: key.tenantID, id: id, version: body.templateVersion)?.version }
         } else { nil }

@@ -139,7 +139,7 @@ extension CampaignStore {
         var sql = """
             SELECT \(select)
             FROM list_members l JOIN contacts c ON c.id = l.contact_id AND c.tenant_id = l.tenant_id
-            WHERE l.tenant_id = $1 AND l.list_id = $2 AND l.status = 'subscribed' AND ($3::uuid IS NULL OR c.id > $3::uuid)
+            WHERE l.tenant_id = $1 AND l.list_id = $2 AND l.status = 'subscribed' AND ($3::uuid IS NULL OR l.contact_id > $3::uuid)
               AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = c.tenant_id AND s.email = c.email)
             """
         if let filter {
@@ -154,7 +154,9 @@ extension CampaignStore {
         var (sql, parameters) = recipientQuery(
             "c.id, c.email, c.attributes::text AS attributes, c.time_zone", of: campaign, after: after, filter: filter)
         parameters.append(limit)
-        sql += "\nORDER BY c.id LIMIT $\(parameters.count)"
+        // In the order of list_members' primary key (list_id, contact_id), so a chunk reads the
+        // list's index from the cursor on rather than sorting the list.
+        sql += "\nORDER BY l.contact_id LIMIT $\(parameters.count)"
         return try connection.query(sql, parameters).map { row in
             let attributes = (try? JSONDecoder().decode(JSONValue.self, from: Data(try row.string("attributes").utf8))) ?? .object([:])
             return CampaignRecipient(

@@ -1,4 +1,5 @@
 import Foundation
+import MailfleetCore
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -83,6 +84,15 @@ import Glibc
         let listed = try fleet.cli(["campaigns", "list", "--tenant", fleet.tenantID])
         #expect(listed.contains(id) && listed.contains("\(contacts)/\(contacts)"))
         #expect(throws: (any Error).self) { try fleet.cli(["campaigns", "pause", "--tenant", fleet.tenantID, id]) }
+        // A second campaign made, started and cancelled with the CLI: nothing left queued.
+        let textFile = fleet.stateDir + "/campaign.txt"
+        try "Hi {{first_name}}".write(toFile: textFile, atomically: true, encoding: .utf8)
+        let second = try fleet.cli([
+            "campaigns", "create", "--tenant", fleet.tenantID, "--name", "autumn", "--list", list, "--from", "news@example.com", "--subject", "Autumn",
+            "--text-file", textFile, "--send-at", ISO8601.format(Date().addingTimeInterval(3600)),
+        ]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try fleet.cli(["campaigns", "start", "--tenant", fleet.tenantID, second]).contains("scheduled"))
+        #expect(try fleet.cli(["campaigns", "cancel", "--tenant", fleet.tenantID, second]).contains("cancelled"))
         print("campaign: \(contacts) contacts, scheduler killed at \(atKill) expanded; every contact delivered exactly once")
     }
 }

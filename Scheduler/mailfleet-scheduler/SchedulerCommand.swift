@@ -18,11 +18,12 @@ struct SchedulerCommand: AsyncParsableCommand {
         try await Bootstrap.run(service: "mailfleet-scheduler", logLevel: options.logging.logLevel) { clients, logger in
             let pool = clients.postgres(url: try options.database.databaseURL, size: 2, name: "scheduler-pg")
             let redis = clients.redis(url: try options.queue.redisURL, connections: 2, name: "scheduler-redis")
+            let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: config.partitions))
             let scheduler = SchedulerService(
-                configuration: config, redis: redis, queue: MessageQueue(redis: redis, partitioning: Partitioning(count: config.partitions)),
-                store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), logger: logger)
+                configuration: config, redis: redis, queue: queue, store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), logger: logger)
+            let campaigns = CampaignRunner(store: CampaignStore(pool: pool), queue: queue, configuration: try CampaignRunnerConfiguration(options), logger: logger)
             let ops = OpsRoutes.server(host: try options.host, port: try options.port, checks: clients.readinessChecks, logger: logger)
-            return [ops, scheduler]
+            return [ops, scheduler, campaigns]
         }
     }
 }

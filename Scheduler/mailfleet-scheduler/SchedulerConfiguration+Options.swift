@@ -15,3 +15,11 @@ extension SchedulerConfiguration {
         healthEvery = .milliseconds(Int(try options.healthEvaluateEverySeconds * 1000))
     }
 }
+
+extension CampaignRunnerConfiguration {
+    /// The campaign runner's configuration from the scheduler's settings.
+    init(_ options: SchedulerOptions) throws {
+        self.init()
+        chunk = try options.campaignChunk
+    }
+}

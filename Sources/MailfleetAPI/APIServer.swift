@@ -49,11 +49,13 @@ public struct APIStores: Sendable {
     public var breakers: CircuitBreakerStore
     /// Tenants' webhook endpoints.
     public var webhooks: WebhookStore
+    /// Campaigns.
+    public var campaigns: CampaignStore
 
     /// Creates the set from its parts.
     public init(
         messages: MessageStore, queue: MessageQueue, templates: TemplateStore, suppressions: SuppressionStore, tenants: TenantStore,
-        rateLimiter: RateLimiter, breakers: CircuitBreakerStore, webhooks: WebhookStore? = nil
+        rateLimiter: RateLimiter, breakers: CircuitBreakerStore, webhooks: WebhookStore? = nil, campaigns: CampaignStore? = nil
     ) {
         self.messages = messages
         self.queue = queue
@@ -64,6 +66,7 @@ public struct APIStores: Sendable {
         self.breakers = breakers
         // The same Postgres as the messages', unless given.
         self.webhooks = webhooks ?? WebhookStore(sharingPoolOf: messages)
+        self.campaigns = campaigns ?? CampaignStore(sharingPoolOf: messages)
     }
 }
 
@@ -108,6 +111,7 @@ public enum APIServer {
             limits: configuration.limits
         ).addRoutes(to: v1)
         TemplatesController(store: stores.templates, limits: configuration.limits).addRoutes(to: v1)
+        CampaignsController(store: stores.campaigns, templates: stores.templates, queue: stores.queue, limits: configuration.limits).addRoutes(to: v1)
         SuppressionsController(store: stores.suppressions, limits: configuration.limits).addRoutes(to: v1)
         ProvidersController(tenants: stores.tenants, breakers: stores.breakers, trackerURL: configuration.trackerURL, logger: logger).addRoutes(to: v1)
         EventsController(store: stores.messages).addRoutes(to: v1)

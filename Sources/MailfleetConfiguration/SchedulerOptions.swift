@@ -15,6 +15,7 @@ public struct SchedulerOptions: ParsableArguments {
     @Option(name: settings.healthBounceThresholdPercent.name, help: settings.healthBounceThresholdPercent.help) var healthBounceFlag: String?
     @Option(name: settings.healthMinimumVolume.name, help: settings.healthMinimumVolume.help) var healthVolumeFlag: String?
     @Option(name: settings.healthEvaluateEverySeconds.name, help: settings.healthEvaluateEverySeconds.help) var healthEveryFlag: String?
+    @Option(name: settings.campaignChunk.name, help: settings.campaignChunk.help) var campaignChunkFlag: String?
     @OptionGroup public var logging: LoggingOptions
 
     /// No flags given.
@@ -41,11 +42,14 @@ public struct SchedulerOptions: ParsableArguments {
     /// Seconds between sender-health evaluations.
     public var healthEvaluateEverySeconds: Double { get throws { try settings.healthEvaluateEverySeconds.value(flag: healthEveryFlag) } }
 
+    /// Recipients a campaign runner expands per transaction.
+    public var campaignChunk: Int { get throws { try settings.campaignChunk.value(flag: campaignChunkFlag) } }
+
     /// Refuses a bad value before the command runs.
     public func validate() throws {
         try validateSettings {
             _ = (try host, try port, try reconcileAfterSeconds, try reconcileEverySeconds, try deadLetterRetentionDays, try leaderLeaseSeconds)
-            _ = (try healthBounceThresholdPercent, try healthMinimumVolume, try healthEvaluateEverySeconds)
+            _ = (try healthBounceThresholdPercent, try healthMinimumVolume, try healthEvaluateEverySeconds, try campaignChunk)
         }
     }
 }

@@ -229,6 +229,11 @@ public struct Settings: Sendable {
         "MAILFLEET_HEALTH_EVALUATE_EVERY_SECONDS", flag: "--health-evaluate-every-seconds", default: 60,
         "Seconds between the scheduler leader's sender-health evaluations")
 
+    /// Recipients a campaign runner expands per transaction.
+    public let campaignChunk = Setting.number(
+        "MAILFLEET_CAMPAIGN_CHUNK", flag: "--campaign-chunk", default: 500, in: 1...5000,
+        "Recipients a scheduler's campaign runner expands into messages per transaction (one cursor move)")
+
     /// The scheduler's leader lease: how soon a standby takes over from a dead leader.
     public let leaderLeaseSeconds = Setting.seconds(
         "MAILFLEET_LEADER_LEASE_SECONDS", flag: "--leader-lease-seconds", default: 5,

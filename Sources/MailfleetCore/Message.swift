@@ -27,6 +27,10 @@ public struct Message: Sendable, Hashable, Identifiable {
     public var heldSince: Date?
     /// The tenant's own batch name (`batch_id`), which a batch cancel names.
     public var batchID: String?
+    /// The campaign that made it, if any (with `contactID`: one message per campaign and contact).
+    public var campaignID: UUID?
+    /// The contact a campaign made it for.
+    public var contactID: UUID?
 
     /// What the retry policy's maximum age counts from: the last re-drive, else acceptance,
     /// so a re-driven old message gets a full retry period instead of expiring at once.
@@ -43,7 +47,8 @@ public struct Message: Sendable, Hashable, Identifiable {
     public init(
         id: UUID, tenantID: UUID, priority: Priority, status: MessageStatus, content: MessageContent,
         attempts: Int = 0, sendAt: Date? = nil, createdAt: Date = Date(), redrivenAt: Date? = nil,
-        heldSeconds: Double = 0, heldSince: Date? = nil, batchID: String? = nil
+        heldSeconds: Double = 0, heldSince: Date? = nil, batchID: String? = nil,
+        campaignID: UUID? = nil, contactID: UUID? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -57,5 +62,7 @@ public struct Message: Sendable, Hashable, Identifiable {
         self.heldSeconds = heldSeconds
         self.heldSince = heldSince
         self.batchID = batchID
+        self.campaignID = campaignID
+        self.contactID = contactID
     }
 }

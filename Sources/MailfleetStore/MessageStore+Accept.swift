@@ -13,33 +13,17 @@ extension MessageStore {
     public func accept(_ requests: [AcceptRequest], now: Date = Date()) async throws -> [AcceptResult] {
         guard !requests.isEmpty else { return [] }
         // Encode outside the connection's thread: JSON work does not need to hold a connection.
-        // Each distinct body is encoded and hashed once per group: a batch of one campaign
-        // stores its body once and 1,000 narrow envelopes.
-        var rows: [PreparedRow] = []
-        // Each request's rows, by position in `rows`.
+        var prepared = PreparedMessages()
+        // Each request's rows, by position in `prepared.rows`.
         var spans: [Range<Int>] = []
-        var keys: [MessageBody: String] = [:]
-        var bodyJSON: [String: String] = [:]
         for request in requests {
-            let start = rows.count
-            for message in request.messages {
-                let body = message.content.body
-                let key: String
-                if let known = keys[body] {
-                    key = known
-                } else {
-                    let json = body.storageJSON
-                    key = MessageBody.storageKey(ofEncoded: json)
-                    keys[body] = key
-                    bodyJSON[key] = String(decoding: json, as: UTF8.self)
-                }
-                rows.append((message, String(decoding: message.content.envelope.storageJSON, as: UTF8.self), key))
-            }
-            spans.append(start..<rows.count)
+            let start = prepared.rows.count
+            for message in request.messages { prepared.append(message) }
+            spans.append(start..<prepared.rows.count)
         }
-        let prepared = rows
+        let preparedRows = prepared.rows
         let preparedSpans = spans
-        let preparedBodies = bodyJSON
+        let preparedBodies = prepared.bodies
         let periods = UsagePeriods(now: now)
         let arbitration = IdempotencyArbitration(requests: requests)
         if arbitration.claimsNothing {
@@ -47,9 +31,9 @@ extension MessageStore {
             // statement, atomic on its own (no BEGIN/COMMIT trips). It inserts nothing when a
             // tenant has a quota; the transaction below then decides under the usage row locks.
             let inserted = try await pool.withConnection { connection in
-                try Self.insert(prepared, bodies: preparedBodies, periods: periods, unlessQuota: true, on: connection)
+                try Self.insert(preparedRows, bodies: preparedBodies, periods: periods, unlessQuota: true, on: connection)
             }
-            if inserted { return requests.map { _ in .created } }
+            if inserted != nil { return requests.map { _ in .created } }
         }
         return try await pool.transaction { connection in
             // Claim idempotency keys first; a request whose key someone else holds adds nothing.
@@ -76,7 +60,7 @@ extension MessageStore {
                         [refused.map { requests[$0].tenantID }, refused.map { requests[$0].idempotencyKey! }])
                 }
             }
-            let toInsert = admitted.count == requests.count ? prepared : admitted.flatMap { prepared[preparedSpans[$0]] }
+            let toInsert = admitted.count == requests.count ? preparedRows : admitted.flatMap { preparedRows[preparedSpans[$0]] }
             _ = try Self.insert(toInsert, bodies: preparedBodies, periods: periods, unlessQuota: false, on: connection)
             // Losers read the stored answer; their transaction waited for the winner's commit.
             switch arbitration.answer(stored: try Self.storedAnswers(arbitration.keysToRead, on: connection)) {
@@ -134,11 +118,16 @@ extension MessageStore {
     /// statement (data-modifying CTEs write the bodies and the counts; a body another group
     /// already stored is left as it is: the key is its hash, so the stored one is the same).
     /// With `unlessQuota` it writes nothing when a tenant of the rows has a quota, and returns
-    /// false: such tenants are counted under a lock (`lockUsage`), in a transaction.
+    /// nil: such tenants are counted under a lock (`lockUsage`), in a transaction. Otherwise it
+    /// returns the rows inserted. Campaign rows (`skippingCampaignDuplicates`, one tenant) skip a
+    /// message the campaign already has for the contact (`ON CONFLICT (campaign_id, contact_id)
+    /// DO NOTHING`) and are counted as inserted; other rows never conflict, and the clause is
+    /// left out for them so the accept path does not depend on that index.
     static func insert(
-        _ toInsert: [PreparedRow], bodies: [String: String], periods: UsagePeriods, unlessQuota: Bool, on connection: PostgresConnection
-    ) throws -> Bool {
-        guard !toInsert.isEmpty else { return true }
+        _ toInsert: [PreparedRow], bodies: [String: String], periods: UsagePeriods, unlessQuota: Bool,
+        skippingCampaignDuplicates: Bool = false, on connection: PostgresConnection
+    ) throws -> Int? {
+        guard !toInsert.isEmpty else { return 0 }
         // One row per tenant and body among the messages inserted.
         var seen = Set<BodyKey>()
         var bodyRows: [(tenantID: UUID, key: String, json: String)] = []
@@ -165,19 +154,24 @@ extension MessageStore {
                 SELECT * FROM unnest($9::uuid[], $10::text[], $11::json[]) WHERE (SELECT ok FROM open)
                 ON CONFLICT (tenant_id, key) DO NOTHING
             ), inserted AS (
-                INSERT INTO messages (id, tenant_id, status, priority, content, body_key, send_at, next_attempt_at, batch_id)
-                SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::timestamptz[], $18::text[])
+                INSERT INTO messages (id, tenant_id, status, priority, content, body_key, send_at, next_attempt_at, batch_id, campaign_id, contact_id)
+                SELECT * FROM unnest(
+                    $1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::timestamptz[], $18::text[],
+                    $19::uuid[], $20::uuid[])
                 WHERE (SELECT ok FROM open)
+                \(skippingCampaignDuplicates ? "ON CONFLICT (campaign_id, contact_id) WHERE campaign_id IS NOT NULL DO NOTHING" : "")
+                RETURNING status
             ), usage AS (
                 INSERT INTO tenant_usage (tenant_id, period, period_start, slot, count)
-                SELECT u.tenant_id, p.period, p.start::date, $17, u.n
+                SELECT u.tenant_id, p.period, p.start::date, $17,
+                    \(skippingCampaignDuplicates ? "LEAST(u.n, (SELECT count(*) FROM inserted WHERE status = 'queued'))" : "u.n")
                 FROM unnest($12::uuid[], $13::bigint[]) AS u(tenant_id, n)
                 CROSS JOIN (VALUES ('daily', $14::text), ('monthly', $15::text)) AS p(period, start)
                 WHERE (SELECT ok FROM open) AND u.n > 0
                 ORDER BY u.tenant_id, p.period
                 ON CONFLICT (tenant_id, period, period_start, slot) DO UPDATE SET count = tenant_usage.count + excluded.count
             )
-            SELECT ok FROM open
+            SELECT ok, (SELECT count(*) FROM inserted) AS inserted FROM open
             """,
             [
                 toInsert.map(\.message.id), toInsert.map(\.message.tenantID), toInsert.map(\.message.status.rawValue),
@@ -185,8 +179,10 @@ extension MessageStore {
                 toInsert.map(\.message.sendAt), toInsert.map { $0.message.sendAt ?? $0.message.createdAt },
                 bodyRows.map(\.tenantID), bodyRows.map(\.key), bodyRows.map(\.json),
                 usage.map(\.key), usage.map(\.value), periods.day, periods.month, unlessQuota, slot, toInsert.map(\.message.batchID),
+                toInsert.map(\.message.campaignID), toInsert.map(\.message.contactID),
             ])
-        return try rows.first?.bool("ok") ?? false
+        guard let row = rows.first, try row.bool("ok") else { return nil }
+        return try row.int("inserted")
     }
 
     /// Locks the usage rows of the tenants among `tenantIDs` that have a quota (their slot-0
@@ -224,6 +220,30 @@ extension MessageStore {
                 quota: quota, usedToday: try row.int("daily_used"), usedThisMonth: try row.int("monthly_used"), now: periods.now)
         }
         return ledgers
+    }
+}
+
+/// Messages encoded for insertion: each row's envelope JSON and body key, and each distinct
+/// body's JSON once (a campaign chunk or a batch of one body stores it once).
+struct PreparedMessages {
+    private(set) var rows: [MessageStore.PreparedRow] = []
+    /// Body JSON by key.
+    private(set) var bodies: [String: String] = [:]
+    private var keys: [MessageBody: String] = [:]
+
+    /// Encodes `message` (and its body, unless an earlier message had the same one).
+    mutating func append(_ message: Message) {
+        let body = message.content.body
+        let key: String
+        if let known = keys[body] {
+            key = known
+        } else {
+            let json = body.storageJSON
+            key = MessageBody.storageKey(ofEncoded: json)
+            keys[body] = key
+            bodies[key] = String(decoding: json, as: UTF8.self)
+        }
+        rows.append((message, String(decoding: message.content.envelope.storageJSON, as: UTF8.self), key))
     }
 }
 

@@ -504,6 +504,92 @@ public enum Migrations {
             ALTER TABLE messages ADD COLUMN IF NOT EXISTS cancel_requested_at timestamptz;
             ALTER TABLE messages ADD COLUMN IF NOT EXISTS cancel_request jsonb;
             """),
+        // Version 17: campaigns (docs/CAMPAIGNS.md). A campaign copies its template's parts, so
+        // editing the template never changes a campaign under way. `cursor` is the last contact
+        // expanded, moved in the transaction that inserts that chunk's messages. `list_id` has no
+        // foreign key: a list deleted under a campaign leaves it with no recipients (it ends), and
+        // its history stays. `campaign_stats` counts what recipients did per campaign and event
+        // type (each message once per type), kept by a statement trigger on `events`, so the stats
+        // of a million-message campaign are a read of a few rows; the messages' own statuses are
+        // counted through `messages_campaign_status`. Safe to run again (its index is built
+        // concurrently after it).
+        Migration(version: 17, name: "campaigns", sql: """
+            CREATE TABLE IF NOT EXISTS campaigns (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                name text NOT NULL,
+                list_id uuid NOT NULL,
+                segment_id uuid,
+                template_id uuid,
+                template_version int,
+                subject text NOT NULL,
+                text_body text,
+                html_body text,
+                from_email text NOT NULL,
+                from_name text,
+                reply_to_email text,
+                reply_to_name text,
+                track_opens boolean NOT NULL DEFAULT false,
+                track_clicks boolean NOT NULL DEFAULT false,
+                state text NOT NULL CHECK (state IN ('draft', 'scheduled', 'running', 'paused', 'cancelled', 'done')),
+                send_at timestamptz,
+                local_send_at text,
+                time_zone text,
+                recipient_local_time boolean NOT NULL DEFAULT false,
+                per_hour int CHECK (per_hour > 0),
+                pacing jsonb NOT NULL DEFAULT '[]',
+                cursor uuid,
+                recipients_total int,
+                expanded int NOT NULL DEFAULT 0,
+                skipped int NOT NULL DEFAULT 0,
+                last_error text,
+                next_run_at timestamptz,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                started_at timestamptz,
+                finished_at timestamptz
+            );
+            CREATE INDEX IF NOT EXISTS campaigns_tenant ON campaigns (tenant_id, created_at DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS campaigns_due ON campaigns (next_run_at) WHERE state IN ('scheduled', 'running');
+            CREATE TABLE IF NOT EXISTS campaign_stats (
+                campaign_id uuid NOT NULL,
+                tenant_id uuid NOT NULL,
+                type text NOT NULL,
+                count bigint NOT NULL,
+                PRIMARY KEY (campaign_id, type)
+            );
+            CREATE OR REPLACE FUNCTION mailfleet_campaign_stats() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO campaign_stats (campaign_id, tenant_id, type, count)
+                SELECT m.campaign_id, n.tenant_id, n.type, count(DISTINCT n.message_id)
+                FROM new_events n JOIN messages m ON m.id = n.message_id
+                WHERE m.campaign_id IS NOT NULL
+                  AND n.type IN ('delivered', 'bounced', 'opened', 'clicked', 'unsubscribed', 'complained')
+                  AND NOT EXISTS (
+                      SELECT 1 FROM events e WHERE e.message_id = n.message_id AND e.type = n.type
+                        AND e.id NOT IN (SELECT id FROM new_events))
+                GROUP BY m.campaign_id, n.tenant_id, n.type
+                ORDER BY m.campaign_id, n.type
+                ON CONFLICT (campaign_id, type) DO UPDATE SET count = campaign_stats.count + excluded.count;
+                RETURN NULL;
+            END $$;
+            DROP TRIGGER IF EXISTS events_campaign_stats ON events;
+            CREATE TRIGGER events_campaign_stats AFTER INSERT ON events
+                REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION mailfleet_campaign_stats();
+            GRANT SELECT, INSERT, UPDATE ON campaigns, campaign_stats TO mailfleet_tenant;
+            ALTER TABLE campaigns ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE campaign_stats ENABLE ROW LEVEL SECURITY;
+            DROP POLICY IF EXISTS tenant_rows ON campaigns;
+            CREATE POLICY tenant_rows ON campaigns TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            DROP POLICY IF EXISTS tenant_rows ON campaign_stats;
+            CREATE POLICY tenant_rows ON campaign_stats TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            """, indexes: [
+                Index("messages_campaign_status", "ON messages (campaign_id, status) WHERE campaign_id IS NOT NULL"),
+            ]),
     ]
 }
 

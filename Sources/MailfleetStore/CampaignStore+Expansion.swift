@@ -1,0 +1,172 @@
+import Foundation
+import MailfleetCore
+import MailfleetPostgres
+
+/// The runner's side: expanding a due campaign's recipients into messages, one chunk per
+/// transaction. Any scheduler replica may run it: a chunk takes its campaign's row with
+/// `FOR UPDATE SKIP LOCKED`, so two replicas never expand one campaign at once and a busy
+/// campaign does not hold up another. The chunk's messages are inserted (the accept path's
+/// statement, `ON CONFLICT (campaign_id, contact_id) DO NOTHING`) in the transaction that
+/// moves the cursor past their contacts: a crash before the commit leaves neither, after it
+/// both. Enqueueing follows the commit, like an accepted message's; a crash in between
+/// leaves messages `queued` with no queue entry, which reconciliation enqueues.
+extension CampaignStore {
+    /// What one call of `expandNext` did.
+    public enum Expansion: Sendable, Equatable {
+        /// No campaign was due (or every due one is being expanded by another replica).
+        case idle
+        /// Made messages for a campaign; `items` go on the queue now.
+        case expanded(campaignID: UUID, messages: Int, skipped: Int, items: [MessageQueue.Item])
+        /// The campaign had no recipient left: it is done.
+        case finished(campaignID: UUID)
+        /// The campaign must wait (its `per_hour` cap, or the tenant's quota) until `until`.
+        case waiting(campaignID: UUID, until: Date, reason: String)
+    }
+
+    /// Expands the next chunk (at most `chunk` recipients) of the campaign due longest ago.
+    public func expandNext(chunk: Int, now: Date = Date()) async throws -> Expansion {
+        let segments = self.segments
+        return try await pool.transaction { connection in
+            guard let row = try connection.query(
+                """
+                SELECT * FROM campaigns WHERE state IN ('scheduled', 'running') AND next_run_at <= $1
+                ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                """, [now]).first else { return .idle }
+            var campaign = try Self.campaign(from: row)
+            var pacing = (try? JSONDecoder().decode(CampaignPacing.self, from: Data(try row.string("pacing").utf8))) ?? CampaignPacing()
+            let filter = try campaign.segmentID.map { segment -> RecipientFilter in
+                // A segment deleted (or no longer compilable) after creation matches nobody
+                // rather than widening the campaign to the whole list.
+                try segments?(campaign.tenantID, segment, connection) ?? RecipientFilter(sql: "false", parameters: [])
+            }
+            campaign.state = campaign.state.takenUp()
+            if campaign.recipientsTotal == nil {
+                campaign.recipientsTotal = try Self.countRecipients(of: campaign, filter: filter, on: connection)
+            }
+            let allowance = pacing.allowance(perHour: campaign.perHour, at: now)
+            guard allowance > 0 else {
+                let until = pacing.nextFree(at: now)
+                let reason = "per_hour cap of \(campaign.perHour ?? 0) reached; expanding again at \(ISO8601.format(until))"
+                try Self.save(campaign, pacing: pacing, nextRunAt: until, lastError: reason, on: connection)
+                return .waiting(campaignID: campaign.id, until: until, reason: reason)
+            }
+            let recipients = try Self.recipients(of: campaign, after: campaign.cursor, limit: min(chunk, allowance), filter: filter, on: connection)
+            guard let last = recipients.last else {
+                campaign.state = .done
+                campaign.recipientsTotal = campaign.expanded + campaign.skipped
+                try Self.save(campaign, pacing: pacing, nextRunAt: nil, lastError: campaign.lastError, finished: true, on: connection)
+                return .finished(campaignID: campaign.id)
+            }
+
+            // Built as the batch API builds bulk messages: rendered and validated by `SubmissionPlan`.
+            var made: [(recipient: CampaignRecipient, submission: MessageSubmission)] = []
+            var skipped: [String] = []
+            for recipient in recipients {
+                if let submission = campaign.submission(for: recipient, now: now) {
+                    made.append((recipient, submission))
+                } else {
+                    skipped.append("\(recipient.email): not a valid address")
+                }
+            }
+            let plan = SubmissionPlan(
+                items: made.map { .success($0.submission) }, isBatch: true, tenantID: campaign.tenantID, templates: [campaign.id: campaign.template],
+                limits: MessageLimits(), now: now)
+            var messages: [Message] = []
+            for (index, outcome) in plan.outcomes.enumerated() {
+                switch outcome {
+                case .success(var message):
+                    message.campaignID = campaign.id
+                    message.contactID = made[index].recipient.contactID
+                    messages.append(message)
+                case .failure(let problem):
+                    skipped.append("\(made[index].recipient.email): \(problem.field.map { "\($0): " } ?? "")\(problem.message)")
+                }
+            }
+
+            var prepared = PreparedMessages()
+            for message in messages { prepared.append(message) }
+            let periods = UsagePeriods(now: now)
+            let ledger = try MessageStore.lockUsage(tenantIDs: [campaign.tenantID], periods: periods, on: connection)[campaign.tenantID]
+            if var ledger, let refusal = ledger.admit(messages.countedAgainstQuota) {
+                let reason = "tenant quota: \(refusal.message)"
+                try Self.save(campaign, pacing: pacing, nextRunAt: refusal.resetsAt, lastError: reason, on: connection)
+                return .waiting(campaignID: campaign.id, until: refusal.resetsAt, reason: reason)
+            }
+            guard let inserted = try MessageStore.insert(
+                prepared.rows, bodies: prepared.bodies, periods: periods, unlessQuota: ledger == nil, skippingCampaignDuplicates: true, on: connection)
+            else {
+                // A quota was set between the lock and the insert: the next pass counts under it.
+                try Self.save(campaign, pacing: pacing, nextRunAt: now, lastError: campaign.lastError, on: connection)
+                return .waiting(campaignID: campaign.id, until: now, reason: "the tenant's quota changed")
+            }
+            pacing.record(inserted, at: now)
+            campaign.cursor = last.contactID
+            campaign.expanded += inserted
+            campaign.skipped += skipped.count
+            try Self.save(campaign, pacing: pacing, nextRunAt: now, lastError: skipped.last ?? campaign.lastError, on: connection)
+            let items = messages.filter { $0.status == .queued }.map {
+                MessageQueue.Item(id: $0.id, priority: $0.priority, tenantID: $0.tenantID, dueAt: $0.sendAt)
+            }
+            return .expanded(campaignID: campaign.id, messages: inserted, skipped: skipped.count, items: items)
+        }
+    }
+
+    /// Writes the runner's changes to a locked campaign row.
+    private static func save(
+        _ campaign: Campaign, pacing: CampaignPacing, nextRunAt: Date?, lastError: String?, finished: Bool = false, on connection: PostgresConnection
+    ) throws {
+        let pacingJSON = String(decoding: try JSONEncoder().encode(pacing), as: UTF8.self)
+        try connection.query(
+            """
+            UPDATE campaigns SET state = $2, cursor = $3, expanded = $4, skipped = $5, recipients_total = $6, pacing = $7::jsonb,
+                next_run_at = $8, last_error = $9, updated_at = now(), finished_at = CASE WHEN $10 THEN now() ELSE finished_at END
+            WHERE id = $1
+            """,
+            [
+                campaign.id, campaign.state.rawValue, campaign.cursor, campaign.expanded, campaign.skipped, campaign.recipientsTotal, pacingJSON,
+                nextRunAt, lastError, finished,
+            ])
+    }
+
+    /// The recipient query, the one place that says who receives a campaign: the subscribed
+    /// members of its list, not suppressed for the tenant, narrowed by `filter` (a segment: a
+    /// predicate over `c`), after contact `after` in contact-id order. `select` is what to
+    /// return of each. Returns the SQL and its parameters.
+    static func recipientQuery(
+        _ select: String, of campaign: Campaign, after: UUID?, filter: RecipientFilter?, tail: String = ""
+    ) -> (sql: String, parameters: [any PostgresEncodable]) {
+        var parameters: [any PostgresEncodable] = [campaign.tenantID, campaign.listID, after]
+        var sql = """
+            SELECT \(select)
+            FROM list_members l JOIN contacts c ON c.id = l.contact_id AND c.tenant_id = l.tenant_id
+            WHERE l.tenant_id = $1 AND l.list_id = $2 AND l.status = 'subscribed' AND ($3::uuid IS NULL OR l.contact_id > $3::uuid)
+              AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = c.tenant_id AND s.email = c.email)
+            """
+        if let filter {
+            sql += "\n  AND (\(filter.sql(shiftedBy: parameters.count)))"
+            parameters += filter.parameters
+        }
+        return (sql + tail, parameters)
+    }
+
+    /// The next `limit` recipients after contact `after`, in contact-id order.
+    static func recipients(of campaign: Campaign, after: UUID?, limit: Int, filter: RecipientFilter?, on connection: PostgresConnection) throws -> [CampaignRecipient] {
+        var (sql, parameters) = recipientQuery(
+            "c.id, c.email, c.attributes::text AS attributes, c.time_zone", of: campaign, after: after, filter: filter)
+        parameters.append(limit)
+        // In the order of list_members' primary key (list_id, contact_id), so a chunk reads the
+        // list's index from the cursor on rather than sorting the list.
+        sql += "\nORDER BY l.contact_id LIMIT $\(parameters.count)"
+        return try connection.query(sql, parameters).map { row in
+            let attributes = (try? JSONDecoder().decode(JSONValue.self, from: Data(try row.string("attributes").utf8))) ?? .object([:])
+            return CampaignRecipient(
+                contactID: try row.uuid("id"), email: try row.string("email"), attributes: attributes, timeZone: row.optionalString("time_zone"))
+        }
+    }
+
+    /// How many recipients the campaign has from the start (its progress's total).
+    static func countRecipients(of campaign: Campaign, filter: RecipientFilter?, on connection: PostgresConnection) throws -> Int {
+        let (sql, parameters) = recipientQuery("count(*) AS n", of: campaign, after: nil, filter: filter)
+        return try connection.query(sql, parameters).first?.int("n") ?? 0
+    }
+}

@@ -125,6 +125,32 @@ import Testing
         }
     }
 
+    @Test func atWeightsOfAThousandToOneTheLightTenantIsServedWithinTheFirstFetches() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-heavy")
+        defer { redis.shutdown() }
+        let queue = queue(redis)
+        let heavy = UUID(), light = UUID()
+        try await queue.publishWeights([heavy: 1_000])
+        // The heavy tenant's backlog first: a turn of 50 × 1,000 entries would have kept the
+        // light one waiting for 100 fetches of 500.
+        var owner: [UUID: UUID] = [:]
+        for _ in 0..<4 {
+            let items = (0..<1_000).map { _ in MessageQueue.Item(id: UUID(), priority: .bulk, tenantID: heavy) }
+            for item in items { owner[item.id] = heavy }
+            try await queue.enqueue(items)
+        }
+        let lightItems = (0..<10).map { _ in MessageQueue.Item(id: UUID(), priority: .bulk, tenantID: light) }
+        for item in lightItems { owner[item.id] = light }
+        try await queue.enqueue(lightItems)
+        var fetches = 0
+        var served = false
+        while !served && fetches < 8 {
+            served = try await queue.fetch(partition: 0, max: 500, leaseSeconds: 60).contains { owner[$0.id] == light }
+            fetches += 1
+        }
+        #expect(served && fetches <= 3, "the light tenant waited \(fetches) fetches")
+    }
+
     @Test func promotionReclaimDepthAndLeadersFollowTheTenant() async throws {
         let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-moves")
         defer { redis.shutdown() }

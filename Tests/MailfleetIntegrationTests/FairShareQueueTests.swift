@@ -323,8 +323,8 @@ import Testing
         defer { redis.shutdown() }
         let queue = queue(redis, lingerMs: 100, full: 1000)
         let tenant = UUID()
-        // An API whose clock is an hour fast and a worker whose clock is an hour slow: neither
-        // passes its time to the scripts, which read Redis's.
+        // Neither the producer nor the fetcher passes its time: the scripts read Redis's, so a
+        // host whose clock is off (an hour fast or slow) has nothing to put into the linger.
         try await queue.enqueue((0..<5).map { _ in .init(id: UUID(), priority: .bulk, tenantID: tenant) })
         #expect(try await queue.fetch(partition: 0, max: 10, leaseSeconds: 30).isEmpty)
         let k = queue.keys(0)

@@ -249,9 +249,14 @@ public final class SchedulerService: Service {
         }
     }
 
-    /// Re-enqueues messages Postgres holds as unfinished that show no progress.
+    /// Re-enqueues messages Postgres holds as unfinished that show no progress. One whose entry
+    /// is still on the queue (a long backlog, a tenant held by its limit) is only waiting its
+    /// turn: a second entry would be fetched and claimed for nothing, so it is left alone.
     func reconcile() async throws {
-        let stalled = try await store.stalled(olderThan: configuration.reconcileAfterSeconds, limit: 5000)
+        let candidates = try await store.stalled(olderThan: configuration.reconcileAfterSeconds, limit: 5000)
+        guard !candidates.isEmpty else { return }
+        let present = try await queue.onQueue(candidates)
+        let stalled = candidates.filter { !present.contains($0.id) }
         guard !stalled.isEmpty else { return }
         try await queue.enqueue(stalled)
         reconciled.increment(by: Int64(stalled.count))

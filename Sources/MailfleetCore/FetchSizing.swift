@@ -1,5 +1,6 @@
-/// How much a worker lane fetches next, and how long it pauses, after rounds that send
-/// limits held: a lane that claims far more than the limits admit pays a claim, an outcome
+/// How much a worker lane fetches next, and how long it pauses, after rounds that a provider
+/// account's send limits held (a tenant's own limits hold the tenant in the queue instead, see
+/// `FairShare.hold`): a lane that claims far more than the limits admit pays a claim, an outcome
 /// write and a queue move for each message held. After a round that held some, the next
 /// fetch asks for what the last one admitted (at least 1), after a pause until the next token
 /// is free; after a round that held none it doubles, up to the batch size. A round whose

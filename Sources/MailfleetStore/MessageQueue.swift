@@ -17,7 +17,10 @@ import MailfleetRedis
 ///     mf:{pN}:tenant      HASH  entry → tenant, for every entry on the queue (ready, leased or
 ///                               delayed), so promotion and reclaim find the entry's list
 ///     mf:{pN}:weights     HASH  tenant → fair-share weight, for tenants not at the default 1
-///                               (written by the scheduler from Postgres)
+///                               (written by the scheduler from Postgres); `*` → the heaviest
+///     mf:{pN}:held:L      ZSET  tenant → until when a send limit holds it in lane L (ms, Redis's clock)
+///     mf:{pN}:parked:L    ZSET  held tenants taken out of the ring, by when they are due back (ms)
+///     mf:{pN}:allow:L     HASH  tenant → the most its next turn takes after a hold (doubles per turn)
 ///     mf:{pN}:ready:L     LIST  entries of the layout before fair share (no tenant known),
 ///                               fetched first until empty
 ///     mf:{pN}:leased      ZSET  entries being sent, scored by lease deadline (ms)
@@ -57,12 +60,16 @@ public struct MessageQueue: Sendable {
         /// Bulk entries of one tenant in a partition that are ripe whatever their age: the most
         /// a provider call takes. Default 1,000.
         public var bulkFull: Int
+        /// The longest turn: the quantum shrinks when the heaviest weight would give a longer
+        /// one (`FairShare.unit`). Default 1,000.
+        public var maxTurn: Int
         /// The defaults.
-        public init(quantum: Int = 50, bulkMinimumPercent: Int = 10, bulkLingerMs: Int = 0, bulkFull: Int = 1000) {
+        public init(quantum: Int = 50, bulkMinimumPercent: Int = 10, bulkLingerMs: Int = 0, bulkFull: Int = 1000, maxTurn: Int = FairShare.defaultMaxTurn) {
             self.quantum = max(1, quantum)
             self.bulkMinimumPercent = min(100, max(0, bulkMinimumPercent))
             self.bulkLingerMs = max(0, bulkLingerMs)
             self.bulkFull = max(1, bulkFull)
+            self.maxTurn = max(1, maxTurn)
         }
     }
 
@@ -110,6 +117,10 @@ public struct MessageQueue: Sendable {
     /// A time as the scripts take it: milliseconds since 1970, rounded.
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
+    /// The time argument of a script that reads the clock: the one given, or empty for Redis's
+    /// own (`Scripts.clock`), so no host's clock skew lengthens or shortens a linger or a hold.
+    static func scriptTime(_ date: Date?) -> String { date.map { String(milliseconds($0)) } ?? "" }
+
     /// The message id and lane of an entry, or nil for a malformed one.
     public static func parse(entry: String) -> (id: UUID, priority: Priority)? {
         guard entry.count > 2, let lane = entry.first.flatMap(Priority.init(code:)),
@@ -134,9 +145,11 @@ public struct MessageQueue: Sendable {
         }
     }
 
-    /// Enqueues many messages in one round trip (one script per partition).
-    public func enqueue(_ items: [Item], now: Date = Date()) async throws {
+    /// Enqueues many messages in one round trip (one script per partition). Arrival times (for
+    /// the linger) are Redis's clock unless `now` is given (tests); due times are the caller's.
+    public func enqueue(_ items: [Item], now given: Date? = nil) async throws {
         guard !items.isEmpty else { return }
+        let now = given ?? Date()
         // Per partition: ready entries grouped by lane and tenant in their order, then delayed ones.
         var ready: [Int: [(lane: Priority, tenant: UUID, entries: [String])]] = [:]
         var delayed: [Int: [String]] = [:]
@@ -154,7 +167,7 @@ public struct MessageQueue: Sendable {
         var calls: [(script: RedisScript, keys: [String], arguments: [String])] = []
         for p in Set(ready.keys).union(delayed.keys) {
             let k = keys(p)
-            var arguments = [k.tag, String(MessageQueue.milliseconds(now)), String(delayed[p]?.count ?? 0)] + (delayed[p] ?? [])
+            var arguments = [k.tag, MessageQueue.scriptTime(given), String(delayed[p]?.count ?? 0)] + (delayed[p] ?? [])
             for group in ready[p] ?? [] {
                 arguments += [String(group.lane.code), group.tenant.lowercasedString, String(group.entries.count)] + group.entries
             }
@@ -168,16 +181,19 @@ public struct MessageQueue: Sendable {
     /// Takes up to `max` entries from partition `p` and leases them until `leaseSeconds` from
     /// now: transactional first but for bulk's minimum share, each lane shared between tenants
     /// by weighted deficit round robin, bulk only once ripe (see `Fairness.bulkLingerMs`).
+    /// Tenants held by a send limit (`hold`) are passed over until due. Lingers and holds are
+    /// timed by Redis's clock unless `now` is given (tests); the lease deadline by the caller's.
     /// Returns the message ids with their lanes.
-    public func fetch(partition p: Int, max: Int, leaseSeconds: Double, now: Date = Date()) async throws -> [(id: UUID, priority: Priority)] {
+    public func fetch(partition p: Int, max: Int, leaseSeconds: Double, now given: Date? = nil) async throws -> [(id: UUID, priority: Priority)] {
         let k = keys(p)
+        let now = given ?? Date()
         let deadline = Int64((now.timeIntervalSince1970 + leaseSeconds) * 1000)
         let reserve = FairShare.bulkReserve(max: max, percent: fairness.bulkMinimumPercent)
         let reply = try await redis.evaluate(
             Scripts.fetch, keys: [k.leased],
             arguments: [
-                k.tag, String(max), String(deadline), String(reserve), String(fairness.quantum), String(MessageQueue.milliseconds(now)),
-                String(fairness.bulkLingerMs), String(fairness.bulkFull),
+                k.tag, String(max), String(deadline), String(reserve), String(fairness.quantum), MessageQueue.scriptTime(given),
+                String(fairness.bulkLingerMs), String(fairness.bulkFull), String(fairness.maxTurn),
             ])
         return (reply.array ?? []).compactMap { $0.string.flatMap(MessageQueue.parse(entry:)) }
     }

@@ -117,4 +117,48 @@ import Testing
         #expect(throws: (any Error).self) { try fleet.cli(["tenants", "set-limits", "--tenant", fleet.tenantID, "--mailbox-rate", "hotmail=5"]) }
         #expect(throws: (any Error).self) { try fleet.cli(["providers", "update", "--tenant", fleet.tenantID, "--account", "sim", "--config", "messages_per_second=fast"]) }
     }
+
+    @Test func aTenantHeldByItsOwnRateWaitsInTheQueueWhileAnotherTenantsBulkGoesAtFullSpeed() async throws {
+        let fleet = try await Fleet.start("tenant-hold", workers: 2, provider: .sendgrid)
+        defer { fleet.stopNow() }
+        let a = fleet.tenantID
+        try fleet.cli(["tenants", "set-limits", "--tenant", a, "--messages-per-second", "5"])
+        let b = try fleet.cli(["tenants", "create", "--name", "tenant-hold-b"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let keyB = try fleet.cli(["keys", "create", "--tenant", b, "--scopes", "send,read"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try fleet.addProvider(.sendgrid, tenant: b)
+        // A's backlog, in the bulk lane of every partition: more than the first rounds claim
+        // (a full fetch per lane) before A's limit holds them, so A's lists stay long.
+        let aIDs = try await Self.sendBatch(fleet, count: 10_000) { "a\($0)@example.net" }
+        #expect(aIDs.count == 10_000)
+        // Past A's first rounds (its burst, and the rounds that claimed a whole turn before A was held).
+        #expect(try await fleet.eventually(seconds: 60) { try await fleet.simArrivals().count >= 10 })
+        // Then B's bulk joins the same lane.
+        let posted = Date().timeIntervalSince1970
+        let items = (0..<1_000).map { #"{"from":"b@example.com","to":["b\#($0)@example.net"],"subject":"s","text":"t","priority":"bulk"}"# }
+        let answer = try await fleet.api("POST", "/v1/messages", json: #"{"messages":[\#(items.joined(separator: ","))]}"#, key: keyB)
+        #expect(answer.status == 202)
+        let bIDs = Set(((Fleet.object(answer)["messages"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }.map { $0.lowercased() })
+        #expect(bIDs.count == 1_000)
+        #expect(try await fleet.eventually(seconds: 90) { try await fleet.simArrivals().count(where: { bIDs.contains($0.key) }) == 1_000 })
+        let arrivals = try await fleet.simArrivals()
+        let lastB = try #require(bIDs.compactMap { arrivals[$0] }.max())
+        // Counted, not timed: while B's 1,000 went out, A sent no more than a few seconds of its
+        // limit. With A held in the lane instead (fetches shrunk to a message or two, pauses of
+        // up to 250 ms), B's mail went a few messages per round: seen 14 s, A sending 64 meanwhile.
+        let aDuring = aIDs.compactMap { arrivals[$0] }.filter { $0 > posted && $0 <= lastB }.count
+        print("tenant B's 1,000 bulk messages out in \(lastB - posted) s while tenant A (5 messages/s) sent \(aDuring)")
+        #expect(aDuring <= 25, "A sent \(aDuring) while B's 1,000 waited \(lastB - posted) s")
+        // A's held mail waits, never fails, no attempt counted.
+        #expect(try await fleet.count(status: "failed") == 0)
+        let attempts = try await fleet.pool.query(
+            "SELECT coalesce(max(attempts), 0) AS n FROM messages WHERE tenant_id = $1::uuid AND status <> 'sent'", [a]).first!.int("n")
+        #expect(attempts == 0)
+        var holds = 0.0
+        for port in fleet.workerPorts {
+            for line in try await fleet.metrics(port: port).split(separator: "\n") where line.hasPrefix("mailfleet_queue_tenant_holds_total") {
+                holds += Double(line.split(separator: " ").last ?? "0") ?? 0
+            }
+        }
+        #expect(holds > 0)
+    }
 }

@@ -7,10 +7,10 @@ import Testing
 /// The queue's fair share in a real Redis: the fetch script against its pure twin
 /// (`FairShare`), shares between tenants, and every other reader of entries following tenants.
 @Suite(.serialized) struct FairShareQueueTests {
-    private func queue(_ redis: RedisClient, partitions: Int = 1, quantum: Int = 50, lingerMs: Int = 0, full: Int = 1000) -> MessageQueue {
+    private func queue(_ redis: RedisClient, partitions: Int = 1, quantum: Int = 50, lingerMs: Int = 0, full: Int = 1000, maxTurn: Int = 1000) -> MessageQueue {
         MessageQueue(
             redis: redis, partitioning: Partitioning(count: partitions), prefix: "it-fair-\(UUID().uuidString.prefix(6))",
-            fairness: .init(quantum: quantum, bulkMinimumPercent: 10, bulkLingerMs: lingerMs, bulkFull: full))
+            fairness: .init(quantum: quantum, bulkMinimumPercent: 10, bulkLingerMs: lingerMs, bulkFull: full, maxTurn: maxTurn))
     }
 
     @Test func theFetchScriptTakesWhatItsPureTwinTakesOnRandomInputs() async throws {
@@ -22,18 +22,28 @@ import Testing
             // Half the rounds linger, so passing over unripe bulk is checked too.
             let lingerMs = round % 2 == 0 ? 0 : Int.random(in: 20...200, using: &rng)
             let linger = { (ms: Int) in FairShare.Linger(nowMs: ms, lingerMs: lingerMs, full: 25) }
-            let queue = queue(redis, quantum: quantum, lingerMs: lingerMs, full: 25)
+            // Some rounds bound turns below the heaviest weight's, so the unit shrinks.
+            let maxTurn = round % 3 == 2 ? Int.random(in: 2...12, using: &rng) : 1000
+            let queue = queue(redis, quantum: quantum, lingerMs: lingerMs, full: 25, maxTurn: maxTurn)
             var clockMs = 1_800_000_000_000
             func date(_ ms: Int) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
             let tenants = (0..<Int.random(in: 1...6, using: &rng)).map { _ in UUID() }
             var weights: [UUID: Int] = [:]
             for tenant in tenants where Bool.random(using: &rng) { weights[tenant] = Int.random(in: 2...4, using: &rng) }
             try await queue.publishWeights(weights)
-            var twin = FairShare(quantum: quantum, weights: Dictionary(uniqueKeysWithValues: weights.map { ($0.key.lowercasedString, $0.value) }))
+            var twin = FairShare(
+                quantum: quantum, weights: Dictionary(uniqueKeysWithValues: weights.map { ($0.key.lowercasedString, $0.value) }), maxTurn: maxTurn)
             let percent = queue.fairness.bulkMinimumPercent
             for step in 0..<80 {
                 clockMs += Int.random(in: 0...60, using: &rng)
-                if Int.random(in: 0..<3, using: &rng) > 0 {
+                if Int.random(in: 0..<6, using: &rng) == 0 {
+                    // A send limit holds a tenant in a lane for a while, with a small next turn.
+                    let hold = FairShare.TenantHold(
+                        tenantID: tenants.randomElement(using: &rng)!, lane: Bool.random(using: &rng) ? .bulk : .transactional,
+                        waitMs: Int.random(in: 0...300, using: &rng), allowance: Int.random(in: 1...5, using: &rng))
+                    try await queue.hold([hold], first: 0, now: date(clockMs))
+                    twin.hold(tenant: hold.tenantID.lowercasedString, lane: hold.lane, untilMs: clockMs + hold.waitMs, allowance: hold.allowance)
+                } else if Int.random(in: 0..<3, using: &rng) > 0 {
                     // A producer's batch: runs of one tenant and lane, in order.
                     var items: [MessageQueue.Item] = []
                     for _ in 0..<Int.random(in: 1...4, using: &rng) {
@@ -69,6 +79,7 @@ import Testing
             let k = queue.keys(0)
             let leftovers = try await redis.pipeline([[
                 "EXISTS", k.ring(.bulk), k.ring(.transactional), k.backlog(.bulk), k.backlog(.transactional), k.tag + "first:b", k.tag + "last:b",
+                k.tag + "held:b", k.tag + "held:t", k.tag + "parked:b", k.tag + "parked:t",
             ]])
             #expect(leftovers.first?.int == 0)
             #expect(try await queue.depth().readyBulk == 0)
@@ -112,6 +123,32 @@ import Testing
             let expected = Double(weightA) / Double(weightA + weightB)
             #expect(abs(shareA - expected) <= 0.1, "weights \(weightA):\(weightB): A got \(shareA)")
         }
+    }
+
+    @Test func atWeightsOfAThousandToOneTheLightTenantIsServedWithinTheFirstFetches() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-heavy")
+        defer { redis.shutdown() }
+        let queue = queue(redis)
+        let heavy = UUID(), light = UUID()
+        try await queue.publishWeights([heavy: 1_000])
+        // The heavy tenant's backlog first: a turn of 50 × 1,000 entries would have kept the
+        // light one waiting for 100 fetches of 500.
+        var owner: [UUID: UUID] = [:]
+        for _ in 0..<4 {
+            let items = (0..<1_000).map { _ in MessageQueue.Item(id: UUID(), priority: .bulk, tenantID: heavy) }
+            for item in items { owner[item.id] = heavy }
+            try await queue.enqueue(items)
+        }
+        let lightItems = (0..<10).map { _ in MessageQueue.Item(id: UUID(), priority: .bulk, tenantID: light) }
+        for item in lightItems { owner[item.id] = light }
+        try await queue.enqueue(lightItems)
+        var fetches = 0
+        var served = false
+        while !served && fetches < 8 {
+            served = try await queue.fetch(partition: 0, max: 500, leaseSeconds: 60).contains { owner[$0.id] == light }
+            fetches += 1
+        }
+        #expect(served && fetches <= 3, "the light tenant waited \(fetches) fetches")
     }
 
     @Test func promotionReclaimDepthAndLeadersFollowTheTenant() async throws {
@@ -221,5 +258,82 @@ import Testing
         for p in 0..<3 { #expect(try await queue.publishedWeights(partition: p) == [a: 5]) }
         try await queue.publishWeights([:])
         #expect(try await queue.publishedWeights(partition: 1).isEmpty)
+    }
+
+    @Test func aHeldTenantIsPassedOverWhileOthersAreFetchedAndComesBackWhenDue() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-hold")
+        defer { redis.shutdown() }
+        let queue = queue(redis, partitions: 2, quantum: 5)
+        let a = UUID(), b = UUID()
+        let aItems = (0..<40).map { _ in MessageQueue.Item(id: UUID(), priority: .bulk, tenantID: a) }
+        let bItems = (0..<40).map { _ in MessageQueue.Item(id: UUID(), priority: .bulk, tenantID: b) }
+        try await queue.enqueue(aItems)
+        try await queue.enqueue(bItems)
+        // Held on Redis's clock for a minute, every partition: only B's mail comes out.
+        try await queue.hold([FairShare.TenantHold(tenantID: a, lane: .bulk, waitMs: 60_000, allowance: 1)])
+        var fetched: [UUID] = []
+        for _ in 0..<6 {
+            for p in 0..<2 { fetched += try await queue.fetch(partition: p, max: 10, leaseSeconds: 60).map(\.id) }
+        }
+        #expect(Set(fetched) == Set(bItems.map(\.id)))
+        var depth = try await queue.depth()
+        #expect(depth.readyBulk == 40 && depth.leased == 40)
+        for p in 0..<2 { #expect(try await redis.command("ZCARD", queue.keys(p).tag + "parked:b").int == 1) }
+        // New mail of A while held waits too.
+        let late = MessageQueue.Item(id: UUID(), priority: .bulk, tenantID: a)
+        try await queue.enqueue([late])
+        #expect(try await queue.fetch(partition: queue.partitioning.partition(of: late.id), max: 10, leaseSeconds: 60).isEmpty)
+        // The hold ends (shortened to now): A is back, its first turn in each partition what the
+        // limit admitted (even alone in the ring), then growing; nothing lost.
+        try await queue.hold([FairShare.TenantHold(tenantID: a, lane: .bulk, waitMs: 0, allowance: 1)])
+        var back: [UUID] = []
+        var firstTurn: [Int] = []
+        for _ in 0..<20 {
+            for p in 0..<2 {
+                let got = try await queue.fetch(partition: p, max: 50, leaseSeconds: 60).map(\.id)
+                if firstTurn.count < 2 { firstTurn.append(got.count) }
+                back += got
+            }
+        }
+        #expect(firstTurn == [1, 1])
+        #expect(Set(back) == Set(aItems.map(\.id) + [late.id]) && back.count == 41)
+        depth = try await queue.depth()
+        #expect(depth.readyBulk == 0 && depth.leased == 81)
+        for p in 0..<2 {
+            let k = queue.keys(p)
+            #expect(try await redis.command("EXISTS", k.tag + "parked:b", k.tag + "allow:b", k.ring(.bulk)).int == 0)
+        }
+    }
+
+    @Test func promotedEntriesGoToTheFrontOfTheirTenantsListInDueOrder() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-ahead")
+        defer { redis.shutdown() }
+        let queue = queue(redis)
+        let a = UUID(), now = Date()
+        let fresh = (0..<3).map { _ in UUID() }, waited = (0..<2).map { _ in UUID() }
+        try await queue.enqueue(waited.enumerated().map { .init(id: $1, priority: .bulk, tenantID: a, dueAt: now.addingTimeInterval(5 + Double($0))) }, now: now)
+        try await queue.enqueue(fresh.map { .init(id: $0, priority: .bulk, tenantID: a) }, now: now)
+        #expect(try await queue.promoteDue(partition: 0, now: now.addingTimeInterval(10)) == 2)
+        let fetched = try await queue.fetch(partition: 0, max: 10, leaseSeconds: 30, now: now.addingTimeInterval(10))
+        #expect(fetched.map(\.id) == waited + fresh)
+    }
+
+    @Test func theLingerRunsOnRedisClockWhateverTheHostsClocksSay() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-clock")
+        defer { redis.shutdown() }
+        let queue = queue(redis, lingerMs: 100, full: 1000)
+        let tenant = UUID()
+        // Neither the producer nor the fetcher passes its time: the scripts read Redis's, so a
+        // host whose clock is off (an hour fast or slow) has nothing to put into the linger.
+        try await queue.enqueue((0..<5).map { _ in .init(id: UUID(), priority: .bulk, tenantID: tenant) })
+        #expect(try await queue.fetch(partition: 0, max: 10, leaseSeconds: 30).isEmpty)
+        let k = queue.keys(0)
+        let arrived = try #require(try await redis.command("HGET", k.tag + "last:b", tenant.lowercasedString).string.flatMap(Int64.init))
+        let redisNow = try await redis.command("TIME").array ?? []
+        let redisMs = (Int64(redisNow.first?.string ?? "") ?? 0) * 1000 + (Int64(redisNow.last?.string ?? "") ?? 0) / 1000
+        #expect(abs(redisMs - arrived) < 60_000)
+        // Four lingers after arrival on Redis's clock, however far from it the hosts' clocks are.
+        try await Task.sleep(for: .milliseconds(450))
+        #expect(try await queue.fetch(partition: 0, max: 10, leaseSeconds: 30).count == 5)
     }
 }

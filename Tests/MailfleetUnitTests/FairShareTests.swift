@@ -125,4 +125,86 @@ import Testing
         }
         #expect(seen.count == 10_000 && seen.values.allSatisfy { $0 == 1 })
     }
+
+    @Test func aHeldTenantIsParkedOutOfTheRingAndComesBackWhenDueWithASmallTurn() {
+        var share = backlogged(["a", "b", "c"], 100, quantum: 5)
+        var fetched: [String] = []
+        share.hold(tenant: "a", lane: .bulk, untilMs: 1_000, allowance: 2)
+        // A is passed over: the others share the fetch, and A is parked, not in the ring.
+        let first = share.fetch(max: 20, bulkMinimumPercent: 10, nowMs: 0)
+        #expect(first.allSatisfy { !$0.hasPrefix("a-") } && first.count == 20)
+        #expect(share.bulk.parked == ["a": 1_000] && !share.bulk.ring.contains("a"))
+        let early = share.fetch(max: 10, bulkMinimumPercent: 10, nowMs: 999)
+        #expect(early.count == 10 && early.allSatisfy { !$0.hasPrefix("a-") })
+        // Due: back at the end of the ring, its first turn what the limit last admitted, then doubling.
+        let back = share.fetch(max: 12, bulkMinimumPercent: 10, nowMs: 1_000)
+        #expect(back.filter { $0.hasPrefix("a-") } == ["a-0", "a-1"])
+        #expect(share.bulk.parked.isEmpty && share.bulk.held.isEmpty && share.bulk.allowances == ["a": 4])
+        let next = share.fetch(max: 14, bulkMinimumPercent: 10, nowMs: 1_001)
+        #expect(next.filter { $0.hasPrefix("a-") } == ["a-2", "a-3", "a-4", "a-5"])
+        // Once the allowance reaches a whole turn it is forgotten.
+        let whole = share.fetch(max: 30, bulkMinimumPercent: 10, nowMs: 1_002)
+        #expect(share.bulk.allowances.isEmpty)
+        fetched = first + early + back + next + whole
+        // Nothing lost: everything is fetched in the end, each tenant's entries in order.
+        while true {
+            let got = share.fetch(max: 50, bulkMinimumPercent: 10, nowMs: 2_000)
+            if got.isEmpty { break }
+            fetched += got
+        }
+        #expect(fetched.count == 300 && Set(fetched).count == 300)
+        for tenant in ["a", "b", "c"] {
+            #expect(fetched.filter { $0.hasPrefix("\(tenant)-") } == (0..<100).map { "\(tenant)-\($0)" })
+        }
+    }
+
+    @Test func aHeldTenantWhoseListIsEmptyIsParkedWhenItsMailComesBack() {
+        var share = FairShare(quantum: 5)
+        share.hold(tenant: "a", lane: .bulk, untilMs: 500, allowance: 1)
+        share.push(["a-0", "a-1"], tenant: "a", lane: .bulk, nowMs: 100)
+        share.push(["b-0"], tenant: "b", lane: .bulk, nowMs: 100)
+        #expect(share.bulk.ring == ["b"] && share.bulk.parked == ["a": 500])
+        #expect(share.fetch(max: 10, bulkMinimumPercent: 10, nowMs: 200) == ["b-0"])
+        #expect(share.fetch(max: 10, bulkMinimumPercent: 10, nowMs: 500) == ["a-0"])
+        #expect(share.fetch(max: 10, bulkMinimumPercent: 10, nowMs: 501) == ["a-1"])
+        // A hold renewed while parked moves its due time.
+        share.hold(tenant: "c", lane: .transactional, untilMs: 50, allowance: 1)
+        share.push(["c-0"], tenant: "c", lane: .transactional, nowMs: 0)
+        share.hold(tenant: "c", lane: .transactional, untilMs: 900, allowance: 1)
+        #expect(share.fetch(max: 10, bulkMinimumPercent: 10, nowMs: 600).isEmpty)
+        #expect(share.fetch(max: 10, bulkMinimumPercent: 10, nowMs: 900) == ["c-0"])
+    }
+
+    @Test func theHeaviestWeightBoundsEveryTurnWhileSharesFollowTheWeights() {
+        #expect(FairShare.unit(quantum: 50, maxWeight: 3, maxTurn: 1_000) == 50)
+        #expect(FairShare.unit(quantum: 50, maxWeight: 1_000, maxTurn: 1_000) == 1)
+        #expect(FairShare.unit(quantum: 50, maxWeight: 40, maxTurn: 1_000) == 25)
+        // 1:1000: the light tenant is served within the first few fetches, not after 50,000 entries.
+        var share = backlogged(["heavy"], 100_000, quantum: 50, weights: ["heavy": 1_000])
+        share.push((0..<100).map { "light-\($0)" }, tenant: "light", lane: .bulk)
+        var fetches = 0
+        var served = false
+        while !served && fetches < 10 {
+            served = share.fetch(max: 500, bulkMinimumPercent: 10).contains { $0.hasPrefix("light-") }
+            fetches += 1
+        }
+        #expect(served && fetches <= 3)
+        // Shares over the long run are still 1000:1.
+        var shares = backlogged(["heavy"], 300_000, quantum: 50, weights: ["heavy": 1_000])
+        shares.push((0..<1_000).map { "light-\($0)" }, tenant: "light", lane: .bulk)
+        let counts = self.shares(&shares, first: 200_200, batch: 500)
+        #expect(counts == ["heavy": 200_000, "light": 200])
+    }
+
+    @Test func tenantHoldsTakeTheSoonestTokenAndShareWhatWasAdmittedOverPartitions() {
+        let a = UUID(), b = UUID()
+        let holds = FairShare.tenantHolds(
+            [
+                .init(tenantID: a, lane: .bulk, nextFreeUs: 200_500, intervalUs: 200_000),
+                .init(tenantID: a, lane: .bulk, nextFreeUs: 100_000, intervalUs: 100_000),
+                .init(tenantID: b, lane: .transactional, nextFreeUs: 1_000_000, intervalUs: 0),
+            ],
+            admitted: [a: [.bulk: 40, .transactional: 3]], partitions: 8)
+        #expect(Set(holds.map { "\($0.tenantID == a ? "a" : "b")\($0.lane.code) \($0.waitMs) \($0.stepMs) \($0.allowance)" }) == ["ab 100 100 5", "bt 1000 0 1"])
+    }
 }

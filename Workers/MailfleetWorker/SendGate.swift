@@ -26,6 +26,8 @@ final class SendGate: Sendable {
     private let warmupSent = Telemetry.counter("warmup_messages_total", help: "Messages sent under a sending domain's warm-up cap")
     /// The longest a provider call waits in the lane for a call token before its messages are held instead.
     private static let callWaitMs = 200
+    /// The longest the queue holds a tenant for a warm-up cap at a time.
+    private static let warmupHoldUs = 1_000_000
 
     /// Creates the gate; tenants' limits and warm-ups are cached `cacheSeconds`.
     init(limiter: SendLimiter, counter: WarmupCounter, tenants: TenantStore, cacheSeconds: Double, logger: Logger) {
@@ -43,12 +45,31 @@ final class SendGate: Sendable {
         self.held = held
     }
 
-    /// What one round's limits did: how many messages they held and the soonest time one of
-    /// the holding limits frees a token, which size the lane's next fetch (`FetchSizing`).
+    /// What one round's limits did. The account's limits (shared by its batches, whatever
+    /// their tenant) size the lane's next fetch (`FetchSizing`): how many messages they held and
+    /// the soonest time one of them frees a token. A tenant's own limits hold the tenant in the
+    /// queue instead (`tenantHolds`), so the lane's other tenants are not slowed.
     final class Round: Sendable {
         private let state = Locked<(held: Int, nextFreeMs: Int?)>((0, nil))
+        private let tenants = Locked<(limited: [FairShare.TenantLimited], admitted: [UUID: [Priority: Int]])>(([], [:]))
         /// Warm-up reservations of messages let through, given back for those not sent.
         let reserved = Locked<[UUID: WarmupCounter.Request]>([:])
+
+        /// Records what the tenants' own limits held and admitted.
+        func tenantLimits(limited: [FairShare.TenantLimited], admitted: [Message]) {
+            tenants.withLock { tenants in
+                tenants.limited += limited
+                for message in admitted { tenants.admitted[message.tenantID, default: [:]][message.priority, default: 0] += 1 }
+            }
+        }
+
+        /// Messages the tenants' own limits held.
+        var tenantHeld: Int { tenants.withLock { $0.limited.count } }
+
+        /// The queue holds for the tenants whose own limits held messages (`FairShare.tenantHolds`).
+        func tenantHolds(partitions: Int) -> [FairShare.TenantHold] {
+            tenants.withLock { FairShare.tenantHolds($0.limited, admitted: $0.admitted, partitions: partitions) }
+        }
 
         func hold(_ count: Int, nextFreeMs: Int) {
             state.withLock { state in
@@ -142,7 +163,18 @@ final class SendGate: Sendable {
                 }
             }
         }
-        return (messages.filter { admitted.contains($0.id) }, outcomes(decision.held, round: round, now: now))
+        let byID = Dictionary(messages.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        round.tenantLimits(
+            limited: decision.held.compactMap { id, hold in
+                byID[id].map {
+                    // A warm-up cap is per From domain: the tenant's other domains may still send,
+                    // so the tenant is held a second at a time, not until tomorrow.
+                    let nextFreeUs = hold.limit.reason == .warmup ? min(hold.nextFreeUs, Self.warmupHoldUs) : hold.nextFreeUs
+                    return FairShare.TenantLimited(tenantID: $0.tenantID, lane: $0.priority, nextFreeUs: nextFreeUs, intervalUs: hold.limit.intervalUs)
+                }
+            },
+            admitted: messages.filter { admitted.contains($0.id) })
+        return (messages.filter { admitted.contains($0.id) }, outcomes(decision.held, now: now).outcomes)
     }
 
     /// The warm-up count `message` takes a place in, if its From domain is warming up: bulk under
@@ -255,7 +287,9 @@ final class SendGate: Sendable {
                 try? await limiter.giveBack([SendLimiter.Request(subject: subject, rate: SendRate(perSecond: perSecond), count: 1)])
             }
             let admitted = Set(decision.admitted)
-            return (batch.messages.filter { admitted.contains($0.message.id) }, outcomes(decision.held, round: round, now: now))
+            let held = outcomes(decision.held, now: now)
+            if let soonestUs = held.soonestUs { round.hold(decision.held.count, nextFreeMs: soonestUs / 1000) }
+            return (batch.messages.filter { admitted.contains($0.message.id) }, held.outcomes)
         } catch {
             logger.warning("send limits unreachable; calling without them", metadata: ["account": "\(account.name)", "error": "\(error)"])
             return (batch.messages, [:])
@@ -308,8 +342,8 @@ final class SendGate: Sendable {
         }
     }
 
-    /// The waits of held messages, counted by reason and in the round's summary.
-    private func outcomes(_ holds: [UUID: SendAdmission.Hold], round: Round, now: Date) -> [UUID: DeliveryOutcome] {
+    /// The waits of held messages, counted by reason, and the soonest free token of the limits that held them.
+    private func outcomes(_ holds: [UUID: SendAdmission.Hold], now: Date) -> (outcomes: [UUID: DeliveryOutcome], soonestUs: Int?) {
         var outcomes: [UUID: DeliveryOutcome] = [:]
         var soonestUs: Int?
         for (id, hold) in holds {
@@ -317,8 +351,7 @@ final class SendGate: Sendable {
             outcomes[id] = Self.waiting(hold.limit.name, waitUs: hold.waitUs, now: now)
             soonestUs = min(soonestUs ?? hold.nextFreeUs, hold.nextFreeUs)
         }
-        if let soonestUs { round.hold(holds.count, nextFreeMs: soonestUs / 1000) }
-        return outcomes
+        return (outcomes, soonestUs)
     }
 
     private static func waiting(_ name: String, waitUs: Int, now: Date) -> DeliveryOutcome {

@@ -76,7 +76,8 @@ public final class SenderWorker: Service {
         // A Postgres or Redis outage is logged when it begins and ends, not per failed round.
         var outage = Outage()
         let clock = MonotonicMilliseconds()
-        // Send limits that hold most of a round shrink the next fetch (each held message costs a claim and a write).
+        // Account limits that hold most of a round shrink the next fetch (each held message costs a
+        // claim and a write); a tenant's own limits hold the tenant in the queue instead.
         var sizing = FetchSizing(batchSize: configuration.batchSize)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
@@ -92,7 +93,8 @@ public final class SenderWorker: Service {
                 }
                 // The round runs to its end even if shutdown begins meanwhile.
                 let limited = try await processRound(fetched)
-                let pauseMs = sizing.roundEnded(fetched: fetched.count, held: limited.held, nextFreeMs: limited.nextFreeMs, jitter: Double.random(in: 0..<1))
+                let pauseMs = sizing.roundEnded(
+                    fetched: fetched.count - limited.tenantHeld, held: limited.held, nextFreeMs: limited.nextFreeMs, jitter: Double.random(in: 0..<1))
                 if pauseMs > 0 { try? await Task.sleep(for: .milliseconds(pauseMs)) }
                 // Only a whole round ends an outage: an empty fetch proves Redis alone.
                 if let ended = outage.succeeded(atMs: clock.nowMs()) {
@@ -138,9 +140,10 @@ public final class SenderWorker: Service {
         return (fetched, next)
     }
 
-    /// One round: claim, send, record, acknowledge. Returns what send limits held.
+    /// One round: claim, send, record, acknowledge. Returns what the accounts' send limits held
+    /// (and the soonest token they free), and how many messages the tenants' own limits held.
     @discardableResult
-    func processRound(_ fetched: [(id: UUID, priority: Priority)]) async throws -> (held: Int, nextFreeMs: Int) {
+    func processRound(_ fetched: [(id: UUID, priority: Priority)]) async throws -> (held: Int, nextFreeMs: Int, tenantHeld: Int) {
         let started = ContinuousClock.now
         let claimed: [Message]
         do {
@@ -171,7 +174,7 @@ public final class SenderWorker: Service {
             try await queue.reschedule(later)
             metrics.skipped.increment(by: Int64(finished.count))
         }
-        guard !claimed.isEmpty else { return (0, 0) }
+        guard !claimed.isEmpty else { return (0, 0, 0) }
         let renewal = LeaseRenewal.start(
             for: claimed.map { ($0.id, $0.priority) }, queue: queue, store: store, leaseSeconds: configuration.leaseSeconds, logger: logger)
         defer { renewal.cancel() }
@@ -199,6 +202,7 @@ public final class SenderWorker: Service {
         let screened = await gate.screen(sendable, round: round)
         sendable = screened.sendable
         for (id, outcome) in screened.held { results[id] = (outcome, nil) }
+        await holdLimitedTenants(round)
 
         let chainsByTenant = try await providerChains(for: Set(sendable.map(\.tenantID)))
         let trackingByTenant = try await trackingSettings(for: Set(sendable.map(\.tenantID)))
@@ -257,7 +261,22 @@ public final class SenderWorker: Service {
             "deferred": "\(plan.outcomes.deferred.count - plan.waiting)", "waiting": "\(plan.waiting)",
             "failed": "\(plan.outcomes.failed.count)",
         ])
-        return round.summary
+        let summary = round.summary
+        return (summary.held, summary.nextFreeMs, round.tenantHeld)
+    }
+
+    /// Holds in the queue the tenants whose own send limits held messages this round, so the
+    /// lane fetches other tenants' mail meanwhile (docs/FLOW.md). Best effort: without the hold
+    /// the tenant's next turn is held again by its limit, as before.
+    private func holdLimitedTenants(_ round: SendGate.Round) async {
+        let holds = round.tenantHolds(partitions: configuration.partitions)
+        guard !holds.isEmpty else { return }
+        do {
+            try await queue.hold(holds)
+            metrics.tenantHolds.increment(by: Int64(holds.count))
+        } catch {
+            logger.warning("limited tenants not held in the queue", metadata: ["error": "\(error)", "tenants": "\(holds.count)"])
+        }
     }
 
     /// Sends messages along the chain as `FailoverPlan` directs: the first account first, what
@@ -454,6 +473,8 @@ struct WorkerMetrics: Sendable {
     let sentByTenant = TenantCounter("tenant_messages_sent_total", help: "Messages a provider accepted, per tenant")
     let failedByTenant = TenantCounter("tenant_messages_failed_total", help: "Messages that failed for good (dead-lettered), per tenant")
     let skipped = Telemetry.counter("messages_skipped_total", help: "Queue entries not claimed (already sent or claimed elsewhere)")
+    let tenantHolds = Telemetry.counter(
+        "queue_tenant_holds_total", help: "Tenants held in the queue by their own send limit (tenant rate, warm-up), per lane held")
     let failovers = Telemetry.counter("provider_failovers_total", help: "Messages moved to the next provider of their chain")
     let refusedRecipients = Telemetry.counter("recipients_refused_total", help: "Recipients a provider refused inside messages it accepted for others")
     let roundDuration = Telemetry.durationHistogram("worker_round_duration_seconds", help: "Fetch-to-acknowledge time of one worker round")

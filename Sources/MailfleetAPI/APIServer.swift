@@ -49,11 +49,13 @@ public struct APIStores: Sendable {
     public var breakers: CircuitBreakerStore
     /// Tenants' webhook endpoints.
     public var webhooks: WebhookStore
+    /// Tenants' segments.
+    public var segments: SegmentStore
 
     /// Creates the set from its parts.
     public init(
         messages: MessageStore, queue: MessageQueue, templates: TemplateStore, suppressions: SuppressionStore, tenants: TenantStore,
-        rateLimiter: RateLimiter, breakers: CircuitBreakerStore, webhooks: WebhookStore? = nil
+        rateLimiter: RateLimiter, breakers: CircuitBreakerStore, webhooks: WebhookStore? = nil, segments: SegmentStore? = nil
     ) {
         self.messages = messages
         self.queue = queue
@@ -64,6 +66,7 @@ public struct APIStores: Sendable {
         self.breakers = breakers
         // The same Postgres as the messages', unless given.
         self.webhooks = webhooks ?? WebhookStore(sharingPoolOf: messages)
+        self.segments = segments ?? SegmentStore(sharingPoolOf: messages)
     }
 }
 
@@ -112,6 +115,7 @@ public enum APIServer {
         ProvidersController(tenants: stores.tenants, breakers: stores.breakers, trackerURL: configuration.trackerURL, logger: logger).addRoutes(to: v1)
         EventsController(store: stores.messages).addRoutes(to: v1)
         WebhookEndpointsController(store: stores.webhooks, limits: configuration.limits, egress: configuration.egress).addRoutes(to: v1)
+        SegmentsController(store: stores.segments, limits: configuration.limits).addRoutes(to: v1)
         HealthController(tenants: stores.tenants, limits: configuration.limits).addRoutes(to: v1)
         QuotaController(tenants: stores.tenants).addRoutes(to: v1)
         FairShareController(tenants: stores.tenants).addRoutes(to: v1)

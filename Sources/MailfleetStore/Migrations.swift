@@ -548,7 +548,8 @@ public enum Migrations {
                   AND n.tenant_id IN (SELECT tenant_id FROM tenants_with_contacts)
                 GROUP BY m.contact_id, n.type, k.campaign_id, m.tenant_id
                 ORDER BY m.contact_id, n.type, k.campaign_id
-                ON CONFLICT (contact_id, type, campaign_id) DO UPDATE SET last_at = greatest(contact_activity.last_at, excluded.last_at);
+                ON CONFLICT (contact_id, type, campaign_id) DO UPDATE SET last_at = excluded.last_at
+                    WHERE contact_activity.last_at < excluded.last_at;
                 RETURN NULL;
             END $$;
             CREATE TRIGGER events_contact_activity AFTER INSERT ON events

@@ -51,11 +51,13 @@ public struct APIStores: Sendable {
     public var webhooks: WebhookStore
     /// Campaigns.
     public var campaigns: CampaignStore
+    /// Tenants' segments.
+    public var segments: SegmentStore
 
     /// Creates the set from its parts.
     public init(
         messages: MessageStore, queue: MessageQueue, templates: TemplateStore, suppressions: SuppressionStore, tenants: TenantStore,
-        rateLimiter: RateLimiter, breakers: CircuitBreakerStore, webhooks: WebhookStore? = nil, campaigns: CampaignStore? = nil
+        rateLimiter: RateLimiter, breakers: CircuitBreakerStore, webhooks: WebhookStore? = nil, campaigns: CampaignStore? = nil, segments: SegmentStore? = nil
     ) {
         self.messages = messages
         self.queue = queue
@@ -67,6 +69,7 @@ public struct APIStores: Sendable {
         // The same Postgres as the messages', unless given.
         self.webhooks = webhooks ?? WebhookStore(sharingPoolOf: messages)
         self.campaigns = campaigns ?? CampaignStore(sharingPoolOf: messages)
+        self.segments = segments ?? SegmentStore(sharingPoolOf: messages)
     }
 }
 
@@ -116,6 +119,7 @@ public enum APIServer {
         ProvidersController(tenants: stores.tenants, breakers: stores.breakers, trackerURL: configuration.trackerURL, logger: logger).addRoutes(to: v1)
         EventsController(store: stores.messages).addRoutes(to: v1)
         WebhookEndpointsController(store: stores.webhooks, limits: configuration.limits, egress: configuration.egress).addRoutes(to: v1)
+        SegmentsController(store: stores.segments, limits: configuration.limits).addRoutes(to: v1)
         HealthController(tenants: stores.tenants, limits: configuration.limits).addRoutes(to: v1)
         QuotaController(tenants: stores.tenants).addRoutes(to: v1)
         FairShareController(tenants: stores.tenants).addRoutes(to: v1)

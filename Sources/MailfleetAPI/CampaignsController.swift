@@ -34,9 +34,6 @@ public struct CampaignsController: Sendable {
         } catch {
             throw APIError.invalid(error)
         }
-        if body.segmentID != nil, !store.supportsSegments {
-            throw APIError.invalid(FieldError(code: "invalid_value", field: "segment_id", message: "segments are not available on this server"))
-        }
         var template: MessageTemplate
         if let templateID = body.templateID {
             guard let record = try await database({ try await templates.get(tenantID: key.tenantID, id: templateID, version: body.templateVersion) }) else {

@@ -25,8 +25,7 @@ extension CampaignStore {
 
     /// Expands the next chunk (at most `chunk` recipients) of the campaign due longest ago.
     public func expandNext(chunk: Int, now: Date = Date()) async throws -> Expansion {
-        let segments = self.segments
-        return try await pool.transaction { connection in
+        try await pool.transaction { connection in
             guard let row = try connection.query(
                 """
                 SELECT * FROM campaigns WHERE state IN ('scheduled', 'running') AND next_run_at <= $1
@@ -37,7 +36,7 @@ extension CampaignStore {
             let filter = try campaign.segmentID.map { segment -> RecipientFilter in
                 // A segment deleted (or no longer compilable) after creation matches nobody
                 // rather than widening the campaign to the whole list.
-                try segments?(campaign.tenantID, segment, connection) ?? RecipientFilter(sql: "false", parameters: [])
+                try Self.segmentFilter(tenantID: campaign.tenantID, id: segment, now: now, on: connection) ?? RecipientFilter(sql: "false", parameters: [])
             }
             campaign.state = campaign.state.takenUp()
             if campaign.recipientsTotal == nil {

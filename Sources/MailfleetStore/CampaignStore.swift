@@ -7,45 +7,33 @@ import MailfleetPostgres
 /// `CampaignStore+Expansion`. Tenant-facing statements run under row-level security.
 public struct CampaignStore: Sendable {
     let pool: PostgresPool
-    /// Turns a campaign's segment into a predicate over its recipients (`RecipientFilter`);
-    /// nil when this deployment has no segments, and then a campaign cannot name one.
-    let segments: SegmentFilter?
-
-    /// Compiles segment `id` of tenant `tenantID` into a predicate over contacts aliased `c`,
-    /// on the caller's connection; nil when the tenant has no such segment.
-    public typealias SegmentFilter = @Sendable (_ tenantID: UUID, _ id: UUID, _ connection: PostgresConnection) throws -> RecipientFilter?
 
     /// Creates a store over a pool.
-    public init(pool: PostgresPool, segments: SegmentFilter? = nil) {
+    public init(pool: PostgresPool) {
         self.pool = pool
-        self.segments = segments
     }
 
     /// A store on the same Postgres as `messages`.
-    public init(sharingPoolOf messages: MessageStore, segments: SegmentFilter? = nil) {
-        self.init(pool: messages.pool, segments: segments)
+    public init(sharingPoolOf messages: MessageStore) {
+        self.init(pool: messages.pool)
     }
-
-    /// Whether campaigns may name a segment here.
-    public var supportsSegments: Bool { segments != nil }
 
     /// Why a campaign could not be created.
     public enum CreateRefusal: Error, Sendable, Equatable {
         /// The tenant has no list with that id.
         case noList
-        /// The tenant has no segment with that id (or segments are not available).
+        /// The tenant has no segment with that id.
         case noSegment
     }
 
     /// Stores a new campaign (a draft); refuses a list or segment the tenant does not have.
     public func create(_ campaign: Campaign, actor: String) async throws -> Campaign {
-        let segments = self.segments
-        return try await pool.tenantTransaction(campaign.tenantID) { connection in
+        try await pool.tenantTransaction(campaign.tenantID) { connection in
             guard try !connection.query("SELECT 1 FROM contact_lists WHERE id = $1 AND tenant_id = $2", [campaign.listID, campaign.tenantID]).isEmpty else {
                 throw CreateRefusal.noList
             }
             if let segment = campaign.segmentID {
-                guard let segments, try segments(campaign.tenantID, segment, connection) != nil else { throw CreateRefusal.noSegment }
+                guard try Self.segmentFilter(tenantID: campaign.tenantID, id: segment, now: Date(), on: connection) != nil else { throw CreateRefusal.noSegment }
             }
             let s = campaign.schedule
             try connection.query(

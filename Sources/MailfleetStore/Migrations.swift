@@ -560,6 +560,14 @@ public enum Migrations {
             );
             CREATE OR REPLACE FUNCTION mailfleet_campaign_stats() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
+                -- Most events are of tenants that never ran a campaign: one probe per tenant and
+                -- batch, not a message lookup per event.
+                IF NOT EXISTS (
+                    SELECT 1 FROM (SELECT DISTINCT tenant_id FROM new_events) t
+                    WHERE EXISTS (SELECT 1 FROM campaigns c WHERE c.tenant_id = t.tenant_id)
+                ) THEN
+                    RETURN NULL;
+                END IF;
                 INSERT INTO campaign_stats (campaign_id, tenant_id, type, count)
                 SELECT m.campaign_id, n.tenant_id, n.type, count(DISTINCT n.message_id)
                 FROM new_events n JOIN messages m ON m.id = n.message_id
@@ -590,6 +598,89 @@ public enum Migrations {
             """, indexes: [
                 Index("messages_campaign_status", "ON messages (campaign_id, status) WHERE campaign_id IS NOT NULL"),
             ]),
+        // Version 18: segments (docs/CAMPAIGNS.md, "Segments"). Events belong to messages, so
+        // what segment event conditions need is kept per contact in `contact_activity`: the
+        // latest time of each event type per contact and campaign, plus a row under the nil
+        // campaign id for "any message". A statement-level trigger on `events` keeps it, whoever
+        // wrote the events; it looks at messages only when a tenant of the batch has contacts, so
+        // API sends of tenants without any pay one probe per tenant and batch, not per event.
+        // No foreign key to contacts: an event for a contact deleted meanwhile must not fail the
+        // event insert; a trigger on contacts deletes their activity instead. The GIN index
+        // serves attribute equality (`@>`); `contact_activity_recent` finds who did what since.
+        Migration(version: 18, name: "segments and contact activity", sql: """
+            CREATE TABLE segments (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                name text NOT NULL,
+                filter jsonb NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (tenant_id, name)
+            );
+            CREATE TABLE contact_activity (
+                contact_id uuid NOT NULL,
+                type text NOT NULL,
+                campaign_id uuid NOT NULL,
+                tenant_id uuid NOT NULL,
+                last_at timestamptz NOT NULL,
+                PRIMARY KEY (contact_id, type, campaign_id)
+            );
+            CREATE INDEX contact_activity_recent ON contact_activity (tenant_id, type, campaign_id, last_at) INCLUDE (contact_id);
+            CREATE INDEX contacts_attributes ON contacts USING gin (attributes jsonb_path_ops);
+            CREATE FUNCTION mailfleet_contact_activity() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NOT EXISTS (
+                    SELECT 1 FROM (SELECT DISTINCT tenant_id FROM new_events WHERE type IN ('delivered', 'bounced', 'opened', 'clicked', 'unsubscribed', 'complained')) t
+                    WHERE EXISTS (SELECT 1 FROM contacts c WHERE c.tenant_id = t.tenant_id)
+                ) THEN
+                    RETURN NULL;
+                END IF;
+                -- Only the events of tenants with contacts look up their messages; the rows are
+                -- sorted so that concurrent batches lock shared rows in one order.
+                WITH tenants_with_contacts AS MATERIALIZED (
+                    SELECT t.tenant_id FROM (SELECT DISTINCT tenant_id FROM new_events) t
+                    WHERE EXISTS (SELECT 1 FROM contacts c WHERE c.tenant_id = t.tenant_id)
+                )
+                INSERT INTO contact_activity (contact_id, type, campaign_id, tenant_id, last_at)
+                SELECT m.contact_id, n.type, k.campaign_id, m.tenant_id, max(n.occurred_at)
+                FROM new_events n
+                JOIN messages m ON m.id = n.message_id AND m.contact_id IS NOT NULL
+                CROSS JOIN LATERAL (VALUES ('00000000-0000-0000-0000-000000000000'::uuid), (m.campaign_id)) k (campaign_id)
+                WHERE n.type IN ('delivered', 'bounced', 'opened', 'clicked', 'unsubscribed', 'complained') AND k.campaign_id IS NOT NULL
+                  AND n.tenant_id IN (SELECT tenant_id FROM tenants_with_contacts)
+                GROUP BY m.contact_id, n.type, k.campaign_id, m.tenant_id
+                ORDER BY m.contact_id, n.type, k.campaign_id
+                ON CONFLICT (contact_id, type, campaign_id) DO UPDATE SET last_at = excluded.last_at
+                    WHERE contact_activity.last_at < excluded.last_at;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER events_contact_activity AFTER INSERT ON events
+                REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION mailfleet_contact_activity();
+            CREATE FUNCTION mailfleet_forget_contact_activity() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                DELETE FROM contact_activity a USING old_contacts o WHERE a.contact_id = o.id;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER contacts_forget_activity AFTER DELETE ON contacts
+                REFERENCING OLD TABLE AS old_contacts FOR EACH STATEMENT EXECUTE FUNCTION mailfleet_forget_contact_activity();
+            INSERT INTO contact_activity (contact_id, type, campaign_id, tenant_id, last_at)
+            SELECT m.contact_id, e.type, k.campaign_id, m.tenant_id, max(e.occurred_at)
+            FROM messages m
+            JOIN events e ON e.message_id = m.id
+            JOIN contacts c ON c.id = m.contact_id
+            CROSS JOIN LATERAL (VALUES ('00000000-0000-0000-0000-000000000000'::uuid), (m.campaign_id)) k (campaign_id)
+            WHERE m.contact_id IS NOT NULL AND e.type IN ('delivered', 'bounced', 'opened', 'clicked', 'unsubscribed', 'complained') AND k.campaign_id IS NOT NULL
+            GROUP BY m.contact_id, e.type, k.campaign_id, m.tenant_id;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON segments, contact_activity TO mailfleet_tenant;
+            ALTER TABLE segments ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE contact_activity ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON segments TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON contact_activity TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            """),
     ]
 }
 

@@ -111,6 +111,11 @@ public enum APIServer {
         SuppressionsController(store: stores.suppressions, limits: configuration.limits).addRoutes(to: v1)
         ProvidersController(tenants: stores.tenants, breakers: stores.breakers, trackerURL: configuration.trackerURL, logger: logger).addRoutes(to: v1)
         EventsController(store: stores.messages).addRoutes(to: v1)
+        ContactsController(store: ContactStore(sharingPoolOf: stores.messages), limits: configuration.limits).addRoutes(to: v1)
+        ContactListsController(
+            lists: ContactListStore(sharingPoolOf: stores.messages), contacts: ContactStore(sharingPoolOf: stores.messages),
+            imports: ContactImportStore(sharingPoolOf: stores.messages), limits: configuration.limits, confirmation: nil
+        ).addRoutes(to: v1)
         WebhookEndpointsController(store: stores.webhooks, limits: configuration.limits, egress: configuration.egress).addRoutes(to: v1)
         HealthController(tenants: stores.tenants, limits: configuration.limits).addRoutes(to: v1)
         QuotaController(tenants: stores.tenants).addRoutes(to: v1)

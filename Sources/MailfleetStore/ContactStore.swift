@@ -167,7 +167,7 @@ public struct ContactStore: Sendable {
                 """
                 SELECT \(Self.columns), m.status, m.subscribed_at, m.unsubscribed_at, m.created_at AS member_created_at
                 FROM list_members m JOIN contacts c ON c.id = m.contact_id
-                WHERE m.list_id = $1 AND m.tenant_id = $2 AND ($3::uuid IS NULL OR m.contact_id > $3::uuid) AND ($4::text IS NULL OR m.status = $4)
+                WHERE m.list_id = $1 AND m.tenant_id = $2 AND m.contact_id > COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000') AND ($4::text IS NULL OR m.status = $4)
                 ORDER BY m.contact_id LIMIT $5
                 """, [listID, tenantID, after, status?.rawValue, limit]
             ).map { row in
@@ -241,4 +241,47 @@ public enum MemberChange: Sendable, Equatable {
     case notMember
     /// The address is suppressed, so it cannot be subscribed.
     case suppressed
+}
+
+/// What following a confirmation link did.
+public enum ConfirmationOutcome: Sendable, Equatable {
+    /// The pending member `email` is now subscribed.
+    case confirmed(email: String)
+    /// It was confirmed before (the link is followed again).
+    case alreadySubscribed(email: String)
+    /// The member left the list (or is suppressed) since: an old link does not bring them back.
+    case unsubscribed(email: String)
+    /// The contact is no longer on the list.
+    case notMember
+}
+
+extension ContactStore {
+    /// A store over the same pool as `suppressions` (the tracker's).
+    public init(sharingPoolOf suppressions: SuppressionStore) {
+        self.init(pool: suppressions.pool)
+    }
+
+    /// Confirms a pending member (double opt-in); following the link again changes nothing.
+    public func confirm(tenantID: UUID, listID: UUID, contactID: UUID) async throws -> ConfirmationOutcome {
+        try await pool.tenantTransaction(tenantID) { connection in
+            let rows = try connection.query(
+                """
+                SELECT m.status, c.email, EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = c.tenant_id AND s.email = c.email) AS suppressed
+                FROM list_members m JOIN contacts c ON c.id = m.contact_id
+                WHERE m.list_id = $1 AND m.contact_id = $2 AND m.tenant_id = $3 FOR UPDATE OF m
+                """, [listID, contactID, tenantID])
+            guard let row = rows.first else { return .notMember }
+            let email = try row.string("email")
+            switch try Self.status(row) {
+            case .subscribed: return .alreadySubscribed(email: email)
+            case .unsubscribed: return .unsubscribed(email: email)
+            case .pending:
+                if try row.bool("suppressed") { return .unsubscribed(email: email) }
+                try connection.query(
+                    "UPDATE list_members SET status = 'subscribed', subscribed_at = now(), updated_at = now() WHERE list_id = $1 AND contact_id = $2 AND tenant_id = $3",
+                    [listID, contactID, tenantID])
+                return .confirmed(email: email)
+            }
+        }
+    }
 }

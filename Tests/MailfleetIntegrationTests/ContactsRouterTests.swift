@@ -160,6 +160,49 @@ struct ContactsRouterTests {
         }
     }
 
+    @Test func aPendingMemberCarriesASignedConfirmationLink() async throws {
+        let pool = PostgresPool(url: try await TestEnvironment.freshDatabase(), size: 2, name: "it-contacts-doi")
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-contacts-doi")
+        defer { redis.shutdown() }
+        do {
+            try await Migrator(pool: pool).migrate()
+            let tenants = TenantStore(pool: pool)
+            let tenant = try await tenants.createTenant(name: "doi")
+            let key = try await tenants.createKey(tenantID: tenant, scopes: [.send, .read]).plaintext
+            let prefix = "it-contacts-doi-\(UUID().uuidString.prefix(8))"
+            let stores = APIStores(
+                messages: MessageStore(pool: pool), queue: MessageQueue(redis: redis, partitioning: Partitioning(count: 1), prefix: prefix),
+                templates: TemplateStore(pool: pool), suppressions: SuppressionStore(pool: pool), tenants: tenants,
+                rateLimiter: RateLimiter(redis: redis, prefix: prefix + ":rl"), breakers: CircuitBreakerStore(redis: redis, prefix: prefix))
+            var configuration = APIConfiguration()
+            configuration.trackingSecret = "doi-secret"
+            configuration.trackerURL = "https://track.example.com"
+            let router = APIServer.router(
+                configuration: configuration, stores: stores, authenticator: Authenticator(tenants: tenants, ttl: 0), readiness: [], logger: Logger(label: prefix))
+            try await Application(router: router, logger: Logger(label: prefix)).test(.router) { client in
+                func call(_ method: HTTPRequest.Method, _ uri: String, _ body: String) async throws -> [String: Any] {
+                    let answer = try await client.execute(
+                        uri: uri, method: method, headers: [.authorization: "Bearer \(key)", .contentType: "application/json"], body: ByteBuffer(string: body))
+                    return (try? JSONSerialization.jsonObject(with: Data(buffer: answer.body)) as? [String: Any]) ?? [:]
+                }
+                let listID = try #require(try await call(.post, "/v1/lists", #"{"name":"Opt-in","double_opt_in":true}"#)["id"] as? String)
+                let member = try await call(.post, "/v1/lists/\(listID)/members", #"{"email":"ada@example.com"}"#)
+                let url = try #require(member["confirm_url"] as? String)
+                #expect(url.hasPrefix("https://track.example.com/confirm/"))
+                let confirmation = try #require(ListConfirmationSigner(secret: "doi-secret").verify(String(url.dropFirst("https://track.example.com/confirm/".count))))
+                #expect(confirmation.tenantID == tenant && confirmation.listID.lowercasedString == listID)
+                #expect(confirmation.contactID.lowercasedString == (member["contact"] as? [String: Any])?["id"] as? String)
+                // A subscribed member has no link.
+                let other = try await call(.post, "/v1/lists/\(listID)/members", #"{"email":"bob@example.com","status":"subscribed"}"#)
+                #expect(other["status"] as? String == "subscribed" && other["confirm_url"] == nil)
+            }
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+        await pool.shutdown()
+    }
+
     @Test func aKilledImportRunAgainConverges() async throws {
         let pool = PostgresPool(url: try await TestEnvironment.freshDatabase(), size: 2, name: "it-contacts-kill")
         do {

@@ -27,6 +27,9 @@ public struct APIConfiguration: Sendable {
     public var statusToken: String?
     /// Where tenants' webhook endpoints may point (checked when one is registered).
     public var egress = EgressPolicy()
+    /// The tracking secret, which signs double opt-in confirmation links (`confirm_url`);
+    /// nil leaves pending members without one.
+    public var trackingSecret: String?
     /// The defaults.
     public init() {}
 }
@@ -118,6 +121,16 @@ public enum APIServer {
         SuppressionsController(store: stores.suppressions, limits: configuration.limits).addRoutes(to: v1)
         ProvidersController(tenants: stores.tenants, breakers: stores.breakers, trackerURL: configuration.trackerURL, logger: logger).addRoutes(to: v1)
         EventsController(store: stores.messages).addRoutes(to: v1)
+        ContactsController(store: ContactStore(sharingPoolOf: stores.messages), limits: configuration.limits).addRoutes(to: v1)
+        ContactListsController(
+            lists: ContactListStore(sharingPoolOf: stores.messages), contacts: ContactStore(sharingPoolOf: stores.messages),
+            imports: ContactImportStore(sharingPoolOf: stores.messages), limits: configuration.limits,
+            confirmation: configuration.trackingSecret.map { secret in
+                let signer = ListConfirmationSigner(secret: secret)
+                let trackerURL = configuration.trackerURL
+                return { tenant, list, contact in signer.url(trackerURL: trackerURL, ListConfirmation(tenantID: tenant, listID: list, contactID: contact)) }
+            }
+        ).addRoutes(to: v1)
         WebhookEndpointsController(store: stores.webhooks, limits: configuration.limits, egress: configuration.egress).addRoutes(to: v1)
         SegmentsController(store: stores.segments, limits: configuration.limits).addRoutes(to: v1)
         HealthController(tenants: stores.tenants, limits: configuration.limits).addRoutes(to: v1)

@@ -12,6 +12,7 @@ public struct APIOptions: ParsableArguments {
     @Option(name: settings.apiRateLimit.name, help: settings.apiRateLimit.help) var rateLimitFlag: String?
     @Option(name: settings.trackerURL.name, help: settings.trackerURL.help) var trackerURLFlag: String?
     @Option(name: settings.statusToken.name, help: settings.statusToken.help) var statusTokenFlag: String?
+    @Option(name: settings.trackingSecret.name, help: settings.trackingSecret.help) var trackingSecretFlag: String?
     @OptionGroup public var logging: LoggingOptions
     @OptionGroup public var egress: EgressOptions
 
@@ -28,6 +29,9 @@ public struct APIOptions: ParsableArguments {
     public var rateLimitPerMinute: Int { get throws { try settings.apiRateLimit.value(flag: rateLimitFlag) } }
     /// The tracker's public URL, under which webhook URLs are shown.
     public var trackerURL: String { get throws { try settings.trackerURL.value(flag: trackerURLFlag) } }
+
+    /// The tracking secret, which also signs double opt-in confirmation links.
+    public var trackingSecret: String { get throws { try settings.trackingSecret.value(flag: trackingSecretFlag) } }
 
     /// The shortest status page password accepted.
     public static let minimumStatusTokenLength = 16
@@ -49,5 +53,5 @@ public struct APIOptions: ParsableArguments {
     }
 
     /// Refuses a bad value before the command runs.
-    public func validate() throws { try validateSettings { _ = (try host, try port, try databasePoolSize, try rateLimitPerMinute, try trackerURL, try statusToken) } }
+    public func validate() throws { try validateSettings { _ = (try host, try port, try databasePoolSize, try rateLimitPerMinute, try trackerURL, try statusToken, try trackingSecret) } }
 }

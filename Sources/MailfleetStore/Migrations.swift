@@ -681,6 +681,48 @@ public enum Migrations {
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
+        // Version 19: imports of contact files (docs/CAMPAIGNS.md "Import and export"). An
+        // import's counts move with each batch it writes, in that batch's transaction; every
+        // refused row is kept with its line number. `contacts.last_import_id` marks the import
+        // that last wrote a contact, which is how a later row of the same file with the same
+        // address is told apart (a duplicate) from a contact that existed before (an update).
+        Migration(version: 19, name: "contact imports and their refused rows", sql: """
+            CREATE TABLE contact_imports (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                list_id uuid NOT NULL REFERENCES contact_lists(id) ON DELETE CASCADE,
+                format text NOT NULL CHECK (format IN ('csv', 'ndjson')),
+                state text NOT NULL CHECK (state IN ('running', 'completed', 'interrupted')),
+                actor text NOT NULL,
+                rows_read bigint NOT NULL DEFAULT 0,
+                imported bigint NOT NULL DEFAULT 0,
+                updated bigint NOT NULL DEFAULT 0,
+                rejected bigint NOT NULL DEFAULT 0,
+                suppressed bigint NOT NULL DEFAULT 0,
+                duplicates bigint NOT NULL DEFAULT 0,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                finished_at timestamptz
+            );
+            CREATE INDEX contact_imports_list ON contact_imports (list_id, created_at);
+            CREATE TABLE contact_import_errors (
+                import_id uuid NOT NULL REFERENCES contact_imports(id) ON DELETE CASCADE,
+                tenant_id uuid NOT NULL,
+                line bigint NOT NULL,
+                reason text NOT NULL,
+                PRIMARY KEY (import_id, line)
+            );
+            ALTER TABLE contacts ADD COLUMN last_import_id uuid;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON contact_imports, contact_import_errors TO mailfleet_tenant;
+            ALTER TABLE contact_imports ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE contact_import_errors ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON contact_imports TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON contact_import_errors TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            """),
     ]
 }
 

@@ -70,6 +70,9 @@ public enum TrackerServer {
         router.add(middleware: RequestMetricsMiddleware(service: "tracker"))
         controller.addRoutes(to: router)
         UnsubscribeController(signer: signer, suppressions: suppressions, logger: logger).addRoutes(to: router)
+        ConfirmationController(
+            signer: ListConfirmationSigner(secret: configuration.trackingSecret), contacts: ContactStore(sharingPoolOf: suppressions), logger: logger
+        ).addRoutes(to: router)
         webhookController.addRoutes(to: router)
         OpsRoutes.add(to: router, checks: checks)
         let app = Application(

@@ -13,5 +13,6 @@ extension APIConfiguration {
         trackerURL = try options.trackerURL
         statusToken = try options.statusToken
         egress = try options.egress.policy
+        trackingSecret = try options.trackingSecret
     }
 }

@@ -10,14 +10,14 @@ import MailfleetStore
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailfleet",
-        abstract: "Mailfleet administration: schema, tenants, API keys, provider accounts, webhook endpoints, status, audit log, dead letters, messages, campaigns.",
+        abstract: "Mailfleet administration: schema, tenants, API keys, provider accounts, webhook endpoints, contact lists and contacts, segments, campaigns, status, audit log, dead letters, messages.",
         discussion: """
             Listings print an aligned table, or with --json one JSON document (snake_case fields) for scripts; \
             hints and progress go to stderr. Exit status: 0 done, 64 wrong usage (an unknown option, a malformed \
             id), 65 the data was refused (no such tenant, a duplicate name, a value out of range), 69 Postgres or \
             Redis cannot be reached or has no schema yet, 1 anything else.
             """,
-        subcommands: [Migrate.self, Tenants.self, Keys.self, Providers.self, Webhooks.self, Segments.self, Status.self, Audit.self, DeadLetters.self, Messages.self, Campaigns.self])
+        subcommands: [Migrate.self, Tenants.self, Keys.self, Providers.self, Webhooks.self, Lists.self, Contacts.self, Segments.self, Campaigns.self, Status.self, Audit.self, DeadLetters.self, Messages.self])
 
     /// ArgumentParser's own `main`, except that a failure it knows in words (`AdminError`) is
     /// printed as a sentence with its exit status instead of as a raw error.

@@ -19,14 +19,33 @@ public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddlew
         self.routes = table.values.sorted { "\($0.segments)" < "\($1.segments)" }
     }
 
-    /// The methods served at `path`, or empty when no route has that path.
+    /// The methods served at `path`, or empty when no route has that path. Like the router,
+    /// a constant segment wins over a parameter: `/v1/segments/preview` is served by its own
+    /// route only (POST), not by `/v1/segments/{id}` too.
     func allowed(at path: String) -> [HTTPRequest.Method] {
         let parts = path.split(separator: "/")
         var methods: [HTTPRequest.Method] = []
+        var best: [Bool]?
         for route in routes where route.segments.count == parts.count {
-            if zip(route.segments, parts).allSatisfy({ $0.0 == nil || $0.0 == $0.1 }) { methods += route.methods }
+            guard zip(route.segments, parts).allSatisfy({ $0.0 == nil || $0.0 == $0.1 }) else { continue }
+            let constants = route.segments.map { $0 != nil }
+            let preference = best.map { Self.preference(constants, over: $0) } ?? 1
+            if preference > 0 {
+                best = constants
+                methods = route.methods
+            } else if preference == 0 {
+                methods += route.methods
+            }
         }
         return methods.sorted { $0.rawValue < $1.rawValue }
+    }
+
+    /// 1 when the router prefers pattern `a` (constant segments marked true) to `b`, -1 when
+    /// it prefers `b`, 0 when they tie: the first segment where one is constant and the other a
+    /// parameter decides.
+    static func preference(_ a: [Bool], over b: [Bool]) -> Int {
+        for (x, y) in zip(a, b) where x != y { return x ? 1 : -1 }
+        return 0
     }
 
     /// Runs the not-found answer unless the path is served for other methods.

@@ -28,6 +28,9 @@ public struct SegmentsController: Sendable {
         let key = try context.key(for: .read)
         let limit = try PageLimit.read(request.uri.queryParameters.get("limit"), default: 100)
         let after = request.uri.queryParameters.get("after").map { String($0) }
+        if let after, after.unicodeScalars.count > Segment.maxNameLength || after.unicodeScalars.contains(where: { $0.value == 0 }) {
+            throw APIError.invalidParameter("after", "after must be a segment name from a previous page's next")
+        }
         let page = try await database { try await store.list(tenantID: key.tenantID, after: after, limit: limit) }
         return SegmentPage(segments: page.map { SegmentView($0) }, next: page.count == limit ? page.last?.name : nil)
     }

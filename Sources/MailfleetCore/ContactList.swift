@@ -36,10 +36,10 @@ public struct ContactList: Sendable, Equatable {
     public static func validName(_ name: String) throws(FieldError) -> String {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { throw FieldError(code: "invalid_value", field: "name", message: "name must not be empty") }
-        guard trimmed.count <= maxNameLength else {
+        guard trimmed.unicodeScalars.count <= maxNameLength else {
             throw FieldError(code: "invalid_value", field: "name", message: "name is at most \(maxNameLength) characters")
         }
-        guard !trimmed.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw FieldError(code: "invalid_value", field: "name", message: "name must not contain control characters")
         }
         return trimmed

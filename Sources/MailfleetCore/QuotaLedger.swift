@@ -36,6 +36,13 @@ public struct QuotaLedger: Sendable, Equatable {
         return nil
     }
 
+    /// How many more messages every period would admit now; nil when the tenant has no quota.
+    /// A sender that can choose its batch (a campaign's chunk) asks this first, so it sends what
+    /// the quota leaves instead of waiting for a period that would never admit a whole chunk.
+    public var remaining: Int? {
+        QuotaPeriod.allCases.compactMap { period in quota.limit(period).map { max(0, $0 - (used[period] ?? 0)) } }.min()
+    }
+
     /// Where the tenant stands in `period`.
     public func usage(_ period: QuotaPeriod) -> QuotaUsage {
         QuotaUsage(period: period, limit: quota.limit(period), used: used[period] ?? 0, resetsAt: period.end(of: now))

@@ -32,7 +32,7 @@ public struct Segment: Sendable, Equatable {
     public static func problem(withName name: String) -> String? {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty { return "name must not be empty" }
-        if name.count > maxNameLength { return "name is limited to \(maxNameLength) characters" }
+        if name.unicodeScalars.count > maxNameLength { return "name is limited to \(maxNameLength) characters" }
         if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) { return "name must not contain control characters" }
         return nil
     }

@@ -49,7 +49,17 @@ extension CampaignStore {
                 try Self.save(campaign, pacing: pacing, nextRunAt: until, lastError: reason, on: connection)
                 return .waiting(campaignID: campaign.id, until: until, reason: reason)
             }
-            let recipients = try Self.recipients(of: campaign, after: campaign.cursor, limit: min(chunk, allowance), filter: filter, on: connection)
+            // The tenant's quota is locked before the chunk is read, and the chunk is cut to
+            // what it leaves, so a quota smaller than a chunk still sends, then waits.
+            let periods = UsagePeriods(now: now)
+            let ledger = try MessageStore.lockUsage(tenantIDs: [campaign.tenantID], periods: periods, on: connection)[campaign.tenantID]
+            if var full = ledger, full.remaining == 0, let refusal = full.admit(1) {
+                let reason = "tenant quota: \(refusal.message)"
+                try Self.save(campaign, pacing: pacing, nextRunAt: refusal.resetsAt, lastError: reason, on: connection)
+                return .waiting(campaignID: campaign.id, until: refusal.resetsAt, reason: reason)
+            }
+            let size = min(chunk, allowance, ledger?.remaining ?? Int.max)
+            let recipients = try Self.recipients(of: campaign, after: campaign.cursor, limit: size, filter: filter, on: connection)
             guard let last = recipients.last else {
                 campaign.state = .done
                 campaign.recipientsTotal = campaign.expanded + campaign.skipped
@@ -84,8 +94,6 @@ extension CampaignStore {
 
             var prepared = PreparedMessages()
             for message in messages { prepared.append(message) }
-            let periods = UsagePeriods(now: now)
-            let ledger = try MessageStore.lockUsage(tenantIDs: [campaign.tenantID], periods: periods, on: connection)[campaign.tenantID]
             if var ledger, let refusal = ledger.admit(messages.countedAgainstQuota) {
                 let reason = "tenant quota: \(refusal.message)"
                 try Self.save(campaign, pacing: pacing, nextRunAt: refusal.resetsAt, lastError: reason, on: connection)

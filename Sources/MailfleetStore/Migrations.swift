@@ -444,9 +444,10 @@ public enum Migrations {
         // attributes; its subscription status is per list. `messages.contact_id` and
         // `campaign_id` tie a campaign's messages to their recipients (NULL for API sends; added
         // without a default, so no row is rewritten). Campaign sends are unique per campaign and
-        // contact, which makes a resumed campaign skip whom it already sent to.
+        // contact, which makes a resumed campaign skip whom it already sent to. Safe to run again
+        // (its indexes on `messages` are built concurrently after it).
         Migration(version: 15, name: "contact lists, contacts and list memberships", sql: """
-            CREATE TABLE contact_lists (
+            CREATE TABLE IF NOT EXISTS contact_lists (
                 id uuid PRIMARY KEY,
                 tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
                 name text NOT NULL,
@@ -455,7 +456,7 @@ public enum Migrations {
                 updated_at timestamptz NOT NULL DEFAULT now(),
                 UNIQUE (tenant_id, name)
             );
-            CREATE TABLE contacts (
+            CREATE TABLE IF NOT EXISTS contacts (
                 id uuid PRIMARY KEY,
                 tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
                 email text NOT NULL,
@@ -465,7 +466,7 @@ public enum Migrations {
                 updated_at timestamptz NOT NULL DEFAULT now(),
                 UNIQUE (tenant_id, email)
             );
-            CREATE TABLE list_members (
+            CREATE TABLE IF NOT EXISTS list_members (
                 list_id uuid NOT NULL REFERENCES contact_lists(id) ON DELETE CASCADE,
                 contact_id uuid NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
                 tenant_id uuid NOT NULL,
@@ -476,19 +477,22 @@ public enum Migrations {
                 updated_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (list_id, contact_id)
             );
-            CREATE INDEX list_members_contact ON list_members (contact_id);
+            CREATE INDEX IF NOT EXISTS list_members_contact ON list_members (contact_id);
             ALTER TABLE messages ADD COLUMN IF NOT EXISTS contact_id uuid;
             ALTER TABLE messages ADD COLUMN IF NOT EXISTS campaign_id uuid;
             GRANT SELECT, INSERT, UPDATE, DELETE ON contact_lists, contacts, list_members TO mailfleet_tenant;
             ALTER TABLE contact_lists ENABLE ROW LEVEL SECURITY;
             ALTER TABLE contacts ENABLE ROW LEVEL SECURITY;
             ALTER TABLE list_members ENABLE ROW LEVEL SECURITY;
+            DROP POLICY IF EXISTS tenant_rows ON contact_lists;
             CREATE POLICY tenant_rows ON contact_lists TO mailfleet_tenant
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            DROP POLICY IF EXISTS tenant_rows ON contacts;
             CREATE POLICY tenant_rows ON contacts TO mailfleet_tenant
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            DROP POLICY IF EXISTS tenant_rows ON list_members;
             CREATE POLICY tenant_rows ON list_members TO mailfleet_tenant
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);

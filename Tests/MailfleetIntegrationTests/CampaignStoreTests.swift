@@ -194,6 +194,21 @@ struct CampaignStoreTests {
         #expect(try await audience.messagesPerContact(campaign.id).count == 8)
     }
 
+    @Test func aDailyQuotaSmallerThanAChunkIsUsedUpThenTheCampaignWaitsForTheNextDay() async throws {
+        let audience = try await Audience.make(10)
+        try await audience.db.pool.query("UPDATE tenants SET daily_quota = 4 WHERE id = $1", [audience.tenant])
+        let store = CampaignStore(pool: audience.db.pool)
+        let campaign = try await store.create(audience.campaign(), actor: "test")
+        _ = try await store.apply(.start, id: campaign.id, tenantID: audience.tenant, actor: "t")
+        let now = Date()
+        // A chunk of 500 would never fit under a quota of 4: the chunk is cut to what is left.
+        guard case .expanded(_, 4, _, _) = try await store.expandNext(chunk: 500, now: now) else { Issue.record("the quota's 4"); return }
+        guard case .waiting(_, let until, let reason) = try await store.expandNext(chunk: 500, now: now) else { Issue.record("waits"); return }
+        #expect(reason.contains("quota"))
+        #expect(until > now && until <= now.addingTimeInterval(86_400))
+        #expect(try await audience.messagesPerContact(campaign.id).count == 4)
+    }
+
     @Test func aScheduledCampaignWaitsForItsTimeAndLocalTimesFollowEachContactsZone() async throws {
         let audience = try await Audience.make(2, zones: ["Asia/Tokyo", nil])
         let store = CampaignStore(pool: audience.db.pool)

@@ -153,6 +153,7 @@ public final class SchedulerService: Service {
         var lastDepth = ContinuousClock.now - .seconds(60)
         var lastDeadLetterCount = ContinuousClock.now - .seconds(60)
         var lastReconcile = ContinuousClock.now
+        var reconcileCursor: MessageStore.StalledCursor?
         var lastHealthCheck = ContinuousClock.now
         var lastWeightsCheck = ContinuousClock.now - .seconds(60)
         var weights: (weights: [UUID: Int], at: ContinuousClock.Instant)?
@@ -179,7 +180,7 @@ public final class SchedulerService: Service {
         guard loop.leadership.isLeading(atMs: clock.nowMs()) else { return }
         if ContinuousClock.now - loop.lastReconcile >= configuration.reconcileEvery {
             loop.lastReconcile = ContinuousClock.now
-            try await reconcile()
+            try await reconcile(&loop.reconcileCursor)
             try await store.purgeExpiredIdempotencyKeys()
             try await purgeDeadLetters()
             databaseAnswered(&loop)
@@ -249,14 +250,20 @@ public final class SchedulerService: Service {
         }
     }
 
-    /// Re-enqueues messages Postgres holds as unfinished that show no progress. One whose entry
-    /// is still on the queue (a long backlog, a tenant held by its limit) is only waiting its
-    /// turn: a second entry would be fetched and claimed for nothing, so it is left alone.
-    func reconcile() async throws {
-        let candidates = try await store.stalled(olderThan: configuration.reconcileAfterSeconds, limit: 5000)
-        guard !candidates.isEmpty else { return }
-        let present = try await queue.onQueue(candidates)
-        let stalled = candidates.filter { !present.contains($0.id) }
+    /// Re-enqueues messages Postgres holds as unfinished that show no progress, one page of
+    /// the scan per pass (`cursor` carries it on; it starts again after the last page). One
+    /// whose entry is still on the queue (a long backlog, a tenant held by its limit) is only
+    /// waiting its turn: a second entry would be fetched and claimed for nothing, so it is left
+    /// alone, and unwritten: a held backlog costs reads, not a rewrite of every row.
+    func reconcile(_ cursor: inout MessageStore.StalledCursor?) async throws {
+        let page = try await store.stalled(olderThan: configuration.reconcileAfterSeconds, after: cursor, limit: 5000)
+        cursor = page.next
+        guard !page.items.isEmpty else { return }
+        let present = try await queue.onQueue(page.items)
+        let absent = page.items.filter { !present.contains($0.id) }
+        guard !absent.isEmpty else { return }
+        let unfinished = try await store.markEnqueued(absent.map(\.id))
+        let stalled = absent.filter { unfinished.contains($0.id) }
         guard !stalled.isEmpty else { return }
         try await queue.enqueue(stalled)
         reconciled.increment(by: Int64(stalled.count))

@@ -3,24 +3,44 @@ import MailfleetCore
 import MailfleetPostgres
 
 extension MessageStore {
+    /// Where a reconciliation scan stands: the last message it read, by `(enqueued_at, id)`.
+    public struct StalledCursor: Sendable, Equatable {
+        /// The last message's `enqueued_at`.
+        public let enqueuedAt: Date
+        /// The last message's id.
+        public let id: UUID
+    }
+
     /// Messages that should be on the queue but show no progress since `olderThan` seconds:
-    /// queued and due but not enqueued recently, or `sending` under an expired lease. The
-    /// scheduler enqueues them again; the claim in `claim(_:lease:)` makes a duplicate harmless.
-    public func stalled(olderThan seconds: Double, limit: Int) async throws -> [MessageQueue.Item] {
+    /// queued and due but not enqueued recently, or `sending` under an expired lease. Read
+    /// without writing, `limit` at a time in `(enqueued_at, id)` order after `after`: most are
+    /// only waiting their turn (a long backlog, a tenant held by its limit), so the caller asks
+    /// Redis which it no longer holds and re-enqueues and marks only those (`markEnqueued`).
+    /// `next` is where the following page starts, nil when this page ended the scan.
+    public func stalled(olderThan seconds: Double, after: StalledCursor? = nil, limit: Int) async throws -> (items: [MessageQueue.Item], next: StalledCursor?) {
+        let start = after ?? StalledCursor(enqueuedAt: .distantPast, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
         let rows = try await pool.query(
             """
-            UPDATE messages SET enqueued_at = now()
-            WHERE id IN (
-                SELECT id FROM messages
-                WHERE status IN ('queued', 'sending') AND enqueued_at < now() - make_interval(secs => $1)
-                  AND next_attempt_at <= now() AND (status = 'queued' OR lease_until < now())
-                ORDER BY enqueued_at LIMIT $2
-                FOR UPDATE SKIP LOCKED)
-            RETURNING id, tenant_id, priority
-            """, [seconds, limit])
-        return try rows.map {
+            SELECT id, tenant_id, priority, enqueued_at FROM messages
+            WHERE status IN ('queued', 'sending') AND enqueued_at < now() - make_interval(secs => $1)
+              AND next_attempt_at <= now() AND (status = 'queued' OR lease_until < now())
+              AND (enqueued_at, id) > ($2::timestamptz, $3::uuid)
+            ORDER BY enqueued_at, id LIMIT $4
+            """, [seconds, start.enqueuedAt, start.id, limit])
+        let items = try rows.map {
             MessageQueue.Item(id: try $0.uuid("id"), priority: Priority(rawValue: try $0.string("priority")) ?? .bulk, tenantID: try $0.uuid("tenant_id"))
         }
+        let next = try rows.count == limit ? rows.last.map { StalledCursor(enqueuedAt: try $0.date("enqueued_at"), id: try $0.uuid("id")) } : nil
+        return (items, next)
+    }
+
+    /// Marks messages enqueued now, the ones reconciliation puts back on the queue; returns
+    /// those still unfinished (a message finished since it was read is not enqueued again).
+    public func markEnqueued(_ ids: [UUID]) async throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try await pool.query(
+            "UPDATE messages SET enqueued_at = now() WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'sending') RETURNING id", [ids]
+        ).map { try $0.uuid("id") })
     }
 
     /// Postgres's clock: a recovery's cutoff is compared with `enqueued_at`, so it must come

@@ -237,7 +237,7 @@ struct CampaignStoreTests {
         // The runner died after the commit: its items never reached Redis.
         let items = try await drain(store, chunk: 5)
         try await audience.db.pool.query("UPDATE messages SET enqueued_at = now() - interval '1 hour' WHERE campaign_id = $1", [campaign.id])
-        let stalled = try await MessageStore(pool: audience.db.pool).stalled(olderThan: 300, limit: 100)
+        let stalled = try await MessageStore(pool: audience.db.pool).stalled(olderThan: 300, limit: 100).items
         #expect(Set(stalled.map(\.id)) == Set(items.map(\.id)))
     }
 

@@ -53,7 +53,7 @@ struct RedisLossRecoveryStoreTests {
         try await db.pool.query("UPDATE messages SET status = 'sending', lease_until = now() - interval '1 minute' WHERE id = $1", [expired.id])
         try await db.pool.query("UPDATE messages SET status = 'sent' WHERE id = $1", [sent.id])
         // All of them are fresh: the age-based reconciliation would leave them alone for 300 s.
-        #expect(try await store.stalled(olderThan: 300, limit: 5000).isEmpty)
+        #expect(try await store.stalled(olderThan: 300, limit: 5000).items.isEmpty)
 
         let cutoff = try await store.databaseTime()
         // Accepted after the loss was noticed: the API put it in the new Redis itself.

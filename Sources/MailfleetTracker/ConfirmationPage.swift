@@ -2,7 +2,7 @@
 enum ConfirmationPage {
     /// Asks to confirm with a button (a GET alone never subscribes).
     static func ask(action: String) -> String {
-        document(
+        UnsubscribePage.document(
             title: "Confirm your subscription",
             body: """
                 <form method="post" action="\(UnsubscribePage.escaped(action))">
@@ -13,30 +13,18 @@ enum ConfirmationPage {
 
     /// After confirming (or confirming again).
     static func done(address: String) -> String {
-        document(title: "Subscribed", body: "<p><strong>\(UnsubscribePage.escaped(address))</strong> is subscribed. Thank you.</p>")
+        UnsubscribePage.document(title: "Subscribed", body: "<p><strong>\(UnsubscribePage.escaped(address))</strong> is subscribed. Thank you.</p>")
     }
 
     /// For a link that is not one we signed, or whose member is gone.
-    static let invalid = document(title: "Link not valid", body: "<p>This confirmation link is not valid.</p>")
+    static let invalid = UnsubscribePage.document(title: "Link not valid", body: "<p>This confirmation link is not valid.</p>")
 
     /// For a link past its lifetime.
-    static let expired = document(title: "Link expired", body: "<p>This confirmation link has expired. Please sign up again to get a new one.</p>")
+    static let expired = UnsubscribePage.document(title: "Link expired", body: "<p>This confirmation link has expired. Please sign up again to get a new one.</p>")
 
     /// For a member who left the list since the link was sent.
-    static let left = document(title: "Not subscribed", body: "<p>This address left the list after the link was sent, so it stays unsubscribed.</p>")
+    static let left = UnsubscribePage.document(title: "Not subscribed", body: "<p>This address left the list after the link was sent, so it stays unsubscribed.</p>")
 
     /// When the confirmation could not be stored.
-    static let unavailable = document(title: "Try again", body: "<p>We could not confirm just now. Please try again in a minute.</p>")
-
-    private static func document(title: String, body: String) -> String {
-        """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="robots" content="noindex"><title>\(title)</title></head>
-        <body><h1>\(title)</h1>
-        \(body)
-        </body></html>
-
-        """
-    }
+    static let unavailable = UnsubscribePage.document(title: "Try again", body: "<p>We could not confirm just now. Please try again in a minute.</p>")
 }

@@ -25,7 +25,8 @@ enum UnsubscribePage {
     /// When the unsubscribe could not be stored.
     static let unavailable = document(title: "Try again", body: "<p>We could not unsubscribe you just now. Please try again in a minute.</p>")
 
-    private static func document(title: String, body: String) -> String {
+    /// One page of the tracker's links (unsubscribe, double opt-in): `body` is HTML, escaped by the caller.
+    static func document(title: String, body: String) -> String {
         """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -132,6 +132,10 @@ public struct Settings: Sendable {
     /// Fetch-and-send loops per worker.
     public let workerLanes = Setting.number(
         "MAILFLEET_WORKER_LANES", flag: "--lanes", default: 4, in: 1...Int.max, "Concurrent fetch-and-send lanes per worker")
+    /// Lanes per worker that fetch transactional mail alone.
+    public let workerTransactionalLanes = Setting.number(
+        "MAILFLEET_WORKER_TRANSACTIONAL_LANES", flag: "--transactional-lanes", default: 1, in: 0...Int.max,
+        "Lanes per worker that fetch transactional mail alone, besides --lanes, so it never waits behind a bulk round")
     /// Messages per fetch.
     public let workerBatch = Setting.number(
         "MAILFLEET_WORKER_BATCH", flag: "--batch-size", default: 500, in: 1...Int.max, "Messages per fetch")

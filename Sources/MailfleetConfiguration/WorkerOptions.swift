@@ -9,6 +9,7 @@ public struct WorkerOptions: ParsableArguments {
     @OptionGroup public var database: DatabaseOptions
     @OptionGroup public var queue: QueueOptions
     @Option(name: settings.workerLanes.name, help: settings.workerLanes.help) var lanesFlag: String?
+    @Option(name: settings.workerTransactionalLanes.name, help: settings.workerTransactionalLanes.help) var transactionalLanesFlag: String?
     @Option(name: settings.workerBatch.name, help: settings.workerBatch.help) var batchSizeFlag: String?
     @Option(name: settings.fairQuantum.name, help: settings.fairQuantum.help) var fairQuantumFlag: String?
     @Option(name: settings.bulkMinimumSharePercent.name, help: settings.bulkMinimumSharePercent.help) var bulkMinimumShareFlag: String?
@@ -41,6 +42,8 @@ public struct WorkerOptions: ParsableArguments {
     public var port: Int { get throws { try settings.workerPort.value(flag: portFlag) } }
     /// Concurrent fetch-and-send lanes.
     public var lanes: Int { get throws { try settings.workerLanes.value(flag: lanesFlag) } }
+    /// Lanes that fetch transactional mail alone.
+    public var transactionalLanes: Int { get throws { try settings.workerTransactionalLanes.value(flag: transactionalLanesFlag) } }
     /// Messages per fetch.
     public var batchSize: Int { get throws { try settings.workerBatch.value(flag: batchSizeFlag) } }
     /// Entries per turn of a tenant of weight 1.
@@ -87,7 +90,7 @@ public struct WorkerOptions: ParsableArguments {
     /// Refuses a bad value before the command runs.
     public func validate() throws {
         try validateSettings {
-            _ = (try host, try port, try lanes, try batchSize, try outboxDirectory, try trackerURL, try trackingSecret)
+            _ = (try host, try port, try lanes, try transactionalLanes, try batchSize, try outboxDirectory, try trackerURL, try trackingSecret)
             _ = (try retryBaseSeconds, try leaseSeconds, try retryMaxDelaySeconds, try retryMaxAttempts, try retryMaxAgeHours)
             _ = (try circuitWindow, try circuitMinimumCalls, try circuitFailureRate, try circuitSlowCallMs)
             _ = (try circuitOpenBaseMs, try circuitOpenMaxMs, try circuitHalfOpenProbes, try circuitProbeTimeoutMs)

@@ -144,12 +144,19 @@ public struct FairShare: Sendable, Equatable {
     }
 
     /// Takes up to `max` entries: transactional up to `max` less the bulk reserve, then bulk,
-    /// then transactional again into whatever bulk left.
+    /// then transactional again into whatever bulk left; with `transactionalOnly`, transactional
+    /// entries alone (a worker's transactional lane), leaving bulk as it is.
     /// Holds are compared with `nowMs` (by default the linger's time).
-    public mutating func fetch(max: Int, bulkMinimumPercent: Int, linger: Linger = .none, nowMs: Int? = nil) -> [String] {
+    public mutating func fetch(
+        max: Int, bulkMinimumPercent: Int, linger: Linger = .none, nowMs: Int? = nil, transactionalOnly: Bool = false
+    ) -> [String] {
         var out: [String] = []
-        let reserve = Self.bulkReserve(max: max, percent: bulkMinimumPercent)
         let now = nowMs ?? linger.nowMs
+        if transactionalOnly {
+            take(.transactional, upTo: max, into: &out, linger: .none, nowMs: now)
+            return out
+        }
+        let reserve = Self.bulkReserve(max: max, percent: bulkMinimumPercent)
         take(.transactional, upTo: max - reserve, into: &out, linger: .none, nowMs: now)
         take(.bulk, upTo: max, into: &out, linger: linger, nowMs: now)
         take(.transactional, upTo: max, into: &out, linger: .none, nowMs: now)

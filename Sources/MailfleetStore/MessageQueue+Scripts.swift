@@ -104,7 +104,8 @@ extension MessageQueue {
             """)
 
         // KEYS: leased. ARGV: prefix, max, lease deadline (ms), bulk reserve, quantum, now (ms,
-        // or empty for Redis's clock), linger (ms), full, longest turn. Must take exactly what
+        // or empty for Redis's clock), linger (ms), full, longest turn, "1" for transactional
+        // entries only. Must take exactly what
         // `FairShare.fetch` takes (a test holds them to it).
         static let fetch = RedisScript(clock + """
             local prefix = ARGV[1]
@@ -212,9 +213,14 @@ extension MessageQueue {
               end
               if popped > 0 then redis.call('HINCRBY', prefix .. 'count', lane, -popped) end
             end
-            take('t', want - reserve)
-            take('b', want)
-            take('t', want)
+            if ARGV[10] == '1' then
+              -- A transactional lane's fetch: transactional entries only, bulk left as it is.
+              take('t', want)
+            else
+              take('t', want - reserve)
+              take('b', want)
+              take('t', want)
+            end
             if #out > 0 then
               local args = {}
               for _, v in ipairs(out) do args[#args + 1] = ARGV[3]; args[#args + 1] = v end

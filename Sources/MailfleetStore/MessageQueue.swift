@@ -183,19 +183,49 @@ public struct MessageQueue: Sendable {
     /// by weighted deficit round robin, bulk only once ripe (see `Fairness.bulkLingerMs`).
     /// Tenants held by a send limit (`hold`) are passed over until due. Lingers and holds are
     /// timed by Redis's clock unless `now` is given (tests); the lease deadline by the caller's.
+    /// With `transactionalOnly`, takes transactional entries alone and leaves bulk as it is.
     /// Returns the message ids with their lanes.
-    public func fetch(partition p: Int, max: Int, leaseSeconds: Double, now given: Date? = nil) async throws -> [(id: UUID, priority: Priority)] {
+    public func fetch(
+        partition p: Int, max: Int, leaseSeconds: Double, now given: Date? = nil, transactionalOnly: Bool = false
+    ) async throws -> [(id: UUID, priority: Priority)] {
+        let call = fetchCall(partition: p, max: max, leaseSeconds: leaseSeconds, now: given, transactionalOnly: transactionalOnly)
+        let reply = try await redis.evaluate(call.script, keys: call.keys, arguments: call.arguments)
+        return MessageQueue.fetched(reply)
+    }
+
+    /// Takes up to `max` transactional entries from every partition in one round trip, at most
+    /// `max / partitions` (rounded up) from each, so a transactional lane looks at the whole
+    /// queue at the cost of one poll and its round stays within `max`.
+    public func fetchTransactional(max: Int, leaseSeconds: Double, now given: Date? = nil) async throws -> [(id: UUID, priority: Priority)] {
+        let count = partitioning.count
+        let each = Swift.max(1, (max + count - 1) / count)
+        let calls = (0..<count).map { fetchCall(partition: $0, max: each, leaseSeconds: leaseSeconds, now: given, transactionalOnly: true) }
+        let replies = try await redis.evaluatePipelined(calls)
+        let entries = replies.flatMap(MessageQueue.fetched)
+        // Entries other partitions leased are returned even if one partition failed: thrown
+        // away, they would wait out their lease. The failed partition is polled again next time.
+        if entries.isEmpty { try checkReplies(replies) }
+        return entries
+    }
+
+    private func fetchCall(
+        partition p: Int, max: Int, leaseSeconds: Double, now given: Date?, transactionalOnly: Bool
+    ) -> (script: RedisScript, keys: [String], arguments: [String]) {
         let k = keys(p)
         let now = given ?? Date()
         let deadline = Int64((now.timeIntervalSince1970 + leaseSeconds) * 1000)
         let reserve = FairShare.bulkReserve(max: max, percent: fairness.bulkMinimumPercent)
-        let reply = try await redis.evaluate(
-            Scripts.fetch, keys: [k.leased],
-            arguments: [
+        return (
+            Scripts.fetch, [k.leased],
+            [
                 k.tag, String(max), String(deadline), String(reserve), String(fairness.quantum), MessageQueue.scriptTime(given),
-                String(fairness.bulkLingerMs), String(fairness.bulkFull), String(fairness.maxTurn),
-            ])
-        return (reply.array ?? []).compactMap { $0.string.flatMap(MessageQueue.parse(entry:)) }
+                String(fairness.bulkLingerMs), String(fairness.bulkFull), String(fairness.maxTurn), transactionalOnly ? "1" : "0",
+            ]
+        )
+    }
+
+    private static func fetched(_ reply: RedisValue) -> [(id: UUID, priority: Priority)] {
+        (reply.array ?? []).compactMap { $0.string.flatMap(MessageQueue.parse(entry:)) }
     }
 
     /// Removes finished messages (sent, failed, or not ours to send) from their leases and

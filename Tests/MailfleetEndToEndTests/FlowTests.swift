@@ -3,7 +3,8 @@ import MailfleetCore
 import MailfleetHTTPClient
 import Testing
 
-/// End-to-end flow control: full provider calls for bulk, and fair-share weights.
+/// End-to-end flow control: full provider calls for bulk, fair-share weights, and the
+/// transactional lane.
 @Suite(.serialized) struct FlowTests {
     /// `count` bulk messages that share one body and subject, to different recipients.
     func campaign(count: Int, offset: Int) -> String {
@@ -31,6 +32,39 @@ import Testing
         #expect(stats["unique_messages"] as? Int == 2_500)
         let calls = (stats["calls"] as? [String: Int])?["sendgrid"] ?? 0
         #expect(calls > 0 && calls <= 3, "2,500 messages took \(calls) SendGrid calls")
+    }
+
+    @Test func aTransactionalMessageGoesOutWhileTheWorkersOnlyBulkLaneWaitsOnASlowProvider() async throws {
+        // One bulk-and-transactional lane and the transactional lane beside it. Tenant B's bulk
+        // goes to a provider that answers after a minute, so the lane is stuck in its round.
+        let fleet = try await Fleet.start(
+            "transactional-lane", workers: 1, provider: .sendgrid, environment: ["MAILFLEET_WORKER_LANES": "1", "MAILFLEET_BULK_LINGER_MS": "0"])
+        defer { fleet.stopNow() }
+        let slow = try await SimulatorProcess()
+        defer {
+            // Killed: a graceful stop would wait for the call it holds.
+            kill(slow.process.processIdentifier, SIGKILL)
+            slow.stop()
+        }
+        try await slow.control(#"{"latency_ms":60000}"#)
+        let b = try fleet.cli(["tenants", "create", "--name", "slow-bulk"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let keyB = try fleet.cli(["keys", "create", "--tenant", b, "--scopes", "send,read"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let secretFile = fleet.stateDir + "/slow.key"
+        try "SG.slow".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try fleet.cli(["providers", "add", "--tenant", b, "--name", "slow", "--kind", "sendgrid", "--endpoint", slow.url, "--secret-file", secretFile])
+        let items = (0..<20).map { #"{"from":"b@example.com","to":["b\#($0)@example.net"],"subject":"s","text":"t","priority":"bulk"}"# }
+        #expect(try await fleet.api("POST", "/v1/messages", json: #"{"messages":[\#(items.joined(separator: ","))]}"#, key: keyB).status == 202)
+        let stuck = try await fleet.eventually(seconds: 30) { (try await slow.stats()["inflight"] as? Int ?? 0) >= 1 }
+        #expect(stuck)
+        // Tenant A's password reset, while the only other lane waits for that answer.
+        let reset = #"{"from":"app@example.com","to":["user@example.org"],"subject":"Reset your password","text":"t"}"#
+        #expect(try await fleet.api("POST", "/v1/messages", json: reset).status == 202)
+        // Counted, not timed: it reached its provider while B's call was still unanswered (the
+        // answer comes after 60 s, the call timeout after 30 s). Without the transactional lane
+        // it waited for the bulk round: nothing reached the fast simulator within these 20 s.
+        let delivered = try await fleet.eventually(seconds: 20) { (try await fleet.simStats()["unique_messages"] as? Int ?? 0) == 1 }
+        #expect(delivered)
+        #expect((try await slow.stats()["inflight"] as? Int ?? 0) >= 1, "the bulk call was answered first: the test proves nothing")
     }
 
     /// `HGET mf:{p0}:weights <tenant>` in the fleet's Redis.

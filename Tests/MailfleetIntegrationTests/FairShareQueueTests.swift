@@ -59,8 +59,10 @@ import Testing
                     }
                 } else {
                     let max = Int.random(in: 1...40, using: &rng)
-                    let fetched = try await queue.fetch(partition: 0, max: max, leaseSeconds: 60, now: date(clockMs))
-                    let expected = twin.fetch(max: max, bulkMinimumPercent: percent, linger: linger(clockMs))
+                    // One fetch in five is a transactional lane's.
+                    let only = Int.random(in: 0..<5, using: &rng) == 0
+                    let fetched = try await queue.fetch(partition: 0, max: max, leaseSeconds: 60, now: date(clockMs), transactionalOnly: only)
+                    let expected = twin.fetch(max: max, bulkMinimumPercent: percent, linger: linger(clockMs), transactionalOnly: only)
                     #expect(fetched.map { MessageQueue.entry(id: $0.id, priority: $0.priority) } == expected, "round \(round), step \(step)")
                 }
             }
@@ -258,6 +260,32 @@ import Testing
         for p in 0..<3 { #expect(try await queue.publishedWeights(partition: p) == [a: 5]) }
         try await queue.publishWeights([:])
         #expect(try await queue.publishedWeights(partition: 1).isEmpty)
+    }
+
+    @Test func aTransactionalFetchTakesTransactionalFromEveryPartitionInOneCallAndLeavesBulk() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-fair-tx")
+        defer { redis.shutdown() }
+        let queue = queue(redis, partitions: 4)
+        let tenant = UUID()
+        let bulk = (0..<200).map { _ in MessageQueue.Item(id: UUID(), priority: .bulk, tenantID: tenant) }
+        let transactional = (0..<40).map { _ in MessageQueue.Item(id: UUID(), priority: .transactional, tenantID: UUID()) }
+        try await queue.enqueue(bulk + transactional)
+        var perPartition: [Int: Int] = [:]
+        for item in transactional { perPartition[queue.partitioning.partition(of: item.id), default: 0] += 1 }
+        // At most ceil(12 / 4) = 3 from each partition, transactional only.
+        let first = try await queue.fetchTransactional(max: 12, leaseSeconds: 60)
+        #expect(first.allSatisfy { $0.priority == .transactional })
+        #expect(first.count == perPartition.values.reduce(0) { $0 + min($1, 3) })
+        var fetched = Set(first.map(\.id))
+        while true {
+            let more = try await queue.fetchTransactional(max: 12, leaseSeconds: 60)
+            if more.isEmpty { break }
+            #expect(more.allSatisfy { $0.priority == .transactional })
+            fetched.formUnion(more.map(\.id))
+        }
+        #expect(fetched == Set(transactional.map(\.id)))
+        let depth = try await queue.depth()
+        #expect(depth.readyBulk == 200 && depth.readyTransactional == 0 && depth.leased == 40)
     }
 
     @Test func aHeldTenantIsPassedOverWhileOthersAreFetchedAndComesBackWhenDue() async throws {

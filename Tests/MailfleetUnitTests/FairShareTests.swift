@@ -55,6 +55,18 @@ import Testing
         #expect(share.bulk.ring.isEmpty && share.bulk.deficits.isEmpty && share.count(.bulk) == 0)
     }
 
+    @Test func aTransactionalLanesFetchTakesTransactionalAloneAndLeavesBulkAsItIs() {
+        var share = FairShare(quantum: 50)
+        share.push((0..<30).map { "t-\($0)" }, tenant: "t", lane: .transactional)
+        share.push((0..<1_000).map { "b-\($0)" }, tenant: "b", lane: .bulk)
+        let bulkBefore = share.bulk
+        // No bulk reserve: the whole fetch is transactional's, and bulk's ring and turns are untouched.
+        #expect(share.fetch(max: 20, bulkMinimumPercent: 10, transactionalOnly: true) == (0..<20).map { "t-\($0)" })
+        #expect(share.fetch(max: 20, bulkMinimumPercent: 10, transactionalOnly: true) == (20..<30).map { "t-\($0)" })
+        #expect(share.fetch(max: 20, bulkMinimumPercent: 10, transactionalOnly: true).isEmpty)
+        #expect(share.bulk == bulkBefore)
+    }
+
     @Test func transactionalGoesFirstButBulkKeepsItsMinimumShare() {
         var share = FairShare(quantum: 50)
         share.push((0..<1_000).map { "t-\($0)" }, tenant: "t", lane: .transactional)

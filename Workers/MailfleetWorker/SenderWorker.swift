@@ -61,16 +61,25 @@ public final class SenderWorker: Service {
 
     /// Runs the lanes until graceful shutdown, then returns once each lane's round is done.
     public func run() async throws {
-        logger.info("worker started", metadata: ["lanes": "\(configuration.lanes)", "partitions": "\(configuration.partitions)"])
+        logger.info("worker started", metadata: [
+            "lanes": "\(configuration.lanes)", "transactional_lanes": "\(configuration.transactionalLanes)", "partitions": "\(configuration.partitions)",
+        ])
         await withTaskGroup(of: Void.self) { group in
             for lane in 0..<configuration.lanes {
                 group.addTask { await self.runLane(lane) }
+            }
+            let first = configuration.lanes
+            for lane in 0..<configuration.transactionalLanes {
+                group.addTask { await self.runLane(first + lane, transactionalOnly: true) }
             }
         }
         logger.info("worker drained and stopped")
     }
 
-    private func runLane(_ lane: Int) async {
+    /// One fetch-and-send loop. A transactional lane (`transactionalOnly`) fetches transactional
+    /// mail alone, from every partition at each poll, so a password reset never waits for a
+    /// lane to finish a long bulk round; the other lanes serve both, transactional first.
+    private func runLane(_ lane: Int, transactionalOnly: Bool = false) async {
         let partitions = configuration.partitions
         var cursor = (lane * partitions / max(configuration.lanes, 1) + Int.random(in: 0..<partitions)) % partitions
         // A Postgres or Redis outage is logged when it begins and ends, not per failed round.
@@ -84,8 +93,11 @@ public final class SenderWorker: Service {
                 // With a bulk linger, a worker's lanes take turns to fetch, so lanes side by
                 // side do not split a campaign that could fill one provider call.
                 let start = cursor, size = sizing.next
-                let (fetched, next) = try await queue.fairness.bulkLingerMs > 0
-                    ? gatherTurns.take { try await self.fetchRound(from: start, max: size) } : fetchRound(from: start, max: size)
+                let (fetched, next) =
+                    transactionalOnly
+                    ? (try await queue.fetchTransactional(max: size, leaseSeconds: configuration.leaseSeconds), start)
+                    : try await queue.fairness.bulkLingerMs > 0
+                        ? gatherTurns.take { try await self.fetchRound(from: start, max: size) } : fetchRound(from: start, max: size)
                 cursor = next
                 if fetched.isEmpty {
                     try? await Task.sleep(for: configuration.idleDelay)

@@ -16,6 +16,9 @@ public struct WorkerConfiguration: Sendable {
     /// Fetch-and-send loops running side by side in this process. Default 4: enough to keep
     /// provider calls overlapping with database writes on two cores.
     public var lanes = 4
+    /// Lanes that fetch transactional mail alone, besides `lanes`. Default 1: a transactional
+    /// message waits for the next poll of an idle lane, never for a bulk round to end.
+    public var transactionalLanes = 1
     /// How long a fetched message is ours before the scheduler may hand it to another worker.
     /// Longer than the provider call timeout plus the write-back. Default 120 s.
     public var leaseSeconds = 120.0

@@ -17,7 +17,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try WorkerConfiguration(options)
         try await Bootstrap.run(service: "mailfleet-worker", logLevel: options.logging.logLevel) { clients, logger in
-            let pool = clients.postgres(url: try options.database.databaseURL, size: config.lanes + 1, name: "worker-pg")
+            let pool = clients.postgres(url: try options.database.databaseURL, size: config.lanes + config.transactionalLanes + 1, name: "worker-pg")
             let redis = clients.redis(url: try options.queue.redisURL, connections: 2, name: "worker-redis")
             let providers = ProviderRegistry(
                 httpClient: clients.http(name: "worker-http"), outboxDirectory: config.outboxDirectory,

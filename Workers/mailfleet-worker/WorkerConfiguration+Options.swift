@@ -9,6 +9,7 @@ extension WorkerConfiguration {
         self.init()
         partitions = try options.queue.partitions
         lanes = try options.lanes
+        transactionalLanes = try options.transactionalLanes
         batchSize = try options.batchSize
         fairness = MessageQueue.Fairness(
             quantum: try options.fairQuantum, bulkMinimumPercent: try options.bulkMinimumSharePercent, bulkLingerMs: try options.bulkLingerMs)

@@ -84,6 +84,12 @@ public final class CampaignRunner: Service {
         case .finished(let id):
             logger.info("campaign done", metadata: ["campaign_id": "\(id.lowercasedString)"])
             return true
+        case .failed(let id, let failures, let until, let error):
+            // Charged to that campaign alone: the others go on at once.
+            logger.error(
+                "campaign expansion failed; the campaign backs off",
+                metadata: ["campaign_id": "\(id.lowercasedString)", "failures": "\(failures)", "until": "\(ISO8601.format(until))", "error": "\(error)"])
+            return true
         case .waiting(let id, let until, let reason):
             logger.info("campaign waits", metadata: ["campaign_id": "\(id.lowercasedString)", "until": "\(ISO8601.format(until))", "reason": "\(reason)"])
             return true

@@ -35,11 +35,15 @@ public struct CampaignsController: Sendable {
             throw APIError.invalid(error)
         }
         var template: MessageTemplate
+        // The parts and the version come from one read (one statement), so the campaign records
+        // the version its parts are of even when the template gets a new version meanwhile.
+        var version: Int?
         if let templateID = body.templateID {
             guard let record = try await database({ try await templates.get(tenantID: key.tenantID, id: templateID, version: body.templateVersion) }) else {
                 throw APIError.invalid(FieldError(code: "template_not_found", field: "template_id", message: "no template \(templateID.lowercasedString) (at that version)"))
             }
             template = record.template
+            version = record.version
             if let subject = body.subject { template.subject = subject }
         } else {
             template = MessageTemplate(subject: body.subject ?? "", text: body.text, html: body.html)
@@ -48,9 +52,6 @@ public struct CampaignsController: Sendable {
         if template.subject.containsLineBreakOrNUL {
             throw APIError.invalid(FieldError(code: "invalid_header_value", field: "subject", message: "subject must not contain CR, LF or NUL"))
         }
-        let version: Int? = if let id = body.templateID {
-            try await database { try await templates.get(tenantID: key.tenantID, id: id, version: body.templateVersion)?.version }
-        } else { nil }
         let campaign = Campaign(
             id: UUID(), tenantID: key.tenantID, name: body.name, listID: body.listID, segmentID: body.segmentID, templateID: body.templateID,
             templateVersion: version, template: template, from: body.from, replyTo: body.replyTo, trackOpens: body.trackOpens ?? false,

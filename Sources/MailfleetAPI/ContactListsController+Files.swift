@@ -91,7 +91,7 @@ extension ContactListsController {
             status = given
         }
         guard try await database({ try await lists.get(tenantID: key.tenantID, id: id) }) != nil else { throw APIError.notFound("list") }
-        let columns = format == .csv ? try await database { try await contacts.attributeNames(tenantID: key.tenantID, listID: id) } : []
+        let columns = format == .csv ? ContactExportLine.csvColumns(try await database { try await contacts.attributeNames(tenantID: key.tenantID, listID: id) }) : []
         let store = contacts
         let tenantID = key.tenantID
         let body = ResponseBody { [format, status] writer in

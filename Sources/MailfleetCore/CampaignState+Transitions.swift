@@ -22,14 +22,15 @@ extension CampaignState {
 
     /// The state after `command`, given when the campaign's first send time is (`firstRunAt`,
     /// nil for at once): a start or resume before that time is `scheduled`, at or after it
-    /// `running`. Commands that make no sense in this state are refused.
+    /// `running`. A cancel of a cancelled campaign leaves it cancelled, so a cancel whose answer
+    /// was lost can be sent again. Commands that make no sense in this state are refused.
     public func applying(_ command: CampaignCommand, firstRunAt: Date?, now: Date) throws(Refusal) -> CampaignState {
         let due: CampaignState = (firstRunAt.map { $0 > now } ?? false) ? .scheduled : .running
         switch (command, self) {
         case (.start, .draft): return due
         case (.pause, .scheduled), (.pause, .running): return .paused
         case (.resume, .paused): return due
-        case (.cancel, .draft), (.cancel, .scheduled), (.cancel, .running), (.cancel, .paused): return .cancelled
+        case (.cancel, .draft), (.cancel, .scheduled), (.cancel, .running), (.cancel, .paused), (.cancel, .cancelled): return .cancelled
         default: throw Refusal(command: command, state: self)
         }
     }

@@ -4,6 +4,15 @@ import Foundation
 /// column per attribute named in the header (asked for up front, as CSV needs), or one NDJSON
 /// object in the shape an NDJSON import reads back (plus `status`).
 public enum ContactExportLine {
+    /// The attribute columns a CSV export can have, of the attribute names its members use:
+    /// an import compares header names ignoring case and refuses a header naming one twice, so
+    /// a name equal (ignoring case) to `email`, `status` or `time_zone`, or to a name kept
+    /// before it, is left out; the file then imports. NDJSON carries every attribute.
+    public static func csvColumns(_ attributeNames: [String]) -> [String] {
+        var taken: Set<String> = ["email", "status", "time_zone"]
+        return attributeNames.filter { taken.insert($0.lowercased()).inserted }
+    }
+
     /// The CSV header row.
     public static func csvHeader(attributes: [String]) -> String {
         (["email", "status", "time_zone"] + attributes).map(csvField).joined(separator: ",") + "\r\n"

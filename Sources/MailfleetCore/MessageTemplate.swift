@@ -54,14 +54,15 @@ public struct MessageTemplate: Sendable, Hashable {
     /// `{{unsubscribe_url}}` becomes a placeholder the worker fills with each recipient's signed
     /// link, so a caller's own value for it never replaces the real one.
     public func render(variables: JSONValue) throws(TemplateError) -> RenderedTemplate {
-        var object: [String: JSONValue] = [:]
-        if case .object(let given) = variables { object = given }
-        object[MessageTemplate.unsubscribeVariable] = .string(TrackingRenderer.unsubscribePlaceholder)
-        let variables = JSONValue.object(object)
-        return RenderedTemplate(
-            subject: try MessageTemplate.render(subject, asHTML: false, variables: variables, field: "subject"),
-            text: try text.map { source throws(TemplateError) in try MessageTemplate.render(source, asHTML: false, variables: variables, field: "text") },
-            html: try html.map { source throws(TemplateError) in try MessageTemplate.render(source, asHTML: true, variables: variables, field: "html") })
+        try compiled().render(variables: variables)
+    }
+
+    /// The parts parsed, to render many messages without parsing them again for each.
+    public func compiled() throws(TemplateError) -> CompiledTemplate {
+        CompiledTemplate(
+            subject: try MessageTemplate.parse(subject, asHTML: false, field: "subject"),
+            text: try text.map { source throws(TemplateError) in try MessageTemplate.parse(source, asHTML: false, field: "text") },
+            html: try html.map { source throws(TemplateError) in try MessageTemplate.parse(source, asHTML: true, field: "html") })
     }
 
     /// Deepest section nesting a template may have. The parser recurses per level, so an
@@ -98,18 +99,21 @@ public struct MessageTemplate: Sendable, Hashable {
         }
     }
 
-    private static func render(_ source: String, asHTML: Bool, variables: JSONValue, field: String) throws(TemplateError) -> String {
+    private static func parse(_ source: String, asHTML: Bool, field: String) throws(TemplateError) -> MustacheTemplate {
         if let problem = structureError(source) { throw TemplateError(field: field, message: problem) }
         // The pragma picks the escaping: HTML escapes {{x}}, TEXT leaves values as they are.
         // It stands on a line of its own, which Mustache drops: glued to the part, a leading
         // combining mark (an emoji skin tone) would join its closing brace into one Character.
         let pragma = asHTML ? "{{%CONTENT_TYPE: HTML}}\n" : "{{%CONTENT_TYPE: TEXT}}\n"
-        let template: MustacheTemplate
         do {
-            template = try MustacheTemplate(string: pragma + source)
+            return try MustacheTemplate(string: pragma + source)
         } catch {
             throw TemplateError(field: field, message: "the template does not parse: \(error)")
         }
+    }
+
+    /// Renders one parsed part, within the loop budget.
+    static func render(_ template: MustacheTemplate, variables: JSONValue, field: String) throws(TemplateError) -> String {
         let budget = LoopBudget(remaining: maxLoopIterations)
         let output = template.render(budget.context(for: variables))
         if budget.exhausted {

@@ -31,9 +31,11 @@ public struct SubmissionPlan: Sendable {
         limits: MessageLimits, now: Date, newID: (Date) -> UUID = { UUID.timeOrdered(at: $0) }
     ) {
         self.isBatch = isBatch
+        // Each template parsed once for the whole batch, on first use.
+        var compiled: [UUID: Result<CompiledTemplate, TemplateError>] = [:]
         outcomes = items.map { item in
             let submission: MessageSubmission
-            switch Self.rendered(item, templates: templates) {
+            switch Self.rendered(item, templates: templates, compiled: &compiled) {
             case .failure(let problem): return .failure(problem)
             case .success(let rendered): submission = rendered
             }
@@ -45,13 +47,18 @@ public struct SubmissionPlan: Sendable {
         }
     }
 
-    private static func rendered(_ item: Result<MessageSubmission, FieldError>, templates: [UUID: MessageTemplate]) -> Result<MessageSubmission, FieldError> {
+    private static func rendered(
+        _ item: Result<MessageSubmission, FieldError>, templates: [UUID: MessageTemplate], compiled: inout [UUID: Result<CompiledTemplate, TemplateError>]
+    ) -> Result<MessageSubmission, FieldError> {
         guard case .success(var submission) = item, let id = submission.templateID else { return item }
         guard let template = templates[id] else {
             return .failure(FieldError(code: "template_not_found", field: "template_id", message: "no template \(id.lowercasedString)"))
         }
+        if compiled[id] == nil {
+            compiled[id] = Result { () throws(TemplateError) in try template.compiled() }
+        }
         do {
-            submission.apply(try template.render(variables: submission.variables ?? .object([:])))
+            submission.apply(try compiled[id]!.get().render(variables: submission.variables ?? .object([:])))
             return .success(submission)
         } catch {
             return .failure(FieldError(code: "template_render_failed", field: "template_id", message: "\(error.field): \(error.message)"))

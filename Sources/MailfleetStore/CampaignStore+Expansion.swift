@@ -21,16 +21,20 @@ extension CampaignStore {
         case finished(campaignID: UUID)
         /// The campaign must wait (its `per_hour` cap, or the tenant's quota) until `until`.
         case waiting(campaignID: UUID, until: Date, reason: String)
+        /// Expanding the campaign failed (`failures` times in a row); it is left until `until`.
+        case failed(campaignID: UUID, failures: Int, until: Date, error: String)
     }
 
-    /// Expands the next chunk (at most `chunk` recipients) of the campaign due longest ago.
-    public func expandNext(chunk: Int, now: Date = Date()) async throws -> Expansion {
+    /// One chunk of the campaign due longest ago; `taken` learns which campaign it took, so a
+    /// failure can be charged to that campaign (`expandNext`).
+    func expandChunk(chunk: Int, now: Date, taken: Claim) async throws -> Expansion {
         try await pool.transaction { connection in
             guard let row = try connection.query(
                 """
                 SELECT * FROM campaigns WHERE state IN ('scheduled', 'running') AND next_run_at <= $1
                 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED
                 """, [now]).first else { return .idle }
+            taken.campaignID = try row.uuid("id")
             var campaign = try Self.campaign(from: row)
             var pacing = (try? JSONDecoder().decode(CampaignPacing.self, from: Data(try row.string("pacing").utf8))) ?? CampaignPacing()
             let filter = try campaign.segmentID.map { segment -> RecipientFilter in
@@ -126,7 +130,7 @@ extension CampaignStore {
         try connection.query(
             """
             UPDATE campaigns SET state = $2, cursor = $3, expanded = $4, skipped = $5, recipients_total = $6, pacing = $7::jsonb,
-                next_run_at = $8, last_error = $9, updated_at = now(), finished_at = CASE WHEN $10 THEN now() ELSE finished_at END
+                next_run_at = $8, last_error = $9, failures = 0, updated_at = now(), finished_at = CASE WHEN $10 THEN now() ELSE finished_at END
             WHERE id = $1
             """,
             [

@@ -91,7 +91,10 @@ public struct CampaignStore: Sendable {
     /// Starts, pauses, resumes or cancels a campaign, with an audit entry. The campaign's row
     /// lock orders it with the runner: a command waits for a chunk being expanded to commit,
     /// and the runner's next chunk sees the new state. A cancel then cancels every message of
-    /// the campaign still queued (the batch cancel on its `batch_id`).
+    /// the campaign still queued (the batch cancel on its `batch_id`), after the state's commit.
+    /// A cancel of a cancelled campaign changes and audits nothing but runs the batch cancel
+    /// again, so a cancel cut off between the two (a crash, a lost answer) is finished by
+    /// sending it again.
     public func apply(_ command: CampaignCommand, id: UUID, tenantID: UUID, actor: String, now: Date = Date()) async throws -> CommandOutcome {
         let outcome: CommandOutcome = try await pool.tenantTransaction(tenantID) { connection in
             guard let campaign = try Self.fetch(id: id, tenantID: tenantID, lock: true, on: connection) else { return .notFound }
@@ -102,6 +105,8 @@ public struct CampaignStore: Sendable {
             case .success(let state): next = state
             case .failure(let refusal): return .refused(refusal)
             }
+            // Only a repeated cancel leaves the state as it was: nothing to write or audit.
+            if next == campaign.state { return .applied(campaign, cancelled: nil) }
             let runAt = max(campaign.schedule.firstRunAt ?? now, now)
             try connection.query(
                 """

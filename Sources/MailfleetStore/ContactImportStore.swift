@@ -58,6 +58,9 @@ public struct ContactImportStore: Sendable {
     ///
     /// A row whose contact this import already wrote (an earlier batch had the address) is not
     /// written again and counts as a duplicate: the first row of the file wins.
+    ///
+    /// Rows are written in address order (and members in contact-id order), not the file's:
+    /// two imports into one tenant then lock shared contacts in one order and never deadlock.
     public func write(_ batch: ContactBatch, importID: UUID, tenantID: UUID, listID: UUID, doubleOptIn: Bool) async throws -> ContactImport {
         let emails = batch.rows.map(\.email)
         let attributes = try batch.rows.map { try ContactStore.json($0.attributes) }
@@ -74,7 +77,7 @@ public struct ContactImportStore: Sendable {
                         SELECT * FROM unnest($2::text[], $3::jsonb[], $4::text[]) AS u(email, attributes, time_zone)
                     ), written AS (
                         INSERT INTO contacts AS c (id, tenant_id, email, attributes, time_zone, last_import_id)
-                        SELECT gen_random_uuid(), $1, email, attributes, time_zone, $5 FROM input
+                        SELECT gen_random_uuid(), $1, email, attributes, time_zone, $5 FROM input ORDER BY email
                         ON CONFLICT (tenant_id, email) DO UPDATE SET attributes = c.attributes || EXCLUDED.attributes,
                             time_zone = COALESCE(EXCLUDED.time_zone, c.time_zone), last_import_id = EXCLUDED.last_import_id, updated_at = now()
                         WHERE c.last_import_id IS DISTINCT FROM EXCLUDED.last_import_id
@@ -86,7 +89,7 @@ public struct ContactImportStore: Sendable {
                         INSERT INTO list_members AS m (list_id, contact_id, tenant_id, status, subscribed_at, unsubscribed_at)
                         SELECT $6, id, $1, CASE WHEN suppressed THEN 'unsubscribed' ELSE $7 END,
                             CASE WHEN NOT suppressed AND $7 = 'subscribed' THEN now() END, CASE WHEN suppressed THEN now() END
-                        FROM marked
+                        FROM marked ORDER BY id
                         ON CONFLICT (list_id, contact_id) DO UPDATE SET status = 'unsubscribed', unsubscribed_at = now(), updated_at = now()
                         WHERE EXCLUDED.status = 'unsubscribed' AND m.status <> 'unsubscribed'
                         RETURNING 1

@@ -727,6 +727,12 @@ public enum Migrations {
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
+        // Version 20: a campaign's failed expansions in a row (docs/CAMPAIGNS.md, "When a chunk
+        // fails"), which set how long the runner leaves it before trying again; a chunk that
+        // works sets it back to 0. A default on a new column rewrites no row.
+        Migration(version: 20, name: "campaign expansion failures", sql: """
+            ALTER TABLE campaigns ADD COLUMN IF NOT EXISTS failures int NOT NULL DEFAULT 0;
+            """),
     ]
 }
 

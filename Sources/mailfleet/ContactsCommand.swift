@@ -283,7 +283,7 @@ struct Contacts: AsyncParsableCommand {
                 guard try await ContactListStore(pool: pool).get(tenantID: tenantID, id: listID) != nil else {
                     throw AdminError(.notFound, "tenant '\(tenant)' has no list '\(list)'")
                 }
-                let columns = format == .csv ? try await store.attributeNames(tenantID: tenantID, listID: listID) : []
+                let columns = format == .csv ? ContactExportLine.csvColumns(try await store.attributeNames(tenantID: tenantID, listID: listID)) : []
                 if format == .csv { sink.write(Data(ContactExportLine.csvHeader(attributes: columns).utf8)) }
                 var after: UUID?
                 var count = 0

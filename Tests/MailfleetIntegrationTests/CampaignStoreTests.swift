@@ -60,7 +60,7 @@ struct CampaignStoreTests {
             case .idle: return items
             case .expanded(_, _, _, let made): items += made
             case .finished: continue
-            case .waiting: return items
+            case .waiting, .failed: return items
             }
         }
     }
@@ -176,6 +176,82 @@ struct CampaignStoreTests {
         #expect(try await store.apply(.resume, id: campaign.id, tenantID: audience.tenant, actor: "t") == .refused(.init(command: .resume, state: .cancelled)))
         let stats = try await store.stats(id: campaign.id, tenantID: audience.tenant)
         #expect(stats.sent == 1 && stats.cancelled == 4 && stats.pending == 0)
+    }
+
+    /// A campaign whose chunk fails every time backs off in its own row, with a growing delay,
+    /// and the runner goes on with the others; once it reads again it resumes where it was.
+    @Test func aFailingCampaignBacksOffAloneAndTheOthersGoOn() async throws {
+        let audience = try await Audience.make(6)
+        let store = CampaignStore(pool: audience.db.pool)
+        let broken = try await store.create(audience.campaign(), actor: "test")
+        let healthy = try await store.create(audience.campaign(), actor: "test")
+        let now = Date()
+        for campaign in [broken, healthy] { _ = try await store.apply(.start, id: campaign.id, tenantID: audience.tenant, actor: "t", now: now) }
+        // Due longest ago, and its row no longer reads (a sender no address parser accepts).
+        try await audience.db.pool.query(
+            "UPDATE campaigns SET next_run_at = $2, from_email = 'not an address' WHERE id = $1", [broken.id, now.addingTimeInterval(-60)])
+        let backoff = CampaignBackoff(first: 5, maximum: 3600)
+
+        guard case .failed(broken.id, 1, let until, let error) = try await store.expandNext(chunk: 10, now: now, backoff: backoff) else {
+            Issue.record("the broken campaign's chunk should fail and back off")
+            return
+        }
+        #expect(until == now.addingTimeInterval(5) && error.contains("expansion failed"))
+        guard case .expanded(healthy.id, 6, 0, _) = try await store.expandNext(chunk: 10, now: now, backoff: backoff) else {
+            Issue.record("the healthy campaign should go on")
+            return
+        }
+        // Read by hand: the row no longer reads as a campaign.
+        let stored = try await audience.db.pool.query("SELECT state, expanded, last_error, failures FROM campaigns WHERE id = $1", [broken.id])[0]
+        #expect(try stored.string("state") == "running" && stored.int("expanded") == 0 && stored.int("failures") == 1)
+        #expect(stored.optionalString("last_error") == error)
+
+        // Failing again doubles the wait (the healthy one, due longer, ends first).
+        let later = until.addingTimeInterval(1)
+        #expect(try await store.expandNext(chunk: 10, now: later, backoff: backoff) == .finished(campaignID: healthy.id))
+        guard case .failed(broken.id, 2, let second, _) = try await store.expandNext(chunk: 10, now: later, backoff: backoff) else {
+            Issue.record("second failure")
+            return
+        }
+        #expect(second == later.addingTimeInterval(10))
+        #expect(try await store.expandNext(chunk: 10, now: later, backoff: backoff) == .idle)
+
+        // Repaired, it expands at its next try and its count of failures starts again.
+        try await audience.db.pool.query("UPDATE campaigns SET from_email = 'news@example.com' WHERE id = $1", [broken.id])
+        let repaired = second.addingTimeInterval(1)
+        guard case .expanded(broken.id, 6, 0, _) = try await store.expandNext(chunk: 10, now: repaired, backoff: backoff) else {
+            Issue.record("the repaired campaign should expand")
+            return
+        }
+        #expect(try await audience.db.pool.query("SELECT failures FROM campaigns WHERE id = $1", [broken.id])[0].int("failures") == 0)
+    }
+
+    /// A cancel whose state change committed but whose batch cancel never ran (the process
+    /// died between the two): sending the cancel again finishes it, answers the campaign, and
+    /// writes no second state change or audit entry.
+    @Test func aCancelCutOffBeforeItsBatchCancelIsFinishedBySendingItAgain() async throws {
+        let audience = try await Audience.make(4)
+        let store = CampaignStore(pool: audience.db.pool)
+        let campaign = try await store.create(audience.campaign(), actor: "test")
+        _ = try await store.apply(.start, id: campaign.id, tenantID: audience.tenant, actor: "t")
+        _ = try await store.expandNext(chunk: 10)
+        try await audience.db.pool.query("UPDATE campaigns SET state = 'cancelled', finished_at = now() WHERE id = $1", [campaign.id])
+        let finishedAt = try #require(try await store.campaign(id: campaign.id, tenantID: audience.tenant)?.finishedAt)
+
+        guard case .applied(let again, let batch?) = try await store.apply(.cancel, id: campaign.id, tenantID: audience.tenant, actor: "t") else {
+            Issue.record("a repeated cancel should apply")
+            return
+        }
+        #expect(again.state == .cancelled && again.finishedAt == finishedAt)
+        #expect(batch.cancelled.count == 4 && batch.notCancellable == 0)
+        guard case .applied(_, let none?) = try await store.apply(.cancel, id: campaign.id, tenantID: audience.tenant, actor: "t") else {
+            Issue.record("a third cancel should apply too")
+            return
+        }
+        #expect(none.cancelled.isEmpty)
+        let audited = try await AuditLog(pool: audience.db.pool).entries(tenantID: audience.tenant).map(\.action)
+        #expect(!audited.contains("campaign.cancelled"))
+        #expect(try await store.stats(id: campaign.id, tenantID: audience.tenant).cancelled == 4)
     }
 
     @Test func aPerHourCapHoldsExpansionUntilTheHourFreesUp() async throws {

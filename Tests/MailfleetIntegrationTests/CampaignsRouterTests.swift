@@ -81,6 +81,9 @@ struct CampaignsRouterTests {
             let secondID = try #require(second["id"] as? String)
             let cancelled = try await client.execute(uri: "/v1/campaigns/\(secondID)/cancel", method: .post, headers: send)
             #expect(try cancelled.status == .ok && api.object(cancelled)["state"] as? String == "cancelled")
+            // Sent again (its answer lost): the same answer, not a 409.
+            let again = try await client.execute(uri: "/v1/campaigns/\(secondID)/cancel", method: .post, headers: send)
+            #expect(try again.status == .ok && api.object(again)["state"] as? String == "cancelled")
 
             // Listing: newest first, narrowed by state, paged.
             let all = try api.object(try await client.execute(uri: "/v1/campaigns", method: .get, headers: read))
@@ -100,6 +103,33 @@ struct CampaignsRouterTests {
             #expect(try await client.execute(uri: "/v1/campaigns/\(id)", method: .get, headers: otherKey).status == .notFound)
             #expect(try await client.execute(uri: "/v1/campaigns/\(id)/pause", method: .post, headers: otherKey).status == .notFound)
             #expect(try await client.execute(uri: "/v1/campaigns/not-a-uuid", method: .get, headers: read).status == .notFound)
+        }
+    }
+
+    /// A campaign made from a template's latest version while versions are being added: the
+    /// version it records is the one its parts were copied from (one read gives both).
+    @Test func aCampaignRecordsTheVersionItsPartsWereCopiedFrom() async throws {
+        try await APIUnderTest.run { api, client in
+            let send = api.auth(api.sendKey)
+            let list = UUID().uuidString.lowercased()
+            try await api.pool.query("INSERT INTO contact_lists (id, tenant_id, name) VALUES ($1::uuid, $2, 'news')", [list, api.tenantID])
+            let templates = TemplateStore(pool: api.pool)
+            let template = try await templates.create(tenantID: api.tenantID, name: "weekly", template: MessageTemplate(subject: "v1", text: "t", html: nil))
+            let tenantID = api.tenantID
+            let editing = Task {
+                for n in 2...150 { _ = try await templates.addVersion(tenantID: tenantID, id: template.id, template: MessageTemplate(subject: "v\(n)", text: "t", html: nil)) }
+            }
+            let body = #"{"name":"weekly","list_id":"\#(list)","from":"news@example.com","template_id":"\#(template.id.lowercasedString)"}"#
+            for _ in 0..<40 {
+                let created = try await client.execute(uri: "/v1/campaigns", method: .post, headers: send, body: ByteBuffer(string: body))
+                #expect(created.status == .created)
+            }
+            try await editing.value
+            let rows = try await api.pool.query("SELECT subject, template_version FROM campaigns WHERE tenant_id = $1", [api.tenantID])
+            #expect(rows.count == 40)
+            for row in rows {
+                #expect(try row.string("subject") == "v\(try row.int("template_version"))")
+            }
         }
     }
 }

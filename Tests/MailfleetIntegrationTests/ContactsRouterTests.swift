@@ -231,4 +231,38 @@ struct ContactsRouterTests {
         }
         await pool.shutdown()
     }
+
+    /// Two imports of the same addresses in opposite orders, at once, into one tenant: each
+    /// batch locks its contacts in address order, so neither waits for the other in a cycle
+    /// (in file order they deadlock and Postgres aborts one).
+    @Test func concurrentImportsOfTheSameAddressesDoNotDeadlock() async throws {
+        let pool = PostgresPool(url: try await TestEnvironment.freshDatabase(), size: 3, name: "it-contacts-deadlock")
+        do {
+            try await Migrator(pool: pool).migrate()
+            let tenant = try await TenantStore(pool: pool).createTenant(name: "deadlock")
+            let list = try await ContactListStore(pool: pool).create(tenantID: tenant, name: "L", doubleOptIn: false, actor: "test")
+            let store = ContactImportStore(pool: pool)
+            func batch(_ indices: [Int], round: Int) -> ContactBatch {
+                var batch = ContactBatch()
+                for (line, index) in indices.enumerated() {
+                    batch.add(.row(ContactRow(line: line + 2, email: "user\(index)@example.com", attributes: ["round": .number(Double(round))])))
+                }
+                return batch
+            }
+            let ascending = Array(0..<2000), descending = Array(ascending.reversed())
+            for round in 0..<4 {
+                let first = try #require(try await store.begin(tenantID: tenant, listID: list.id, format: .csv, actor: "test"))
+                let second = try #require(try await store.begin(tenantID: tenant, listID: list.id, format: .csv, actor: "test"))
+                async let a = store.write(batch(ascending, round: round), importID: first.id, tenantID: tenant, listID: list.id, doubleOptIn: false)
+                async let b = store.write(batch(descending, round: round), importID: second.id, tenantID: tenant, listID: list.id, doubleOptIn: false)
+                let (one, two) = try await (a, b)
+                #expect(one.counts.imported + one.counts.updated == 2000 && two.counts.imported + two.counts.updated == 2000)
+            }
+            #expect(try await pool.query("SELECT count(*) AS n FROM list_members WHERE list_id = $1", [list.id])[0].int("n") == 2000)
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+        await pool.shutdown()
+    }
 }

@@ -8,6 +8,17 @@ import Testing
         text: "Dear {{name}},{{#items}} [{{title}} x{{count}}]{{/items}}{{^items}} nothing{{/items}}{{#vip}} VIP{{/vip}}",
         html: "<p>{{name}}</p><ul>{{#items}}<li>{{title}}</li>{{/items}}</ul>{{{trusted}}}")
 
+    /// Parsed once, rendered for many: the same output as a render from the source each time.
+    @Test func aCompiledTemplateRendersEachRecipientAsARenderFromTheSourceDoes() throws {
+        let template = MessageTemplate(subject: "Hi {{name}}", text: "{{#items}}{{.}};{{/items}} {{unsubscribe_url}}", html: "<p>{{name}}</p>")
+        let compiled = try template.compiled()
+        for name in ["Ada", "<Bob & Co>", ""] {
+            let variables = JSONValue.object(["name": .string(name), "items": .array([.string("a"), .number(2)])])
+            #expect(try compiled.render(variables: variables) == template.render(variables: variables))
+        }
+        #expect(throws: TemplateError.self) { try MessageTemplate(subject: "s", text: "{{#open}}", html: nil).compiled() }
+    }
+
     @Test func rendersVariablesSectionsAndLoops() throws {
         let rendered = try template.render(variables: .object([
             "name": .string("Ada & <Bob>"), "vip": .bool(true), "trusted": .string("<hr>"),

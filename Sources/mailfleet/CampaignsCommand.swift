@@ -9,7 +9,7 @@ struct Campaigns: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Campaigns: a template sent to a list's subscribed members, scheduled, paced, pausable.",
         discussion: "The scheduler's campaign runner makes the messages once a campaign is started; `show` follows its progress and stats.",
-        subcommands: [Create.self, List.self, Show.self, Start.self, Pause.self, Resume.self, Cancel.self])
+        subcommands: [Create.self, List.self, Show.self, ABReport.self, Start.self, Pause.self, Resume.self, Cancel.self])
 
     /// A campaign as `--json` prints it.
     struct Row: Encodable {
@@ -213,6 +213,56 @@ struct Campaigns: AsyncParsableCommand {
             }
             if let error = row.lastError { table.append(["last error", error]) }
             print(table.text, terminator: "")
+        }
+    }
+
+    struct ABReport: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ab-report",
+            abstract: "Show a campaign's A/B test: each variant's counts, rate with its interval, z and p against the best, and the winner.",
+            discussion: "Rates are the test cohort's messages with the metric's event; see docs/CAMPAIGNS.md \"A/B tests\" for the test and intervals.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Tenant id.") var tenant: String
+        @Argument(help: "Campaign id.") var id: String
+
+        func validate() throws {
+            if UUID(uuidString: id) == nil { throw ValidationError("'\(id)' is not a campaign id (a UUID)") }
+        }
+
+        func run() async throws {
+            let tenantID = try parseTenant(tenant), id = UUID(uuidString: self.id)!
+            let lookup = try await database.withPool(about: .tenant(tenant)) { pool in
+                try await CampaignStore(pool: pool).abReport(id: id, tenantID: tenantID)
+            }
+            let report: ABTestReport
+            switch lookup {
+            case .notFound: throw AdminError(.notFound, "no campaign \(id.lowercasedString) for tenant '\(tenant)'")
+            case .noTest: throw AdminError(.notFound, "campaign \(id.lowercasedString) has no A/B test")
+            case .report(let found): report = found
+            }
+            if output.json { return try output.printJSON(report) }
+            func percent(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
+            var table = TextTable([
+                .left("VARIANT"), .right("SENT"), .right("OPENED"), .right("CLICKED"), .right("RATE"), .left("INTERVAL"), .right("Z"), .right("P"),
+                .left("VS BEST"),
+            ])
+            for variant in report.variants {
+                let s = variant.statistics
+                table.append([
+                    variant.name, "\(variant.counts.sent)", "\(variant.counts.opened)", "\(variant.counts.clicked)", percent(s.rate),
+                    "\(percent(s.interval.lower)) to \(percent(s.interval.upper))", s.z.map { String(format: "%.3f", $0) } ?? "best",
+                    s.pValue.map { String(format: "%.4f", $0) } ?? "-",
+                    s.significant.map { $0 ? "significantly worse" : "not significant" } ?? "-",
+                ])
+            }
+            print(table.text, terminator: "")
+            var summary = "metric \(report.test.metric.rawValue), alpha \(report.test.significance) (\(report.comparisonSignificance) per comparison); phase \(report.phase.rawValue)"
+            if let decideBy = report.decideBy { summary += ", decided by \(decideBy)" }
+            print(summary)
+            if let decision = report.decision {
+                print("winner \(decision.winnerName) (\(decision.rule == .significant ? "significantly better" : "nothing significant by the deadline: highest rate kept")), decided at \(decision.decidedAt)")
+            }
         }
     }
 

@@ -110,13 +110,14 @@ public struct CampaignsController: Sendable {
     }
 
     /// `GET /v1/campaigns/{id}/ab`: the A/B test's counts, rates, intervals and comparisons as
-    /// they stand, and its decision once taken; 404 `no_ab_test` for a campaign without one.
+    /// they stand, and its decision once taken; 409 `no_ab_test` for a campaign without one (the
+    /// campaign exists: a 404 would say it did not).
     func abReport(_ request: Request, context: APIRequestContext) async throws -> ABTestReportView {
         let key = try context.key(for: .read)
         let id = try Self.campaignID(context)
         switch try await database({ try await store.abReport(id: id, tenantID: key.tenantID) }) {
         case .notFound: throw APIError.notFound("campaign")
-        case .noTest: throw APIError(.notFound, code: "no_ab_test", message: "campaign \(id.lowercasedString) has no A/B test")
+        case .noTest: throw APIError(.conflict, code: "no_ab_test", message: "campaign \(id.lowercasedString) has no A/B test")
         case .report(let report): return ABTestReportView(report: report)
         }
     }

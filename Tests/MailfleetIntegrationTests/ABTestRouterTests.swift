@@ -82,7 +82,7 @@ struct ABTestRouterTests {
             #expect(try await client.execute(uri: "/v1/campaigns/\(id)/ab", method: .get, headers: api.auth("mf_nope")).status == .unauthorized)
             let plain = try api.object(try await post(#"{\#(base)}"#))
             let none = try await client.execute(uri: "/v1/campaigns/\(plain["id"] as! String)/ab", method: .get, headers: read)
-            #expect(try none.status == .notFound && api.error(none)?.code == "no_ab_test")
+            #expect(try none.status == .conflict && api.error(none)?.code == "no_ab_test")
             #expect(try await client.execute(uri: "/v1/campaigns/\(UUID().uuidString)/ab", method: .get, headers: read).status == .notFound)
         }
     }

@@ -50,9 +50,7 @@ public struct CampaignsController: Sendable {
         if template.subject.containsLineBreakOrNUL {
             throw APIError.invalid(FieldError(code: "invalid_header_value", field: "subject", message: "subject must not contain CR, LF or NUL"))
         }
-        let variants = (body.variants ?? []).enumerated().map { index, variant in
-            CampaignVariant(name: variant.name ?? CampaignVariant.defaultName(index), subject: variant.subject, text: variant.text, html: variant.html, from: variant.from)
-        }
+        let variants = CampaignVariant.named(body.variants ?? [])
         switch (body.abTest, variants.isEmpty) {
         case (nil, false): throw APIError.invalid(FieldError(code: "invalid_value", field: "ab_test", message: "variants need ab_test"))
         case (.some, true): throw APIError.invalid(FieldError(code: "invalid_value", field: "variants", message: "ab_test needs 2 to 10 variants"))
@@ -170,29 +168,8 @@ struct CampaignBody: Decodable {
     let perHour: Int?
     let trackOpens: Bool?
     let trackClicks: Bool?
-    let variants: [VariantBody]?
+    let variants: [CampaignVariant]?
     let abTest: ABTest?
-
-    /// One of `variants`: what it changes of the campaign's message.
-    struct VariantBody: Decodable {
-        let name: String?
-        let subject: String?
-        let text: String?
-        let html: String?
-        let from: EmailAddress?
-
-        enum CodingKeys: String, CodingKey { case name, subject, text, html, from }
-
-        init(from decoder: any Decoder) throws {
-            try decoder.refuseUnknownFields(known: ["name", "subject", "text", "html", "from"])
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            name = try c.decodeIfPresent(String.self, forKey: .name)
-            subject = try c.decodeIfPresent(String.self, forKey: .subject)
-            text = try c.decodeIfPresent(String.self, forKey: .text)
-            html = try c.decodeIfPresent(String.self, forKey: .html)
-            from = try c.decodeIfPresent(EmailAddress.self, forKey: .from)
-        }
-    }
 
     enum CodingKeys: String, CodingKey {
         case name, subject, text, html, from
@@ -245,7 +222,7 @@ struct CampaignBody: Decodable {
         }
         trackOpens = try c.decodeIfPresent(Bool.self, forKey: .trackOpens)
         trackClicks = try c.decodeIfPresent(Bool.self, forKey: .trackClicks)
-        variants = try c.decodeIfPresent([VariantBody].self, forKey: .variants)
+        variants = try c.decodeIfPresent([CampaignVariant].self, forKey: .variants)
         abTest = try c.decodeIfPresent(ABTest.self, forKey: .abTest)
     }
 

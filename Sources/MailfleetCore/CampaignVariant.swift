@@ -16,6 +16,18 @@ public struct CampaignVariant: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey { case name, subject, text, html, from }
 
+    /// Reads a variant as the API and CLI give it: every field optional, unknown ones refused.
+    /// A variant without a name gets an empty one, which `named()` replaces by its letter.
+    public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownFields(known: ["name", "subject", "text", "html", "from"])
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+        subject = try c.decodeIfPresent(String.self, forKey: .subject)
+        text = try c.decodeIfPresent(String.self, forKey: .text)
+        html = try c.decodeIfPresent(String.self, forKey: .html)
+        from = try c.decodeIfPresent(EmailAddress.self, forKey: .from)
+    }
+
     /// Writes the sender as the API writes addresses (`Name <a@example.com>`), which decoding reads back.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -41,6 +53,15 @@ public struct CampaignVariant: Sendable, Hashable, Codable {
     /// The default name of the variant at `index`: A, B, C …
     public static func defaultName(_ index: Int) -> String {
         String(UnicodeScalar(UInt8(65 + index % 26)))
+    }
+
+    /// `variants` with each one given no name named by its letter (A, B, …).
+    public static func named(_ variants: [CampaignVariant]) -> [CampaignVariant] {
+        variants.enumerated().map { index, variant in
+            var named = variant
+            if named.name.isEmpty { named.name = defaultName(index) }
+            return named
+        }
     }
 
     /// The campaign's template with this variant's changes.

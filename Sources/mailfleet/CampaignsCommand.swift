@@ -91,6 +91,25 @@ struct Campaigns: AsyncParsableCommand {
         @Option(help: "The most recipients expanded per rolling hour.") var perHour: Int?
         @Flag(help: "Add an open-tracking pixel.") var trackOpens = false
         @Flag(help: "Track clicks on links.") var trackClicks = false
+        @Option(help: #"A/B test variants as JSON, e.g. '[{"subject":"One"},{"subject":"Two","from":"b@example.com"}]', or @file; needs --ab-test."#)
+        var variants: String?
+        @Option(help: #"The A/B test as JSON, e.g. '{"test_percent":20,"metric":"clicked","decide_after_minutes":240}', or @file."#) var abTest: String?
+
+        /// JSON text, or `@path` to a file holding it, decoded as `T`.
+        static func decode<T: Decodable>(_ text: String, _ type: T.Type, option: String) throws -> T {
+            var data = Data(text.utf8)
+            if text.hasPrefix("@") {
+                let path = String(text.dropFirst())
+                guard let contents = FileManager.default.contents(atPath: path) else { throw ValidationError("--\(option): cannot read \(path)") }
+                data = contents
+            }
+            do {
+                return try JSONDecoder().decode(T.self, from: data)
+            } catch let error as DecodingError {
+                let problem = FieldError(decoding: error)
+                throw ValidationError("--\(option): \(problem.field.map { "\($0): " } ?? "")\(problem.message)")
+            }
+        }
 
         func validate() throws {
             if let perHour, perHour < 1 || perHour > Campaign.maxPerHour { throw ValidationError("--per-hour must be 1 to \(Campaign.maxPerHour)") }
@@ -116,6 +135,9 @@ struct Campaigns: AsyncParsableCommand {
             } catch {
                 throw ValidationError("--from/--reply-to: \((error as? AddressError)?.reason ?? "\(error)")")
             }
+            let variants = CampaignVariant.named(try self.variants.map { try Self.decode($0, [CampaignVariant].self, option: "variants") } ?? [])
+            let test = try abTest.map { try Self.decode($0, ABTest.self, option: "ab-test") }
+            if variants.isEmpty != (test == nil) { throw ValidationError("give --variants and --ab-test together") }
             let text = try textFile.map { try String(contentsOfFile: $0, encoding: .utf8) }
             let html = try htmlFile.map { try String(contentsOfFile: $0, encoding: .utf8) }
             let templateID = template.flatMap(UUID.init(uuidString:)), listID = UUID(uuidString: list)!
@@ -134,9 +156,13 @@ struct Campaigns: AsyncParsableCommand {
                     usedVersion = record.version
                 }
                 if let problem = parts.validate().first { throw AdminError(.invalid, "\(problem.field ?? "template"): \(problem.message)") }
+                if let test, let problem = CampaignVariant.validate(variants, base: parts) ?? test.validate(variants: variants.count) {
+                    throw AdminError(.invalid, "\(problem.field ?? "variants"): \(problem.message)")
+                }
                 let campaign = Campaign(
                     id: UUID(), tenantID: tenantID, name: name, listID: listID, templateID: templateID, templateVersion: usedVersion, template: parts,
-                    from: sender, replyTo: replyAddress, trackOpens: opens, trackClicks: clicks, schedule: schedule, perHour: perHour)
+                    from: sender, replyTo: replyAddress, trackOpens: opens, trackClicks: clicks, schedule: schedule, perHour: perHour,
+                    variants: variants, abTest: test)
                 do {
                     return try await CampaignStore(pool: pool).create(campaign, actor: cliActor())
                 } catch CampaignStore.CreateRefusal.noList {

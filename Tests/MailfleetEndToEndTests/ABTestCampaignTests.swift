@@ -50,5 +50,18 @@ import Testing
         #expect((report["decision"] as? [String: Any])?["rule"] as? String == "highest_rate")
         let table = try fleet.cli(["campaigns", "ab-report", "--tenant", fleet.tenantID, id])
         #expect(table.contains("VARIANT") && table.contains("loud") && table.contains("winner calm"))
+
+        // The CLI creates one too; variants without a test, or a bad test, are refused.
+        let body = fleet.stateDir + "/ab.txt"
+        try "Hi".write(toFile: body, atomically: true, encoding: .utf8)
+        let create = ["campaigns", "create", "--tenant", fleet.tenantID, "--name", "cli-ab", "--list", list, "--from", "news@example.com",
+                      "--subject", "Hello", "--text-file", body, "--variants", #"[{"subject":"One"},{"subject":"Two","from":"ada@example.com"}]"#]
+        let cliID = try fleet.cli(create + ["--ab-test", #"{"sample_size":40,"metric":"opened"}"#]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let fresh = try #require(try fleet.cliJSON(["campaigns", "ab-report", "--tenant", fleet.tenantID, cliID]) as? [String: Any])
+        #expect(fresh["phase"] as? String == "cohort" && (fresh["variants"] as? [[String: Any]])?.map { $0["name"] as? String } == ["A", "B"])
+        #expect((fresh["test"] as? [String: Any])?["metric"] as? String == "opened")
+        #expect(try fleet.cliRun(create).status == 64)
+        let refused = try fleet.cliRun(create + ["--ab-test", #"{"test_percent":90}"#])
+        #expect(refused.status != 0 && refused.stderr.contains("ab_test.test_percent"))
     }
 }

@@ -51,6 +51,13 @@ public final class CampaignRunner: Service {
                     logger.info("campaign runner: Postgres reachable again", metadata: ["outage_ms": "\(ended.durationMs)"])
                 }
                 if try await carryOut(expansion) { wait = .zero }
+                // A/B tests due for their decision (docs/CAMPAIGNS.md "A/B tests").
+                if case .decided(let id, let decision) = try await store.decideNextABTest() {
+                    logger.info(
+                        "campaign A/B test decided",
+                        metadata: ["campaign_id": "\(id.lowercasedString)", "winner": "\(decision.winnerName)", "rule": "\(decision.rule.rawValue)"])
+                    wait = .zero
+                }
             } catch {
                 if outage.failed(atMs: clock.nowMs()) {
                     logger.error("campaign runner: expansion failed; retrying", metadata: ["error": "\(error)"])

@@ -40,6 +40,10 @@ struct CampaignView: ResponseEncodable, Equatable {
     var trackClicks: Bool
     var progress: Progress
     var stats: CampaignStats?
+    /// An A/B test's variants, its settings and, once decided, the winner's name.
+    var variants: [CampaignVariant]?
+    var abTest: ABTest?
+    var abWinner: String?
     var lastError: String?
     var createdAt: String
     var updatedAt: String
@@ -47,7 +51,9 @@ struct CampaignView: ResponseEncodable, Equatable {
     var finishedAt: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, state, subject, from, progress, stats
+        case id, name, state, subject, from, progress, stats, variants
+        case abTest = "ab_test"
+        case abWinner = "ab_winner"
         case listID = "list_id"
         case segmentID = "segment_id"
         case templateID = "template_id"
@@ -91,6 +97,11 @@ struct CampaignView: ResponseEncodable, Equatable {
         }
         progress = Progress(expanded: campaign.expanded, recipientsTotal: campaign.recipientsTotal, skipped: campaign.skipped, percent: percent)
         self.stats = stats
+        if campaign.isABTest {
+            variants = campaign.variants
+            abTest = campaign.abTest
+            abWinner = campaign.abDecision?.winnerName
+        }
         lastError = campaign.lastError
         createdAt = ISO8601.format(campaign.createdAt)
         updatedAt = ISO8601.format(campaign.updatedAt)
@@ -104,4 +115,13 @@ struct CampaignView: ResponseEncodable, Equatable {
 struct CampaignPage: ResponseEncodable, Equatable {
     var campaigns: [CampaignView]
     var next: String?
+}
+
+/// `GET /v1/campaigns/{id}/ab`: the A/B test's report (`ABTestReport`, also the CLI's `--json`).
+struct ABTestReportView: ResponseEncodable {
+    var report: ABTestReport
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+    }
 }

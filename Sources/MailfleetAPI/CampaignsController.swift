@@ -3,8 +3,9 @@ import Hummingbird
 import MailfleetCore
 import MailfleetStore
 
-/// `/v1/campaigns`: create (a draft), list, get (with progress and stats), and the commands
-/// start, pause, resume and cancel. Reads need the `read` scope; the rest `send`.
+/// `/v1/campaigns`: create (a draft), list, get (with progress and stats), an A/B test's
+/// report, and the commands start, pause, resume and cancel. Reads need the `read` scope; the
+/// rest `send`.
 public struct CampaignsController: Sendable {
     let store: CampaignStore
     let templates: TemplateStore
@@ -17,6 +18,7 @@ public struct CampaignsController: Sendable {
         v1.post("campaigns") { request, context in try await self.create(request, context: context) }
         v1.get("campaigns") { request, context in try await self.list(request, context: context) }
         v1.get("campaigns/{id}") { request, context in try await self.show(request, context: context) }
+        v1.get("campaigns/{id}/ab") { request, context in try await self.abReport(request, context: context) }
         for command in CampaignCommand.allCases {
             v1.post("campaigns/{id}/\(command.rawValue)") { request, context in try await self.apply(command, request, context: context) }
         }
@@ -52,10 +54,18 @@ public struct CampaignsController: Sendable {
         if template.subject.containsLineBreakOrNUL {
             throw APIError.invalid(FieldError(code: "invalid_header_value", field: "subject", message: "subject must not contain CR, LF or NUL"))
         }
+        let variants = CampaignVariant.named(body.variants ?? [])
+        switch (body.abTest, variants.isEmpty) {
+        case (nil, false): throw APIError.invalid(FieldError(code: "invalid_value", field: "ab_test", message: "variants need ab_test"))
+        case (.some, true): throw APIError.invalid(FieldError(code: "invalid_value", field: "variants", message: "ab_test needs 2 to 10 variants"))
+        case (let test?, false):
+            if let problem = CampaignVariant.validate(variants, base: template) ?? test.validate(variants: variants.count) { throw APIError.invalid(problem) }
+        case (nil, true): break
+        }
         let campaign = Campaign(
             id: UUID(), tenantID: key.tenantID, name: body.name, listID: body.listID, segmentID: body.segmentID, templateID: body.templateID,
             templateVersion: version, template: template, from: body.from, replyTo: body.replyTo, trackOpens: body.trackOpens ?? false,
-            trackClicks: body.trackClicks ?? false, schedule: schedule, perHour: body.perHour)
+            trackClicks: body.trackClicks ?? false, schedule: schedule, perHour: body.perHour, variants: variants, abTest: body.abTest)
         do {
             let created = try await store.create(campaign, actor: "api:\(key.keyID)")
             return EditedResponse(status: .created, response: CampaignView(created))
@@ -96,6 +106,19 @@ public struct CampaignsController: Sendable {
         guard let campaign = try await database({ try await store.campaign(id: id, tenantID: key.tenantID) }) else { throw APIError.notFound("campaign") }
         let stats = try await database { try await store.stats(id: id, tenantID: key.tenantID) }
         return CampaignView(campaign, stats: stats)
+    }
+
+    /// `GET /v1/campaigns/{id}/ab`: the A/B test's counts, rates, intervals and comparisons as
+    /// they stand, and its decision once taken; 409 `no_ab_test` for a campaign without one (the
+    /// campaign exists: a 404 would say it did not).
+    func abReport(_ request: Request, context: APIRequestContext) async throws -> ABTestReportView {
+        let key = try context.key(for: .read)
+        let id = try Self.campaignID(context)
+        switch try await database({ try await store.abReport(id: id, tenantID: key.tenantID) }) {
+        case .notFound: throw APIError.notFound("campaign")
+        case .noTest: throw APIError(.conflict, code: "no_ab_test", message: "campaign \(id.lowercasedString) has no A/B test")
+        case .report(let report): return ABTestReportView(report: report)
+        }
     }
 
     /// Start, pause, resume or cancel: 200 with the campaign, 409 `invalid_state` when the
@@ -146,6 +169,8 @@ struct CampaignBody: Decodable {
     let perHour: Int?
     let trackOpens: Bool?
     let trackClicks: Bool?
+    let variants: [CampaignVariant]?
+    let abTest: ABTest?
 
     enum CodingKeys: String, CodingKey {
         case name, subject, text, html, from
@@ -160,13 +185,15 @@ struct CampaignBody: Decodable {
         case perHour = "per_hour"
         case trackOpens = "track_opens"
         case trackClicks = "track_clicks"
+        case variants
+        case abTest = "ab_test"
     }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try decoder.refuseUnknownFields(known: [
             "name", "list_id", "segment_id", "template_id", "template_version", "subject", "text", "html", "from", "reply_to", "send_at",
-            "time_zone", "recipient_local_time", "per_hour", "track_opens", "track_clicks",
+            "time_zone", "recipient_local_time", "per_hour", "track_opens", "track_clicks", "variants", "ab_test",
         ])
         name = try c.decode(String.self, forKey: .name)
         listID = try Self.uuid(c, .listID, "list_id must be a list id (a UUID)")!
@@ -196,6 +223,8 @@ struct CampaignBody: Decodable {
         }
         trackOpens = try c.decodeIfPresent(Bool.self, forKey: .trackOpens)
         trackClicks = try c.decodeIfPresent(Bool.self, forKey: .trackClicks)
+        variants = try c.decodeIfPresent([CampaignVariant].self, forKey: .variants)
+        abTest = try c.decodeIfPresent(ABTest.self, forKey: .abTest)
     }
 
     private static func uuid(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, _ rule: String) throws -> UUID? {

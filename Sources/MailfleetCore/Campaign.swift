@@ -43,6 +43,14 @@ public struct Campaign: Sendable, Hashable, Identifiable {
     public var startedAt: Date?
     /// When it became done or cancelled.
     public var finishedAt: Date?
+    /// Its A/B test's variants (empty: no test).
+    public var variants: [CampaignVariant]
+    /// How its A/B test runs, when it has one.
+    public var abTest: ABTest?
+    /// When its A/B test is decided at the latest (set once the test cohort was made).
+    public var abTestEndsAt: Date?
+    /// Its A/B test's decision, once taken: the rest of the recipients get the winner.
+    public var abDecision: ABDecision?
 
     /// Creates a campaign record.
     public init(
@@ -50,7 +58,8 @@ public struct Campaign: Sendable, Hashable, Identifiable {
         template: MessageTemplate, from: EmailAddress, replyTo: EmailAddress? = nil, trackOpens: Bool = false, trackClicks: Bool = false,
         state: CampaignState = .draft, schedule: CampaignSchedule = CampaignSchedule(sendAt: nil, localTime: nil, timeZone: nil, perRecipient: false),
         perHour: Int? = nil, cursor: UUID? = nil, recipientsTotal: Int? = nil, expanded: Int = 0, skipped: Int = 0, lastError: String? = nil,
-        createdAt: Date = Date(), updatedAt: Date = Date(), startedAt: Date? = nil, finishedAt: Date? = nil
+        createdAt: Date = Date(), updatedAt: Date = Date(), startedAt: Date? = nil, finishedAt: Date? = nil,
+        variants: [CampaignVariant] = [], abTest: ABTest? = nil, abTestEndsAt: Date? = nil, abDecision: ABDecision? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -76,6 +85,10 @@ public struct Campaign: Sendable, Hashable, Identifiable {
         self.updatedAt = updatedAt
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+        self.variants = variants
+        self.abTest = abTest
+        self.abTestEndsAt = abTestEndsAt
+        self.abDecision = abDecision
     }
 
     /// The `batch_id` of its messages, so the batch cancel (`POST /v1/batches/{id}/cancel`)

@@ -28,9 +28,9 @@ extension CampaignState {
         let due: CampaignState = (firstRunAt.map { $0 > now } ?? false) ? .scheduled : .running
         switch (command, self) {
         case (.start, .draft): return due
-        case (.pause, .scheduled), (.pause, .running): return .paused
+        case (.pause, .scheduled), (.pause, .running), (.pause, .testing): return .paused
         case (.resume, .paused): return due
-        case (.cancel, .draft), (.cancel, .scheduled), (.cancel, .running), (.cancel, .paused), (.cancel, .cancelled): return .cancelled
+        case (.cancel, .draft), (.cancel, .scheduled), (.cancel, .running), (.cancel, .testing), (.cancel, .paused), (.cancel, .cancelled): return .cancelled
         default: throw Refusal(command: command, state: self)
         }
     }

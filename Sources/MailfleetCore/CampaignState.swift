@@ -1,6 +1,7 @@
 /// Where a campaign is in its life. `draft` until started; `scheduled` until its first send
-/// time; `running` while the runner expands recipients; `paused` and back; `done` once every
-/// recipient was expanded; `cancelled` for good. `done` and `cancelled` are final.
+/// time; `running` while the runner expands recipients; `testing` while an A/B test waits for
+/// its decision; `paused` and back; `done` once every recipient was expanded; `cancelled` for
+/// good. `done` and `cancelled` are final.
 public enum CampaignState: String, Sendable, Hashable, Codable, CaseIterable {
     /// Created, not started: nothing is sent.
     case draft
@@ -8,6 +9,8 @@ public enum CampaignState: String, Sendable, Hashable, Codable, CaseIterable {
     case scheduled
     /// Being expanded into messages.
     case running
+    /// An A/B test's cohort was made; the rest waits for the decision.
+    case testing
     /// Expansion stopped by the tenant; `resume` continues from the cursor.
     case paused
     /// Stopped for good; its queued messages were cancelled.

@@ -63,6 +63,9 @@ extension CampaignStore {
                 return .waiting(campaignID: campaign.id, until: refusal.resetsAt, reason: reason)
             }
             let size = min(chunk, allowance, ledger?.remaining ?? Int.max)
+            if campaign.isABTest {
+                return try Self.expandABTest(campaign, pacing: pacing, filter: filter, size: size, ledger: ledger, periods: periods, now: now, on: connection)
+            }
             let recipients = try Self.recipients(of: campaign, after: campaign.cursor, limit: size, filter: filter, on: connection)
             guard let last = recipients.last else {
                 campaign.state = .done
@@ -123,7 +126,7 @@ extension CampaignStore {
     }
 
     /// Writes the runner's changes to a locked campaign row.
-    private static func save(
+    static func save(
         _ campaign: Campaign, pacing: CampaignPacing, nextRunAt: Date?, lastError: String?, finished: Bool = false, on connection: PostgresConnection
     ) throws {
         let pacingJSON = String(decoding: try JSONEncoder().encode(pacing), as: UTF8.self)

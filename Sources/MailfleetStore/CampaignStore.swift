@@ -41,14 +41,15 @@ public struct CampaignStore: Sendable {
                 INSERT INTO campaigns (
                     id, tenant_id, name, list_id, segment_id, template_id, template_version, subject, text_body, html_body,
                     from_email, from_name, reply_to_email, reply_to_name, track_opens, track_clicks, state,
-                    send_at, local_send_at, time_zone, recipient_local_time, per_hour)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft', $17, $18, $19, $20, $21)
+                    send_at, local_send_at, time_zone, recipient_local_time, per_hour, variants, ab_test)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft', $17, $18, $19, $20, $21, $22::jsonb, $23::jsonb)
                 """,
                 [
                     campaign.id, campaign.tenantID, campaign.name, campaign.listID, campaign.segmentID, campaign.templateID, campaign.templateVersion,
                     campaign.template.subject, campaign.template.text, campaign.template.html, campaign.from.email, campaign.from.name,
                     campaign.replyTo?.email, campaign.replyTo?.name, campaign.trackOpens, campaign.trackClicks,
                     s.sendAt, s.localTime?.text, s.timeZone, s.perRecipient, campaign.perHour,
+                    campaign.isABTest ? try Self.json(campaign.variants) : nil, try campaign.abTest.map { try Self.json($0) },
                 ])
             try AuditLog.record(
                 AuditEntry(tenantID: campaign.tenantID, actor: actor, action: "campaign.created", target: campaign.id.lowercasedString, detail: ["name": campaign.name]),
@@ -197,6 +198,10 @@ public struct CampaignStore: Sendable {
             perHour: row.optionalString("per_hour").flatMap { Int($0) }, cursor: row.optionalString("cursor").flatMap(UUID.init(uuidString:)),
             recipientsTotal: row.optionalString("recipients_total").flatMap { Int($0) }, expanded: try row.int("expanded"),
             skipped: try row.int("skipped"), lastError: row.optionalString("last_error"), createdAt: try row.date("created_at"),
-            updatedAt: try row.date("updated_at"), startedAt: try row.optionalDate("started_at"), finishedAt: try row.optionalDate("finished_at"))
+            updatedAt: try row.date("updated_at"), startedAt: try row.optionalDate("started_at"), finishedAt: try row.optionalDate("finished_at"),
+            variants: try row.optionalString("variants").map { try JSONDecoder().decode([CampaignVariant].self, from: Data($0.utf8)) } ?? [],
+            abTest: try row.optionalString("ab_test").map { try JSONDecoder().decode(ABTest.self, from: Data($0.utf8)) },
+            abTestEndsAt: try row.optionalDate("ab_test_ends_at"),
+            abDecision: try row.optionalString("ab_decision").map { try JSONDecoder().decode(ABDecision.self, from: Data($0.utf8)) })
     }
 }

@@ -733,6 +733,61 @@ public enum Migrations {
         Migration(version: 20, name: "campaign expansion failures", sql: """
             ALTER TABLE campaigns ADD COLUMN IF NOT EXISTS failures int NOT NULL DEFAULT 0;
             """),
+        // Version 21: A/B tests of campaigns (docs/CAMPAIGNS.md "A/B tests"). The variants, the
+        // test's settings and its decision are jsonb on the campaign: the decision is written in
+        // the transaction that lets the rest be made, so a crash cannot change the winner.
+        // `messages.variant` marks the test cohort's messages only (nullable, no default: adding
+        // it rewrites no row). `campaign_variant_stats` counts per campaign, variant and type:
+        // `made` by the runner in each chunk's transaction, event types by a statement trigger
+        // on `events` like `campaign_stats`, so a report is a read of a few rows. Its first
+        // probe looks only at campaigns with variants, so other tenants' events pay one probe.
+        Migration(version: 21, name: "A/B tests of campaigns", sql: """
+            ALTER TABLE campaigns ADD COLUMN variants jsonb, ADD COLUMN ab_test jsonb, ADD COLUMN ab_test_ends_at timestamptz,
+                ADD COLUMN ab_decision jsonb;
+            ALTER TABLE campaigns DROP CONSTRAINT campaigns_state_check;
+            ALTER TABLE campaigns ADD CONSTRAINT campaigns_state_check
+                CHECK (state IN ('draft', 'scheduled', 'running', 'testing', 'paused', 'cancelled', 'done'));
+            DROP INDEX campaigns_due;
+            CREATE INDEX campaigns_due ON campaigns (next_run_at) WHERE state IN ('scheduled', 'running', 'testing');
+            CREATE INDEX campaigns_ab_tenant ON campaigns (tenant_id) WHERE variants IS NOT NULL;
+            ALTER TABLE messages ADD COLUMN variant smallint;
+            CREATE TABLE campaign_variant_stats (
+                campaign_id uuid NOT NULL,
+                variant smallint NOT NULL,
+                tenant_id uuid NOT NULL,
+                type text NOT NULL,
+                count bigint NOT NULL,
+                PRIMARY KEY (campaign_id, variant, type)
+            );
+            CREATE FUNCTION mailfleet_campaign_variant_stats() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NOT EXISTS (
+                    SELECT 1 FROM (SELECT DISTINCT tenant_id FROM new_events) t
+                    WHERE EXISTS (SELECT 1 FROM campaigns c WHERE c.tenant_id = t.tenant_id AND c.variants IS NOT NULL)
+                ) THEN
+                    RETURN NULL;
+                END IF;
+                INSERT INTO campaign_variant_stats (campaign_id, variant, tenant_id, type, count)
+                SELECT m.campaign_id, m.variant, n.tenant_id, n.type, count(DISTINCT n.message_id)
+                FROM new_events n JOIN messages m ON m.id = n.message_id
+                WHERE m.variant IS NOT NULL
+                  AND n.type IN ('delivered', 'bounced', 'opened', 'clicked', 'unsubscribed', 'complained')
+                  AND NOT EXISTS (
+                      SELECT 1 FROM events e WHERE e.message_id = n.message_id AND e.type = n.type
+                        AND e.id NOT IN (SELECT id FROM new_events))
+                GROUP BY m.campaign_id, m.variant, n.tenant_id, n.type
+                ORDER BY m.campaign_id, m.variant, n.type
+                ON CONFLICT (campaign_id, variant, type) DO UPDATE SET count = campaign_variant_stats.count + excluded.count;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER events_campaign_variant_stats AFTER INSERT ON events
+                REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION mailfleet_campaign_variant_stats();
+            GRANT SELECT, INSERT, UPDATE ON campaign_variant_stats TO mailfleet_tenant;
+            ALTER TABLE campaign_variant_stats ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON campaign_variant_stats TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            """),
     ]
 }
 

@@ -9,7 +9,7 @@ struct Campaigns: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Campaigns: a template sent to a list's subscribed members, scheduled, paced, pausable.",
         discussion: "The scheduler's campaign runner makes the messages once a campaign is started; `show` follows its progress and stats.",
-        subcommands: [Create.self, List.self, Show.self, Start.self, Pause.self, Resume.self, Cancel.self])
+        subcommands: [Create.self, List.self, Show.self, ABReport.self, Start.self, Pause.self, Resume.self, Cancel.self])
 
     /// A campaign as `--json` prints it.
     struct Row: Encodable {
@@ -91,6 +91,25 @@ struct Campaigns: AsyncParsableCommand {
         @Option(help: "The most recipients expanded per rolling hour.") var perHour: Int?
         @Flag(help: "Add an open-tracking pixel.") var trackOpens = false
         @Flag(help: "Track clicks on links.") var trackClicks = false
+        @Option(help: #"A/B test variants as JSON, e.g. '[{"subject":"One"},{"subject":"Two","from":"b@example.com"}]', or @file; needs --ab-test."#)
+        var variants: String?
+        @Option(help: #"The A/B test as JSON, e.g. '{"test_percent":20,"metric":"clicked","decide_after_minutes":240}', or @file."#) var abTest: String?
+
+        /// JSON text, or `@path` to a file holding it, decoded as `T`.
+        static func decode<T: Decodable>(_ text: String, _ type: T.Type, option: String) throws -> T {
+            var data = Data(text.utf8)
+            if text.hasPrefix("@") {
+                let path = String(text.dropFirst())
+                guard let contents = FileManager.default.contents(atPath: path) else { throw ValidationError("--\(option): cannot read \(path)") }
+                data = contents
+            }
+            do {
+                return try JSONDecoder().decode(T.self, from: data)
+            } catch let error as DecodingError {
+                let problem = FieldError(decoding: error)
+                throw ValidationError("--\(option): \(problem.field.map { "\($0): " } ?? "")\(problem.message)")
+            }
+        }
 
         func validate() throws {
             if let perHour, perHour < 1 || perHour > Campaign.maxPerHour { throw ValidationError("--per-hour must be 1 to \(Campaign.maxPerHour)") }
@@ -116,6 +135,9 @@ struct Campaigns: AsyncParsableCommand {
             } catch {
                 throw ValidationError("--from/--reply-to: \((error as? AddressError)?.reason ?? "\(error)")")
             }
+            let variants = CampaignVariant.named(try self.variants.map { try Self.decode($0, [CampaignVariant].self, option: "variants") } ?? [])
+            let test = try abTest.map { try Self.decode($0, ABTest.self, option: "ab-test") }
+            if variants.isEmpty != (test == nil) { throw ValidationError("give --variants and --ab-test together") }
             let text = try textFile.map { try String(contentsOfFile: $0, encoding: .utf8) }
             let html = try htmlFile.map { try String(contentsOfFile: $0, encoding: .utf8) }
             let templateID = template.flatMap(UUID.init(uuidString:)), listID = UUID(uuidString: list)!
@@ -134,9 +156,13 @@ struct Campaigns: AsyncParsableCommand {
                     usedVersion = record.version
                 }
                 if let problem = parts.validate().first { throw AdminError(.invalid, "\(problem.field ?? "template"): \(problem.message)") }
+                if let test, let problem = CampaignVariant.validate(variants, base: parts) ?? test.validate(variants: variants.count) {
+                    throw AdminError(.invalid, "\(problem.field ?? "variants"): \(problem.message)")
+                }
                 let campaign = Campaign(
                     id: UUID(), tenantID: tenantID, name: name, listID: listID, templateID: templateID, templateVersion: usedVersion, template: parts,
-                    from: sender, replyTo: replyAddress, trackOpens: opens, trackClicks: clicks, schedule: schedule, perHour: perHour)
+                    from: sender, replyTo: replyAddress, trackOpens: opens, trackClicks: clicks, schedule: schedule, perHour: perHour,
+                    variants: variants, abTest: test)
                 do {
                     return try await CampaignStore(pool: pool).create(campaign, actor: cliActor())
                 } catch CampaignStore.CreateRefusal.noList {
@@ -213,6 +239,56 @@ struct Campaigns: AsyncParsableCommand {
             }
             if let error = row.lastError { table.append(["last error", error]) }
             print(table.text, terminator: "")
+        }
+    }
+
+    struct ABReport: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ab-report",
+            abstract: "Show a campaign's A/B test: each variant's counts, rate with its interval, z and p against the best, and the winner.",
+            discussion: "Rates are the test cohort's messages with the metric's event; see docs/CAMPAIGNS.md \"A/B tests\" for the test and intervals.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Tenant id.") var tenant: String
+        @Argument(help: "Campaign id.") var id: String
+
+        func validate() throws {
+            if UUID(uuidString: id) == nil { throw ValidationError("'\(id)' is not a campaign id (a UUID)") }
+        }
+
+        func run() async throws {
+            let tenantID = try parseTenant(tenant), id = UUID(uuidString: self.id)!
+            let lookup = try await database.withPool(about: .tenant(tenant)) { pool in
+                try await CampaignStore(pool: pool).abReport(id: id, tenantID: tenantID)
+            }
+            let report: ABTestReport
+            switch lookup {
+            case .notFound: throw AdminError(.notFound, "no campaign \(id.lowercasedString) for tenant '\(tenant)'")
+            case .noTest: throw AdminError(.notFound, "campaign \(id.lowercasedString) has no A/B test")
+            case .report(let found): report = found
+            }
+            if output.json { return try output.printJSON(report) }
+            func percent(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
+            var table = TextTable([
+                .left("VARIANT"), .right("SENT"), .right("OPENED"), .right("CLICKED"), .right("RATE"), .left("INTERVAL"), .right("Z"), .right("P"),
+                .left("VS BEST"),
+            ])
+            for variant in report.variants {
+                let s = variant.statistics
+                table.append([
+                    variant.name, "\(variant.counts.sent)", "\(variant.counts.opened)", "\(variant.counts.clicked)", percent(s.rate),
+                    "\(percent(s.interval.lower)) to \(percent(s.interval.upper))", s.z.map { String(format: "%.3f", $0) } ?? "best",
+                    s.pValue.map { String(format: "%.4f", $0) } ?? "-",
+                    s.significant.map { $0 ? "significantly worse" : "not significant" } ?? "-",
+                ])
+            }
+            print(table.text, terminator: "")
+            var summary = "metric \(report.test.metric.rawValue), alpha \(report.test.significance) (\(report.comparisonSignificance) per comparison); phase \(report.phase.rawValue)"
+            if let decideBy = report.decideBy { summary += ", decided by \(decideBy)" }
+            print(summary)
+            if let decision = report.decision {
+                print("winner \(decision.winnerName) (\(decision.rule == .significant ? "significantly better" : "nothing significant by the deadline: highest rate kept")), decided at \(decision.decidedAt)")
+            }
         }
     }
 

@@ -143,6 +143,7 @@ struct CampaignStateTests {
             (.running, .start, nil, nil), (.running, .pause, nil, .paused), (.running, .resume, nil, nil), (.running, .cancel, nil, .cancelled),
             (.paused, .start, nil, nil), (.paused, .pause, nil, nil), (.paused, .resume, nil, .running), (.paused, .resume, later, .scheduled),
             (.paused, .cancel, nil, .cancelled),
+            (.testing, .start, nil, nil), (.testing, .pause, nil, .paused), (.testing, .resume, nil, nil), (.testing, .cancel, nil, .cancelled),
         ]
         for (state, command, firstRun, expected) in table {
             let result = try? state.applying(command, firstRunAt: firstRun, now: now)
@@ -157,7 +158,7 @@ struct CampaignStateTests {
         // A cancel sent again (its answer lost) finds the campaign cancelled and leaves it so.
         #expect((try? CampaignState.cancelled.applying(.cancel, firstRunAt: nil, now: now)) == .cancelled)
         #expect(CampaignState.Refusal(command: .resume, state: .done).message == "a done campaign cannot be resumed")
-        #expect(CampaignState.scheduled.takenUp() == .running && CampaignState.running.takenUp() == .running)
+        #expect(CampaignState.scheduled.takenUp() == .running && CampaignState.running.takenUp() == .running && CampaignState.testing.takenUp() == .testing)
     }
 
     @Test func aRecipientsMessageIsABulkMessageOfTheCampaignsBatch() throws {

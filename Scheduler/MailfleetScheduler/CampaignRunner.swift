@@ -52,11 +52,20 @@ public final class CampaignRunner: Service {
                 }
                 if try await carryOut(expansion) { wait = .zero }
                 // A/B tests due for their decision (docs/CAMPAIGNS.md "A/B tests").
-                if case .decided(let id, let decision) = try await store.decideNextABTest() {
+                switch try await store.decideNextABTest() {
+                case .decided(let id, let decision):
                     logger.info(
                         "campaign A/B test decided",
                         metadata: ["campaign_id": "\(id.lowercasedString)", "winner": "\(decision.winnerName)", "rule": "\(decision.rule.rawValue)"])
                     wait = .zero
+                case .failed(let id, let failures, let until, let error):
+                    // Charged to that campaign alone: the others go on at once.
+                    logger.error(
+                        "campaign A/B decision failed; the campaign backs off",
+                        metadata: ["campaign_id": "\(id.lowercasedString)", "failures": "\(failures)", "until": "\(ISO8601.format(until))", "error": "\(error)"])
+                    wait = .zero
+                case .idle, .waiting:
+                    break
                 }
             } catch {
                 if outage.failed(atMs: clock.nowMs()) {

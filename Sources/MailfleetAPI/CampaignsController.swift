@@ -59,7 +59,10 @@ public struct CampaignsController: Sendable {
         case (nil, false): throw APIError.invalid(FieldError(code: "invalid_value", field: "ab_test", message: "variants need ab_test"))
         case (.some, true): throw APIError.invalid(FieldError(code: "invalid_value", field: "variants", message: "ab_test needs 2 to 10 variants"))
         case (let test?, false):
-            if let problem = CampaignVariant.validate(variants, base: template) ?? test.validate(variants: variants.count) { throw APIError.invalid(problem) }
+            let tracking = (opens: body.trackOpens ?? false, clicks: body.trackClicks ?? false)
+            if let problem = test.validate(variants: variants, base: template, trackOpens: tracking.opens, trackClicks: tracking.clicks) {
+                throw APIError.invalid(problem)
+            }
         case (nil, true): break
         }
         let campaign = Campaign(

@@ -66,6 +66,27 @@ public struct ABTest: Sendable, Hashable, Codable {
     }
 
     /// Problems with the test for a campaign of `variants` variants, naming `ab_test.…` fields.
+    /// Everything a campaign's test is checked for: its settings, its variants over `base`,
+    /// and that its metric can be measured. Opens and clicks are tracked in the HTML part only,
+    /// so the metric's tracking must be on and every variant must have an HTML part: a test
+    /// that cannot see a conversion would pick the first variant on no data.
+    public func validate(variants: [CampaignVariant], base: MessageTemplate, trackOpens: Bool, trackClicks: Bool) -> FieldError? {
+        if let problem = CampaignVariant.validate(variants, base: base) ?? validate(variants: variants.count) { return problem }
+        switch metric {
+        case .clicked where !trackClicks:
+            return FieldError(code: "invalid_value", field: "ab_test.metric", message: "metric clicked needs track_clicks: clicks are what the test counts")
+        case .opened where !trackOpens:
+            return FieldError(code: "invalid_value", field: "ab_test.metric", message: "metric opened needs track_opens: opens are what the test counts")
+        default: break
+        }
+        for (index, variant) in variants.enumerated() where (variant.template(over: base).html ?? "").isEmpty {
+            return FieldError(
+                code: "invalid_value", field: "variants[\(index)].html",
+                message: "an A/B test counts opens or clicks, which are tracked in the HTML part: every variant needs one")
+        }
+        return nil
+    }
+
     public func validate(variants: Int) -> FieldError? {
         func invalid(_ field: String, _ message: String) -> FieldError { FieldError(code: "invalid_value", field: "ab_test.\(field)", message: message) }
         switch (testPercent, sampleSize) {

@@ -18,18 +18,32 @@ extension CampaignStore {
         case decided(campaignID: UUID, decision: ABDecision)
         /// A test is not decided yet; it is looked at again at `until`.
         case waiting(campaignID: UUID, until: Date)
+        /// The decision step failed for this campaign; it backs off alone until `until`.
+        case failed(campaignID: UUID, failures: Int, until: Date, error: String)
     }
 
     /// Decides the `testing` campaign due longest ago, if its time (or early, its sample) has
     /// come: the winner, its statistics and the cursor reset go in one transaction, so a crash
     /// either leaves the test undecided or decided for good, never decided twice.
-    public func decideNextABTest(now: Date = Date()) async throws -> ABTestStep {
+    /// A failure after the campaign was taken is charged to it alone (`chargingFailure`), so a
+    /// test that cannot be decided does not hold up the runner's other campaigns.
+    public func decideNextABTest(now: Date = Date(), backoff: CampaignBackoff = CampaignBackoff()) async throws -> ABTestStep {
+        try await chargingFailure(now: now, backoff: backoff, step: "A/B decision") { taken in
+            try await decideABTest(now: now, taken: taken)
+        } failed: { expansion in
+            guard case .failed(let id, let failures, let until, let error) = expansion else { return .idle }
+            return .failed(campaignID: id, failures: failures, until: until, error: error)
+        }
+    }
+
+    private func decideABTest(now: Date, taken: Claim) async throws -> ABTestStep {
         try await pool.transaction { connection in
             guard let row = try connection.query(
                 """
                 SELECT * FROM campaigns WHERE state = 'testing' AND next_run_at <= $1
                 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED
                 """, [now]).first else { return .idle }
+            taken.campaignID = try row.uuid("id")
             let campaign = try Self.campaign(from: row)
             guard let test = campaign.abTest, campaign.isABTest else {
                 // Not a test (cannot happen through the API): let expansion finish it.

@@ -26,16 +26,27 @@ extension CampaignStore {
     /// A chunk that fails after taking its campaign is rolled back and the campaign backs off
     /// (`.failed`); an error before that, or one writing the backoff (Postgres gone), is thrown.
     public func expandNext(chunk: Int, now: Date = Date(), backoff: CampaignBackoff = CampaignBackoff()) async throws -> Expansion {
+        try await chargingFailure(now: now, backoff: backoff, step: "expansion") { taken in
+            try await expandChunk(chunk: chunk, now: now, taken: taken)
+        } failed: { $0 }
+    }
+
+    /// Runs a step that takes one campaign (`body` names it in its `Claim`); when the step fails
+    /// after that, the failure is charged to the campaign (`backOff`) and `failed` makes the
+    /// step's answer from it. An error before a campaign was taken, a shutdown's cancellation,
+    /// or an error writing the backoff (Postgres gone) is thrown for the runner's outage handling.
+    func chargingFailure<Step: Sendable>(
+        now: Date, backoff: CampaignBackoff, step: String, _ body: (Claim) async throws -> Step, failed: (Expansion) -> Step
+    ) async throws -> Step {
         let taken = Claim()
         do {
-            return try await expandChunk(chunk: chunk, now: now, taken: taken)
+            return try await body(taken)
         } catch {
-            guard let campaignID = taken.campaignID else { throw error }
+            guard let campaignID = taken.campaignID, !(error is CancellationError) else { throw error }
             let failure = error
             do {
-                return try await backOff(campaignID: campaignID, error: "\(failure)", now: now, backoff: backoff)
+                return failed(try await backOff(campaignID: campaignID, step: step, error: "\(failure)", now: now, backoff: backoff))
             } catch {
-                // Postgres is likely gone: the runner's outage handling takes the chunk's own error.
                 throw failure
             }
         }
@@ -44,16 +55,16 @@ extension CampaignStore {
     /// Charges a failed chunk to its campaign: one more failure in a row, `last_error`, and
     /// `next_run_at` pushed by the backoff. A campaign paused or cancelled meanwhile keeps its
     /// state and only records the error.
-    func backOff(campaignID: UUID, error: String, now: Date, backoff: CampaignBackoff) async throws -> Expansion {
+    func backOff(campaignID: UUID, step: String, error: String, now: Date, backoff: CampaignBackoff) async throws -> Expansion {
         try await pool.transaction { connection in
             let failures = (try connection.query("SELECT failures FROM campaigns WHERE id = $1 FOR UPDATE", [campaignID]).first?.int("failures") ?? 0) + 1
             let until = now.addingTimeInterval(backoff.delay(afterFailures: failures))
             // Bounded: a driver's error text can be long, and this is shown in the campaign.
-            let text = "expansion failed (\(failures) in a row; next try at \(ISO8601.format(until))): \(error.prefix(500))"
+            let text = "\(step) failed (\(failures) in a row; next try at \(ISO8601.format(until))): \(error.prefix(500))"
             try connection.query(
                 """
                 UPDATE campaigns SET failures = $2, last_error = $3, updated_at = now(),
-                    next_run_at = CASE WHEN state IN ('scheduled', 'running') THEN $4::timestamptz ELSE next_run_at END
+                    next_run_at = CASE WHEN state IN ('scheduled', 'running', 'testing') THEN $4::timestamptz ELSE next_run_at END
                 WHERE id = $1
                 """, [campaignID, failures, text, until])
             return .failed(campaignID: campaignID, failures: failures, until: until, error: text)

@@ -133,7 +133,7 @@ extension CampaignStore {
         try connection.query(
             """
             UPDATE campaigns SET state = $2, cursor = $3, expanded = $4, skipped = $5, recipients_total = $6, pacing = $7::jsonb,
-                next_run_at = $8, last_error = $9, failures = 0, updated_at = now(), finished_at = CASE WHEN $10 THEN now() ELSE finished_at END
+                next_run_at = $8, last_error = CASE WHEN failures > 0 AND $9::text = last_error THEN NULL ELSE $9 END, failures = 0, updated_at = now(), finished_at = CASE WHEN $10 THEN now() ELSE finished_at END
             WHERE id = $1
             """,
             [

@@ -71,7 +71,9 @@ extension MessageStore {
 
     /// Deletes up to `limit` dead letters that failed more than `days` days ago, with their
     /// events, in one statement; returns how many messages went. Bodies stay: they are shared
-    /// by every message of the tenant with the same content (see `message_bodies`).
+    /// by every message of the tenant with the same content (see `message_bodies`). Messages of
+    /// a campaign not yet done or cancelled stay too: an A/B test's winner pass knows who
+    /// already had a message by the messages themselves.
     @discardableResult
     public func purgeDeadLetters(olderThanDays days: Int, limit: Int = 5000) async throws -> Int {
         try await pool.query(
@@ -79,6 +81,8 @@ extension MessageStore {
             WITH doomed AS (
                 SELECT id FROM messages
                 WHERE status = 'failed' AND updated_at < now() - make_interval(days => $1)
+                  AND (campaign_id IS NULL OR NOT EXISTS (
+                      SELECT 1 FROM campaigns k WHERE k.id = messages.campaign_id AND k.state NOT IN ('done', 'cancelled')))
                 ORDER BY updated_at LIMIT $2
                 FOR UPDATE SKIP LOCKED
             ), events_gone AS (

@@ -156,7 +156,7 @@ struct Campaigns: AsyncParsableCommand {
                     usedVersion = record.version
                 }
                 if let problem = parts.validate().first { throw AdminError(.invalid, "\(problem.field ?? "template"): \(problem.message)") }
-                if let test, let problem = CampaignVariant.validate(variants, base: parts) ?? test.validate(variants: variants.count) {
+                if let test, let problem = test.validate(variants: variants, base: parts, trackOpens: opens, trackClicks: clicks) {
                     throw AdminError(.invalid, "\(problem.field ?? "variants"): \(problem.message)")
                 }
                 let campaign = Campaign(

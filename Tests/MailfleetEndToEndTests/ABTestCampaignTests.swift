@@ -22,7 +22,7 @@ import Testing
         let created = try await fleet.api(
             "POST", "/v1/campaigns",
             json: #"""
-                {"name":"ab","list_id":"\#(list)","from":"news@example.com","subject":"Hello","text":"Hi",
+                {"name":"ab","list_id":"\#(list)","from":"news@example.com","subject":"Hello","text":"Hi","html":"<p>Hi</p>","track_clicks":true,
                  "variants":[{"name":"calm"},{"name":"loud","subject":"HELLO"}],"ab_test":{"test_percent":30,"decide_after_minutes":60}}
                 """#)
         try #require(created.status == 201, "\(created.bodyString)")
@@ -52,11 +52,14 @@ import Testing
         #expect(table.contains("VARIANT") && table.contains("loud") && table.contains("winner calm"))
 
         // The CLI creates one too; variants without a test, or a bad test, are refused.
-        let body = fleet.stateDir + "/ab.txt"
-        try "Hi".write(toFile: body, atomically: true, encoding: .utf8)
+        let body = fleet.stateDir + "/ab.html"
+        try "<p>Hi</p>".write(toFile: body, atomically: true, encoding: .utf8)
         let create = ["campaigns", "create", "--tenant", fleet.tenantID, "--name", "cli-ab", "--list", list, "--from", "news@example.com",
-                      "--subject", "Hello", "--text-file", body, "--variants", #"[{"subject":"One"},{"subject":"Two","from":"ada@example.com"}]"#]
-        let cliID = try fleet.cli(create + ["--ab-test", #"{"sample_size":40,"metric":"opened"}"#]).trimmingCharacters(in: .whitespacesAndNewlines)
+                      "--subject", "Hello", "--html-file", body, "--variants", #"[{"subject":"One"},{"subject":"Two","from":"ada@example.com"}]"#]
+        // A test of opens needs open tracking.
+        let untracked = try fleet.cliRun(create + ["--ab-test", #"{"sample_size":40,"metric":"opened"}"#])
+        #expect(untracked.status != 0 && untracked.stderr.contains("ab_test.metric"))
+        let cliID = try fleet.cli(create + ["--track-opens", "--ab-test", #"{"sample_size":40,"metric":"opened"}"#]).trimmingCharacters(in: .whitespacesAndNewlines)
         let fresh = try #require(try fleet.cliJSON(["campaigns", "ab-report", "--tenant", fleet.tenantID, cliID]) as? [String: Any])
         #expect(fresh["phase"] as? String == "cohort" && (fresh["variants"] as? [[String: Any]])?.map { $0["name"] as? String } == ["A", "B"])
         #expect((fresh["test"] as? [String: Any])?["metric"] as? String == "opened")

@@ -24,7 +24,7 @@ struct ABTestRouterTests {
             func post(_ body: String) async throws -> TestResponse {
                 try await client.execute(uri: "/v1/campaigns", method: .post, headers: send, body: ByteBuffer(string: body))
             }
-            let base = #""name":"ab","list_id":"\#(list)","from":"News <news@example.com>","subject":"Hi","text":"t""#
+            let base = #""name":"ab","list_id":"\#(list)","from":"News <news@example.com>","subject":"Hi","text":"t","html":"<p>t</p>","track_clicks":true"#
             let variants = #""variants":[{"subject":"One"},{"subject":"Two","from":"Ada <ada@example.com>"}]"#
             let refusals: [(String, String)] = [
                 (#"{\#(base),\#(variants)}"#, "ab_test"),
@@ -38,6 +38,9 @@ struct ABTestRouterTests {
                 (#"{\#(base),"variants":[{"subject":"x"},{"subject":"x","colour":"red"}],"ab_test":{"test_percent":10}}"#, "variants[1].colour"),
                 (#"{\#(base),"variants":[{"name":"A"},{"name":"A"}],"ab_test":{"test_percent":10}}"#, "variants[1].name"),
                 (#"{\#(base),"variants":[{"subject":"x"},{"html":"{{#open}}"}],"ab_test":{"test_percent":10}}"#, "variants[1].html"),
+                // A metric the campaign does not track, or a variant with no HTML part to track it in.
+                (#"{\#(base),\#(variants),"ab_test":{"test_percent":10,"metric":"opened"}}"#, "ab_test.metric"),
+                (#"{\#(base),"variants":[{"subject":"x"},{"text":"plain only"}],"ab_test":{"test_percent":10}}"#, "variants[1].html"),
             ]
             for (body, field) in refusals {
                 let answer = try await post(body)

@@ -130,4 +130,52 @@ struct ABTestStoreTests {
         let all = try await messages(of: campaign.id, pool: audience.db.pool)
         #expect(all.count == 120 && Set(all.map(\.contact)).count == 120)
     }
+    /// A decision that fails for one campaign is charged to it (it backs off, still testing),
+    /// and the dead-letter purge leaves a running test's failed cohort messages, so the winner
+    /// pass still knows those contacts had theirs.
+    @Test func aFailingDecisionBacksOffAloneAndTheWinnerPassSeesPurgeProofDeadLetters() async throws {
+        let audience = try await Audience.make(60)
+        let store = CampaignStore(pool: audience.db.pool)
+        var draft = audience.campaign()
+        draft.variants = [CampaignVariant(name: "A"), CampaignVariant(name: "B", subject: "B")]
+        draft.abTest = ABTest(sampleSize: 30, metric: .clicked, decideAfterMinutes: 10)
+        let campaign = try await store.create(draft, actor: "test")
+        _ = try await store.apply(.start, id: campaign.id, tenantID: audience.tenant, actor: "test")
+        let start = Date()
+        try await drain(store, now: start)
+        let cohort = try await messages(of: campaign.id, pool: audience.db.pool)
+        #expect(!cohort.isEmpty)
+        // A cohort message failed long ago: kept while the campaign runs.
+        try await audience.db.pool.query(
+            "UPDATE messages SET status = 'failed', updated_at = now() - interval '40 days' WHERE id = $1", [cohort[0].id])
+        let messageStore = MessageStore(pool: audience.db.pool)
+        #expect(try await messageStore.purgeDeadLetters(olderThanDays: 30) == 0)
+
+        // At the deadline the row no longer reads: the step fails, charged to this campaign.
+        try await audience.db.pool.query("UPDATE campaigns SET from_email = 'not an address' WHERE id = $1", [campaign.id])
+        let deadline = start.addingTimeInterval(601)
+        let backoff = CampaignBackoff(first: 5, maximum: 3600)
+        guard case .failed(campaign.id, 1, let until, let error) = try await store.decideNextABTest(now: deadline, backoff: backoff) else {
+            Issue.record("the decision should fail and back off")
+            return
+        }
+        #expect(until == deadline.addingTimeInterval(5) && error.contains("A/B decision failed"))
+        #expect(try await store.decideNextABTest(now: deadline, backoff: backoff) == .idle)
+        let row = try await audience.db.pool.query("SELECT state, failures FROM campaigns WHERE id = $1", [campaign.id])[0]
+        #expect(try row.string("state") == "testing" && row.int("failures") == 1)
+
+        // Repaired, it is decided at its next try; the rest get the winner, nobody twice,
+        // including the contact whose cohort message failed.
+        try await audience.db.pool.query("UPDATE campaigns SET from_email = 'news@example.com' WHERE id = $1", [campaign.id])
+        guard case .decided = try await store.decideNextABTest(now: until.addingTimeInterval(1), backoff: backoff) else {
+            Issue.record("decides once repaired")
+            return
+        }
+        try await drain(store, now: until.addingTimeInterval(1))
+        let all = try await messages(of: campaign.id, pool: audience.db.pool)
+        #expect(all.count == 60 && Set(all.map(\.contact)).count == 60)
+        #expect(try await store.campaign(id: campaign.id, tenantID: audience.tenant)?.state == .done)
+        // Done: now the dead letter may go.
+        #expect(try await messageStore.purgeDeadLetters(olderThanDays: 30) == 1)
+    }
 }

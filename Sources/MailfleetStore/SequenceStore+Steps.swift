@@ -215,7 +215,7 @@ extension SequenceStore {
         try connection.query(
             """
             UPDATE sequence_enrollments e SET state = u.state, exit_reason = u.reason, current_step = u.step, next_run_at = u.next,
-                updated_at = $6, finished_at = CASE WHEN u.state = 'active' THEN NULL ELSE $6 END
+                updated_at = $6::timestamptz, finished_at = CASE WHEN u.state = 'active' THEN NULL ELSE $6::timestamptz END
             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[]) AS u(id, state, reason, step, next)
             WHERE e.id = u.id
             """, [ids, states, reasons, currentSteps, nextRuns, now])

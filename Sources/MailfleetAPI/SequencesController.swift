@@ -49,7 +49,11 @@ public struct SequencesController: Sendable {
         let key = try context.key(for: .read)
         let query = request.uri.queryParameters
         let limit = try PageLimit.read(query.get("limit"), default: 100)
-        let after = query.get("after")
+        let after = query.get("after").map { String($0) }
+        // Postgres text holds no NUL, and no name is longer than 200 characters.
+        if let after, after.unicodeScalars.count > 200 || after.unicodeScalars.contains(where: { $0.value == 0 }) {
+            throw APIError.invalidParameter("after", "after must be a sequence name from a previous page's next")
+        }
         let page = try await database { try await store.list(tenantID: key.tenantID, after: after, limit: limit) }
         return SequencePage(sequences: page.map { SequenceView($0, counts: nil) }, next: page.count == limit ? page.last?.name : nil)
     }

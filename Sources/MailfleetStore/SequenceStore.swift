@@ -86,6 +86,7 @@ public struct SequenceStore: Sendable {
 
     /// Which contact to enrol.
     public enum ContactReference: Sendable, Hashable {
+        /// A contact id.
         case id(UUID)
         /// An address, matched as contacts store it (lowercased).
         case email(String)

@@ -92,6 +92,7 @@ struct SequencesRouterTests {
                 #expect((mine.1["enrollments"] as? [[String: Any]])?.compactMap { $0["sequence_id"] as? String } == [id])
                 let listed = try await call(.get, "/v1/sequences", key: read)
                 #expect((listed.1["sequences"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [id])
+                #expect(try await call(.get, "/v1/sequences?after=%00", key: read).0 == 422)
 
                 // Another tenant sees none of it.
                 #expect(try await call(.get, "/v1/sequences/\(id)", key: otherKey).0 == 404)

@@ -212,4 +212,23 @@ struct SequenceStoreTests {
         #expect(pass.sent == 1 && pass.skipped == 1 && pass.completed == 2)
         #expect(try await Self.sentSteps(db.pool, sequence: sequence.id) == [pro: [1]])
     }
+
+    @Test func anImportEnrolsItsNewSubscribersOnceEvenWhenRunAgain() async throws {
+        let db = try await TwoTenants.make()
+        let list = try await ContactListStore(pool: db.pool).create(tenantID: db.a, name: "imported", doubleOptIn: false, actor: "test")
+        let store = SequenceStore(pool: db.pool)
+        let sequence = try await store.create(Self.threeSteps(tenant: db.a, list: list.id), actor: "test")
+        var file = "email,first_name\n"
+        for n in 0..<250 { file += "reader\(n)@example.com,Reader \(n)\n" }
+        let bytes = Array(file.utf8)
+        // Run twice, in batches of 100: the second run updates the members and enrols nobody again.
+        for _ in 0..<2 {
+            var importer = try await ContactImporter(
+                store: ContactImportStore(pool: db.pool), tenantID: db.a, listID: list.id, format: .csv, actor: "test", batchSize: 100)
+            try await importer.feed(bytes)
+            _ = try await importer.finish()
+        }
+        let enrolled = try #require(try await store.enrollments(sequenceID: sequence.id, tenantID: db.a, limit: 1000))
+        #expect(enrolled.count == 250 && Set(enrolled.map(\.contactID)).count == 250 && enrolled.allSatisfy { $0.entry == .list && $0.state == .active })
+    }
 }

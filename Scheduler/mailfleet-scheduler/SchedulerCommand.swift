@@ -22,8 +22,9 @@ struct SchedulerCommand: AsyncParsableCommand {
             let scheduler = SchedulerService(
                 configuration: config, redis: redis, queue: queue, store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), logger: logger)
             let campaigns = CampaignRunner(store: CampaignStore(pool: pool), queue: queue, configuration: try CampaignRunnerConfiguration(options), logger: logger)
+            let sequences = SequenceRunner(store: SequenceStore(pool: pool), queue: queue, logger: logger)
             let ops = OpsRoutes.server(host: try options.host, port: try options.port, checks: clients.readinessChecks, logger: logger)
-            return [ops, scheduler, campaigns]
+            return [ops, scheduler, campaigns, sequences]
         }
     }
 }

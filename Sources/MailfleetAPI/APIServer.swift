@@ -118,6 +118,7 @@ public enum APIServer {
         ).addRoutes(to: v1)
         TemplatesController(store: stores.templates, limits: configuration.limits).addRoutes(to: v1)
         CampaignsController(store: stores.campaigns, templates: stores.templates, queue: stores.queue, limits: configuration.limits).addRoutes(to: v1)
+        SequencesController(store: SequenceStore(sharingPoolOf: stores.messages), limits: configuration.limits).addRoutes(to: v1)
         SuppressionsController(store: stores.suppressions, limits: configuration.limits).addRoutes(to: v1)
         ProvidersController(tenants: stores.tenants, breakers: stores.breakers, trackerURL: configuration.trackerURL, logger: logger).addRoutes(to: v1)
         EventsController(store: stores.messages).addRoutes(to: v1)

@@ -785,6 +785,106 @@ public enum Migrations {
             GRANT SELECT, INSERT, UPDATE ON campaign_variant_stats TO mailfleet_tenant;
             ALTER TABLE campaign_variant_stats ENABLE ROW LEVEL SECURITY;
             CREATE POLICY tenant_rows ON campaign_variant_stats TO mailfleet_tenant
+            """),
+        // Version 22: drip sequences (docs/CAMPAIGNS.md "Drip sequences"). A sequence keeps its
+        // steps as jsonb (templates copied in). An enrollment is one contact's way through one
+        // sequence, at most one per pair. `sequence_messages` links each step done to its message
+        // (NULL when the step was skipped); its primary key (enrollment, step) and the
+        // enrollment's row lock are why no step is ever made twice. Entry by list subscription is
+        // two statement triggers on `list_members`, so every writer (API, import, double opt-in
+        // confirmation) enrols in the transaction that subscribes, and nobody is missed or
+        // enrolled twice; they look at sequences only when a list of the statement is a trigger
+        // list (one index probe per statement otherwise).
+        Migration(version: 22, name: "drip sequences and their enrollments", sql: """
+            CREATE TABLE sequences (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                name text NOT NULL,
+                trigger_list_id uuid,
+                from_email text NOT NULL,
+                from_name text,
+                reply_to_email text,
+                reply_to_name text,
+                track_opens boolean NOT NULL DEFAULT false,
+                track_clicks boolean NOT NULL DEFAULT false,
+                goal_event text,
+                steps jsonb NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (tenant_id, name)
+            );
+            CREATE INDEX sequences_trigger_list ON sequences (trigger_list_id) WHERE trigger_list_id IS NOT NULL;
+            CREATE TABLE sequence_enrollments (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL,
+                sequence_id uuid NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+                contact_id uuid NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+                state text NOT NULL CHECK (state IN ('active', 'completed', 'exited')),
+                exit_reason text CHECK (exit_reason IN ('unsubscribed', 'goal')),
+                current_step int NOT NULL DEFAULT 0,
+                next_run_at timestamptz,
+                entry text NOT NULL CHECK (entry IN ('list', 'api')),
+                entered_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                finished_at timestamptz,
+                UNIQUE (sequence_id, contact_id)
+            );
+            CREATE INDEX sequence_enrollments_due ON sequence_enrollments (next_run_at) WHERE state = 'active';
+            CREATE INDEX sequence_enrollments_contact ON sequence_enrollments (contact_id);
+            CREATE TABLE sequence_messages (
+                enrollment_id uuid NOT NULL REFERENCES sequence_enrollments(id) ON DELETE CASCADE,
+                step int NOT NULL,
+                tenant_id uuid NOT NULL,
+                message_id uuid,
+                done_at timestamptz NOT NULL,
+                PRIMARY KEY (enrollment_id, step)
+            );
+            CREATE FUNCTION mailfleet_sequence_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NOT EXISTS (
+                    SELECT 1 FROM sequences s WHERE s.trigger_list_id IN (SELECT DISTINCT list_id FROM new_members WHERE status = 'subscribed')
+                ) THEN
+                    RETURN NULL;
+                END IF;
+                -- A member enters when it becomes subscribed: inserted so, or updated from another
+                -- status. Each statement is planned only when reached: `old_members` exists only
+                -- for an UPDATE.
+                IF TG_OP = 'INSERT' THEN
+                    INSERT INTO sequence_enrollments (id, tenant_id, sequence_id, contact_id, state, current_step, next_run_at, entry, entered_at)
+                    SELECT gen_random_uuid(), n.tenant_id, s.id, n.contact_id, 'active', 0,
+                        now() + make_interval(secs => COALESCE((s.steps->0->>'delay_seconds')::int, 0)), 'list', now()
+                    FROM new_members n JOIN sequences s ON s.trigger_list_id = n.list_id AND s.tenant_id = n.tenant_id
+                    WHERE n.status = 'subscribed'
+                    ORDER BY s.id, n.contact_id
+                    ON CONFLICT (sequence_id, contact_id) DO NOTHING;
+                ELSE
+                    INSERT INTO sequence_enrollments (id, tenant_id, sequence_id, contact_id, state, current_step, next_run_at, entry, entered_at)
+                    SELECT gen_random_uuid(), n.tenant_id, s.id, n.contact_id, 'active', 0,
+                        now() + make_interval(secs => COALESCE((s.steps->0->>'delay_seconds')::int, 0)), 'list', now()
+                    FROM new_members n JOIN sequences s ON s.trigger_list_id = n.list_id AND s.tenant_id = n.tenant_id
+                    WHERE n.status = 'subscribed'
+                      AND NOT EXISTS (
+                          SELECT 1 FROM old_members o WHERE o.list_id = n.list_id AND o.contact_id = n.contact_id AND o.status = 'subscribed')
+                    ORDER BY s.id, n.contact_id
+                    ON CONFLICT (sequence_id, contact_id) DO NOTHING;
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER list_members_sequence_entry_insert AFTER INSERT ON list_members
+                REFERENCING NEW TABLE AS new_members FOR EACH STATEMENT EXECUTE FUNCTION mailfleet_sequence_entry();
+            CREATE TRIGGER list_members_sequence_entry_update AFTER UPDATE ON list_members
+                REFERENCING OLD TABLE AS old_members NEW TABLE AS new_members FOR EACH STATEMENT EXECUTE FUNCTION mailfleet_sequence_entry();
+            GRANT SELECT, INSERT, UPDATE, DELETE ON sequences, sequence_enrollments, sequence_messages TO mailfleet_tenant;
+            ALTER TABLE sequences ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE sequence_enrollments ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE sequence_messages ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON sequences TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON sequence_enrollments TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON sequence_messages TO mailfleet_tenant
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),

@@ -17,7 +17,7 @@ struct AdminCommand: AsyncParsableCommand {
             id), 65 the data was refused (no such tenant, a duplicate name, a value out of range), 69 Postgres or \
             Redis cannot be reached or has no schema yet, 1 anything else.
             """,
-        subcommands: [Migrate.self, Tenants.self, Keys.self, Providers.self, Webhooks.self, Lists.self, Contacts.self, Segments.self, Campaigns.self, Status.self, Audit.self, DeadLetters.self, Messages.self])
+        subcommands: [Migrate.self, Tenants.self, Keys.self, Providers.self, Webhooks.self, Lists.self, Contacts.self, Segments.self, Campaigns.self, Sequences.self, Status.self, Audit.self, DeadLetters.self, Messages.self])
 
     /// ArgumentParser's own `main`, except that a failure it knows in words (`AdminError`) is
     /// printed as a sentence with its exit status instead of as a raw error.

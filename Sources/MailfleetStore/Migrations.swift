@@ -785,6 +785,8 @@ public enum Migrations {
             GRANT SELECT, INSERT, UPDATE ON campaign_variant_stats TO mailfleet_tenant;
             ALTER TABLE campaign_variant_stats ENABLE ROW LEVEL SECURITY;
             CREATE POLICY tenant_rows ON campaign_variant_stats TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
         // Version 22: drip sequences (docs/CAMPAIGNS.md "Drip sequences"). A sequence keeps its
         // steps as jsonb (templates copied in). An enrollment is one contact's way through one

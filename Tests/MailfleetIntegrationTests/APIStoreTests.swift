@@ -157,6 +157,30 @@ struct APIStoreTests {
         await db.pool.shutdown()
     }
 
+    /// Every table holding tenants' rows (a `tenant_id` column) that the tenant role may read
+    /// has row-level security on and a policy by tenant (its USING also checks writes when it has
+    /// no WITH CHECK). A policy missing its expression hides every row, and no other test of the
+    /// table's feature would say why (a merge once cut one off).
+    @Test func everyTenantTableTheTenantRoleReadsHasAPolicyByTenant() async throws {
+        let db = try await TwoTenants.make()
+        let rows = try await db.pool.query(
+            """
+            SELECT c.relname AS name, c.relrowsecurity AS secured,
+                (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid
+                    AND pg_get_expr(p.polqual, p.polrelid) LIKE '%tenant_id%mailfleet.tenant_id%') AS policies
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind = 'r' AND has_table_privilege($1, c.oid, 'SELECT')
+              AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+            ORDER BY c.relname
+            """, [TenantScope.role])
+        #expect(rows.count > 10)
+        for row in rows {
+            let name = try row.string("name")
+            #expect(try row.bool("secured") && row.int("policies") >= 1, "\(name): row-level security without a tenant policy")
+        }
+        await db.pool.shutdown()
+    }
+
     @Test func templatesKeepVersionsAndSuppressionsNormaliseAddresses() async throws {
         let db = try await TwoTenants.make()
         let templates = TemplateStore(pool: db.pool)

@@ -145,7 +145,9 @@ extension CampaignStore {
     /// The recipient query, the one place that says who receives a campaign: the subscribed
     /// members of its list, not suppressed for the tenant, narrowed by `filter` (a segment: a
     /// predicate over `c`), after contact `after` in contact-id order. `select` is what to
-    /// return of each. Returns the SQL and its parameters.
+    /// return of each. Returns the SQL and its parameters. The cursor bounds both sides of the
+    /// join: Postgres does not carry it across, and a merge join would otherwise read the
+    /// contacts' key from its start for every chunk.
     static func recipientQuery(
         _ select: String, of campaign: Campaign, after: UUID?, filter: RecipientFilter?, tail: String = ""
     ) -> (sql: String, parameters: [any PostgresEncodable]) {
@@ -154,6 +156,7 @@ extension CampaignStore {
             SELECT \(select)
             FROM list_members l JOIN contacts c ON c.id = l.contact_id AND c.tenant_id = l.tenant_id
             WHERE l.tenant_id = $1 AND l.list_id = $2 AND l.status = 'subscribed' AND ($3::uuid IS NULL OR l.contact_id > $3::uuid)
+              AND ($3::uuid IS NULL OR c.id > $3::uuid)
               AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = c.tenant_id AND s.email = c.email)
             """
         if let filter {

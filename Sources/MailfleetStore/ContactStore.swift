@@ -159,7 +159,9 @@ public struct ContactStore: Sendable {
 
     /// A page of a list's members in contact id order after the contact `after`, optionally of
     /// one status; nil when the tenant has no such list. Paging by the membership key keeps a
-    /// million-member export to one index range scan per page.
+    /// million-member export to one index range scan per page. The bound is stated on the
+    /// contacts side too: Postgres does not carry it across the join, and a merge join would
+    /// read the contacts' key from its start on every page (a 1M-member export took minutes).
     public func members(tenantID: UUID, listID: UUID, status: MembershipStatus? = nil, after: UUID? = nil, limit: Int = 100) async throws -> [ListMember]? {
         try await pool.tenantTransaction(tenantID) { connection in
             guard try !connection.query("SELECT 1 FROM contact_lists WHERE id = $1 AND tenant_id = $2", [listID, tenantID]).isEmpty else { return nil }
@@ -168,6 +170,7 @@ public struct ContactStore: Sendable {
                 SELECT \(Self.columns), m.status, m.subscribed_at, m.unsubscribed_at, m.created_at AS member_created_at
                 FROM list_members m JOIN contacts c ON c.id = m.contact_id
                 WHERE m.list_id = $1 AND m.tenant_id = $2 AND m.contact_id > COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000') AND ($4::text IS NULL OR m.status = $4)
+                  AND c.id > COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000')
                 ORDER BY m.contact_id LIMIT $5
                 """, [listID, tenantID, after, status?.rawValue, limit]
             ).map { row in

@@ -762,20 +762,22 @@ public enum Migrations {
             CREATE FUNCTION mailfleet_campaign_variant_stats() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF NOT EXISTS (
-                    SELECT 1 FROM (SELECT DISTINCT tenant_id FROM new_events) t
+                    SELECT 1 FROM (
+                        SELECT DISTINCT tenant_id FROM new_events
+                        WHERE type IN ('delivered', 'bounced', 'opened', 'clicked', 'unsubscribed', 'complained')) t
                     WHERE EXISTS (SELECT 1 FROM campaigns c WHERE c.tenant_id = t.tenant_id AND c.variants IS NOT NULL)
                 ) THEN
                     RETURN NULL;
                 END IF;
                 INSERT INTO campaign_variant_stats (campaign_id, variant, tenant_id, type, count)
-                SELECT m.campaign_id, m.variant, n.tenant_id, n.type, count(DISTINCT n.message_id)
-                FROM new_events n JOIN messages m ON m.id = n.message_id
+                SELECT m.campaign_id, m.variant, m.tenant_id, n.type, count(DISTINCT n.message_id)
+                FROM new_events n JOIN messages m ON m.id = n.message_id AND m.tenant_id = n.tenant_id
                 WHERE m.variant IS NOT NULL
                   AND n.type IN ('delivered', 'bounced', 'opened', 'clicked', 'unsubscribed', 'complained')
                   AND NOT EXISTS (
                       SELECT 1 FROM events e WHERE e.message_id = n.message_id AND e.type = n.type
                         AND e.id NOT IN (SELECT id FROM new_events))
-                GROUP BY m.campaign_id, m.variant, n.tenant_id, n.type
+                GROUP BY m.campaign_id, m.variant, m.tenant_id, n.type
                 ORDER BY m.campaign_id, m.variant, n.type
                 ON CONFLICT (campaign_id, variant, type) DO UPDATE SET count = campaign_variant_stats.count + excluded.count;
                 RETURN NULL;

@@ -288,8 +288,9 @@ struct SequenceStoreTests {
         trial.name = "trial"
         trial = try await store.create(trial, actor: "test")
         func member(_ name: String, of list: UUID) async throws -> UUID {
-            try #require(try await contacts.addMember(
-                tenantID: db.a, listID: list, email: "\(name)@example.com", attributes: [:], timeZone: nil, status: .subscribed)).contact.id
+            let added = try await contacts.addMember(
+                tenantID: db.a, listID: list, email: "\(name)@example.com", attributes: [:], timeZone: nil, status: .subscribed)
+            return added!.contact.id
         }
         let ada = try await member("ada", of: signups.id), bob = try await member("bob", of: signups.id), cyd = try await member("cyd", of: signups.id)
         let eve = try await member("eve", of: trials.id)
@@ -359,7 +360,8 @@ struct SequenceStoreTests {
         #expect(pass.sent == 2 && pass.failed == 1 && pass.errors.count == 1 && pass.items.count == 2)
         #expect(try await Self.sentSteps(pool, sequence: fine.id) == [bob: [1], bobs: [1]])
         func standing() async throws -> (failures: Int, error: String?, next: Date?) {
-            let row = try #require(try await pool.query("SELECT failures, last_error FROM sequences WHERE id = $1", [broken.id]).first)
+            let rows = try await pool.query("SELECT failures, last_error FROM sequences WHERE id = $1", [broken.id])
+            let row = rows.first!
             let next = try await store.enrollments(contactID: ada, tenantID: db.a)?.first?.nextRunAt
             return (try row.int("failures"), row.optionalString("last_error"), next)
         }

@@ -66,7 +66,8 @@ import Testing
         // Three items of one message fit in the 3 left; the fourth and later wait for midnight.
         let answer = ledger.admitPrefix([1, 1, 0, 1, 1, 1])
         #expect(answer.admitted == 4 && ledger.added == 3 && ledger.remaining == 0)
-        #expect(answer.refusal?.period == .daily && answer.refusal?.resetsAt == (try at("2026-06-11T00:00:00Z")) && answer.refusal?.requested == 2)
+        let midnight = try at("2026-06-11T00:00:00Z")
+        #expect(answer.refusal?.period == .daily && answer.refusal?.resetsAt == midnight && answer.refusal?.requested == 2)
         // An item that does not fit stops the run: a later, smaller one does not jump the queue.
         var tight = QuotaLedger(quota: TenantQuota(daily: 2), usedToday: 0, usedThisMonth: 0, now: now)
         #expect(tight.admitPrefix([1, 5, 1]).admitted == 1 && tight.added == 1)

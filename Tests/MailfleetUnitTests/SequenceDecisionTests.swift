@@ -112,6 +112,7 @@ struct SequenceDecisionTests {
         #expect(empty.validate().first?.field == "steps")
         var bodiless = sequence
         bodiless.steps[0].template.text = nil
+        bodiless.steps[0].template.html = nil
         #expect(bodiless.validate().first?.field == "steps[0].text")
         var ahead = sequence
         ahead.steps[1].condition = .event(.opened, step: 3, happened: true)

@@ -23,7 +23,8 @@ public struct SequenceRunnerConfiguration: Sendable {
 /// campaign runner does. Every scheduler replica runs one: a chunk takes its enrollments with
 /// `FOR UPDATE SKIP LOCKED`, so replicas share them and never do one step twice; a replica
 /// killed mid-chunk rolls it back, one killed between commit and enqueue leaves `queued`
-/// messages that reconciliation enqueues.
+/// messages that reconciliation enqueues. A chunk that fails is retried one sequence at a
+/// time, and a sequence that still fails waits a growing delay while the others go on.
 public final class SequenceRunner: Service {
     private let store: SequenceStore
     private let queue: MessageQueue
@@ -53,6 +54,9 @@ public final class SequenceRunner: Service {
                 let pass = try await store.advanceDue(chunk: configuration.chunk)
                 if let over = outage.succeeded(atMs: clock.nowMs()) {
                     logger.info("sequence runner: Postgres reachable again", metadata: ["outage_ms": "\(over.durationMs)"])
+                }
+                for problem in pass.errors {
+                    logger.error("sequence runner: a sequence's pass failed; it backs off alone", metadata: ["error": "\(problem)"])
                 }
                 if pass.taken > 0 {
                     try await carryOut(pass)

@@ -14,10 +14,13 @@ struct SequenceView: ResponseEncodable, Equatable {
     var goal: String?
     var steps: [SequenceStep]
     var enrollments: [String: Int]?
+    var failures: Int
+    var lastError: String?
     var createdAt: String
 
     enum CodingKeys: String, CodingKey {
-        case id, name, from, goal, steps, enrollments
+        case id, name, from, goal, steps, enrollments, failures
+        case lastError = "last_error"
         case listID = "list_id"
         case replyTo = "reply_to"
         case trackOpens = "track_opens"
@@ -39,6 +42,8 @@ struct SequenceView: ResponseEncodable, Equatable {
         enrollments = counts.map { counts in
             Dictionary(uniqueKeysWithValues: SequenceEnrollment.State.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
         }
+        failures = sequence.failures
+        lastError = sequence.lastError
         createdAt = ISO8601.format(sequence.createdAt)
     }
 }

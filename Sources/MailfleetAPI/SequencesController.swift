@@ -66,7 +66,8 @@ public struct SequencesController: Sendable {
     }
 
     /// Enrols a contact by `contact_id` or `email`: 201 with the new enrollment, 200 with the
-    /// one it already has (a contact enters a sequence once), 422 `contact_not_found`.
+    /// one it already has (a contact enters a sequence once), 422 `contact_not_found`, or 422
+    /// `contact_not_subscribed` for a pending member of the trigger list.
     func enroll(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<EnrollmentView> {
         let key = try context.key(for: .send)
         let id = try Self.sequenceID(context)
@@ -75,8 +76,11 @@ public struct SequencesController: Sendable {
         case .noSequence:
             throw APIError.notFound("sequence")
         case .noContact:
-            let field = if case .id = body.contact { "contact_id" } else { "email" }
-            throw APIError.invalid(FieldError(code: "contact_not_found", field: field, message: "the tenant has no such contact"))
+            throw APIError.invalid(FieldError(code: "contact_not_found", field: body.field, message: "the tenant has no such contact"))
+        case .notSubscribed:
+            throw APIError.invalid(FieldError(
+                code: "contact_not_subscribed", field: body.field,
+                message: "the contact has not confirmed its subscription to the sequence's list; confirming enrols it"))
         case .enrolled(let enrollment, let created):
             return EditedResponse(status: created ? .created : .ok, response: EnrollmentView(enrollment))
         }
@@ -124,6 +128,11 @@ public struct SequencesController: Sendable {
 /// The body of `POST /v1/sequences/{id}/enrollments`: one of `contact_id` and `email`.
 struct EnrollmentBody: Decodable {
     let contact: SequenceStore.ContactReference
+
+    /// The field that named the contact, for errors about it.
+    var field: String {
+        if case .id = contact { "contact_id" } else { "email" }
+    }
 
     enum CodingKeys: String, CodingKey {
         case email

@@ -41,10 +41,18 @@ extension FieldError {
     }
 }
 
+extension CodingUserInfoKey {
+    /// Set to `true` in a decoder's `userInfo` to let `refuseUnknownFields` pass unknown keys:
+    /// for JSON the store wrote, which a replica of a newer version may have written with
+    /// fields this one does not know.
+    public static let ignoresUnknownFields = CodingUserInfoKey(rawValue: "mailfleet.ignoresUnknownFields")!
+}
+
 extension Decoder {
     /// Throws `unknown_field` for any key of the object being decoded outside `known`, so
-    /// typos do not pass silently.
+    /// typos do not pass silently (unless `userInfo[.ignoresUnknownFields]` is `true`).
     public func refuseUnknownFields(known: Set<String>) throws {
+        if userInfo[.ignoresUnknownFields] as? Bool == true { return }
         let keys = try container(keyedBy: AnyCodingKey.self).allKeys
         if let unknown = keys.first(where: { !known.contains($0.stringValue) }) {
             throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [unknown], debugDescription: "unknown field \(unknown.stringValue)"))

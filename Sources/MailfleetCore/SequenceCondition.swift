@@ -12,8 +12,11 @@ public enum SequenceCondition: Sendable, Hashable {
     /// Postgres when the step comes due.
     case segment(SegmentFilter)
 
-    /// The event types a condition (or a sequence's goal) may name.
+    /// The event types a condition may name.
     public static let eventTypes: [EventType] = [.delivered, .bounced, .opened, .clicked]
+    /// The event types a sequence's goal may name: what a reader does, not what the mail
+    /// system did (a goal of `delivered` would end nearly every enrollment after one step).
+    public static let goalEventTypes: [EventType] = [.opened, .clicked]
 
     /// Whether it holds for step `index` (1-based) given what the earlier steps did. A segment
     /// condition is evaluated elsewhere: `segmentMatches` is its answer.

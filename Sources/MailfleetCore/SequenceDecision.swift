@@ -13,12 +13,16 @@ public enum SequenceDecision: Sendable, Hashable {
     /// Nothing is left to do (no step after `currentStep`): completed.
     case complete
 
-    /// Decides step `currentStep + 1`. Unsubscribing wins over everything, then the goal,
-    /// then the step's condition (`segmentMatches` answers a segment condition).
+    /// Decides step `currentStep + 1`. Unsubscribing wins over everything, then leaving the
+    /// trigger list (`leftList`: an enrollment that entered by the list no longer has a
+    /// subscribed membership of it), then the goal, then the step's condition
+    /// (`segmentMatches` answers a segment condition).
     public static func decide(
-        _ sequence: DripSequence, currentStep: Int, history: SequenceHistory, unsubscribed: Bool, segmentMatches: Bool = false
+        _ sequence: DripSequence, currentStep: Int, history: SequenceHistory, unsubscribed: Bool, leftList: Bool = false,
+        segmentMatches: Bool = false
     ) -> SequenceDecision {
         if unsubscribed || history.any(.unsubscribed) || history.any(.complained) { return .exit(.unsubscribed) }
+        if leftList { return .exit(.leftList) }
         if let goal = sequence.goal, history.any(goal) { return .exit(.goal) }
         let step = currentStep + 1
         guard sequence.steps.indices.contains(step - 1) else { return .complete }

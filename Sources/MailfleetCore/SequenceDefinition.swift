@@ -38,9 +38,9 @@ public struct SequenceDefinition: Decodable, Sendable {
         trackOpens = try c.decodeIfPresent(Bool.self, forKey: .trackOpens)
         trackClicks = try c.decodeIfPresent(Bool.self, forKey: .trackClicks)
         if let text = try c.decodeIfPresent(String.self, forKey: .goal) {
-            guard let type = EventType(rawValue: text), SequenceCondition.eventTypes.contains(type) else {
+            guard let type = EventType(rawValue: text), SequenceCondition.goalEventTypes.contains(type) else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .goal, in: c, debugDescription: "goal is one of \(SequenceCondition.eventTypes.map(\.rawValue).joined(separator: ", "))")
+                    forKey: .goal, in: c, debugDescription: "goal is one of \(SequenceCondition.goalEventTypes.map(\.rawValue).joined(separator: ", "))")
             }
             goal = type
         } else {

@@ -53,9 +53,12 @@ public struct SequenceEnrollment: Sendable, Hashable, Identifiable {
 
     /// Why an enrollment ended early.
     public enum ExitReason: String, Sendable, Hashable, Codable, CaseIterable {
-        /// The contact left the sequence's list, or its address is suppressed, or it used a
-        /// sequence message's unsubscribe link or complained about one.
+        /// The contact unsubscribed from the sequence's list, or its address is suppressed, or
+        /// it used a sequence message's unsubscribe link or complained about one.
         case unsubscribed
+        /// It entered by the trigger list and is no longer a `subscribed` member of it (removed,
+        /// or the list deleted).
+        case leftList = "left_list"
         /// A sequence message had the sequence's goal event.
         case goal
     }

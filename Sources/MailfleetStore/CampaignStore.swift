@@ -164,15 +164,21 @@ public struct CampaignStore: Sendable {
         }
     }
 
-    /// Marks the contact of a campaign message `unsubscribed` from that campaign's list, on the
-    /// caller's connection (the unsubscribe link's transaction). Nothing for other messages.
+    /// Marks the contact of a campaign message `unsubscribed` from that campaign's list, and of
+    /// a drip sequence's message (batch `sequence:<id>`) from the sequence's trigger list, on
+    /// the caller's connection (the unsubscribe link's transaction). Nothing for other messages.
     public static func unsubscribeFromList(messageID: UUID, tenantID: UUID, on connection: PostgresConnection) throws {
         try connection.query(
             """
             UPDATE list_members l SET status = 'unsubscribed', unsubscribed_at = now(), updated_at = now()
-            FROM messages m JOIN campaigns k ON k.id = m.campaign_id AND k.tenant_id = m.tenant_id
-            WHERE m.id = $1 AND m.tenant_id = $2 AND l.list_id = k.list_id AND l.contact_id = m.contact_id AND l.tenant_id = $2
-              AND l.status <> 'unsubscribed'
+            FROM (
+                SELECT k.list_id, m.contact_id FROM messages m JOIN campaigns k ON k.id = m.campaign_id AND k.tenant_id = m.tenant_id
+                WHERE m.id = $1 AND m.tenant_id = $2
+                UNION ALL
+                SELECT s.trigger_list_id, m.contact_id FROM messages m JOIN sequences s ON 'sequence:' || s.id::text = m.batch_id AND s.tenant_id = m.tenant_id
+                WHERE m.id = $1 AND m.tenant_id = $2 AND m.batch_id LIKE 'sequence:%' AND s.trigger_list_id IS NOT NULL
+            ) t
+            WHERE l.list_id = t.list_id AND l.contact_id = t.contact_id AND l.tenant_id = $2 AND l.status <> 'unsubscribed'
             """, [messageID, tenantID])
     }
 

@@ -798,13 +798,16 @@ public enum Migrations {
         // two statement triggers on `list_members`, so every writer (API, import, double opt-in
         // confirmation) enrols in the transaction that subscribes, and nobody is missed or
         // enrolled twice; they look at sequences only when a list of the statement is a trigger
-        // list (one index probe per statement otherwise).
+        // list (one index probe per statement otherwise, after the transition tables are
+        // filled). Deleting a trigger list sets `trigger_list_id` NULL, which ends its list
+        // entrants' enrollments (`left_list`). `failures` and `last_error` are a sequence's failed
+        // passes in a row, which push its due enrollments back (docs/CAMPAIGNS.md "The runner").
         Migration(version: 22, name: "drip sequences and their enrollments", sql: """
             CREATE TABLE sequences (
                 id uuid PRIMARY KEY,
                 tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
                 name text NOT NULL,
-                trigger_list_id uuid,
+                trigger_list_id uuid REFERENCES contact_lists(id) ON DELETE SET NULL,
                 from_email text NOT NULL,
                 from_name text,
                 reply_to_email text,
@@ -813,6 +816,8 @@ public enum Migrations {
                 track_clicks boolean NOT NULL DEFAULT false,
                 goal_event text,
                 steps jsonb NOT NULL,
+                failures int NOT NULL DEFAULT 0,
+                last_error text,
                 created_at timestamptz NOT NULL DEFAULT now(),
                 updated_at timestamptz NOT NULL DEFAULT now(),
                 UNIQUE (tenant_id, name)
@@ -824,7 +829,7 @@ public enum Migrations {
                 sequence_id uuid NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
                 contact_id uuid NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
                 state text NOT NULL CHECK (state IN ('active', 'completed', 'exited')),
-                exit_reason text CHECK (exit_reason IN ('unsubscribed', 'goal')),
+                exit_reason text CHECK (exit_reason IN ('unsubscribed', 'left_list', 'goal')),
                 current_step int NOT NULL DEFAULT 0,
                 next_run_at timestamptz,
                 entry text NOT NULL CHECK (entry IN ('list', 'api')),

@@ -9,7 +9,9 @@ import MailfleetPostgres
 /// counted) in the transaction that records the step in `sequence_messages` (primary key
 /// enrollment and step) and moves the enrollment on: a crash before the commit leaves none of
 /// it, after it all of it, so no step is made twice or skipped. Enqueueing follows the commit;
-/// a crash in between leaves `queued` messages that reconciliation enqueues.
+/// a crash in between leaves `queued` messages that reconciliation enqueues. A chunk that
+/// fails is done again one sequence per transaction, and a sequence that still fails backs
+/// off alone (`SequenceStore+Backoff`), so one broken sequence stops no other.
 extension SequenceStore {
     /// What one call of `advanceDue` did.
     public struct StepPass: Sendable, Equatable {
@@ -19,113 +21,203 @@ extension SequenceStore {
         public var sent = 0
         /// Steps skipped: their condition was false, or the contact's message could not be made.
         public var skipped = 0
-        /// Enrollments that ended early (unsubscribed or goal).
+        /// Enrollments that ended early (unsubscribed, left the list, or goal).
         public var exited = 0
         /// Enrollments whose last step was done.
         public var completed = 0
         /// Enrollments put off to `until` because their tenant's quota is used up.
         public var deferred = 0
+        /// Enrollments pushed back because their sequence's pass failed.
+        public var failed = 0
+        /// What failed, one line per sequence that backed off (also its `last_error`).
+        public var errors: [String] = []
         /// The messages to put on the queue now.
         public var items: [MessageQueue.Item] = []
 
         /// Nothing done.
         public init() {}
+
+        /// Adds another pass's counts and messages to this one's.
+        mutating func add(_ other: StepPass) {
+            taken += other.taken
+            sent += other.sent
+            skipped += other.skipped
+            exited += other.exited
+            completed += other.completed
+            deferred += other.deferred
+            failed += other.failed
+            errors += other.errors
+            items += other.items
+        }
     }
 
-    /// Takes up to `chunk` enrollments due at `now` (longest due first) and does one step of each.
-    public func advanceDue(chunk: Int, now: Date = Date()) async throws -> StepPass {
-        try await pool.transaction { connection in
-            let due = try connection.query(
-                """
-                SELECT e.id, e.tenant_id, e.sequence_id, e.contact_id, e.current_step, c.email, c.attributes::text AS attributes,
-                    EXISTS (SELECT 1 FROM suppressions x WHERE x.tenant_id = e.tenant_id AND x.email = c.email)
-                    OR EXISTS (
-                        SELECT 1 FROM sequences s JOIN list_members m ON m.list_id = s.trigger_list_id AND m.contact_id = e.contact_id
-                        WHERE s.id = e.sequence_id AND m.status = 'unsubscribed') AS unsubscribed
-                FROM sequence_enrollments e JOIN contacts c ON c.id = e.contact_id
-                WHERE e.state = 'active' AND e.next_run_at <= $1
-                ORDER BY e.next_run_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED
-                """, [now, chunk]
-            ).map(DueEnrollment.init(row:))
+    /// Takes up to `chunk` enrollments due at `now` (longest due first) and does one step of
+    /// each. When that transaction fails, its enrollments are done again one sequence per
+    /// transaction; a sequence that fails then backs off (its enrollments wait `backoff`'s
+    /// growing delay) and the others go on. An error before anything was taken, or one writing
+    /// a backoff (Postgres gone), is thrown for the runner's outage handling.
+    public func advanceDue(chunk: Int, now: Date = Date(), backoff: CampaignBackoff = CampaignBackoff()) async throws -> StepPass {
+        let claim = DueClaim()
+        do {
+            return try await pool.transaction { try Self.advance(chunk: chunk, only: nil, now: now, claim: claim, on: $0) }
+        } catch {
+            let taken = claim.enrollments
+            guard !taken.isEmpty, !(error is CancellationError) else { throw error }
+            let failure = error
+            var order: [UUID] = []
+            var groups: [UUID: [UUID]] = [:]
+            for (id, sequenceID) in taken {
+                if groups[sequenceID] == nil { order.append(sequenceID) }
+                groups[sequenceID, default: []].append(id)
+            }
             var pass = StepPass()
-            pass.taken = due.count
-            guard !due.isEmpty else { return pass }
-
-            var sequences: [UUID: DripSequence] = [:]
-            for row in try connection.query("SELECT * FROM sequences WHERE id = ANY($1::uuid[])", [Array(Set(due.map(\.sequenceID)))]) {
-                let sequence = try Self.sequence(from: row)
-                sequences[sequence.id] = sequence
-            }
-            let histories = try Self.histories(of: due.map(\.id), on: connection)
-            let segmentMatches = try Self.segmentMatches(due, sequences: sequences, now: now, on: connection)
-
-            // Decide every enrollment; build the messages of the steps to send, per tenant.
-            var outcomes: [UUID: Outcome] = [:]
-            var sends: [UUID: [(enrollment: DueEnrollment, step: Int, submission: MessageSubmission)]] = [:]
-            var templates: [UUID: [UUID: MessageTemplate]] = [:]
-            var templateKeys: [StepKey: UUID] = [:]
-            for enrollment in due {
-                guard let sequence = sequences[enrollment.sequenceID] else { continue }
-                let decision = SequenceDecision.decide(
-                    sequence, currentStep: enrollment.currentStep, history: histories[enrollment.id] ?? SequenceHistory(),
-                    unsubscribed: enrollment.unsubscribed, segmentMatches: segmentMatches.contains(enrollment.id))
-                switch decision {
-                case .exit(let reason): outcomes[enrollment.id] = .exit(reason)
-                case .complete: outcomes[enrollment.id] = .done(step: nil, next: nil)
-                case .skip(let step): outcomes[enrollment.id] = .done(step: .init(step: step, message: nil), next: SequenceDecision.nextRunAt(sequence, afterStep: step, now: now))
-                case .send(let step):
-                    let key = StepKey(sequenceID: sequence.id, step: step)
-                    let templateKey = templateKeys[key] ?? UUID()
-                    templateKeys[key] = templateKey
-                    templates[enrollment.tenantID, default: [:]][templateKey] = sequence.steps[step - 1].template
-                    if let submission = sequence.submission(step: step, email: enrollment.email, attributes: enrollment.attributes, templateKey: templateKey) {
-                        sends[enrollment.tenantID, default: []].append((enrollment, step, submission))
-                    } else {
-                        outcomes[enrollment.id] = .done(step: .init(step: step, message: nil), next: SequenceDecision.nextRunAt(sequence, afterStep: step, now: now))
+            for sequenceID in order {
+                let ids = groups[sequenceID] ?? []
+                do {
+                    pass.add(try await pool.transaction { try Self.advance(chunk: ids.count, only: ids, now: now, claim: nil, on: $0) })
+                } catch let cancelled as CancellationError {
+                    throw cancelled
+                } catch {
+                    do {
+                        pass.errors.append(try await backOff(sequenceID: sequenceID, enrollments: ids, error: "\(error)", now: now, backoff: backoff))
+                        pass.failed += ids.count
+                    } catch {
+                        throw failure
                     }
                 }
-            }
-
-            // The tenants' quotas are locked and counted as for a campaign chunk; a tenant whose
-            // quota cannot take its messages waits, whole, until the period resets.
-            let periods = UsagePeriods(now: now)
-            let ledgers = try MessageStore.lockUsage(tenantIDs: sends.keys.sorted { $0.uuidString < $1.uuidString }, periods: periods, on: connection)
-            var prepared = PreparedMessages()
-            var messages: [Message] = []
-            for (tenantID, items) in sends {
-                let plan = SubmissionPlan(
-                    items: items.map { .success($0.submission) }, isBatch: true, tenantID: tenantID, templates: templates[tenantID] ?? [:],
-                    limits: MessageLimits(), now: now)
-                var made: [(index: Int, message: Message)] = []
-                for (index, outcome) in plan.outcomes.enumerated() {
-                    let item = items[index]
-                    let next = SequenceDecision.nextRunAt(sequences[item.enrollment.sequenceID]!, afterStep: item.step, now: now)
-                    switch outcome {
-                    case .success(var message):
-                        message.contactID = item.enrollment.contactID
-                        made.append((index, message))
-                        outcomes[item.enrollment.id] = .done(step: .init(step: item.step, message: message.id), next: next)
-                    case .failure:
-                        outcomes[item.enrollment.id] = .done(step: .init(step: item.step, message: nil), next: next)
-                    }
-                }
-                if var ledger = ledgers[tenantID], let refusal = ledger.admit(made.map(\.message).countedAgainstQuota) {
-                    for item in items { outcomes[item.enrollment.id] = .deferred(until: refusal.resetsAt) }
-                    continue
-                }
-                for entry in made {
-                    prepared.append(entry.message)
-                    messages.append(entry.message)
-                }
-            }
-            _ = try MessageStore.insert(prepared.rows, bodies: prepared.bodies, periods: periods, unlessQuota: false, on: connection)
-            try Self.record(outcomes, of: due, now: now, pass: &pass, on: connection)
-            pass.sent = messages.count
-            pass.items = messages.filter { $0.status == .queued }.map {
-                MessageQueue.Item(id: $0.id, priority: $0.priority, tenantID: $0.tenantID, dueAt: $0.sendAt)
             }
             return pass
         }
+    }
+
+    /// One pass in the caller's transaction: the due enrollments (only those of `only` when
+    /// given), told to `claim` as soon as they are taken.
+    static func advance(chunk: Int, only: [UUID]?, now: Date, claim: DueClaim?, on connection: PostgresConnection) throws -> StepPass {
+        var parameters: [any PostgresEncodable] = [now, chunk]
+        if let only { parameters.append(only) }
+        // An enrollment that entered by the list leaves when it is no longer a subscribed
+        // member of it: removed, or the list deleted (`trigger_list_id` set NULL).
+        let due = try connection.query(
+            """
+            SELECT e.id, e.tenant_id, e.sequence_id, e.contact_id, e.current_step, c.email, c.attributes::text AS attributes,
+                EXISTS (SELECT 1 FROM suppressions x WHERE x.tenant_id = e.tenant_id AND x.email = c.email)
+                OR EXISTS (
+                    SELECT 1 FROM sequences s JOIN list_members m ON m.list_id = s.trigger_list_id AND m.contact_id = e.contact_id
+                    WHERE s.id = e.sequence_id AND m.status = 'unsubscribed') AS unsubscribed,
+                e.entry = 'list' AND NOT EXISTS (
+                    SELECT 1 FROM sequences s JOIN list_members m ON m.list_id = s.trigger_list_id AND m.contact_id = e.contact_id
+                    WHERE s.id = e.sequence_id AND m.status = 'subscribed') AS left_list
+            FROM sequence_enrollments e JOIN contacts c ON c.id = e.contact_id
+            WHERE e.state = 'active' AND e.next_run_at <= $1\(only == nil ? "" : " AND e.id = ANY($3::uuid[])")
+            ORDER BY e.next_run_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED
+            """, parameters
+        ).map(DueEnrollment.init(row:))
+        claim?.enrollments = due.map { (id: $0.id, sequenceID: $0.sequenceID) }
+        var pass = StepPass()
+        pass.taken = due.count
+        guard !due.isEmpty else { return pass }
+
+        var sequences: [UUID: DripSequence] = [:]
+        for row in try connection.query("SELECT * FROM sequences WHERE id = ANY($1::uuid[])", [Array(Set(due.map(\.sequenceID)))]) {
+            let sequence = try Self.sequence(from: row)
+            sequences[sequence.id] = sequence
+        }
+        let histories = try Self.histories(of: due.map(\.id), on: connection)
+        let segmentMatches = try Self.segmentMatches(due, sequences: sequences, now: now, on: connection)
+
+        // Decide every enrollment; build the messages of the steps to send, per tenant.
+        var outcomes: [UUID: Outcome] = [:]
+        var sends: [UUID: [(enrollment: DueEnrollment, step: Int, submission: MessageSubmission)]] = [:]
+        var templates: [UUID: [UUID: MessageTemplate]] = [:]
+        var templateKeys: [StepKey: UUID] = [:]
+        for enrollment in due {
+            guard let sequence = sequences[enrollment.sequenceID] else { continue }
+            let decision = SequenceDecision.decide(
+                sequence, currentStep: enrollment.currentStep, history: histories[enrollment.id] ?? SequenceHistory(),
+                unsubscribed: enrollment.unsubscribed, leftList: enrollment.leftList, segmentMatches: segmentMatches.contains(enrollment.id))
+            switch decision {
+            case .exit(let reason): outcomes[enrollment.id] = .exit(reason)
+            case .complete: outcomes[enrollment.id] = .done(step: nil, next: nil)
+            case .skip(let step): outcomes[enrollment.id] = .done(step: .init(step: step, message: nil), next: SequenceDecision.nextRunAt(sequence, afterStep: step, now: now))
+            case .send(let step):
+                let key = StepKey(sequenceID: sequence.id, step: step)
+                let templateKey = templateKeys[key] ?? UUID()
+                templateKeys[key] = templateKey
+                templates[enrollment.tenantID, default: [:]][templateKey] = sequence.steps[step - 1].template
+                if let submission = sequence.submission(step: step, email: enrollment.email, attributes: enrollment.attributes, templateKey: templateKey) {
+                    sends[enrollment.tenantID, default: []].append((enrollment, step, submission))
+                } else {
+                    outcomes[enrollment.id] = .done(step: .init(step: step, message: nil), next: SequenceDecision.nextRunAt(sequence, afterStep: step, now: now))
+                }
+            }
+        }
+
+        // The tenants' quotas are locked and counted as for a campaign chunk. A tenant's steps
+        // are in due order, so what its quota leaves goes to those due longest; the rest wait
+        // until the period resets.
+        let periods = UsagePeriods(now: now)
+        let ledgers = try MessageStore.lockUsage(tenantIDs: sends.keys.sorted { $0.uuidString < $1.uuidString }, periods: periods, on: connection)
+        var limited: [Made] = [], unlimited: [Made] = []
+        for (tenantID, items) in sends {
+            let plan = SubmissionPlan(
+                items: items.map { .success($0.submission) }, isBatch: true, tenantID: tenantID, templates: templates[tenantID] ?? [:],
+                limits: MessageLimits(), now: now)
+            var made: [Made] = []
+            for (index, outcome) in plan.outcomes.enumerated() {
+                let item = items[index]
+                let next = SequenceDecision.nextRunAt(sequences[item.enrollment.sequenceID]!, afterStep: item.step, now: now)
+                switch outcome {
+                case .success(var message):
+                    message.contactID = item.enrollment.contactID
+                    made.append(Made(enrollment: item.enrollment, step: item.step, next: next, message: message))
+                case .failure:
+                    outcomes[item.enrollment.id] = .done(step: .init(step: item.step, message: nil), next: next)
+                }
+            }
+            guard var ledger = ledgers[tenantID] else {
+                unlimited += made
+                continue
+            }
+            let (admitted, refusal) = ledger.admitPrefix(made.map { $0.message.status == .queued ? 1 : 0 })
+            limited += made[..<admitted]
+            for entry in made[admitted...] { outcomes[entry.enrollment.id] = .deferred(until: refusal?.resetsAt ?? now) }
+        }
+        var inserted = limited
+        let counted = Self.prepared(limited)
+        _ = try MessageStore.insert(counted.rows, bodies: counted.bodies, periods: periods, unlessQuota: false, on: connection)
+        let uncounted = Self.prepared(unlimited)
+        if try MessageStore.insert(uncounted.rows, bodies: uncounted.bodies, periods: periods, unlessQuota: true, on: connection) != nil {
+            inserted += unlimited
+        } else {
+            // A quota was set between the lock and the insert: nothing of these was written, and
+            // the next pass counts them under it.
+            for entry in unlimited { outcomes[entry.enrollment.id] = .deferred(until: now) }
+        }
+        for entry in inserted { outcomes[entry.enrollment.id] = .done(step: .init(step: entry.step, message: entry.message.id), next: entry.next) }
+        try Self.record(outcomes, of: due, now: now, pass: &pass, on: connection)
+        // A pass that works ends its sequences' run of failures.
+        try connection.query(
+            "UPDATE sequences SET failures = 0, last_error = NULL WHERE id = ANY($1::uuid[]) AND failures > 0", [Array(sequences.keys)])
+        pass.sent = inserted.count
+        pass.items = inserted.map(\.message).filter { $0.status == .queued }.map {
+            MessageQueue.Item(id: $0.id, priority: $0.priority, tenantID: $0.tenantID, dueAt: $0.sendAt)
+        }
+        return pass
+    }
+
+    /// A step message made for an enrollment, before it is inserted.
+    struct Made {
+        let enrollment: DueEnrollment
+        let step: Int
+        let next: Date?
+        let message: Message
+    }
+
+    /// The rows and bodies of some made messages, for the insert.
+    private static func prepared(_ made: [Made]) -> PreparedMessages {
+        var prepared = PreparedMessages()
+        for entry in made { prepared.append(entry.message) }
+        return prepared
     }
 
     /// A due enrollment as the runner reads it, with its contact.
@@ -138,6 +230,7 @@ extension SequenceStore {
         let email: String
         let attributes: JSONValue
         let unsubscribed: Bool
+        let leftList: Bool
 
         init(row: PostgresRow) throws {
             id = try row.uuid("id")
@@ -148,6 +241,7 @@ extension SequenceStore {
             email = try row.string("email")
             attributes = (try? JSONDecoder().decode(JSONValue.self, from: Data(try row.string("attributes").utf8))) ?? .object([:])
             unsubscribed = try row.bool("unsubscribed")
+            leftList = try row.bool("left_list")
         }
     }
 

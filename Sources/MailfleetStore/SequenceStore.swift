@@ -98,12 +98,16 @@ public struct SequenceStore: Sendable {
         case noSequence
         /// The tenant has no such contact.
         case noContact
+        /// The contact is a `pending` (unconfirmed double opt-in) member of the sequence's
+        /// trigger list: it has not agreed to the list's mail yet.
+        case notSubscribed
         /// The contact's enrollment: new (`created`), or the one it already had (a contact
         /// enters a sequence once).
         case enrolled(SequenceEnrollment, created: Bool)
     }
 
-    /// Enrols a contact (the API's way in) at `now`, with an audit entry when it is new.
+    /// Enrols a contact (the API's way in) at `now`, with an audit entry when it is new; not a
+    /// pending member of the trigger list (its confirmation enrols it).
     public func enroll(sequenceID: UUID, tenantID: UUID, contact: ContactReference, actor: String, now: Date = Date()) async throws -> EnrollOutcome {
         try await pool.tenantTransaction(tenantID) { connection in
             guard let sequence = try Self.fetch(id: sequenceID, tenantID: tenantID, on: connection) else { return .noSequence }
@@ -113,6 +117,11 @@ public struct SequenceStore: Sendable {
             case .email(let email): found = try connection.query("SELECT id FROM contacts WHERE email = $1 AND tenant_id = $2", [email.lowercased(), tenantID])
             }
             guard let contactID = try found.first?.uuid("id") else { return .noContact }
+            if let list = sequence.triggerListID, try !connection.query(
+                "SELECT 1 FROM list_members WHERE list_id = $1 AND contact_id = $2 AND status = 'pending'", [list, contactID]
+            ).isEmpty {
+                return .notSubscribed
+            }
             let created = try connection.query(
                 """
                 INSERT INTO sequence_enrollments (id, tenant_id, sequence_id, contact_id, state, current_step, next_run_at, entry, entered_at)
@@ -190,6 +199,15 @@ public struct SequenceStore: Sendable {
             replyTo: try row.optionalString("reply_to_email").map { try EmailAddress(email: $0, name: row.optionalString("reply_to_name")) },
             trackOpens: try row.bool("track_opens"), trackClicks: try row.bool("track_clicks"),
             goal: row.optionalString("goal_event").flatMap(EventType.init(rawValue:)),
-            steps: try JSONDecoder().decode([SequenceStep].self, from: Data(try row.string("steps").utf8)), createdAt: try row.date("created_at"))
+            steps: try Self.storedSteps.decode([SequenceStep].self, from: Data(try row.string("steps").utf8)), failures: try row.int("failures"),
+            lastError: row.optionalString("last_error"), createdAt: try row.date("created_at"))
+    }
+
+    /// Reads stored steps leniently: fields a replica of a newer version wrote are ignored
+    /// rather than failing every pass over the sequence.
+    static var storedSteps: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.userInfo[.ignoresUnknownFields] = true
+        return decoder
     }
 }

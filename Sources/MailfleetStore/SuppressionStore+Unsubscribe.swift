@@ -7,8 +7,8 @@ extension SuppressionStore {
     public static let unsubscribedReason = "unsubscribed"
 
     /// Suppresses `address` for the tenant and records an `unsubscribed` event on the message,
-    /// both in one transaction (with, for a campaign's message, the contact's membership of the
-    /// campaign's list set to `unsubscribed`). Idempotent: an address already suppressed keeps its reason, and
+    /// both in one transaction (with, for a campaign's or drip sequence's message, the contact's
+    /// membership of its list set to `unsubscribed`). Idempotent: an address already suppressed keeps its reason, and
     /// a message gets one `unsubscribed` event however often the link is posted (concurrent
     /// posts of one message queue on a lock). Returns true when this call recorded the event.
     @discardableResult
@@ -31,7 +31,7 @@ extension SuppressionStore {
                 ON CONFLICT (tenant_id, email) DO NOTHING
                 """,
                 [tenantID, email, SuppressionStore.unsubscribedReason, messageID, EventType.unsubscribed.rawValue])
-            // A campaign's message also takes its contact off that campaign's list.
+            // A campaign's (or sequence's) message also takes its contact off that campaign's (sequence's) list.
             try CampaignStore.unsubscribeFromList(messageID: messageID, tenantID: tenantID, on: connection)
             return recorded
         }

@@ -100,6 +100,10 @@ struct Sequences: AsyncParsableCommand {
         table.append(["list", row.listID ?? "-"])
         table.append(["from", row.from])
         table.append(["goal", row.goal ?? "-"])
+        if sequence.failures > 0 {
+            table.append(["failures", String(sequence.failures)])
+            table.append(["last error", sequence.lastError ?? "-"])
+        }
         for state in SequenceEnrollment.State.allCases { table.append([state.rawValue, counts.map { String($0[state] ?? 0) } ?? "-"]) }
         var steps = TextTable([.right("STEP"), .right("DELAY"), .left("SUBJECT"), .left("WHEN")])
         for (index, step) in sequence.steps.enumerated() {
@@ -216,6 +220,8 @@ struct Sequences: AsyncParsableCommand {
             switch outcome {
             case .noSequence: throw AdminError(.notFound, "tenant '\(sequence.tenant)' has no sequence '\(sequence.id)'")
             case .noContact: throw AdminError(.notFound, "tenant '\(sequence.tenant)' has no such contact")
+            case .notSubscribed:
+                throw AdminError(.invalid, "the contact has not confirmed its subscription to the sequence's list; confirming enrols it")
             case .enrolled(let enrollment, let created):
                 let row = EnrollmentRow(enrollment)
                 if output.json { return try output.printJSON(row) }

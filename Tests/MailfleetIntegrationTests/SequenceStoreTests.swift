@@ -231,4 +231,154 @@ struct SequenceStoreTests {
         let enrolled = try #require(try await store.enrollments(sequenceID: sequence.id, tenantID: db.a, limit: 1000))
         #expect(enrolled.count == 250 && Set(enrolled.map(\.contactID)).count == 250 && enrolled.allSatisfy { $0.entry == .list && $0.state == .active })
     }
+
+    /// A one-step sequence for `tenant`.
+    static func oneStep(tenant: UUID, name: String) -> DripSequence {
+        DripSequence(
+            id: UUID(), tenantID: tenant, name: name, from: try! EmailAddress(email: "hello@example.com"),
+            steps: [SequenceStep(delaySeconds: 0, template: MessageTemplate(subject: "Hello", text: "t", html: nil))])
+    }
+
+    @Test func aQuotaSmallerThanThePassSendsWhatItLeavesToTheLongestDueAndTheRestWaitsForTheReset() async throws {
+        let db = try await TwoTenants.make()
+        let pool = db.pool
+        let store = SequenceStore(pool: pool)
+        let ours = try await store.create(Self.oneStep(tenant: db.a, name: "ours"), actor: "test")
+        let theirs = try await store.create(Self.oneStep(tenant: db.b, name: "theirs"), actor: "test")
+        try await pool.query("UPDATE tenants SET daily_quota = 20 WHERE id = $1", [db.a])
+        // 30 contacts come due one second apart; the other tenant, without a quota, has one.
+        let start = Date()
+        var ids: [UUID] = []
+        for n in 0..<30 {
+            let id = try await ContactStore(pool: pool).upsert(tenantID: db.a, email: "reader\(n)@example.com", attributes: [:], timeZone: nil).contact.id
+            _ = try await store.enroll(sequenceID: ours.id, tenantID: db.a, contact: .id(id), actor: "test", now: start.addingTimeInterval(Double(n)))
+            ids.append(id)
+        }
+        let other = try await ContactStore(pool: pool).upsert(tenantID: db.b, email: "other@example.com", attributes: [:], timeZone: nil).contact.id
+        _ = try await store.enroll(sequenceID: theirs.id, tenantID: db.b, contact: .id(other), actor: "test", now: start)
+
+        let now = start.addingTimeInterval(60)
+        let pass = try await store.advanceDue(chunk: 500, now: now)
+        #expect(pass.taken == 31 && pass.sent == 21 && pass.deferred == 10 && pass.items.count == 21)
+        let sent = try await Self.sentSteps(pool, sequence: ours.id)
+        #expect(Set(sent.keys) == Set(ids.prefix(20)))
+        #expect(try await Self.sentSteps(pool, sequence: theirs.id) == [other: [1]])
+        let used = try await pool.query("SELECT sum(count) AS n FROM tenant_usage WHERE tenant_id = $1 AND period = 'daily'", [db.a]).first?.int("n")
+        #expect(used == 20)
+        // The rest wait for the day's reset, untouched, and are sent then.
+        let reset = QuotaPeriod.daily.end(of: now)
+        let waiting = try #require(try await store.enrollments(sequenceID: ours.id, tenantID: db.a, state: .active, limit: 100))
+        #expect(waiting.count == 10 && waiting.allSatisfy { $0.currentStep == 0 && Self.same($0.nextRunAt, reset) })
+        #expect(try await store.advanceDue(chunk: 500, now: now).taken == 0)
+        let next = try await store.advanceDue(chunk: 500, now: reset)
+        #expect(next.sent == 10 && next.completed == 10)
+        #expect(Set(try await Self.sentSteps(pool, sequence: ours.id).keys) == Set(ids))
+    }
+
+    @Test func contactsWhoLeaveTheTriggerListOrWhoseListIsDeletedLeaveTheSequence() async throws {
+        let db = try await TwoTenants.make()
+        let pool = db.pool
+        let contacts = ContactStore(pool: pool)
+        let lists = ContactListStore(pool: pool)
+        let store = SequenceStore(pool: pool)
+        let signups = try await lists.create(tenantID: db.a, name: "signups", doubleOptIn: false, actor: "test")
+        let trials = try await lists.create(tenantID: db.a, name: "trials", doubleOptIn: false, actor: "test")
+        let welcome = try await store.create(Self.threeSteps(tenant: db.a, list: signups.id), actor: "test")
+        var trial = Self.threeSteps(tenant: db.a, list: trials.id)
+        trial.name = "trial"
+        trial = try await store.create(trial, actor: "test")
+        func member(_ name: String, of list: UUID) async throws -> UUID {
+            let added = try await contacts.addMember(
+                tenantID: db.a, listID: list, email: "\(name)@example.com", attributes: [:], timeZone: nil, status: .subscribed)
+            return added!.contact.id
+        }
+        let ada = try await member("ada", of: signups.id), bob = try await member("bob", of: signups.id), cyd = try await member("cyd", of: signups.id)
+        let eve = try await member("eve", of: trials.id)
+        // Dan came in by API and is no member of the list: leaving it does not concern him.
+        let dan = try await contacts.upsert(tenantID: db.a, email: "dan@example.com", attributes: [:], timeZone: nil).contact.id
+        let t1 = Date().addingTimeInterval(60)
+        _ = try await store.enroll(sequenceID: welcome.id, tenantID: db.a, contact: .id(dan), actor: "test", now: t1)
+        #expect(try await store.advanceDue(chunk: 10, now: t1).sent == 5)
+
+        // Bob is taken off the list, the trials list is deleted, and cyd uses step 1's
+        // unsubscribe link, which also takes her off the sequence's list.
+        #expect(try await contacts.removeMember(tenantID: db.a, listID: signups.id, contactID: bob))
+        #expect(try await lists.delete(tenantID: db.a, id: trials.id, actor: "test"))
+        let unlisted = try #require(try await store.sequence(id: trial.id, tenantID: db.a))
+        #expect(unlisted.triggerListID == nil)
+        let cydsMessage = try await Self.message(pool, contact: cyd, step: 1)
+        try await SuppressionStore(pool: pool).unsubscribe(tenantID: db.a, messageID: cydsMessage, address: try EmailAddress(email: "cyd@example.com"))
+        let membership = try await pool.query("SELECT status FROM list_members WHERE list_id = $1 AND contact_id = $2", [signups.id, cyd])
+        #expect(try membership.first?.string("status") == "unsubscribed")
+
+        let t2 = t1.addingTimeInterval(Self.day)
+        let pass = try await store.advanceDue(chunk: 10, now: t2)
+        #expect(pass.taken == 5 && pass.sent == 2 && pass.exited == 3)
+        #expect(try await Self.sentSteps(pool, sequence: welcome.id) == [ada: [1, 2], bob: [1], cyd: [1], dan: [1, 2]])
+        let reasons = Dictionary(uniqueKeysWithValues: try #require(try await store.enrollments(sequenceID: welcome.id, tenantID: db.a)).map { ($0.contactID, $0.exitReason) })
+        #expect(reasons[bob] == .leftList && reasons[cyd] == .unsubscribed && reasons[ada] == .some(nil) && reasons[dan] == .some(nil))
+        let trialEnrollment = try #require(try await store.enrollments(contactID: eve, tenantID: db.a)?.first)
+        #expect(trialEnrollment.state == .exited && trialEnrollment.exitReason == .leftList)
+    }
+
+    @Test func aPendingMemberOfTheTriggerListIsNotEnrolledByAPIBeforeItConfirms() async throws {
+        let db = try await TwoTenants.make()
+        let contacts = ContactStore(pool: db.pool)
+        let store = SequenceStore(pool: db.pool)
+        let list = try await ContactListStore(pool: db.pool).create(tenantID: db.a, name: "opt-in", doubleOptIn: true, actor: "test")
+        let sequence = try await store.create(Self.threeSteps(tenant: db.a, list: list.id), actor: "test")
+        let cyd = try #require(try await contacts.addMember(
+            tenantID: db.a, listID: list.id, email: "cyd@example.com", attributes: [:], timeZone: nil, status: nil)).contact.id
+        #expect(try await store.enroll(sequenceID: sequence.id, tenantID: db.a, contact: .id(cyd), actor: "test") == .notSubscribed)
+        #expect(try await store.enrollments(contactID: cyd, tenantID: db.a)?.isEmpty == true)
+        // Confirming enrols her, by the list.
+        _ = try await contacts.confirm(tenantID: db.a, listID: list.id, contactID: cyd)
+        #expect(try await store.enrollments(contactID: cyd, tenantID: db.a)?.map(\.entry) == [.list])
+    }
+
+    @Test func aSequenceWhosePassFailsBacksOffAloneAndTheOthersGoOn() async throws {
+        let db = try await TwoTenants.make()
+        let pool = db.pool
+        let store = SequenceStore(pool: pool)
+        let broken = try await store.create(Self.oneStep(tenant: db.a, name: "broken"), actor: "test")
+        let fine = try await store.create(Self.oneStep(tenant: db.b, name: "fine"), actor: "test")
+        let start = Date()
+        let ada = try await ContactStore(pool: pool).upsert(tenantID: db.a, email: "ada@example.com", attributes: [:], timeZone: nil).contact.id
+        let bob = try await ContactStore(pool: pool).upsert(tenantID: db.b, email: "bob@example.com", attributes: [:], timeZone: nil).contact.id
+        let bobs = try await ContactStore(pool: pool).upsert(tenantID: db.b, email: "bo2@example.com", attributes: [:], timeZone: nil).contact.id
+        _ = try await store.enroll(sequenceID: broken.id, tenantID: db.a, contact: .id(ada), actor: "test", now: start)
+        _ = try await store.enroll(sequenceID: fine.id, tenantID: db.b, contact: .id(bob), actor: "test", now: start.addingTimeInterval(1))
+        _ = try await store.enroll(sequenceID: fine.id, tenantID: db.b, contact: .id(bobs), actor: "test", now: start.addingTimeInterval(2))
+        // A replica of a newer version wrote a step field this one does not know: still read.
+        try await pool.query(#"UPDATE sequences SET steps = jsonb_set(steps, '{0,send_window}', '"09:00-17:00"') WHERE id = $1"#, [fine.id])
+        // The broken sequence's steps no longer read: every pass over it fails.
+        try await pool.query(#"UPDATE sequences SET steps = '[{"delay_seconds":"soon"}]' WHERE id = $1"#, [broken.id])
+
+        let backoff = CampaignBackoff(first: 5, maximum: 3600)
+        let now = start.addingTimeInterval(10)
+        let pass = try await store.advanceDue(chunk: 10, now: now, backoff: backoff)
+        #expect(pass.sent == 2 && pass.failed == 1 && pass.errors.count == 1 && pass.items.count == 2)
+        #expect(try await Self.sentSteps(pool, sequence: fine.id) == [bob: [1], bobs: [1]])
+        func standing() async throws -> (failures: Int, error: String?, next: Date?) {
+            let rows = try await pool.query("SELECT failures, last_error FROM sequences WHERE id = $1", [broken.id])
+            let row = rows.first!
+            let next = try await store.enrollments(contactID: ada, tenantID: db.a)?.first?.nextRunAt
+            return (try row.int("failures"), row.optionalString("last_error"), next)
+        }
+        var now1 = try await standing()
+        #expect(now1.failures == 1 && now1.error?.contains("1 in a row") == true && Self.same(now1.next, now.addingTimeInterval(5)))
+        // Not due again before its delay; then it fails again and waits twice as long.
+        #expect(try await store.advanceDue(chunk: 10, now: now.addingTimeInterval(4), backoff: backoff).taken == 0)
+        let again = try await store.advanceDue(chunk: 10, now: now.addingTimeInterval(5), backoff: backoff)
+        #expect(again.failed == 1 && again.sent == 0)
+        now1 = try await standing()
+        #expect(now1.failures == 2 && Self.same(now1.next, now.addingTimeInterval(15)))
+        // Mended by hand, it goes on at its next try, and its run of failures ends.
+        try await pool.query("UPDATE sequences SET steps = (SELECT steps FROM sequences WHERE id = $2) WHERE id = $1", [broken.id, fine.id])
+        let mended = try await store.advanceDue(chunk: 10, now: now.addingTimeInterval(15), backoff: backoff)
+        #expect(mended.sent == 1 && mended.failed == 0)
+        now1 = try await standing()
+        #expect(now1.failures == 0 && now1.error == nil)
+        #expect(try await Self.sentSteps(pool, sequence: broken.id) == [ada: [1]])
+    }
 }

@@ -27,9 +27,13 @@ struct SequencesRouterTests {
             let read = try await tenants.createKey(tenantID: tenant, scopes: [.read]).plaintext
             let otherKey = try await tenants.createKey(tenantID: other, scopes: [.send, .read]).plaintext
             let template = try await TemplateStore(pool: pool).create(
-                tenantID: tenant, name: "welcome", template: MessageTemplate(subject: "Welcome {{first_name}}", text: "Hi", html: nil))
+                tenantID: tenant, name: "welcome", template: MessageTemplate(subject: "Welcome {{first_name}}", text: "Hi", html: "<p>Hi</p>"))
             let ada = try await ContactStore(pool: pool).upsert(tenantID: tenant, email: "ada@example.com", attributes: [:], timeZone: nil).contact.id
             _ = try await ContactStore(pool: pool).upsert(tenantID: tenant, email: "bob@example.com", attributes: [:], timeZone: nil)
+            // Cyd has not confirmed her subscription to a double opt-in list.
+            let optIn = try await ContactListStore(pool: pool).create(tenantID: tenant, name: "opt-in", doubleOptIn: true, actor: "test")
+            let cyd = try #require(try await ContactStore(pool: pool).addMember(
+                tenantID: tenant, listID: optIn.id, email: "cyd@example.com", attributes: [:], timeZone: nil, status: nil)).contact.id
             let router = testAPIRouter(pool: pool, redis: redis, tenants: tenants, name: "it-sequences-api")
             try await Application(router: router, logger: Logger(label: "it-sequences-api")).test(.router) { client in
                 func call(_ method: HTTPRequest.Method, _ uri: String, key: String, body: String? = nil) async throws -> (Int, [String: Any]) {
@@ -40,7 +44,7 @@ struct SequencesRouterTests {
                 }
                 func error(_ answer: (Int, [String: Any])) -> [String: Any] { answer.1["error"] as? [String: Any] ?? [:] }
                 let steps = #"[{"delay_seconds":0,"template_id":"\#(template.id.lowercasedString)"},{"delay_seconds":86400,"subject":"Two","text":"2","condition":{"event":"opened","happened":false}}]"#
-                let body = #"{"name":"welcome","from":"hello@example.com","goal":"clicked","steps":\#(steps)}"#
+                let body = #"{"name":"welcome","from":"hello@example.com","goal":"clicked","track_opens":true,"track_clicks":true,"steps":\#(steps)}"#
 
                 #expect(try await call(.post, "/v1/sequences", key: read, body: body).0 == 403)
                 let badDelay = try await call(.post, "/v1/sequences", key: send, body: #"{"name":"w","from":"a@example.com","steps":[{"delay_seconds":-5,"subject":"s","text":"t"}]}"#)
@@ -55,9 +59,14 @@ struct SequencesRouterTests {
                 #expect(noList.0 == 422 && error(noList)["code"] as? String == "list_not_found")
                 let badGoal = try await call(.post, "/v1/sequences", key: send, body: #"{"name":"w","from":"a@example.com","goal":"sent","steps":[{"delay_seconds":0,"subject":"s","text":"t"}]}"#)
                 #expect(badGoal.0 == 422 && error(badGoal)["field"] as? String == "goal")
+                // A goal or condition on an event that is not tracked could never fire.
+                let untracked = try await call(.post, "/v1/sequences", key: send, body: body.replacingOccurrences(of: #""track_clicks":true"#, with: #""track_clicks":false"#))
+                #expect(untracked.0 == 422 && error(untracked)["field"] as? String == "goal")
+                let unseen = try await call(.post, "/v1/sequences", key: send, body: body.replacingOccurrences(of: #""track_opens":true"#, with: #""track_opens":false"#))
+                #expect(unseen.0 == 422 && error(unseen)["field"] as? String == "steps[1].condition.event")
 
                 let created = try await call(.post, "/v1/sequences", key: send, body: body)
-                #expect(created.0 == 201)
+                #expect(created.0 == 201 && created.1["failures"] as? Int == 0 && created.1["last_error"] == nil)
                 let id = try #require(created.1["id"] as? String)
                 let first = try #require((created.1["steps"] as? [[String: Any]])?.first)
                 #expect(first["subject"] as? String == "Welcome {{first_name}}" && first["text"] as? String == "Hi" && first["template_version"] as? Int == 1)
@@ -100,6 +109,17 @@ struct SequencesRouterTests {
                 #expect(try await call(.post, "/v1/sequences/\(id)/enrollments", key: otherKey, body: #"{"email":"ada@example.com"}"#).0 == 404)
                 #expect(try await call(.get, "/v1/contacts/\(ada.lowercasedString)/sequences", key: otherKey).0 == 404)
                 #expect(try await call(.get, "/v1/sequences/not-a-uuid", key: read).0 == 404)
+
+                // A pending member of the trigger list is not mailed before it confirms; a contact
+                // that is no member of it may be enrolled by API.
+                let gated = try await call(
+                    .post, "/v1/sequences", key: send,
+                    body: #"{"name":"gated","from":"a@example.com","list_id":"\#(optIn.id.lowercasedString)","steps":[{"delay_seconds":0,"subject":"s","text":"t"}]}"#)
+                let gatedID = try #require(gated.1["id"] as? String)
+                let unconfirmed = try await call(.post, "/v1/sequences/\(gatedID)/enrollments", key: send, body: #"{"contact_id":"\#(cyd.lowercasedString)"}"#)
+                #expect(unconfirmed.0 == 422 && error(unconfirmed)["code"] as? String == "contact_not_subscribed" && error(unconfirmed)["field"] as? String == "contact_id")
+                #expect(try await call(.post, "/v1/sequences/\(gatedID)/enrollments", key: send, body: #"{"email":"cyd@example.com"}"#).0 == 422)
+                #expect(try await call(.post, "/v1/sequences/\(gatedID)/enrollments", key: send, body: #"{"contact_id":"\#(ada.lowercasedString)"}"#).0 == 201)
             }
         } catch {
             await pool.shutdown()

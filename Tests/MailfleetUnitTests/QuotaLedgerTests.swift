@@ -60,6 +60,25 @@ import Testing
         #expect(answer4 == nil)
     }
 
+    @Test func aPrefixTakesWhatTheQuotaLeavesAndTheRestWaitsForTheReset() throws {
+        let now = try at("2026-06-10T08:00:00Z")
+        var ledger = QuotaLedger(quota: TenantQuota(daily: 10), usedToday: 7, usedThisMonth: 7, now: now)
+        // Three items of one message fit in the 3 left; the fourth and later wait for midnight.
+        let answer = ledger.admitPrefix([1, 1, 0, 1, 1, 1])
+        #expect(answer.admitted == 4 && ledger.added == 3 && ledger.remaining == 0)
+        let midnight = try at("2026-06-11T00:00:00Z")
+        #expect(answer.refusal?.period == .daily && answer.refusal?.resetsAt == midnight && answer.refusal?.requested == 2)
+        // An item that does not fit stops the run: a later, smaller one does not jump the queue.
+        var tight = QuotaLedger(quota: TenantQuota(daily: 2), usedToday: 0, usedThisMonth: 0, now: now)
+        #expect(tight.admitPrefix([1, 5, 1]).admitted == 1 && tight.added == 1)
+        // Everything fits, or the tenant has no quota: nothing is refused.
+        var roomy = QuotaLedger(quota: TenantQuota(daily: 100), usedToday: 0, usedThisMonth: 0, now: now)
+        let all = roomy.admitPrefix([1, 1, 1])
+        #expect(all.admitted == 3 && all.refusal == nil && roomy.added == 3)
+        var unlimited = QuotaLedger(quota: TenantQuota(), usedToday: 5_000, usedThisMonth: 5_000, now: now)
+        #expect(unlimited.admitPrefix(Array(repeating: 1, count: 1_000)).admitted == 1_000)
+    }
+
     @Test func theMonthlyLimitRefusesEvenWithRoomToday() throws {
         let now = try at("2026-06-30T22:00:00Z")
         var ledger = QuotaLedger(quota: TenantQuota(daily: 100, monthly: 1000), usedToday: 0, usedThisMonth: 999, now: now)

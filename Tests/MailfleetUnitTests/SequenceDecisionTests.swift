@@ -72,7 +72,8 @@ struct SequenceDecisionTests {
     @Test func aDefinitionIsReadWithItsStepsAndBadOnesAreRefusedWithTheirField() throws {
         let json = """
             {"name":"welcome","from":"hello@example.com","goal":"clicked","list_id":"0b7c6d1e-0000-4000-8000-000000000001",
-             "steps":[{"delay_seconds":0,"subject":"Hi {{first_name}}","text":"t"},
+             "track_opens":true,"track_clicks":true,
+             "steps":[{"delay_seconds":0,"subject":"Hi {{first_name}}","text":"t","html":"<p>t</p>"},
                       {"delay_seconds":86400,"subject":"Two","html":"<p>2</p>","condition":{"event":"opened","happened":false}},
                       {"delay_seconds":60,"subject":"Pro","text":"p","condition":{"segment":{"attribute":"plan","op":"eq","value":"pro"}}}]}
             """
@@ -111,6 +112,7 @@ struct SequenceDecisionTests {
         #expect(empty.validate().first?.field == "steps")
         var bodiless = sequence
         bodiless.steps[0].template.text = nil
+        bodiless.steps[0].template.html = nil
         #expect(bodiless.validate().first?.field == "steps[0].text")
         var ahead = sequence
         ahead.steps[1].condition = .event(.opened, step: 3, happened: true)
@@ -118,6 +120,77 @@ struct SequenceDecisionTests {
         var first = sequence
         first.steps[0].condition = .event(.opened, step: nil, happened: true)
         #expect(first.validate().first?.field == "steps[0].condition")
+    }
+
+    @Test func goalsAndConditionsOnEventsThatAreNotTrackedAreRefusedWithTheirField() throws {
+        // Tracked, with an HTML part on the step an open is tested on: nothing to say.
+        var tracked = Self.sequence(goal: .clicked)
+        tracked.trackOpens = true
+        tracked.trackClicks = true
+        tracked.steps[1].template.html = "<p>2</p>"
+        #expect(tracked.validate().isEmpty)
+
+        // A click goal without click tracking could never be reached.
+        var noClicks = tracked
+        noClicks.trackClicks = false
+        #expect(noClicks.validate().map(\.field) == ["goal"])
+        #expect(noClicks.validate().first?.message.contains("track_clicks") == true)
+        // "Not opened" without open tracking would always hold; so would it on a step without HTML.
+        var noOpens = tracked
+        noOpens.trackOpens = false
+        #expect(noOpens.validate().map(\.field) == ["steps[2].condition.event"])
+        var textOnly = tracked
+        textOnly.steps[1].template.html = nil
+        #expect(textOnly.validate().map(\.field) == ["steps[2].condition.event"])
+        #expect(textOnly.validate().first?.message.contains("html") == true)
+        // The same on a named step: step 1 has no HTML part.
+        var named = tracked
+        named.steps[2].condition = .event(.opened, step: 1, happened: true)
+        #expect(named.validate().map(\.field) == ["steps[2].condition.event"])
+        var clicks = tracked
+        clicks.trackClicks = false
+        clicks.goal = nil
+        clicks.steps[2].condition = .event(.clicked, step: 2, happened: false)
+        #expect(clicks.validate().map(\.field) == ["steps[2].condition.event"])
+        // Delivery and bounce conditions need no tracking.
+        var delivered = clicks
+        delivered.steps[2].condition = .event(.delivered, step: 2, happened: true)
+        #expect(delivered.validate().isEmpty)
+        // An open goal needs open tracking and some step with an HTML part.
+        var openGoal = tracked
+        openGoal.goal = .opened
+        #expect(openGoal.validate().isEmpty)
+        openGoal.steps[1].template.html = nil
+        openGoal.steps[2].condition = nil
+        #expect(openGoal.validate().map(\.field) == ["goal"])
+        // The goal is what a reader does: delivered or bounced is refused, read or stored.
+        var deliveredGoal = tracked
+        deliveredGoal.goal = .delivered
+        #expect(deliveredGoal.validate().map(\.field) == ["goal"])
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(
+                SequenceDefinition.self, from: Data(#"{"name":"n","from":"a@example.com","goal":"delivered","steps":[]}"#.utf8))
+        }
+    }
+
+    @Test func leavingTheTriggerListEndsAnEnrollmentAfterUnsubscribingAndBeforeTheGoal() {
+        let s = Self.sequence()
+        #expect(SequenceDecision.decide(s, currentStep: 1, history: SequenceHistory(), unsubscribed: false, leftList: true) == .exit(.leftList))
+        #expect(SequenceDecision.decide(s, currentStep: 1, history: SequenceHistory(), unsubscribed: true, leftList: true) == .exit(.unsubscribed))
+        var clicked = SequenceHistory()
+        clicked.record(step: 1, message: UUID())
+        clicked.record(step: 1, event: .clicked)
+        #expect(SequenceDecision.decide(s, currentStep: 1, history: clicked, unsubscribed: false, leftList: true) == .exit(.leftList))
+        #expect(SequenceEnrollment.ExitReason.leftList.rawValue == "left_list")
+    }
+
+    @Test func storedStepsWithFieldsOfANewerVersionAreReadWhenAskedToIgnoreThem() throws {
+        let json = Data(#"[{"delay_seconds":0,"subject":"s","text":"t","priority":"high","condition":{"event":"opened","happened":false,"within":3600}}]"#.utf8)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([SequenceStep].self, from: json) }
+        let lenient = JSONDecoder()
+        lenient.userInfo[.ignoresUnknownFields] = true
+        let steps = try lenient.decode([SequenceStep].self, from: json)
+        #expect(steps.count == 1 && steps[0].condition == .event(.opened, step: nil, happened: false))
     }
 
     @Test func aStepsSubmissionIsABulkMessageOfTheSequencesBatchWithTheContactsVariables() throws {

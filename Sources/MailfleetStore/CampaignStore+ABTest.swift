@@ -171,58 +171,10 @@ extension CampaignStore {
                 skipped.append("\(recipient.email): not a valid address")
             }
         }
-        let plan = SubmissionPlan(
-            items: made.map { .success($0.submission) }, isBatch: true, tenantID: campaign.tenantID, templates: campaign.variantTemplates,
-            limits: MessageLimits(), now: now)
-        var messages: [Message] = []
-        var variants: [Int] = []
-        for (index, outcome) in plan.outcomes.enumerated() {
-            switch outcome {
-            case .success(var message):
-                message.campaignID = campaign.id
-                message.contactID = made[index].recipient.contactID
-                messages.append(message)
-                variants.append(made[index].variant)
-            case .failure(let problem):
-                skipped.append("\(made[index].recipient.email): \(problem.field.map { "\($0): " } ?? "")\(problem.message)")
-            }
-        }
-        var prepared = PreparedMessages()
-        for message in messages { prepared.append(message) }
-        if var ledger, let refusal = ledger.admit(messages.countedAgainstQuota) {
-            let reason = "tenant quota: \(refusal.message)"
-            try Self.save(campaign, pacing: pacing, nextRunAt: refusal.resetsAt, lastError: reason, on: connection)
-            return .waiting(campaignID: campaign.id, until: refusal.resetsAt, reason: reason)
-        }
-        guard let inserted = try MessageStore.insert(
-            prepared.rows, bodies: prepared.bodies, periods: periods, unlessQuota: ledger == nil, skippingCampaignDuplicates: true, on: connection)
-        else {
-            try Self.save(campaign, pacing: pacing, nextRunAt: now, lastError: campaign.lastError, on: connection)
-            return .waiting(campaignID: campaign.id, until: now, reason: "the tenant's quota changed")
-        }
-        if decision == nil, !messages.isEmpty {
-            // Marks the test cohort's messages and counts them per variant, in the chunk's
-            // transaction; a message skipped as a duplicate is not there to mark or count.
-            try connection.query(
-                """
-                WITH marked AS (
-                    UPDATE messages m SET variant = u.variant FROM unnest($1::uuid[], $2::int[]) AS u(id, variant)
-                    WHERE m.id = u.id RETURNING m.variant
-                )
-                INSERT INTO campaign_variant_stats (campaign_id, variant, tenant_id, type, count)
-                SELECT $3, variant, $4, 'made', count(*) FROM marked GROUP BY variant ORDER BY variant
-                ON CONFLICT (campaign_id, variant, type) DO UPDATE SET count = campaign_variant_stats.count + excluded.count
-                """, [messages.map(\.id), variants, campaign.id, campaign.tenantID])
-        }
-        pacing.record(inserted, at: now)
-        campaign.cursor = last.contactID
-        campaign.expanded += inserted
-        campaign.skipped += skipped.count
-        try Self.save(campaign, pacing: pacing, nextRunAt: now, lastError: skipped.last ?? campaign.lastError, on: connection)
-        let items = messages.filter { $0.status == .queued }.map {
-            MessageQueue.Item(id: $0.id, priority: $0.priority, tenantID: $0.tenantID, dueAt: $0.sendAt)
-        }
-        return .expanded(campaignID: campaign.id, messages: inserted, skipped: skipped.count, items: items)
+        // Only the test cohort's messages carry their variant; the winner's go out as plain ones.
+        return try Self.storeChunk(
+            campaign, pacing: pacing, made: made.map { ($0.recipient, $0.submission, decision == nil ? $0.variant : nil) },
+            templates: campaign.variantTemplates, skipped: skipped, last: last, ledger: ledger, periods: periods, now: now, on: connection)
     }
 
     /// `value` as JSON text for a jsonb parameter.

@@ -36,7 +36,7 @@ extension CampaignStore {
                 """, [now]).first else { return .idle }
             taken.campaignID = try row.uuid("id")
             var campaign = try Self.campaign(from: row)
-            var pacing = (try? JSONDecoder().decode(CampaignPacing.self, from: Data(try row.string("pacing").utf8))) ?? CampaignPacing()
+            let pacing = (try? JSONDecoder().decode(CampaignPacing.self, from: Data(try row.string("pacing").utf8))) ?? CampaignPacing()
             let filter = try campaign.segmentID.map { segment -> RecipientFilter in
                 // A segment deleted (or no longer compilable) after creation matches nobody
                 // rather than widening the campaign to the whole list.
@@ -84,45 +84,80 @@ extension CampaignStore {
                     skipped.append("\(recipient.email): not a valid address")
                 }
             }
-            let plan = SubmissionPlan(
-                items: made.map { .success($0.submission) }, isBatch: true, tenantID: campaign.tenantID, templates: [campaign.id: campaign.template],
-                limits: MessageLimits(), now: now)
-            var messages: [Message] = []
-            for (index, outcome) in plan.outcomes.enumerated() {
-                switch outcome {
-                case .success(var message):
-                    message.campaignID = campaign.id
-                    message.contactID = made[index].recipient.contactID
-                    messages.append(message)
-                case .failure(let problem):
-                    skipped.append("\(made[index].recipient.email): \(problem.field.map { "\($0): " } ?? "")\(problem.message)")
-                }
-            }
-
-            var prepared = PreparedMessages()
-            for message in messages { prepared.append(message) }
-            if var ledger, let refusal = ledger.admit(messages.countedAgainstQuota) {
-                let reason = "tenant quota: \(refusal.message)"
-                try Self.save(campaign, pacing: pacing, nextRunAt: refusal.resetsAt, lastError: reason, on: connection)
-                return .waiting(campaignID: campaign.id, until: refusal.resetsAt, reason: reason)
-            }
-            guard let inserted = try MessageStore.insert(
-                prepared.rows, bodies: prepared.bodies, periods: periods, unlessQuota: ledger == nil, skippingCampaignDuplicates: true, on: connection)
-            else {
-                // A quota was set between the lock and the insert: the next pass counts under it.
-                try Self.save(campaign, pacing: pacing, nextRunAt: now, lastError: campaign.lastError, on: connection)
-                return .waiting(campaignID: campaign.id, until: now, reason: "the tenant's quota changed")
-            }
-            pacing.record(inserted, at: now)
-            campaign.cursor = last.contactID
-            campaign.expanded += inserted
-            campaign.skipped += skipped.count
-            try Self.save(campaign, pacing: pacing, nextRunAt: now, lastError: skipped.last ?? campaign.lastError, on: connection)
-            let items = messages.filter { $0.status == .queued }.map {
-                MessageQueue.Item(id: $0.id, priority: $0.priority, tenantID: $0.tenantID, dueAt: $0.sendAt)
-            }
-            return .expanded(campaignID: campaign.id, messages: inserted, skipped: skipped.count, items: items)
+            return try Self.storeChunk(
+                campaign, pacing: pacing, made: made.map { ($0.recipient, $0.submission, nil) }, templates: [campaign.id: campaign.template],
+                skipped: skipped, last: last, ledger: ledger, periods: periods, now: now, on: connection)
         }
+    }
+
+    /// The tail every chunk shares, plain or A/B: builds the recipients' messages as the batch
+    /// API builds bulk (`SubmissionPlan` over `templates`), inserts them under the tenant's
+    /// quota with campaign duplicates skipped, moves the cursor past `last` and saves the row,
+    /// in the caller's transaction. `made` carries each recipient's A/B variant (nil outside a
+    /// test cohort); the cohort's messages are marked and counted per variant with the insert.
+    static func storeChunk(
+        _ campaign: Campaign, pacing: CampaignPacing, made: [(recipient: CampaignRecipient, submission: MessageSubmission, variant: Int?)],
+        templates: [UUID: MessageTemplate], skipped: [String], last: CampaignRecipient, ledger: QuotaLedger?, periods: UsagePeriods, now: Date,
+        on connection: PostgresConnection
+    ) throws -> Expansion {
+        var campaign = campaign, pacing = pacing, skipped = skipped
+        let plan = SubmissionPlan(
+            items: made.map { .success($0.submission) }, isBatch: true, tenantID: campaign.tenantID, templates: templates,
+            limits: MessageLimits(), now: now)
+        var messages: [Message] = []
+        var cohort: (ids: [UUID], variants: [Int]) = ([], [])
+        for (index, outcome) in plan.outcomes.enumerated() {
+            switch outcome {
+            case .success(var message):
+                message.campaignID = campaign.id
+                message.contactID = made[index].recipient.contactID
+                messages.append(message)
+                if let variant = made[index].variant {
+                    cohort.ids.append(message.id)
+                    cohort.variants.append(variant)
+                }
+            case .failure(let problem):
+                skipped.append("\(made[index].recipient.email): \(problem.field.map { "\($0): " } ?? "")\(problem.message)")
+            }
+        }
+
+        var prepared = PreparedMessages()
+        for message in messages { prepared.append(message) }
+        if var ledger, let refusal = ledger.admit(messages.countedAgainstQuota) {
+            let reason = "tenant quota: \(refusal.message)"
+            try Self.save(campaign, pacing: pacing, nextRunAt: refusal.resetsAt, lastError: reason, on: connection)
+            return .waiting(campaignID: campaign.id, until: refusal.resetsAt, reason: reason)
+        }
+        guard let inserted = try MessageStore.insert(
+            prepared.rows, bodies: prepared.bodies, periods: periods, unlessQuota: ledger == nil, skippingCampaignDuplicates: true, on: connection)
+        else {
+            // A quota was set between the lock and the insert: the next pass counts under it.
+            try Self.save(campaign, pacing: pacing, nextRunAt: now, lastError: campaign.lastError, on: connection)
+            return .waiting(campaignID: campaign.id, until: now, reason: "the tenant's quota changed")
+        }
+        if !cohort.ids.isEmpty {
+            // Marks the test cohort's messages and counts them per variant, in the chunk's
+            // transaction; a message skipped as a duplicate is not there to mark or count.
+            try connection.query(
+                """
+                WITH marked AS (
+                    UPDATE messages m SET variant = u.variant FROM unnest($1::uuid[], $2::int[]) AS u(id, variant)
+                    WHERE m.id = u.id RETURNING m.variant
+                )
+                INSERT INTO campaign_variant_stats (campaign_id, variant, tenant_id, type, count)
+                SELECT $3, variant, $4, 'made', count(*) FROM marked GROUP BY variant ORDER BY variant
+                ON CONFLICT (campaign_id, variant, type) DO UPDATE SET count = campaign_variant_stats.count + excluded.count
+                """, [cohort.ids, cohort.variants, campaign.id, campaign.tenantID])
+        }
+        pacing.record(inserted, at: now)
+        campaign.cursor = last.contactID
+        campaign.expanded += inserted
+        campaign.skipped += skipped.count
+        try Self.save(campaign, pacing: pacing, nextRunAt: now, lastError: skipped.last ?? campaign.lastError, on: connection)
+        let items = messages.filter { $0.status == .queued }.map {
+            MessageQueue.Item(id: $0.id, priority: $0.priority, tenantID: $0.tenantID, dueAt: $0.sendAt)
+        }
+        return .expanded(campaignID: campaign.id, messages: inserted, skipped: skipped.count, items: items)
     }
 
     /// Writes the runner's changes to a locked campaign row.

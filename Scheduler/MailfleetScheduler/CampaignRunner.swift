@@ -29,7 +29,6 @@ public final class CampaignRunner: Service {
     private let queue: MessageQueue
     private let configuration: CampaignRunnerConfiguration
     private let logger: Logger
-    private let clock = MonotonicMilliseconds()
     private let made = Telemetry.counter("campaign_messages_total", help: "Messages made from campaigns' recipients by this scheduler's campaign runner")
 
     /// Creates the runner.
@@ -42,41 +41,25 @@ public final class CampaignRunner: Service {
 
     /// Runs until graceful shutdown; a chunk under way finishes first.
     public func run() async throws {
-        var outage = Outage()
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            var wait = configuration.idleWait
-            do {
-                let expansion = try await store.expandNext(chunk: configuration.chunk)
-                if let ended = outage.succeeded(atMs: clock.nowMs()) {
-                    logger.info("campaign runner: Postgres reachable again", metadata: ["outage_ms": "\(ended.durationMs)"])
-                }
-                if try await carryOut(expansion) { wait = .zero }
-                // A/B tests due for their decision (docs/CAMPAIGNS.md "A/B tests").
-                switch try await store.decideNextABTest() {
-                case .decided(let id, let decision):
-                    logger.info(
-                        "campaign A/B test decided",
-                        metadata: ["campaign_id": "\(id.lowercasedString)", "winner": "\(decision.winnerName)", "rule": "\(decision.rule.rawValue)"])
-                    wait = .zero
-                case .failed(let id, let failures, let until, let error):
-                    // Charged to that campaign alone: the others go on at once.
-                    logger.error(
-                        "campaign A/B decision failed; the campaign backs off",
-                        metadata: ["campaign_id": "\(id.lowercasedString)", "failures": "\(failures)", "until": "\(ISO8601.format(until))", "error": "\(error)"])
-                    wait = .zero
-                case .idle, .waiting:
-                    break
-                }
-            } catch {
-                if outage.failed(atMs: clock.nowMs()) {
-                    logger.error("campaign runner: expansion failed; retrying", metadata: ["error": "\(error)"])
-                }
-                wait = .milliseconds(outage.delayMs)
+        await PassLoop(idleWait: configuration.idleWait, name: "campaign runner", logger: logger).run {
+            var busy = try await carryOut(try await store.expandNext(chunk: configuration.chunk))
+            // A/B tests due for their decision (docs/CAMPAIGNS.md "A/B tests").
+            switch try await store.decideNextABTest() {
+            case .decided(let id, let decision):
+                logger.info(
+                    "campaign A/B test decided",
+                    metadata: ["campaign_id": "\(id.lowercasedString)", "winner": "\(decision.winnerName)", "rule": "\(decision.rule.rawValue)"])
+                busy = true
+            case .failed(let id, let failures, let until, let error):
+                // Charged to that campaign alone: the others go on at once.
+                logger.error(
+                    "campaign A/B decision failed; the campaign backs off",
+                    metadata: ["campaign_id": "\(id.lowercasedString)", "failures": "\(failures)", "until": "\(ISO8601.format(until))", "error": "\(error)"])
+                busy = true
+            case .idle, .waiting:
+                break
             }
-            if wait > .zero {
-                let pause = wait
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
-            }
+            return busy
         }
     }
 

@@ -30,7 +30,6 @@ public final class SequenceRunner: Service {
     private let queue: MessageQueue
     private let configuration: SequenceRunnerConfiguration
     private let logger: Logger
-    private let clock = MonotonicMilliseconds()
     private let made = Telemetry.counter("sequence_messages_total", help: "Step messages made for drip sequence enrollments by this scheduler's sequence runner")
     private let completed = Telemetry.counter(
         "sequence_enrollments_ended_total", help: "Drip sequence enrollments that ended, by how (completed, exited)", labels: [("outcome", "completed")])
@@ -47,31 +46,14 @@ public final class SequenceRunner: Service {
 
     /// Runs until graceful shutdown; a chunk under way finishes first.
     public func run() async throws {
-        var outage = Outage()
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            var wait = configuration.idleWait
-            do {
-                let pass = try await store.advanceDue(chunk: configuration.chunk)
-                if let over = outage.succeeded(atMs: clock.nowMs()) {
-                    logger.info("sequence runner: Postgres reachable again", metadata: ["outage_ms": "\(over.durationMs)"])
-                }
-                for problem in pass.errors {
-                    logger.error("sequence runner: a sequence's pass failed; it backs off alone", metadata: ["error": "\(problem)"])
-                }
-                if pass.taken > 0 {
-                    try await carryOut(pass)
-                    wait = .zero
-                }
-            } catch {
-                if outage.failed(atMs: clock.nowMs()) {
-                    logger.error("sequence runner: a pass failed; retrying", metadata: ["error": "\(error)"])
-                }
-                wait = .milliseconds(outage.delayMs)
+        await PassLoop(idleWait: configuration.idleWait, name: "sequence runner", logger: logger).run {
+            let pass = try await store.advanceDue(chunk: configuration.chunk)
+            for problem in pass.errors {
+                logger.error("sequence runner: a sequence's pass failed; it backs off alone", metadata: ["error": "\(problem)"])
             }
-            if wait > .zero {
-                let pause = wait
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
-            }
+            guard pass.taken > 0 else { return false }
+            try await carryOut(pass)
+            return true
         }
     }
 

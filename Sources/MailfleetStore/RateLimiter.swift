@@ -24,28 +24,30 @@ public struct RateLimiter: Sendable {
         }
         let allowed = values[0] == 1
         return RateLimitDecision(
-            allowed: allowed, limit: limit.limit, remaining: values[1], retryAfterMs: values[2], resetMs: values[3], newTATMs: nil)
+            allowed: allowed, limit: limit.limit, remaining: values[1], retryAfterMs: values[2], resetMs: values[3], newTATUs: nil)
     }
 
-    /// The same arithmetic as `RateLimit.decide`, atomically in Redis.
+    /// The same arithmetic as `RateLimit.decide`, atomically in Redis, in microseconds of
+    /// Redis's clock. (A TAT stored in milliseconds by an older version reads as long past: the
+    /// subject starts with a full allowance once.)
     /// Returns {allowed 0/1, remaining, retry_after_ms, reset_ms}.
     static let script = RedisScript("""
         local limit = tonumber(ARGV[1])
-        local period = tonumber(ARGV[2])
+        local period = tonumber(ARGV[2]) * 1000
         local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
         local interval = period / limit
         local tat = tonumber(redis.call('GET', KEYS[1]) or now)
         if tat < now then tat = now end
         local new_tat = tat + interval
         local allow_at = new_tat - period
         if now < allow_at then
-          return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+          return {0, 0, math.ceil((allow_at - now) / 1000), math.ceil((tat - now) / 1000)}
         end
         local stored = math.ceil(new_tat)
-        redis.call('SET', KEYS[1], stored, 'PX', math.max(1, stored - now))
+        redis.call('SET', KEYS[1], string.format('%.0f', stored), 'PX', math.max(1, math.ceil((stored - now) / 1000)))
         local remaining = math.floor((period - (new_tat - now)) / interval)
         if remaining < 0 then remaining = 0 end
-        return {1, remaining, 0, math.ceil(new_tat - now)}
+        return {1, remaining, 0, math.ceil((new_tat - now) / 1000)}
         """)
 }

@@ -109,6 +109,19 @@ struct APIStoreTests {
         #expect(try await limiter.check("api:u", limit: limit).remaining == 2)
     }
 
+    @Test func theLuaLimiterCountsEachRequestAsOneIntervalEvenWhenThatIsUnderAMillisecond() async throws {
+        let redis = RedisClient(url: try TestEnvironment.redisURL(), connections: 1, name: "it-rl")
+        defer { redis.shutdown() }
+        let limiter = RateLimiter(redis: redis, prefix: "it-rl-\(UUID().uuidString.prefix(8))")
+        // 6,000,000 a minute: each request uses 10 µs of the allowance. Rounded up to whole
+        // milliseconds, 1,000 requests would have used a second's worth (100,000 requests).
+        let limit = RateLimit(limit: 6_000_000)
+        var last: RateLimitDecision?
+        for _ in 0..<1_000 { last = try await limiter.check("api:t", limit: limit) }
+        #expect(last?.allowed == true)
+        #expect((last?.remaining ?? 0) >= 6_000_000 - 1_000)
+    }
+
     @Test func rowLevelSecurityHidesOtherTenantsEvenWithoutATenantFilter() async throws {
         let db = try await TwoTenants.make()
         let store = MessageStore(pool: db.pool)

@@ -40,7 +40,7 @@ public struct RenderedMessage: Sendable, Hashable {
     private func fill(_ template: String) -> String {
         guard !substitutions.isEmpty else { return template }
         var out = template
-        for (placeholder, value) in substitutions { out = out.replacingOccurrences(of: placeholder, with: value) }
+        for (placeholder, value) in substitutions { out = ASCIISearch.replacingAll(placeholder, with: value, in: out) }
         return out
     }
 
@@ -122,7 +122,7 @@ public struct TrackingRenderer: Sendable {
         let base = Self.trimmed(tenant.baseURL(fallback: trackerBaseURL))
         var substitutions: [String: String] = [:]
         var listUnsubscribe: ListUnsubscribe?
-        let linked = [content.html, content.text].contains { $0?.contains(Self.unsubscribePlaceholder) ?? false }
+        let linked = [content.html, content.text].contains { $0.map { ASCIISearch.contains(Self.unsubscribePlaceholder, in: $0) } ?? false }
         // The token names the first `to` address: a message has one set of headers, and bulk
         // mail is one recipient per message.
         if linked || tenant.carriesListUnsubscribe(message.priority), let recipient = content.to.first {
@@ -153,8 +153,8 @@ public struct TrackingRenderer: Sendable {
         }
         if content.trackOpens {
             let pixel = "<img src=\"\(TrackingRenderer.openPlaceholder)\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none\">"
-            if let bodyEnd = html.range(of: "</body>", options: [.caseInsensitive, .backwards]) {
-                html.insert(contentsOf: pixel, at: bodyEnd.lowerBound)
+            if let bodyEnd = ASCIISearch.lastIndexIgnoringCase(of: "</body>", in: html) {
+                html.insert(contentsOf: pixel, at: bodyEnd)
             } else {
                 html += pixel
             }
@@ -181,21 +181,30 @@ enum LinkScanner {
     }
 
     static func links(in html: String) -> [Link] {
-        var result: [Link] = []
-        var search = html.startIndex
-        while let hrefRange = html.range(of: "href=", options: .caseInsensitive, range: search..<html.endIndex) {
-            search = hrefRange.upperBound
-            guard search < html.endIndex else { break }
-            let quote = html[search]
-            guard quote == "\"" || quote == "'" else { continue }
-            let start = html.index(after: search)
-            guard let end = html[start...].firstIndex(of: quote) else { break }
-            let url = String(html[start..<end])
-            let lower = url.lowercased()
-            if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
-                result.append(Link(range: start..<end, url: url.replacingOccurrences(of: "&amp;", with: "&")))
+        var copy = html
+        let found: [(start: Int, end: Int)] = copy.withUTF8 { bytes in
+            var result: [(start: Int, end: Int)] = []
+            var search = 0
+            while let href = ASCIISearch.firstOffset(of: "href=", in: bytes, from: search, caseInsensitive: true) {
+                search = href + 5
+                guard search < bytes.count else { break }
+                let quote = bytes[search]
+                guard quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") else { continue }
+                let start = search + 1
+                guard let end = bytes[start...].firstIndex(of: quote) else { break }
+                result.append((start, end))
+                search = end
             }
-            search = end
+            return result
+        }
+        let utf8 = html.utf8
+        var result: [Link] = []
+        for (start, end) in found {
+            let range = utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: end)
+            let url = String(html[range])
+            if ASCIISearch.hasPrefixIgnoringCase("http://", url) || ASCIISearch.hasPrefixIgnoringCase("https://", url) {
+                result.append(Link(range: range, url: ASCIISearch.replacingAll("&amp;", with: "&", in: url)))
+            }
         }
         return result
     }

@@ -46,6 +46,34 @@ public struct TrackingToken: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case kind = "k", messageID = "m", tenantID = "t", url = "u", recipient = "r", sentMilliseconds = "s"
     }
+
+    /// The signed payload: the `Codable` form's keys, in the order `JSONEncoder`'s `sortedKeys`
+    /// writes them, written directly (a worker signs every tracking URL of a round, and
+    /// `JSONEncoder` cost more than the MAC). `JSONDecoder` reads it back as the same token.
+    public var payloadJSON: [UInt8] {
+        var json = JSONBytes(capacity: 160)
+        json.beginObject()
+        json.key("k")
+        json.value(kind.rawValue)
+        json.key("m")
+        json.value(messageID.uuidString)
+        if let recipient {
+            json.key("r")
+            json.value(recipient)
+        }
+        if let sentMilliseconds {
+            json.key("s")
+            json.value(Int(sentMilliseconds))
+        }
+        json.key("t")
+        json.value(tenantID.uuidString)
+        if let url {
+            json.key("u")
+            json.value(url)
+        }
+        json.endObject()
+        return json.bytes
+    }
 }
 
 /// Signs and verifies tracking tokens with HMAC-SHA256: `base64url(payload).base64url(mac)`.
@@ -59,9 +87,7 @@ public struct TrackingSigner: Sendable {
 
     /// The URL-safe signed form of a token.
     public func sign(_ token: TrackingToken) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let payload = Base64URL.encode((try? encoder.encode(token)) ?? Data())
+        let payload = Base64URL.encode(Data(token.payloadJSON))
         let mac = HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key)
         return payload + "." + Base64URL.encode(Data(mac))
     }
@@ -80,10 +106,19 @@ public struct TrackingSigner: Sendable {
 public enum Base64URL {
     /// Encodes bytes.
     public static func encode(_ data: Data) -> String {
-        data.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        // Byte by byte, like `decode`: string replacements went through CFStringFind (a tenth
+        // of a worker's samples, signing every tracking URL of a round).
+        var bytes = [UInt8]()
+        bytes.reserveCapacity((data.count + 2) / 3 * 4)
+        for byte in data.base64EncodedData() {
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: "-"))
+            case UInt8(ascii: "/"): bytes.append(UInt8(ascii: "_"))
+            case UInt8(ascii: "="): continue
+            default: bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Decodes text, or nil when it is not base64url.

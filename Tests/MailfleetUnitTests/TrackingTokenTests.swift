@@ -49,6 +49,44 @@ import Testing
         #expect(other.substitutions != rendered.substitutions)
     }
 
+    @Test func linksAreFoundWhateverTheCaseAndTheTextAroundThem() {
+        // Multi-byte text before and between links, upper-case attribute and scheme, a quote
+        // left open at the end: the byte scanner keeps the ranges String indices can use.
+        let html = "<p>Grüße 日本</p><A HREF=\"HTTPS://example.com/é?a=1&amp;b=2\">x</A> é <a href='http://x.org'>y</a><a href=\"/relative\">r</a><a href=\"https://open"
+        let message = makeMessage(html: html, trackOpens: false, trackClicks: true)
+        let rendered = TrackingRenderer(trackerBaseURL: "https://t.example.com", signer: signer).render(message)
+        #expect(rendered.htmlTemplate == "<p>Grüße 日本</p><A HREF=\"[[mf:click:0]]\">x</A> é <a href='[[mf:click:1]]'>y</a><a href=\"/relative\">r</a><a href=\"https://open")
+        let urls = (0..<2).map { signer.verify(String((rendered.substitutions["[[mf:click:\($0)]]"] ?? "").dropFirst("https://t.example.com/c/".count)))?.url }
+        #expect(urls == ["HTTPS://example.com/é?a=1&b=2", "http://x.org"])
+    }
+
+    @Test func thePayloadIsWhatJSONEncoderWritesAndReadsBackAsTheSameToken() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let sent = Date(timeIntervalSince1970: 1_764_000_000.123)
+        let tokens = [
+            TrackingToken(kind: .open, messageID: UUID(), tenantID: UUID(), sentAt: sent),
+            TrackingToken(kind: .click, messageID: UUID(), tenantID: UUID(), url: "https://x.org/é?q=\"a\"&b=<c>\\", sentAt: sent),
+            TrackingToken(kind: .unsubscribe, messageID: UUID(), tenantID: UUID(), recipient: "ö@example.com"),
+        ]
+        for token in tokens {
+            #expect(String(decoding: token.payloadJSON, as: UTF8.self) == String(decoding: try encoder.encode(token), as: UTF8.self))
+            #expect(try JSONDecoder().decode(TrackingToken.self, from: Data(token.payloadJSON)) == token)
+            #expect(signer.verify(signer.sign(token)) == token)
+        }
+    }
+
+    @Test func base64URLMatchesTheStandardAlphabetWithItsTwoSubstitutionsAndNoPadding() {
+        var rng = SystemRandomNumberGenerator()
+        for length in 0..<64 {
+            let data = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            let expected = data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(data) == expected)
+            #expect(Base64URL.decode(Base64URL.encode(data)) == data)
+        }
+    }
+
     @Test func untrackedMessagesAreUntouched() {
         let message = makeMessage(html: "<a href=\"https://x.example\">x</a>")
         let rendered = TrackingRenderer(trackerBaseURL: "https://t", signer: signer).render(message)

@@ -56,7 +56,7 @@ results = {
         # The fleet alone (api, scheduler, tracker, workers, Postgres, Redis), and the simulator
         # apart (cpu_seconds_per_1000_messages above counts it with the executables).
         "fleet_cpu_seconds_per_1000_messages": round(cost["fleet_cpu_s_per_1000"], 3),
-        "simulator_cpu_seconds_per_1000_messages": round(cost["stand_in_cpu_s_per_1000"], 3),
+        "simulator_cpu_seconds_per_1000_messages": round(cost["stand_in_cpu_s_per_1000"], 4),
     },
     # Step g: the same bulk against nginx answering 202 (the stand-in costs next to nothing).
     "sink": {"messages": sink["messages"], "accepted_per_s": r1(sink["accepted_per_s"]),
@@ -65,7 +65,7 @@ results = {
              "fleet_cpu_seconds_per_1000_messages": round(sink_cost["fleet_cpu_s_per_1000"], 3),
              "postgres_cpu_seconds_per_1000_messages": round(sink_cost["postgres_cpu_s_per_1000"], 3),
              "redis_cpu_seconds_per_1000_messages": round(sink_cost["redis_cpu_s_per_1000"], 3),
-             "nginx_cpu_seconds_per_1000_messages": round(sink_cost["stand_in_cpu_s_per_1000"], 3),
+             "nginx_cpu_seconds_per_1000_messages": round(sink_cost["stand_in_cpu_s_per_1000"], 4),
              "load_generator_cpu_seconds_per_1000_messages": round(sink.get("client_cpu_ms_per_message", 0), 3),
              "per_process_cpu_seconds_per_1000_messages": sink_cost["per_process_cpu_s_per_1000"]},
     "limits": {"postgres_copy_rows_per_s": round(copy["rows_per_s"]),

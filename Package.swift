@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "MailfleetUnitTests",
             // Pure modules only, so the unit tests build without libpq, hiredis or libcurl.
-            dependencies: ["MailfleetCore", "MailfleetProviderFormats", "MailfleetRuntime", "MailfleetConfiguration", crypto, cryptoExtras]),
+            dependencies: ["MailfleetCore", "MailfleetProviderFormats", "MailfleetRuntime", "MailfleetConfiguration", "MailfleetSimulator", crypto, cryptoExtras]),
         .testTarget(
             name: "MailfleetIntegrationTests",
             dependencies: [

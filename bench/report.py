@@ -11,6 +11,7 @@ def load(name):
         return json.load(f)
 
 bulk, bulk50, cost, copy = load("bulk.json"), load("bulk50.json"), load("cost.json"), load("copy.json")
+sink, sink_cost, sink_calls = load("sink.json"), load("sink-cost.json"), load("sink-calls.json")
 tx = {}
 for name in sorted(os.listdir(out)):
     if name.startswith("tx-"):
@@ -52,7 +53,21 @@ results = {
         "postgres_cpu_seconds_per_1000_messages": round(cost["postgres_cpu_s_per_1000"], 3),
         "redis_cpu_seconds_per_1000_messages": round(cost["redis_cpu_s_per_1000"], 3),
         "load_generator_cpu_seconds_per_1000_messages": round(bulk.get("client_cpu_ms_per_message", 0), 3),
+        # The fleet alone (api, scheduler, tracker, workers, Postgres, Redis), and the simulator
+        # apart (cpu_seconds_per_1000_messages above counts it with the executables).
+        "fleet_cpu_seconds_per_1000_messages": round(cost["fleet_cpu_s_per_1000"], 3),
+        "simulator_cpu_seconds_per_1000_messages": round(cost["stand_in_cpu_s_per_1000"], 4),
     },
+    # Step g: the same bulk against nginx answering 202 (the stand-in costs next to nothing).
+    "sink": {"messages": sink["messages"], "accepted_per_s": r1(sink["accepted_per_s"]),
+             "delivered_per_s": r1(sink.get("delivered_per_s", 0)), "drain_s": r1(sink.get("drain_s", 0)),
+             "messages_per_provider_call": r1((sink["messages"] - sink["failed"]) / max(1, sink_calls["provider_calls"])),
+             "fleet_cpu_seconds_per_1000_messages": round(sink_cost["fleet_cpu_s_per_1000"], 3),
+             "postgres_cpu_seconds_per_1000_messages": round(sink_cost["postgres_cpu_s_per_1000"], 3),
+             "redis_cpu_seconds_per_1000_messages": round(sink_cost["redis_cpu_s_per_1000"], 3),
+             "nginx_cpu_seconds_per_1000_messages": round(sink_cost["stand_in_cpu_s_per_1000"], 4),
+             "load_generator_cpu_seconds_per_1000_messages": round(sink.get("client_cpu_ms_per_message", 0), 3),
+             "per_process_cpu_seconds_per_1000_messages": sink_cost["per_process_cpu_s_per_1000"]},
     "limits": {"postgres_copy_rows_per_s": round(copy["rows_per_s"]),
                "redis_pipelined_ops_per_s": round(max(redis_ops.values()) if redis_ops else 0),
                "delivered_vs_copy_pct": r1(100 * bulk.get("delivered_per_s", 0) / copy["rows_per_s"])},
@@ -80,6 +95,17 @@ rows = [
     ("bulk drain after the last accept", f"{results['bulk']['drain_s']} s", ""),
     ("bulk messages per provider call", f"{results['bulk']['messages_per_provider_call']:,.1f}", ""),
     ("bulk delivered, provider answering after 50 ms", f"{results['bulk']['latency50ms_delivered_per_s']:,.0f} msg/s", ""),
+    ("bulk delivered to a light sink (nginx answering 202; `sent` in Postgres)", f"{results['sink']['delivered_per_s']:,.0f} msg/s "
+     f"(accepted {results['sink']['accepted_per_s']:,.0f} msg/s, {results['sink']['messages_per_provider_call']:,.1f} messages per call)",
+     f"≥ 25,000: {target(results['sink']['delivered_per_s'] >= 25000)}"),
+    ("CPU seconds per 1,000 messages, bulk to the simulator: fleet (api, scheduler, tracker, workers, Postgres, Redis) / simulator, apart",
+     f"{results['cost']['fleet_cpu_seconds_per_1000_messages']} / {results['cost']['simulator_cpu_seconds_per_1000_messages']}",
+     f"fleet ≤ 0.080: {target(results['cost']['fleet_cpu_seconds_per_1000_messages'] <= 0.080)}"),
+    ("CPU seconds per 1,000 messages, bulk to nginx: fleet / of it Postgres / Redis / nginx, apart / load generator",
+     f"{results['sink']['fleet_cpu_seconds_per_1000_messages']} / {results['sink']['postgres_cpu_seconds_per_1000_messages']} / "
+     f"{results['sink']['redis_cpu_seconds_per_1000_messages']} / {results['sink']['nginx_cpu_seconds_per_1000_messages']} / "
+     f"{results['sink']['load_generator_cpu_seconds_per_1000_messages']}",
+     f"fleet ≤ 0.080: {target(results['sink']['fleet_cpu_seconds_per_1000_messages'] <= 0.080)}"),
 ]
 for rate, r in sorted(tx.items()):
     rows.append((f"transactional {rate:,} req/s: accept p50 / p99 / p99.9",
@@ -98,7 +124,7 @@ rows += [
     ("peak RSS: worker (max of two) / api", f"{results['memory']['worker_peak_rss_mb']} MB / {results['memory']['api_peak_rss_mb']} MB",
      f"≤ 150 / ≤ 200 MB: {target(results['memory']['worker_peak_rss_mb'] <= 150 and results['memory']['api_peak_rss_mb'] <= 200)}"),
     ("peak RSS, every process", ", ".join(f"{k} {v} MB" for k, v in results["memory"]["per_process_peak_rss_mb"].items()), ""),
-    ("CPU seconds per 1,000 messages, bulk: fleet processes / Postgres / Redis / load generator",
+    ("CPU seconds per 1,000 messages, bulk: api, scheduler, tracker, workers and simulator / Postgres / Redis / load generator",
      f"{results['cost']['cpu_seconds_per_1000_messages']} / {results['cost']['postgres_cpu_seconds_per_1000_messages']} / "
      f"{results['cost']['redis_cpu_seconds_per_1000_messages']} / {results['cost']['load_generator_cpu_seconds_per_1000_messages']}", ""),
     ("machine: Postgres COPY, 500k narrow rows", f"{results['limits']['postgres_copy_rows_per_s']:,} rows/s", ""),
@@ -113,7 +139,8 @@ section = f"""<!-- results:start -->
 rates {', '.join(f'{r:,}' for r in sorted(tx))} req/s for the stated seconds each, a {fair_a['messages']:,}-message fairness backlog.
 
 Machine: {os.cpu_count()} cores ({cpu}), {mem} GiB, {platform.system()} {platform.release()}; {swift}; {pg}; Redis {redis}.
-Everything (Postgres, Redis, api, scheduler, two workers, tracker, simulator and the load generator) on this one machine.
+Everything (Postgres, Redis, api, scheduler, two workers, tracker, simulator, nginx as the light sink and the load generator) on this one machine.
+The simulator keeps only counters except in the transactional and fairness steps (each message's arrival time).
 
 {table}
 <!-- results:end -->"""

@@ -23,6 +23,13 @@ extension Setting where Value == String {
             format: { $0 })
     }
 
+    /// One of `choices`, as written (e.g. a level name).
+    static func choice(_ variable: String, flag: String, default value: String, among choices: [String], _ summary: String) -> Setting {
+        Setting(
+            variable: variable, flag: flag, defaultValue: value, summary: summary, expectation: "one of " + choices.joined(separator: ", "),
+            parse: { choices.contains($0) ? $0 : nil }, format: { $0 })
+    }
+
     /// A secret: shown in `--help` and the README as what it is, never as its value.
     static func secret(_ variable: String, flag: String, default value: String, described: String, _ summary: String) -> Setting {
         Setting(

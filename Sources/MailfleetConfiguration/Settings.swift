@@ -106,6 +106,10 @@ public struct Settings: Sendable {
     public let simulatorHost = Setting.text("MAILFLEET_SIM_HOST", flag: "--host", default: "127.0.0.1", "Simulator listen address")
     /// The simulator's listen port.
     public let simulatorPort = Setting.port("MAILFLEET_SIM_PORT", flag: "--port", default: 8082, "Simulator listen port")
+    /// What the simulator keeps per message beyond counters (`SimulatorRecording`'s cases).
+    public let simulatorRecord = Setting.choice(
+        "MAILFLEET_SIM_RECORD", flag: "--record", default: "counters", among: ["counters", "arrivals", "all"],
+        "What the simulator keeps per message: counters (none), arrivals (first arrival time per message id) or all (also deliveries per id and each recipient's variables)")
 
     // MARK: mailfleet-scheduler
 

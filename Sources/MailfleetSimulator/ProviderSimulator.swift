@@ -4,7 +4,9 @@ import Logging
 
 /// A provider simulator for local runs, tests and benchmarks: SendGrid-shaped
 /// `POST /v3/mail/send` with the real API's validation and limits, fault injection through
-/// `POST /_control`, and counters at `GET /_stats`.
+/// `POST /_control`, and counters at `GET /_stats`. Per-message records (arrivals, deliveries per
+/// id, recipients' variables) are kept only as far as the state's `SimulatorRecording` says;
+/// reading records that are not kept answers 409.
 public struct ProviderSimulator: Sendable {
     /// The shared state.
     public let state: SimulatorState
@@ -25,7 +27,7 @@ public struct ProviderSimulator: Sendable {
         router.post("/email/batch") { request, _ in try await self.postmark(request) }
         router.post("/v2/email/outbound-emails") { request, _ in try await self.sesSendEmail(request) }
         router.post("/v2/email/outbound-bulk-emails") { request, _ in try await self.sesSendBulkEmail(request) }
-        router.get("/_recipients") { _, _ in self.recipientsResponse() }
+        router.get("/_recipients") { _, _ in self.recordsResponse(self.state.recipientVariables()) }
         router.get("/_stats") { _, _ in self.statsResponse() }
         router.post("/_control") { request, _ in try await self.control(request) }
         router.post("/_reset") { _, _ in
@@ -33,14 +35,11 @@ public struct ProviderSimulator: Sendable {
             return Self.json(.ok, SimulatorAnswer.Reset())
         }
         // First arrival time (seconds since 1970) of every message, for time-to-provider figures.
-        router.get("/_arrivals") { _, _ in
-            let arrivals = self.state.stats.withLock { $0.firstSeen }  // read after a scenario, not during
-            return Self.json(.ok, arrivals)
-        }
+        // Read after a scenario, not during: the copy makes the next delivery copy the map.
+        router.get("/_arrivals") { _, _ in self.recordsResponse(self.state.arrivals()) }
         router.get("/_messages/{id}") { _, context in
             let id = context.parameters.get("id") ?? ""
-            let count = self.state.stats.withLock { $0.deliveries[id] ?? 0 }
-            return Self.json(.ok, SimulatorAnswer.Deliveries(id: id, deliveries: count))
+            return self.recordsResponse(self.state.deliveries(of: id).map { SimulatorAnswer.Deliveries(id: id, deliveries: $0) })
         }
     }
 
@@ -99,9 +98,13 @@ public struct ProviderSimulator: Sendable {
         state.stats.withLock { $0.inflight -= 1 }
     }
 
-    func recipientsResponse() -> Response {
-        let variables = state.stats.withLock { $0.variables }
-        return Self.json(.ok, variables)
+    /// Records as JSON, or 409 saying which recording the read needs (an empty answer would let
+    /// a test that forgot to turn recording on pass or fail for the wrong reason).
+    func recordsResponse(_ records: Result<some Encodable, RecordingOff>) -> Response {
+        switch records {
+        case .success(let value): return Self.json(.ok, value)
+        case .failure(let off): return Self.json(.conflict, SimulatorAnswer.Failure(code: "recording_off", message: off.message))
+        }
     }
 
     func rejected(_ status: Int, _ body: some Encodable, retryAfter: Int? = nil) -> Response {
@@ -113,17 +116,20 @@ public struct ProviderSimulator: Sendable {
 
     func control(_ request: Request) async throws -> Response {
         var request = request
-        let body = try await request.collectBody(upTo: 64 * 1024)
+        let body = Data(buffer: try await request.collectBody(upTo: 64 * 1024))
         do {
-            let settings = try JSONDecoder().decode(FaultSettings.self, from: Data(buffer: body))
+            let settings = try JSONDecoder().decode(FaultSettings.self, from: body)
+            // `record` is not a fault: absent, the recording stays as it is.
+            let record = try JSONDecoder().decode(SimulatorAnswer.RecordSwitch.self, from: body).record
             state.faults.withLock { $0 = settings }
+            if let record { state.record(record) }
             logger.info("fault settings changed", metadata: [
                 "latency_ms": "\(settings.latencyMs)", "error_rate": "\(settings.errorRate)", "outage": "\(settings.outage)",
-                "accept_then_fail_rate": "\(settings.acceptThenFailRate)",
+                "accept_then_fail_rate": "\(settings.acceptThenFailRate)", "record": "\(state.recording.rawValue)",
             ])
-            return Self.json(.ok, settings)
+            return Self.json(.ok, SimulatorAnswer.Control(faults: settings, record: state.recording))
         } catch {
-            return Self.json(.badRequest, SimulatorAnswer.ControlError(error: .init(message: "\(error)")))
+            return Self.json(.badRequest, SimulatorAnswer.Failure(code: "invalid_control", message: "\(error)"))
         }
     }
 
@@ -133,9 +139,10 @@ public struct ProviderSimulator: Sendable {
         let stats = state.stats.withLock { stats in
             SimulatorAnswer.Stats(
                 calls: stats.calls, acceptedCalls: stats.acceptedCalls, rejectedCalls: stats.rejectedCalls,
-                recipients: stats.recipients, uniqueMessages: stats.deliveries.count,
-                duplicateDeliveries: stats.duplicateDeliveries, inflight: stats.inflight, largestBatch: stats.largestBatch,
-                lastCallAt: stats.lastCallAt, lostAnswers: stats.lostAnswers, lostAnswerMessages: stats.lostAnswerMessages)
+                recipients: stats.recipients, acceptedMessages: stats.acceptedMessages, uniqueMessages: stats.uniqueMessages,
+                duplicateDeliveries: stats.duplicates, inflight: stats.inflight, largestBatch: stats.largestBatch,
+                lastCallAt: stats.lastCallAt, lostAnswers: stats.lostAnswers, lostAnswerMessages: stats.lostAnswerMessages,
+                record: stats.recording)
         }
         return Self.json(.ok, stats)
     }

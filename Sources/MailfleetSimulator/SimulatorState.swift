@@ -46,8 +46,11 @@ public struct FaultSettings: Sendable, Codable, Equatable {
     }
 }
 
-/// What the simulator has seen, for tests and benchmarks to check delivery counts.
+/// What the simulator has seen, for tests and benchmarks to check delivery counts. The
+/// counters are always kept; the per-message records only as far as `recording` says.
 public struct SimulatorStats: Sendable {
+    /// What is kept per message.
+    public var recording: SimulatorRecording
     /// Calls received, by provider API.
     public var calls: [String: Int] = [:]
     /// Calls answered 2xx.
@@ -56,12 +59,8 @@ public struct SimulatorStats: Sendable {
     public var rejectedCalls = 0
     /// Recipients in accepted calls.
     public var recipients = 0
-    /// Accepted deliveries per Mailfleet message id (from custom_args); >1 means a duplicate.
-    public var deliveries: [String: Int] = [:]
-    /// First time each message id was accepted (seconds since 1970), for time-to-provider figures.
-    public var firstSeen: [String: Double] = [:]
-    /// Deliveries beyond the first of a message, counted as they happen.
-    public var duplicateDeliveries = 0
+    /// Messages (with a Mailfleet id) in accepted calls, a duplicate counted again.
+    public var acceptedMessages = 0
     /// Calls being handled right now.
     public var inflight = 0
     /// When the last call arrived (seconds since 1970; 0 before the first), so a test can tell
@@ -73,33 +72,84 @@ public struct SimulatorStats: Sendable {
     public var lostAnswerMessages = 0
     /// Largest batch (personalizations) seen in one call.
     public var largestBatch = 0
+
+    // Records (`arrivals` and up).
+
+    /// First time each message id was accepted (seconds since 1970), for time-to-provider figures.
+    public var firstSeen: [String: Double] = [:]
+    /// Deliveries beyond the first of a message, counted as they happen.
+    public var duplicateDeliveries = 0
+
+    // Records (`all`).
+
+    /// Accepted deliveries per Mailfleet message id (from custom_args); >1 means a duplicate.
+    public var deliveries: [String: Int] = [:]
     /// The variables (custom args, recipient variables, metadata) each recipient address was
     /// sent with, by lowercased address; the last delivery wins.
     public var variables: [String: [String: String]] = [:]
+
+    /// Empty counters and records, keeping what `recording` says.
+    public init(recording: SimulatorRecording = .counters) {
+        self.recording = recording
+    }
+
+    /// Distinct message ids accepted; nil when arrivals are not recorded (no way to tell).
+    public var uniqueMessages: Int? { recording >= .arrivals ? firstSeen.count : nil }
+    /// Deliveries beyond a message's first; nil when arrivals are not recorded.
+    public var duplicates: Int? { recording >= .arrivals ? duplicateDeliveries : nil }
+}
+
+/// A read of records the simulator was not keeping.
+public struct RecordingOff: Error, Equatable {
+    /// The recording the read needs.
+    public var needed: SimulatorRecording
+    /// The recording in force.
+    public var current: SimulatorRecording
+
+    /// What a caller is told.
+    public var message: String {
+        "the simulator records \(current.rawValue) and this read needs \(needed.rawValue): start it with --record \(needed.rawValue) "
+            + "(MAILFLEET_SIM_RECORD) or POST /_control {\"record\":\"\(needed.rawValue)\"} before the messages are sent"
+    }
 }
 
 /// The simulator's mutable state behind a lock.
 public final class SimulatorState: Sendable {
-    let stats = Locked(SimulatorStats())
+    let stats: Locked<SimulatorStats>
     let faults = Locked(FaultSettings())
 
-    /// Creates empty state.
-    public init() {}
+    /// Creates empty state that keeps what `recording` says per message.
+    public init(recording: SimulatorRecording = .counters) {
+        stats = Locked(SimulatorStats(recording: recording))
+    }
 
-    /// Counts one accepted call and its deliveries: per message id, and per recipient the
-    /// variables it was sent with.
-    func recordAccepted(_ deliveries: [SimulatedDelivery]) {
-        let now = Date().timeIntervalSince1970
+    /// What is kept per message now.
+    public var recording: SimulatorRecording { stats.withLock { $0.recording } }
+
+    /// Keeps `recording` from now on; records already kept stay until the next reset.
+    public func record(_ recording: SimulatorRecording) {
+        stats.withLock { $0.recording = recording }
+    }
+
+    /// Counts one accepted call and its deliveries; records per message id and per recipient
+    /// as far as the recording goes.
+    func recordAccepted(_ deliveries: [SimulatedDelivery], at now: Double = Date().timeIntervalSince1970) {
         stats.withLock { stats in
             stats.acceptedCalls += 1
             stats.largestBatch = max(stats.largestBatch, deliveries.count)
+            let recording = stats.recording
             for delivery in deliveries {
                 stats.recipients += delivery.recipients.count
                 if let id = delivery.messageID {
-                    let previous = stats.deliveries.updateValue((stats.deliveries[id] ?? 0) + 1, forKey: id)
-                    if previous == nil { stats.firstSeen[id] = now } else { stats.duplicateDeliveries += 1 }
+                    stats.acceptedMessages += 1
+                    if recording >= .arrivals {
+                        if stats.firstSeen[id] == nil { stats.firstSeen[id] = now } else { stats.duplicateDeliveries += 1 }
+                    }
+                    if recording == .all { stats.deliveries[id, default: 0] += 1 }
                 }
-                for recipient in delivery.recipients { stats.variables[recipient.lowercased()] = delivery.variables }
+                if recording == .all {
+                    for recipient in delivery.recipients { stats.variables[recipient.lowercased()] = delivery.variables }
+                }
             }
         }
     }
@@ -114,9 +164,25 @@ public final class SimulatorState: Sendable {
         }
     }
 
-    /// Clears counters and faults.
+    /// Reads records that need at least `needed`, or says they are not kept.
+    func records<Value>(_ needed: SimulatorRecording, _ read: (SimulatorStats) -> Value) -> Result<Value, RecordingOff> {
+        stats.withLock { stats in
+            stats.recording >= needed ? .success(read(stats)) : .failure(RecordingOff(needed: needed, current: stats.recording))
+        }
+    }
+
+    /// First arrival time of every message id (needs `arrivals`).
+    public func arrivals() -> Result<[String: Double], RecordingOff> { records(.arrivals) { $0.firstSeen } }
+
+    /// Accepted deliveries of one message id (needs `all`).
+    public func deliveries(of id: String) -> Result<Int, RecordingOff> { records(.all) { $0.deliveries[id] ?? 0 } }
+
+    /// The variables each recipient was last sent with, by lowercased address (needs `all`).
+    public func recipientVariables() -> Result<[String: [String: String]], RecordingOff> { records(.all) { $0.variables } }
+
+    /// Clears counters, records and faults; the recording stays as it is.
     public func reset() {
-        stats.withLock { $0 = SimulatorStats() }
+        stats.withLock { $0 = SimulatorStats(recording: $0.recording) }
         faults.withLock { $0 = FaultSettings() }
     }
 }

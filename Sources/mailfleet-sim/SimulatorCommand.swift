@@ -12,9 +12,11 @@ struct SimulatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = (try options.host, try options.port)
+        // The setting accepts exactly SimulatorRecording's names (a unit test keeps them equal).
+        guard let recording = SimulatorRecording(rawValue: try options.record) else { throw ValidationError("unknown recording \(try options.record)") }
         try await Bootstrap.run(service: "mailfleet-sim", logLevel: options.logging.logLevel) { _, logger in
-            logger.info("mailfleet-sim listening", metadata: ["host": "\(host)", "port": "\(port)"])
-            return SimulatorServer.services(host: host, port: port, logger: logger)
+            logger.info("mailfleet-sim listening", metadata: ["host": "\(host)", "port": "\(port)", "record": "\(recording.rawValue)"])
+            return SimulatorServer.services(host: host, port: port, recording: recording, logger: logger)
         }
     }
 }

@@ -161,6 +161,9 @@ final class Fleet: @unchecked Sendable {
         env["MAILFLEET_TRACKER_URL"] = trackerURL
         env["MAILFLEET_TRACKING_SECRET"] = trackingSecret
         env["MAILFLEET_PARTITIONS"] = "4"
+        // The tests read the simulators' per-message records (unique and duplicate deliveries,
+        // arrivals, recipients' variables); by default a simulator keeps only counters.
+        env["MAILFLEET_SIM_RECORD"] = "all"
         env["MAILFLEET_LOG_LEVEL"] = "info"
         // The tests' webhook receivers listen on this machine over http: allowed as for local
         // development (production refuses both; the egress tests check that).

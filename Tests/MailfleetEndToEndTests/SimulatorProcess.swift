@@ -9,15 +9,17 @@ import Glibc
 #endif
 
 
-/// A `mailfleet-sim` process of its own, for calling provider adapters directly.
+/// A `mailfleet-sim` process of its own, for calling provider adapters directly. It keeps every
+/// per-message record unless told `record` (counters, arrivals or all).
 final class SimulatorProcess: @unchecked Sendable {
     let process: Process
     let port: Int
     let http: HTTPClient
     var url: String { "http://127.0.0.1:\(port)" }
 
-    init() async throws {
-        let env = ProcessInfo.processInfo.environment
+    init(record: String = "all") async throws {
+        var env = ProcessInfo.processInfo.environment
+        env["MAILFLEET_SIM_RECORD"] = record
         guard let bin = env["MAILFLEET_BIN_DIR"] else { throw FleetError("MAILFLEET_BIN_DIR is not set: run ./ops/test") }
         let http = HTTPClient(name: "sim-test-http")
         let logPath = (env["MAILFLEET_TEST_STATE"] ?? NSTemporaryDirectory()) + "/sim-\(UUID().uuidString.prefix(8)).log"

@@ -67,6 +67,18 @@ def sizing(configurations):
             "cores_planned": math.ceil(peak * seconds / TARGET_UTILISATION) if seconds else 0,
         }
     fleet_seconds = reference["cpu_s_per_1000"]["fleet"] / 1000
+    # What one more idle worker replica costs: the slope of the idle figures between the
+    # fewest and the most workers with one API.
+    single = sorted((c for c in configurations if c["apis"] == 1 and "idle" in c), key=lambda c: c["workers"])
+    idle_worker = None
+    if len(single) >= 2 and single[-1]["workers"] > single[0]["workers"]:
+        few, many = single[0], single[-1]
+        span = many["workers"] - few["workers"]
+        idle_worker = {
+            "from_workers": [few["workers"], many["workers"]],
+            "cores": round((sum(many["idle"]["cores"][k] for k in ("worker", "redis")) - sum(few["idle"]["cores"][k] for k in ("worker", "redis"))) / span, 4),
+            "redis_commands_per_s": round((many["idle"]["redis_commands_per_s"] - few["idle"]["redis_commands_per_s"]) / span),
+        }
     return {
         "reference": {"apis": reference["apis"], "workers": reference["workers"], "delivered_per_s": reference["delivered_per_s"]},
         "daily_messages": DAILY_MESSAGES, "average_per_s": round(average), "peak_factor": PEAK_FACTOR, "peak_per_s": round(peak),
@@ -82,7 +94,14 @@ def sizing(configurations):
         "wal_mb_per_s": {"average": round(average * reference["wal_bytes_per_message"] / 1e6, 1),
                          "peak": round(peak * reference["wal_bytes_per_message"] / 1e6, 1)},
         "wal_gb_per_day": round(DAILY_MESSAGES * reference["wal_bytes_per_message"] / 1e9),
+        "idle_worker_replica": idle_worker,
     }
+
+
+def words(numbers):
+    """1, 2, 4 and 8."""
+    names = [str(x) for x in numbers]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def n(x, digits=0):
@@ -110,10 +129,27 @@ def cpu_table(configurations):
     return "\n".join(rows)
 
 
+def idle_table(configurations):
+    rows = ["| API replicas | worker replicas | api | workers (sum) | scheduler | tracker | Postgres | Redis | Redis commands/s | WAL bytes/s |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for c in configurations:
+        if "idle" not in c:
+            continue
+        k = c["idle"]["cores"]
+        rows.append(f"| {c['apis']} | {c['workers']} | {k['api']:.3f} | {k['worker']:.3f} | {k['scheduler']:.3f} | {k['tracker']:.3f} | "
+                    f"{k['postgres']:.3f} | {k['redis']:.3f} | {n(c['idle']['redis_commands_per_s'])} | {n(c['idle']['wal_bytes_per_s'])} |")
+    return "\n".join(rows)
+
+
 def run_line(run):
-    return (f"`{run['command']}` on {run['date']} ({run['build']}), {n(run['messages_per_configuration'])} bulk messages per "
+    line = (f"`{run['command']}` on {run['date']} ({run['build']}), {n(run['messages_per_configuration'])} bulk messages per "
             f"configuration. Machine: {run['cores']} cores ({run['cpu']}), {run['memory_gib']} GiB; {run['swift']}; "
             f"{run['postgres']}; Redis {run['redis']}.")
+    if run["build"] != "release":
+        # A pipeline check, not a measurement: say so wherever the figures appear.
+        line += ("\n\n**Not a release build:** these figures test the benchmark's pipeline; unoptimised code costs "
+                 "several times the CPU per message, so do not plan with them. A release run (`bench/scaling/run`) replaces them.")
+    return line
 
 
 def benchmarks_section(results):
@@ -161,6 +197,11 @@ def scaling_doc(results):
                         f"{k['cores_average']} | {k['cores_peak']} | {k['cores_planned']} |")
     f = s["fleet"]
     per_core.append(f"| **fleet** | **{f['cpu_us_per_message']}** | | **{n(f['messages_per_s_per_core'])}** | | **{f['cores_peak']}** | **{f['cores_planned']}** |")
+    w = s.get("idle_worker_replica")
+    idle_worker_line = (f"Each idle worker replica adds about {w['cores']} cores (worker and Redis together) and "
+                        f"{n(w['redis_commands_per_s'])} Redis commands/s (from {w['from_workers'][0]} to {w['from_workers'][1]} workers). "
+                        "That cost is per replica and per second, not per message: size the replica count to the "
+                        "cores needed rather than running many small ones." if w else "")
     redis_top = ", ".join(f"{name} {v}" for name, v in list(reference["redis_commands_by_name_per_message"].items())[:8])
     tables = ["| table | inserted | updated (of which HOT) | deleted |", "| --- | --- | --- | --- |"]
     for table, t in sorted(reference["postgres_rows_by_table_per_message"].items(), key=lambda kv: -(kv[1]["inserted"] + kv[1]["updated"] + kv[1]["deleted"])):
@@ -175,8 +216,8 @@ benchmark, or `python3 bench/scaling/report.py --render` after changing the pros
 
 ## What was measured
 
-For each configuration, 1, 2, 4 and 8 `mailfleet-worker` replicas with one `mailfleet-api`,
-and the same with two, the benchmark starts the fleet on an empty database and an empty Redis
+For each configuration, {words(sorted({c['workers'] for c in configurations}))} `mailfleet-worker` replicas with
+{words(sorted({c['apis'] for c in configurations}))} `mailfleet-api` replicas, the benchmark starts the fleet on an empty database and an empty Redis
 (one scheduler, the tracker, `mailfleet-sim` standing in for SendGrid), sends
 {n(run['messages_per_configuration'])} messages through the batch API (`POST /v1/messages` with a
 `messages` array of 1,000 per request, 4 concurrent clients per API replica, each API replica its own
@@ -239,6 +280,15 @@ fleet's rate per worker the rounds are fuller and that cost per message falls.
 Rows written per message in the reference configuration, by table (per message):
 
 {chr(10).join(tables)}
+
+## What replicas cost with nothing to send
+
+Before each configuration's load the fleet sat idle for a few seconds (its tenants made, the
+queue empty). Cores busy per kind over that time, and Redis commands and WAL per second:
+
+{idle_table(configurations)}
+
+{idle_worker_line}
 
 ## Per core, by process
 

@@ -3,7 +3,7 @@
 section of BENCHMARKS.md (between its markers) and docs/SCALING.md (written whole: edit its
 prose here, not there).
 Usage: report.py OUT_DIR BUILD COMMAND    (merge a run's measurements, then render)
-       report.py --render                 (render again from bench/scaling/results.json)"""
+       report.py --render                 (sizing and render again from bench/scaling/results.json)"""
 import datetime, glob, json, math, os, re, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -64,7 +64,8 @@ def sizing(configurations):
             "messages_per_s_per_core": round(1 / seconds) if seconds else None,
             "cores_average": round(average * seconds, 2),
             "cores_peak": round(peak * seconds, 2),
-            "cores_planned": math.ceil(peak * seconds / TARGET_UTILISATION) if seconds else 0,
+            # Every kind runs somewhere, however little it costs per message.
+            "cores_planned": max(1, math.ceil(peak * seconds / TARGET_UTILISATION)),
         }
     fleet_seconds = reference["cpu_s_per_1000"]["fleet"] / 1000
     # What one more idle worker replica costs: the slope of the idle figures between the
@@ -161,7 +162,7 @@ def benchmarks_section(results):
 
 {run_line(run)}
 Each configuration starts on an empty database and an empty Redis; one `mailfleet-bench bulk`
-generator per API replica (its own tenant, an equal share, 4 clients, 1,000 messages per
+generator per API replica (its own tenant, an equal share, {configurations[0].get('clients_per_generator', 4)} clients, 1,000 messages per
 request); delivered = provider accepted and `sent` in Postgres. Every process shares the same
 two cores, so replicas cannot add cores: the curve shows what replicas cost and whether they
 get in each other's way, not how a fleet of machines scales. docs/SCALING.md turns it into
@@ -220,7 +221,7 @@ For each configuration, {words(sorted({c['workers'] for c in configurations}))} 
 {words(sorted({c['apis'] for c in configurations}))} `mailfleet-api` replicas, the benchmark starts the fleet on an empty database and an empty Redis
 (one scheduler, the tracker, `mailfleet-sim` standing in for SendGrid), sends
 {n(run['messages_per_configuration'])} messages through the batch API (`POST /v1/messages` with a
-`messages` array of 1,000 per request, 4 concurrent clients per API replica, each API replica its own
+`messages` array of 1,000 per request, {configurations[0].get('clients_per_generator', 4)} concurrent clients per API replica, each API replica its own
 generator and tenant) and waits until the provider has accepted every one and Postgres
 records each `sent`. Before and after it samples:
 
@@ -292,7 +293,8 @@ queue empty). Cores busy per kind over that time, and Redis commands and WAL per
 
 ## Per core, by process
 
-Messages/s one core sustains for each kind is 1 / (CPU seconds per message), from the
+Messages/s one core sustains for each kind (the sizing table below) is 1 / (CPU seconds per
+message), from the
 configuration that delivered the most here ({ref['apis']} API, {ref['workers']} worker
 replicas, {n(ref['delivered_per_s'])} msg/s); the range shows how much the cost moved across
 configurations (contention on two cores inflates it). Scheduler and tracker costs are mostly
@@ -363,7 +365,13 @@ def render(results):
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--render"]:
-        render(json.load(open(RESULTS)))
+        # The sizing again too, so changed assumptions reach results.json and the document.
+        results = json.load(open(RESULTS))
+        results["sizing"] = sizing(results["configurations"])
+        with open(RESULTS, "w") as f:
+            json.dump(results, f, indent=2)
+            f.write("\n")
+        render(results)
     elif len(sys.argv) == 4:
         render(merge(*sys.argv[1:]))
     else:

@@ -161,6 +161,7 @@ def benchmarks_section(results):
 ## Scaling curve (bench/scaling/run)
 
 {run_line(run)}
+
 Each configuration starts on an empty database and an empty Redis; one `mailfleet-bench bulk`
 generator per API replica (its own tenant, an equal share, {configurations[0].get('clients_per_generator', 4)} clients, 1,000 messages per
 request); delivered = provider accepted and `sent` in Postgres. Every process shares the same

@@ -7,6 +7,17 @@ public final class PostgresConnection: @unchecked Sendable {
     private var conn: OpaquePointer?
     /// Depth of nested `transaction` calls, which become savepoints.
     private var savepointDepth = 0
+    /// Statements with parameters prepared on this connection: SQL text → statement name.
+    private var prepared: [String: String] = [:]
+    /// Names given so far; a statement dropped from `prepared` never reuses its name.
+    private var preparedNames = 0
+    /// Dropped statements still prepared on the server, deallocated when no transaction is open.
+    private var stale: [String] = []
+
+    /// The most statements one connection prepares. The fleet's statements are a few dozen
+    /// fixed texts; SQL built with values in it would otherwise grow the cache without bound,
+    /// so past this a statement runs unnamed, parsed and planned each time as before.
+    static let preparedLimit = 256
 
     private init(conn: OpaquePointer) {
         self.conn = conn
@@ -59,6 +70,12 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs one statement with `$1...$n` text parameters (extended protocol, so no SQL injection).
+    ///
+    /// A statement with parameters is prepared on the connection the first time its text is
+    /// run, and executed by name after that: Postgres then skips parsing and analysing it. The
+    /// hot path's statements are long CTEs; parsing and planning them again at every call was
+    /// most of Postgres's CPU per single send (BENCHMARKS.md). Parameterless statements run
+    /// unnamed (utility statements, `SET`, one-off DDL).
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> PostgresRows {
         let conn = try liveConnection()
@@ -66,11 +83,53 @@ public final class PostgresConnection: @unchecked Sendable {
         for (i, text) in texts.enumerated() where text.map(Self.containsNUL) == true {
             throw PostgresError(message: "parameter $\(i + 1) contains a NUL byte, which Postgres text cannot hold")
         }
-        let result = withCStringArray(texts) { values in
-            PQexecParams(conn, sql, Int32(texts.count), nil, values, nil, nil, 0)
+        guard !texts.isEmpty, let name = try preparedName(sql, parameterCount: texts.count, on: conn) else {
+            let result = withCStringArray(texts) { values in
+                PQexecParams(conn, sql, Int32(texts.count), nil, values, nil, nil, 0)
+            }
+            return try rows(from: result)
         }
-        return try rows(from: result)
+        do {
+            let result = withCStringArray(texts) { values in
+                PQexecPrepared(conn, name, Int32(texts.count), values, nil, nil, 0)
+            }
+            return try rows(from: result)
+        } catch let error as PostgresError where error.sqlState == "0A000" && PQtransactionStatus(conn) == PQTRANS_IDLE {
+            try? execute("DEALLOCATE \(name)")
+            // "cached plan must not change result type": a migration changed a table under a
+            // prepared statement. It is prepared again under a new name and run once more;
+            // inside a transaction the error stands (the transaction is aborted) and the next
+            // call prepares it afresh.
+            prepared[sql] = nil
+            guard let fresh = try preparedName(sql, parameterCount: texts.count, on: conn) else { throw error }
+            let result = withCStringArray(texts) { values in
+                PQexecPrepared(conn, fresh, Int32(texts.count), values, nil, nil, 0)
+            }
+            return try rows(from: result)
+        } catch let error as PostgresError where error.sqlState == "0A000" {
+            prepared[sql] = nil
+            stale.append(name)
+            throw error
+        }
     }
+
+    /// The name `sql` is prepared under on this connection, preparing it if needed; nil when
+    /// the cache is full. A statement Postgres refuses to prepare throws its error, as running
+    /// it would have.
+    private func preparedName(_ sql: String, parameterCount: Int, on conn: OpaquePointer) throws -> String? {
+        if let name = prepared[sql] { return name }
+        if !stale.isEmpty, PQtransactionStatus(conn) == PQTRANS_IDLE {
+            for name in stale { try? execute("DEALLOCATE \(name)") }
+            stale = []
+        }
+        guard prepared.count < Self.preparedLimit else { return nil }
+        preparedNames += 1
+        let name = "mf_\(preparedNames)"
+        _ = try rows(from: PQprepare(conn, name, sql, Int32(parameterCount), nil))
+        prepared[sql] = name
+        return name
+    }
+
 
     /// True when text holds a NUL byte (memchr over the contiguous UTF-8).
     static func containsNUL(_ text: String) -> Bool {

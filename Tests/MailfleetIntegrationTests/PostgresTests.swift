@@ -177,6 +177,37 @@ struct PostgresTests {
         await pool.shutdown()
     }
 
+    @Test func statementsWithParametersArePreparedOnceAndOutliveErrorsAndSchemaChanges() async throws {
+        let pool = PostgresPool(url: try TestEnvironment.databaseURL(), size: 1, name: "pgtest-prepared")
+        let table = Self.uniqueTable("mf_test_prepared")
+        try await pool.query("CREATE TABLE \(table) (id int PRIMARY KEY, note text)")
+        let preparedCount = "SELECT count(*) AS n FROM pg_prepared_statements"
+        for id in 1...3 { try await pool.query("INSERT INTO \(table) VALUES ($1, $2)", [id, "n\(id)"]) }
+        #expect(try await pool.query(preparedCount)[0].int("n") == 1)
+        // A statement Postgres cannot prepare fails as it would unprepared, and is not kept.
+        await #expect(throws: PostgresError.self) { try await pool.query("SELEKT $1", [1]) }
+        #expect(try await pool.query(preparedCount)[0].int("n") == 1)
+        // A migration that changes a prepared SELECT *'s columns: prepared again and run.
+        let select = "SELECT * FROM \(table) WHERE id = $1"
+        #expect(try await pool.query(select, [1])[0]["note"] == "n1")
+        try await pool.query("ALTER TABLE \(table) ADD COLUMN extra int DEFAULT 7")
+        #expect(try await pool.query(select, [1])[0].int("extra") == 7)
+        // Inside a transaction the error stands; the next call prepares it afresh.
+        try await pool.query("ALTER TABLE \(table) ADD COLUMN more int DEFAULT 8")
+        do {
+            _ = try await pool.transaction { connection in try connection.query(select, [1]) }
+            Issue.record("a changed result type inside a transaction did not throw")
+        } catch let error as PostgresError {
+            #expect(error.sqlState == "0A000")
+        }
+        #expect(try await pool.query(select, [1])[0].int("more") == 8)
+        // Past the limit, statements run unnamed.
+        for n in 0..<300 { #expect(try await pool.query("SELECT $1::int + \(n) AS v", [1])[0].int("v") == n + 1) }
+        #expect(try await pool.query(preparedCount)[0].int("n") == 256)
+        try await pool.query("DROP TABLE \(table)")
+        await pool.shutdown()
+    }
+
     @Test func connectionRefusedIsAConnectionFailure() async throws {
         let pool = PostgresPool(url: "postgres://postgres@127.0.0.1:1/postgres", size: 1, name: "pgtest-refused")
         do {

@@ -115,7 +115,7 @@ def section(results):
     statuses = ", ".join(f"{status} {n(count)}" for status, count in sorted(s["statuses"].items(), key=lambda kv: -kv[1]))
     line = (f"`{run['command']}` on {run['date']} ({run['build']}). Machine: {run['cores']} cores ({run['cpu']}), "
             f"{run['memory_gib']} GiB; {run['swift']}; {run['postgres']}; Redis {run['redis']}.")
-    if run["build"] != "release":
+    if not run["build"].startswith("release"):
         line += ("\n\n**NOT A RELEASE BUILD:** these figures test the benchmark's pipeline only; unoptimised code costs "
                  "several times the CPU per message and hides what the database costs. Do not compare them with the "
                  "rest of this file. A release run (`bench/growth/run`) replaces them.")
@@ -150,7 +150,7 @@ The stored record: {n(s['messages_rows'])} message rows ({statuses}) and {n(s['e
 `messages` takes {gb(s['messages_bytes'])} (table {gb(s['messages_table_bytes'])}, indexes {gb(s['messages_index_bytes'])}),
 `events` {gb(s['events_bytes'])} (table {gb(s['events_table_bytes'])}, indexes {gb(s['events_index_bytes'])}); the
 database {gb(s['database_bytes'])}. Loading took {s['load_s']} s in statements of {n(s['chunk'])} rows
-(`INSERT ... SELECT FROM generate_series`, bench/growth/load.sql), `VACUUM (ANALYZE)` and `CHECKPOINT` {s['vacuum_checkpoint_s']} s. In a 1 % sample of the rows,
+({', '.join(f'{t:g}' for t in s.get('chunk_s', []))} s each) (`INSERT ... SELECT FROM generate_series`, bench/growth/load.sql), `VACUUM (ANALYZE)` and `CHECKPOINT` {s['vacuum_checkpoint_s']} s. In a 1 % sample of the rows,
 {s['sampled_ids_matching_created_at_pct']} % have a UUIDv7 id whose time is their `created_at` (to the second).
 <!-- growth:end -->"""
 

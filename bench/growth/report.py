@@ -41,12 +41,25 @@ def measurement(out, name):
     per_1000 = {kind: round(seconds * 1000 / sent, 4) for kind, seconds in kinds.items()}
     per_1000["fleet"] = round(sum(per_1000[k] for k in KINDS), 4)
     window = after["machine"]["total_s"] - before["machine"]["total_s"]
+    io0, io1 = load("statio-before"), load("statio-after")
+    pages = {}
+    for group in ("tables", "indexes"):
+        for relation, count in (io1[group] or {}).items():
+            delta = count - (io0[group] or {}).get(relation, 0)
+            if delta:
+                pages[relation] = round(delta / sent, 3)
+    # Scans of the two growing tables during the bulk: a sequential scan's rows grow with the record.
+    scans = {table: {k: v - (io0.get("scans") or {}).get(table, {}).get(k, 0) for k, v in counts.items()}
+             for table, counts in (io1.get("scans") or {}).items()}
     return {
         "bulk": {"messages": bulk["messages"], "failed": bulk["failed"], "accepted_per_s": round(bulk["accepted_per_s"], 1),
                  "delivered_per_s": round(bulk["delivered_per_s"], 1), "drain_s": round(bulk["drain_s"], 2),
                  "cpu_s_per_1000": per_1000,
                  "machine_busy_pct": round(100 * (after["machine"]["busy_s"] - before["machine"]["busy_s"]) / window, 1) if window else None,
-                 "wal_bytes_per_message": round((after["postgres"]["wal_bytes"] - before["postgres"]["wal_bytes"]) / sent)},
+                 "wal_bytes_per_message": round((after["postgres"]["wal_bytes"] - before["postgres"]["wal_bytes"]) / sent),
+                 # Shared-buffer pages touched per message, per table and index (hits and reads).
+                 "buffer_pages_per_message": dict(sorted(pages.items(), key=lambda kv: -kv[1])),
+                 "scans": scans},
         "single": {k: single[k] for k in ("rate", "requests", "errors", "achieved_rps", "reached_provider", "accept_p50_ms",
                                           "accept_p99_ms", "to_provider_p50_ms", "to_provider_p99_ms") if k in single},
     }
@@ -112,6 +125,13 @@ def section(results):
         k = m["bulk"]["cpu_s_per_1000"]
         cpu.append(f"| {label} | " + " | ".join(f"{k[kind]:.3f}" for kind in KINDS) +
                    f" | **{k['fleet']:.3f}** | {k['sim']:.3f} | {m['bulk']['machine_busy_pct']} % |")
+    p0, p1 = results["empty"]["bulk"]["buffer_pages_per_message"], results["with_stored"]["bulk"]["buffer_pages_per_message"]
+    grown = sorted(set(p0) | set(p1), key=lambda r: -(p1.get(r, 0) - p0.get(r, 0)))[:8]
+    pages = ["| table or index | empty | stored | change |", "| --- | --- | --- | --- |"]
+    pages += [f"| {r} | {p0.get(r, 0):.2f} | {p1.get(r, 0):.2f} | {p1.get(r, 0) - p0.get(r, 0):+.2f} |" for r in grown]
+    scans = "; ".join(f"{label}: " + ", ".join(f"`{t}` {n(v['seq_scan'])} sequential scans reading {n(v['seq_tup_read'])} rows, {n(v['idx_scan'])} index scans"
+                                                 for t, v in sorted(m["bulk"]["scans"].items()))
+                      for label, m in (("empty", results["empty"]), ("stored", results["with_stored"])))
     statuses = ", ".join(f"{status} {n(count)}" for status, count in sorted(s["statuses"].items(), key=lambda kv: -kv[1]))
     line = (f"`{run['command']}` on {run['date']} ({run['build']}). Machine: {run['cores']} cores ({run['cpu']}), "
             f"{run['memory_gib']} GiB; {run['swift']}; {run['postgres']}; Redis {run['redis']}.")
@@ -134,7 +154,10 @@ measurements ran on an empty database and again after {n(s['stored'])} finished 
 envelope and one stored body per tenant) and their events were loaded straight into Postgres and
 settled with `VACUUM (ANALYZE)` and `CHECKPOINT`: a bulk of {n(run['bulk_messages'])} messages through
 the batch API (`mailfleet-bench bulk`, 4 clients, 1 API, 2 workers) and single sends in open loop at
-{n(run['single_rate'])} req/s for {run['single_seconds']} s, each with a fresh tenant, after an unmeasured warm-up of the fleet. For the latencies
+{n(run['single_rate'])} req/s for {run['single_seconds']} s, each with a fresh tenant, after an unmeasured warm-up of the fleet and
+with `VACUUM (ANALYZE)` and `CHECKPOINT` before each step. Two cores are shared with the rest of the
+machine: the "two cores busy" column shows the load during the bulk, and differences of a few
+percent are within the run-to-run noise here. For the latencies
 and CPU lower is better; "within {TARGET_PCT} %" means no more than {TARGET_PCT} % worse.
 
 {chr(10).join(table)}
@@ -145,6 +168,13 @@ CPU seconds per 1,000 bulk messages, by process kind (fleet = api, workers, sche
 Postgres, Redis; the provider stand-in apart):
 
 {chr(10).join(cpu)}
+
+Where Postgres's work grows: shared-buffer pages touched per bulk message (hits and reads,
+`pg_statio_user_tables` and `_indexes`), the relations whose count grew most:
+
+{chr(10).join(pages)}
+
+Scans during the bulk ({scans}).
 
 The stored record: {n(s['messages_rows'])} message rows ({statuses}) and {n(s['events_rows'])} event rows.
 `messages` takes {gb(s['messages_bytes'])} (table {gb(s['messages_table_bytes'])}, indexes {gb(s['messages_index_bytes'])}),

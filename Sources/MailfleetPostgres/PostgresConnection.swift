@@ -73,9 +73,9 @@ public final class PostgresConnection: @unchecked Sendable {
     ///
     /// A statement with parameters is prepared on the connection the first time its text is
     /// run, and executed by name after that: Postgres then skips parsing and analysing it. The
-    /// hot path's statements are long CTEs; parsing and planning them again at every call was
-    /// most of Postgres's CPU per single send (BENCHMARKS.md). Parameterless statements run
-    /// unnamed (utility statements, `SET`, one-off DDL).
+    /// hot path's statements are long CTEs; parsed at every call, a claim of a few rows took
+    /// about twice as long (BENCHMARKS.md). Parameterless statements run unnamed (utility
+    /// statements, `SET`, one-off DDL).
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> PostgresRows {
         let conn = try liveConnection()
@@ -129,7 +129,6 @@ public final class PostgresConnection: @unchecked Sendable {
         prepared[sql] = name
         return name
     }
-
 
     /// True when text holds a NUL byte (memchr over the contiguous UTF-8).
     static func containsNUL(_ text: String) -> Bool {

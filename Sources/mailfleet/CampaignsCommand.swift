@@ -202,25 +202,16 @@ struct Campaigns: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a campaign: its state, progress and stats.")
-        @OptionGroup var database: DatabaseOptions
-        @OptionGroup var output: OutputOptions
-        @Option(help: "Tenant id.") var tenant: String
-        @Argument(help: "Campaign id.") var id: String
-
-        func validate() throws {
-            if UUID(uuidString: id) == nil { throw ValidationError("'\(id)' is not a campaign id (a UUID)") }
-        }
+        @OptionGroup var campaign: CampaignID
 
         func run() async throws {
-            let tenantID = try parseTenant(tenant), id = UUID(uuidString: self.id)!
-            let row = try await database.withPool(about: .tenant(tenant)) { pool in
+            let tenantID = try campaign.tenantID, id = campaign.campaignID
+            let row = try await campaign.database.withPool(about: .tenant(campaign.tenant)) { pool in
                 let store = CampaignStore(pool: pool)
-                guard let campaign = try await store.campaign(id: id, tenantID: tenantID) else {
-                    throw AdminError(.notFound, "no campaign \(id.lowercasedString) for tenant '\(tenant)'")
-                }
-                return Row(campaign, stats: try await store.stats(id: id, tenantID: tenantID))
+                guard let found = try await store.campaign(id: id, tenantID: tenantID) else { throw campaign.notFound }
+                return Row(found, stats: try await store.stats(id: id, tenantID: tenantID))
             }
-            if output.json { return try output.printJSON(row) }
+            if campaign.output.json { return try campaign.output.printJSON(row) }
             var table = TextTable([.left("FIELD"), .left("VALUE")])
             table.append(["id", row.id])
             table.append(["name", row.name])
@@ -247,27 +238,20 @@ struct Campaigns: AsyncParsableCommand {
             commandName: "ab-report",
             abstract: "Show a campaign's A/B test: each variant's counts, rate with its interval, z and p against the best, and the winner.",
             discussion: "Rates are the test cohort's messages with the metric's event; see docs/CAMPAIGNS.md \"A/B tests\" for the test and intervals.")
-        @OptionGroup var database: DatabaseOptions
-        @OptionGroup var output: OutputOptions
-        @Option(help: "Tenant id.") var tenant: String
-        @Argument(help: "Campaign id.") var id: String
-
-        func validate() throws {
-            if UUID(uuidString: id) == nil { throw ValidationError("'\(id)' is not a campaign id (a UUID)") }
-        }
+        @OptionGroup var campaign: CampaignID
 
         func run() async throws {
-            let tenantID = try parseTenant(tenant), id = UUID(uuidString: self.id)!
-            let lookup = try await database.withPool(about: .tenant(tenant)) { pool in
+            let tenantID = try campaign.tenantID, id = campaign.campaignID
+            let lookup = try await campaign.database.withPool(about: .tenant(campaign.tenant)) { pool in
                 try await CampaignStore(pool: pool).abReport(id: id, tenantID: tenantID)
             }
             let report: ABTestReport
             switch lookup {
-            case .notFound: throw AdminError(.notFound, "no campaign \(id.lowercasedString) for tenant '\(tenant)'")
+            case .notFound: throw campaign.notFound
             case .noTest: throw AdminError(.notFound, "campaign \(id.lowercasedString) has no A/B test")
             case .report(let found): report = found
             }
-            if output.json { return try output.printJSON(report) }
+            if campaign.output.json { return try campaign.output.printJSON(report) }
             func percent(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
             var table = TextTable([
                 .left("VARIANT"), .right("SENT"), .right("OPENED"), .right("CLICKED"), .right("RATE"), .left("INTERVAL"), .right("Z"), .right("P"),
@@ -319,9 +303,8 @@ struct Campaigns: AsyncParsableCommand {
     }
 
     /// The campaign a command names, and how its result is printed.
-    struct Target: ParsableArguments {
+    struct CampaignID: ParsableArguments {
         @OptionGroup var database: DatabaseOptions
-        @OptionGroup var queue: QueueOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Tenant id.") var tenant: String
         @Argument(help: "Campaign id.") var id: String
@@ -330,14 +313,27 @@ struct Campaigns: AsyncParsableCommand {
             if UUID(uuidString: id) == nil { throw ValidationError("'\(id)' is not a campaign id (a UUID)") }
         }
 
+        /// The tenant, parsed.
+        var tenantID: UUID { get throws { try parseTenant(tenant) } }
+        /// The campaign id (`validate` checked it).
+        var campaignID: UUID { UUID(uuidString: id)! }
+        /// The error for a campaign the tenant does not have.
+        var notFound: AdminError { AdminError(.notFound, "no campaign \(campaignID.lowercasedString) for tenant '\(tenant)'") }
+    }
+
+    /// A campaign a command changes, and the queue its cancelled messages leave.
+    struct Target: ParsableArguments {
+        @OptionGroup var campaign: CampaignID
+        @OptionGroup var queue: QueueOptions
+
         func apply(_ command: CampaignCommand) async throws {
-            let tenantID = try parseTenant(tenant), id = UUID(uuidString: self.id)!
-            let outcome = try await database.withPool(about: .tenant(tenant)) { pool in
+            let tenantID = try campaign.tenantID, id = campaign.campaignID, output = campaign.output
+            let outcome = try await campaign.database.withPool(about: .tenant(campaign.tenant)) { pool in
                 try await CampaignStore(pool: pool).apply(command, id: id, tenantID: tenantID, actor: cliActor())
             }
             switch outcome {
             case .notFound:
-                throw AdminError(.notFound, "no campaign \(id.lowercasedString) for tenant '\(tenant)'")
+                throw campaign.notFound
             case .refused(let refusal):
                 throw AdminError(.conflict, refusal.message)
             case .applied(let campaign, let cancelled):

@@ -185,6 +185,6 @@ let package = Package(
             exclude: ["README.md"]),
         .testTarget(
             name: "MailfleetEndToEndTests",
-            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetHTTPClient", "MailfleetProviderFormats", "MailfleetProviders", crypto]),
+            dependencies: ["MailfleetCore", "MailfleetPostgres", "MailfleetStore", "MailfleetHTTPClient", "MailfleetProviderFormats", "MailfleetProviders", crypto]),
     ]
 )

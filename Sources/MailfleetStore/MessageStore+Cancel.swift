@@ -49,7 +49,7 @@ extension MessageStore {
         try await pool.tenantTransaction(tenantID) { connection in
             let rows = try connection.query(
                 """
-                SELECT status, priority, next_attempt_at, cancel_requested_at IS NOT NULL AS requested
+                SELECT \(Self.shownStatus()) AS status, priority, next_attempt_at, cancel_requested_at IS NOT NULL AS requested
                 FROM messages WHERE id = $1 AND tenant_id = $2 FOR UPDATE
                 """, [messageID, tenantID])
             guard let row = rows.first else { return .notFound }
@@ -85,8 +85,8 @@ extension MessageStore {
             let (items, asked, open, total) = try await pool.tenantTransaction(tenantID) { connection in
                 let rows = try connection.query(
                     """
-                    SELECT id, status, priority, next_attempt_at FROM messages
-                    WHERE tenant_id = $1 AND batch_id = $2 AND (status = 'queued' OR (status = 'sending' AND cancel_requested_at IS NULL))
+                    SELECT id, \(Self.shownStatus()) AS status, priority, next_attempt_at FROM messages
+                    WHERE tenant_id = $1 AND batch_id = $2 AND status = 'queued' AND (lease_until IS NULL OR cancel_requested_at IS NULL)
                     FOR UPDATE SKIP LOCKED
                     """, [tenantID, batchID])
                 var items: [MessageQueue.Item] = [], sending: [UUID] = []
@@ -104,11 +104,11 @@ extension MessageStore {
                 try Self.requestCancel(sending, tenantID: tenantID, actor: actor, batchID: batchID, on: connection)
                 // Requests made earlier (or by this call) that a worker has not answered yet count as requested.
                 let asked = try connection.query(
-                    "SELECT id FROM messages WHERE tenant_id = $1 AND batch_id = $2 AND status = 'sending' AND cancel_requested_at IS NOT NULL",
+                    "SELECT id FROM messages WHERE tenant_id = $1 AND batch_id = $2 AND \(Self.inFlight) AND cancel_requested_at IS NOT NULL",
                     [tenantID, batchID]).map { try $0.uuid("id") }
                 let counts = try connection.query(
                     """
-                    SELECT count(*) FILTER (WHERE status = 'queued' OR (status = 'sending' AND cancel_requested_at IS NULL)) AS open,
+                    SELECT count(*) FILTER (WHERE status = 'queued' AND (lease_until IS NULL OR cancel_requested_at IS NULL)) AS open,
                         count(*) AS total
                     FROM messages WHERE tenant_id = $1 AND batch_id = $2
                     """, [tenantID, batchID])

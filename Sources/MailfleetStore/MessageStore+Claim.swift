@@ -8,6 +8,12 @@ extension MessageStore {
     /// already sent, failed, or claimed by a live worker are left out, which is what keeps a
     /// duplicated queue entry from becoming a duplicate send. A `sending` message with a cancel
     /// request (its worker died holding it) is cancelled instead, in the same statement.
+    ///
+    /// The claim writes only the lease (and clears an old cancel request): `status` stays
+    /// `queued` and `updated_at` stays, so no indexed column changes and the update is HOT, a new
+    /// row version on the same page with no index entries (`shownStatus` shows it as `sending`).
+    /// A row stored as `sending` by a worker of an older version (before migration 23, or during
+    /// a rolling upgrade) is claimed once its lease lapses, and stored as `queued` again.
     public func claim(_ ids: [UUID], lease: Double) async throws -> [Message] {
         guard !ids.isEmpty else { return [] }
         // Bodies come back in the same round trip, once per distinct body (on the first row
@@ -18,20 +24,20 @@ extension MessageStore {
             """
             WITH touched AS (
                 UPDATE messages SET
-                    status = CASE WHEN status = 'sending' AND cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'sending' END,
-                    lease_until = CASE WHEN status = 'sending' AND cancel_requested_at IS NOT NULL THEN NULL
+                    status = CASE WHEN lease_until IS NOT NULL AND cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'queued' END,
+                    lease_until = CASE WHEN lease_until IS NOT NULL AND cancel_requested_at IS NOT NULL THEN NULL
                         ELSE now() + make_interval(secs => $2) END,
-                    cancel_requested_at = CASE WHEN status = 'queued' THEN NULL ELSE cancel_requested_at END,
-                    cancel_request = CASE WHEN status = 'queued' THEN NULL ELSE cancel_request END,
-                    updated_at = now()
+                    cancel_requested_at = CASE WHEN lease_until IS NULL THEN NULL ELSE cancel_requested_at END,
+                    cancel_request = CASE WHEN lease_until IS NULL THEN NULL ELSE cancel_request END
                 WHERE id = ANY($1::uuid[])
-                  AND (status = 'queued' OR (status = 'sending' AND lease_until < now()))
+                  AND (status = 'queued' AND (lease_until IS NULL OR lease_until < now())
+                       OR status = 'sending' AND lease_until < now())
                   AND next_attempt_at <= now() + interval '2 seconds'
                 RETURNING id, tenant_id, status, cancel_request, priority, content, body_key, attempts, send_at, created_at, redriven_at, held_seconds, held_since
             ), honoured AS (
                 \(Self.honouredCancelEvents(from: "touched"))
             ), claimed AS (
-                SELECT * FROM touched WHERE status = 'sending'
+                SELECT * FROM touched WHERE status = 'queued'
             )
             SELECT c.*,
                 CASE WHEN c.body_key IS NOT NULL AND row_number() OVER (PARTITION BY c.tenant_id, c.body_key) = 1

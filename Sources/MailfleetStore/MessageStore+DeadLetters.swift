@@ -60,7 +60,7 @@ extension MessageStore {
     /// tenant's row-level security, with the same event and audit entry as the CLI's re-drive.
     public func retry(messageID: UUID, tenantID: UUID, actor: String) async throws -> RetryOutcome {
         try await pool.tenantTransaction(tenantID) { connection in
-            let rows = try connection.query("SELECT status FROM messages WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [messageID, tenantID])
+            let rows = try connection.query("SELECT \(Self.shownStatus()) AS status FROM messages WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [messageID, tenantID])
             guard let row = rows.first else { return .notFound }
             let status = MessageStatus(rawValue: try row.string("status")) ?? .queued
             guard status == .failed else { return .notFailed(status) }

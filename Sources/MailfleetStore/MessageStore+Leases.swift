@@ -13,7 +13,7 @@ extension MessageStore {
             """
             WITH renewed AS (
                 UPDATE messages SET lease_until = now() + make_interval(secs => $2)
-                WHERE id = ANY($1::uuid[]) AND status = 'sending' AND lease_until > now()
+                WHERE id = ANY($1::uuid[]) AND status = 'queued' AND lease_until > now()
                   AND lease_until < now() + make_interval(secs => $2)
                 RETURNING 1
             )

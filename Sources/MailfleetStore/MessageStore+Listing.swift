@@ -13,10 +13,10 @@ extension MessageStore {
         try await pool.tenantTransaction(tenantID) { connection in
             let rows = try connection.query(
                 """
-                SELECT id, tenant_id, status, priority, content, attempts, send_at, created_at, updated_at, sent_at, last_error,
+                SELECT id, tenant_id, \(Self.shownStatus()) AS status, priority, content, attempts, send_at, created_at, updated_at, sent_at, last_error,
                        provider_message_id, batch_id, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us
                 FROM messages
-                WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2::text)
+                WHERE tenant_id = $1 AND ($2::text IS NULL OR \(Self.shownStatus()) = $2::text)
                   AND ($3::bigint IS NULL OR (created_at, id) < ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))
                 ORDER BY created_at DESC, id DESC LIMIT $5
                 """, [tenantID, status?.rawValue, cursor.map { Int($0.createdAtMicroseconds) }, cursor?.id, limit])

@@ -9,7 +9,7 @@ extension MessageStore {
         try await pool.tenantTransaction(tenantID) { connection in
             let rows = try connection.query(
                 """
-                SELECT m.id, m.tenant_id, m.status, m.priority, m.content, b.content AS body, m.attempts, m.send_at,
+                SELECT m.id, m.tenant_id, \(Self.shownStatus("m")) AS status, m.priority, m.content, b.content AS body, m.attempts, m.send_at,
                        m.created_at, m.updated_at, m.sent_at, m.last_error, m.provider_message_id, m.batch_id
                 FROM messages m LEFT JOIN message_bodies b ON b.tenant_id = m.tenant_id AND b.key = m.body_key
                 WHERE m.id = $1 AND m.tenant_id = $2
@@ -51,7 +51,7 @@ extension MessageStore {
 
     /// Message counts by status, for the CLI and metrics.
     public func countsByStatus() async throws -> [String: Int] {
-        let rows = try await pool.query("SELECT status, count(*) AS n FROM messages GROUP BY status")
+        let rows = try await pool.query("SELECT \(Self.shownStatus()) AS status, count(*) AS n FROM messages GROUP BY 1")
         var counts: [String: Int] = [:]
         for row in rows { counts[try row.string("status")] = try row.int("n") }
         return counts

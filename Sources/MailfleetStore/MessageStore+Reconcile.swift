@@ -19,11 +19,13 @@ extension MessageStore {
     /// `next` is where the following page starts, nil when this page ended the scan.
     public func stalled(olderThan seconds: Double, after: StalledCursor? = nil, limit: Int) async throws -> (items: [MessageQueue.Item], next: StalledCursor?) {
         let start = after ?? StalledCursor(enqueuedAt: .distantPast, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        // `status IN ('queued', 'sending')` is the predicate of `messages_unfinished`, which these
+        // scans use: rows are stored `sending` only by workers older than migration 23.
         let rows = try await pool.query(
             """
             SELECT id, tenant_id, priority, enqueued_at FROM messages
             WHERE status IN ('queued', 'sending') AND enqueued_at < now() - make_interval(secs => $1)
-              AND next_attempt_at <= now() AND (status = 'queued' OR lease_until < now())
+              AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
               AND (enqueued_at, id) > ($2::timestamptz, $3::uuid)
             ORDER BY enqueued_at, id LIMIT $4
             """, [seconds, start.enqueuedAt, start.id, limit])
@@ -64,7 +66,7 @@ extension MessageStore {
                 WHERE status IN ('queued', 'sending') AND enqueued_at < $1
                 ORDER BY enqueued_at LIMIT $2
                 FOR UPDATE SKIP LOCKED)
-            RETURNING id, tenant_id, priority, GREATEST(next_attempt_at, CASE WHEN status = 'sending' THEN lease_until END) AS due_at
+            RETURNING id, tenant_id, priority, GREATEST(next_attempt_at, lease_until) AS due_at
             """, [cutoff, limit])
         return try rows.map {
             MessageQueue.Item(

@@ -13,6 +13,19 @@ public struct MessageStore: Sendable {
         self.pool = pool
     }
 
+    /// The status a row shows. `sending` is never stored: a claimed message keeps `queued` and
+    /// carries its worker's lease in `lease_until` (set only while a worker has it), so the
+    /// claim changes no indexed column and is a HOT update (docs/ARCHITECTURE.md, "Writes per
+    /// message"). `alias` qualifies the columns (`m` for `m.status`). Public for the tests' own
+    /// queries.
+    public static func shownStatus(_ alias: String = "") -> String {
+        let p = alias.isEmpty ? "" : alias + "."
+        return "(CASE WHEN \(p)status = 'queued' AND \(p)lease_until IS NOT NULL THEN 'sending' ELSE \(p)status END)"
+    }
+
+    /// Rows a worker has (or had, under a lease that lapsed): `sending` as shown.
+    static let inFlight = "(status = 'queued' AND lease_until IS NOT NULL)"
+
     /// Stored content: read directly, or through `JSONDecoder` when it is not of the stored shape.
     static func content(_ json: String, _ decoder: JSONDecoder) throws -> MessageContent {
         if let content = MessageContent(storageJSON: json.utf8) { return content }

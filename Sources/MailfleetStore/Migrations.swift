@@ -897,6 +897,17 @@ public enum Migrations {
                 USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
                 WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
             """),
+        // Writes per message (docs/ARCHITECTURE.md): a claim no longer stores `sending`. It writes
+        // only the lease, which no index holds, so Postgres makes it a HOT update: a new row
+        // version on the same page and no index entries. That needs room on the page, so new
+        // pages are filled to half on insert (the claim's version fits beside each row; pages
+        // already full keep their rows, and their claims are ordinary updates). Rows a worker
+        // of an older version stored as `sending` become `queued` with their lease; rows an old
+        // worker stores as `sending` during a rolling upgrade are claimed when their lease lapses.
+        Migration(version: 23, name: "claims as HOT updates", sql: """
+            ALTER TABLE messages SET (fillfactor = 50);
+            UPDATE messages SET status = 'queued' WHERE status = 'sending';
+            """),
     ]
 }
 

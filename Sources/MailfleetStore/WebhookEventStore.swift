@@ -143,7 +143,7 @@ public struct WebhookEventStore: Sendable {
             WITH locked AS MATERIALIZED (SELECT id FROM messages WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
             UPDATE messages m SET status = u.status, updated_at = now()
             FROM unnest($1::uuid[], $2::text[], $3::int[]) AS u(id, status, rank)
-            WHERE m.id = u.id AND m.id IN (SELECT id FROM locked) AND (CASE m.status \(ranked) END) < u.rank
+            WHERE m.id = u.id AND m.id IN (SELECT id FROM locked) AND (CASE \(MessageStore.shownStatus("m")) \(ranked) END) < u.rank
             """, [entries.map(\.key), entries.map(\.value.rawValue), entries.map { $0.value.reportRank! }])
     }
 

@@ -72,7 +72,7 @@ import Testing
         defer { fleet.stopNow() }
         let ids = try await schedule(fleet, count: 3, at: Date().addingTimeInterval(3600), batch: "autumn")
         try await fleet.pool.query(
-            "UPDATE messages SET status = 'sending', lease_until = now() + interval '5 minutes' WHERE id = ANY($1::uuid[])",
+            "UPDATE messages SET lease_until = now() + interval '5 minutes' WHERE id = ANY($1::uuid[])",
             [Array(ids.prefix(2)).compactMap(UUID.init(uuidString:))])
         let byID = try fleet.cli(["messages", "cancel", "--tenant", fleet.tenantID, ids[0], "--json"])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(byID.utf8)) as? [[String: Any]])

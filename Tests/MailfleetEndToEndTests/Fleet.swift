@@ -1,6 +1,7 @@
 import Foundation
 import MailfleetHTTPClient
 import MailfleetPostgres
+import MailfleetStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -219,7 +220,7 @@ final class Fleet: @unchecked Sendable {
     }
 
     func count(status: String) async throws -> Int {
-        try await pool.query("SELECT count(*) AS n FROM messages WHERE status = $1", [status]).first!.int("n")
+        try await pool.query("SELECT count(*) AS n FROM messages WHERE \(MessageStore.shownStatus()) = $1", [status]).first!.int("n")
     }
 
     /// Checks `condition` until `date`; returns false as soon as it does not hold.

@@ -70,7 +70,7 @@ struct LeaseRenewalStoreTests {
         #expect(try await store.renewLeases(ids, lease: 120) == 3)
         let rows = try await pool.query(
             """
-            SELECT id, status, COALESCE(lease_until > now() + interval '100 seconds', false) AS renewed, lease_until IS NULL AS unleased
+            SELECT id, \(MessageStore.shownStatus()) AS status, COALESCE(lease_until > now() + interval '100 seconds', false) AS renewed, lease_until IS NULL AS unleased
             FROM messages WHERE id = ANY($1::uuid[])
             """,
             [ids])

@@ -49,8 +49,8 @@ struct RedisLossRecoveryStoreTests {
             AcceptRequest(tenantID: db.a, idempotencyKey: nil, requestHash: "h", responseStatus: 202, responseBody: "{}", messages: all)
         ])
         // A worker holds one under a live lease and one under an expired lease; one is finished.
-        try await db.pool.query("UPDATE messages SET status = 'sending', lease_until = now() + interval '10 minutes' WHERE id = $1", [sending.id])
-        try await db.pool.query("UPDATE messages SET status = 'sending', lease_until = now() - interval '1 minute' WHERE id = $1", [expired.id])
+        try await db.pool.query("UPDATE messages SET lease_until = now() + interval '10 minutes' WHERE id = $1", [sending.id])
+        try await db.pool.query("UPDATE messages SET lease_until = now() - interval '1 minute' WHERE id = $1", [expired.id])
         try await db.pool.query("UPDATE messages SET status = 'sent' WHERE id = $1", [sent.id])
         // All of them are fresh: the age-based reconciliation would leave them alone for 300 s.
         #expect(try await store.stalled(olderThan: 300, limit: 5000).items.isEmpty)

@@ -135,6 +135,45 @@ struct StoreAndQueueTests {
         await pool.shutdown()
     }
 
+    /// The claim writes only the lease (migration 23): no indexed column changes, so every claim
+    /// of a freshly inserted row is a HOT update, and the row shows `sending` while it is held.
+    /// Rows a worker of an older version stored as `sending` are claimed once their lease lapses.
+    @Test func claimsAreHOTUpdatesAndTakeRowsAnOlderWorkerLeftSending() async throws {
+        let pool = PostgresPool(url: try await TestEnvironment.freshDatabase(), size: 2, name: "it-claim-hot")
+        try await Migrator(pool: pool).migrate()
+        let tenant = try await TenantStore(pool: pool).createTenant(name: "hot")
+        let store = MessageStore(pool: pool)
+        let messages = (0..<42).map { Message(id: UUID(), tenantID: tenant, priority: .bulk, status: .queued, content: content($0)) }
+        _ = try await store.accept([AcceptRequest(tenantID: tenant, idempotencyKey: nil, requestHash: "h", responseStatus: 202, responseBody: "{}", messages: messages)])
+        let ids = messages.map(\.id)
+        func updates() async throws -> (all: Int, hot: Int) {
+            let row = try await pool.query("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'messages'").first!
+            return (try row.int("n_tup_upd"), try row.int("n_tup_hot_upd"))
+        }
+        let before = try await updates()
+        #expect(Set(try await store.claim(Array(ids.prefix(40)), lease: 60).map(\.id)) == Set(ids.prefix(40)))
+        // A backend reports its table statistics when it next goes idle, within a second or so.
+        var after = try await updates()
+        let deadline = Date().addingTimeInterval(30)
+        while after.all - before.all < 40 && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            after = try await updates()
+        }
+        #expect(after.all - before.all == 40)
+        #expect(after.hot - before.hot == 40)
+        let counts = try await store.countsByStatus()
+        #expect(counts["sending"] == 40 && counts["queued"] == 2)
+
+        // An older worker's claims: one under a lapsed lease, one under a live one.
+        try await pool.query("UPDATE messages SET status = 'sending', lease_until = now() - interval '1 second' WHERE id = $1", [ids[40]])
+        try await pool.query("UPDATE messages SET status = 'sending', lease_until = now() + interval '1 minute' WHERE id = $1", [ids[41]])
+        #expect(try await store.claim(ids, lease: 60).map(\.id) == [ids[40]])
+        let stored = try await pool.query("SELECT status, lease_until > now() AS leased FROM messages WHERE id = $1", [ids[40]]).first!
+        #expect(try stored.string("status") == "queued" && stored.bool("leased"))
+        #expect(try await store.countsByStatus() == ["sending": 42])
+        await pool.shutdown()
+    }
+
     @Test func aGroupMixingKeysInsertsWinnersAndAnswersLosersFromTheStoredAnswers() async throws {
         let url = try await TestEnvironment.freshDatabase()
         let pool = PostgresPool(url: url, size: 2, name: "it-accept-group")

@@ -41,18 +41,20 @@ struct WebhookRouteTests {
         let replayPrefix: String
 
         /// A sent message of the tenant to `to`, with the provider's id when given.
+        /// A message in `status`; `sending` is stored as a worker's claim stores it, queued under a lease.
         func sentMessage(to: String, providerMessageID: String? = nil, status: String = "sent") async throws -> UUID {
             let id = UUID()
+            let sending = status == MessageStatus.sending.rawValue
             try await pool.query(
                 """
-                INSERT INTO messages (id, tenant_id, status, priority, content, provider_message_id, sent_at)
-                VALUES ($1, $2, $3, 'bulk', $4::json, $5, now())
-                """, [id, tenant, status, #"{"to":[{"email":"\#(to)"}]}"#, providerMessageID])
+                INSERT INTO messages (id, tenant_id, status, priority, content, provider_message_id, sent_at, lease_until)
+                VALUES ($1, $2, $3, 'bulk', $4::json, $5, now(), CASE WHEN $6::bool THEN now() + interval '5 minutes' END)
+                """, [id, tenant, sending ? MessageStatus.queued.rawValue : status, #"{"to":[{"email":"\#(to)"}]}"#, providerMessageID, sending])
             return id
         }
 
         func status(_ id: UUID) async throws -> String? {
-            try await pool.query("SELECT status FROM messages WHERE id = $1", [id]).first?.string("status")
+            try await pool.query("SELECT \(MessageStore.shownStatus()) AS status FROM messages WHERE id = $1", [id]).first?.string("status")
         }
 
         func events(_ id: UUID) async throws -> [String] {

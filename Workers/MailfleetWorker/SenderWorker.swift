@@ -32,6 +32,7 @@ public final class SenderWorker: Service {
     private let paces: PacedAccounts
     private let heartbeat: Heartbeat
     private let gatherTurns = GatherTurns()
+    private let idleLanes = IdleLanes()
     private let gate: SendGate
 
     /// Creates a worker; `breakers` holds the fleet's circuit breakers of provider accounts,
@@ -64,21 +65,31 @@ public final class SenderWorker: Service {
         logger.info("worker started", metadata: [
             "lanes": "\(configuration.lanes)", "transactional_lanes": "\(configuration.transactionalLanes)", "partitions": "\(configuration.partitions)",
         ])
-        await withTaskGroup(of: Void.self) { group in
-            for lane in 0..<configuration.lanes {
-                group.addTask { await self.runLane(lane) }
+        // Lanes waiting for work (`IdleLanes`) are woken when shutdown begins, to see it.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    for lane in 0..<configuration.lanes {
+                        group.addTask { await self.runLane(lane) }
+                    }
+                    let first = configuration.lanes
+                    for lane in 0..<configuration.transactionalLanes {
+                        group.addTask { await self.runLane(first + lane, transactionalOnly: true) }
+                    }
+                }
+            } onGracefulShutdown: {
+                self.idleLanes.stop()
             }
-            let first = configuration.lanes
-            for lane in 0..<configuration.transactionalLanes {
-                group.addTask { await self.runLane(first + lane, transactionalOnly: true) }
-            }
+        } onCancel: {
+            self.idleLanes.stop()
         }
         logger.info("worker drained and stopped")
     }
 
     /// One fetch-and-send loop. A transactional lane (`transactionalOnly`) fetches transactional
     /// mail alone, from every partition at each poll, so a password reset never waits for a
-    /// lane to finish a long bulk round; the other lanes serve both, transactional first.
+    /// lane to finish a long bulk round; the other lanes serve both, transactional first. While
+    /// the queue is empty one of the other lanes polls it and the rest wait (`IdleWatch`).
     private func runLane(_ lane: Int, transactionalOnly: Bool = false) async {
         let partitions = configuration.partitions
         var cursor = (lane * partitions / max(configuration.lanes, 1) + Int.random(in: 0..<partitions)) % partitions
@@ -100,9 +111,11 @@ public final class SenderWorker: Service {
                         ? gatherTurns.take { try await self.fetchRound(from: start, max: size) } : fetchRound(from: start, max: size)
                 cursor = next
                 if fetched.isEmpty {
-                    try? await Task.sleep(for: configuration.idleDelay)
+                    let turn = transactionalOnly ? IdleWatch.Turn.watch : await idleLanes.foundNothing(lane: lane)
+                    if turn == .watch { try? await Task.sleep(for: configuration.idleDelay) }
                     continue
                 }
+                if !transactionalOnly { idleLanes.foundWork(lane: lane) }
                 // The round runs to its end even if shutdown begins meanwhile.
                 let limited = try await processRound(fetched)
                 let pauseMs = sizing.roundEnded(

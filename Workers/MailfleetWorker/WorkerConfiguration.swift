@@ -22,7 +22,9 @@ public struct WorkerConfiguration: Sendable {
     /// How long a fetched message is ours before the scheduler may hand it to another worker.
     /// Longer than the provider call timeout plus the write-back. Default 120 s.
     public var leaseSeconds = 120.0
-    /// Pause between polls when every partition is empty. Default 50 ms.
+    /// Pause between polls when every partition is empty. Default 50 ms. While the queue is
+    /// empty one lane polls and the worker's other (non-transactional) lanes wait for it to find
+    /// work; each transactional lane polls on its own.
     public var idleDelay: Duration = .milliseconds(50)
     /// Provider call timeout. Default 30 s.
     public var callTimeout: Duration = .seconds(30)

@@ -109,9 +109,14 @@ def n(x, digits=0):
     return f"{x:,.{digits}f}" if x is not None else "–"
 
 
+def header(*names):
+    """A Markdown table's header and separator rows."""
+    return ["| " + " | ".join(names) + " |", "| " + " | ".join("---" for _ in names) + " |"]
+
+
 def curve_table(configurations):
-    rows = ["| API replicas | worker replicas | accepted msg/s | delivered msg/s | drain s | fleet CPU s / 1,000 msg | two cores busy | Redis commands / msg | Postgres rows / msg | WAL bytes / msg | duplicates |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = header("API replicas", "worker replicas", "accepted msg/s", "delivered msg/s", "drain s", "fleet CPU s / 1,000 msg",
+                  "two cores busy", "Redis commands / msg", "Postgres rows / msg", "WAL bytes / msg", "duplicates")
     for c in configurations:
         rows.append(f"| {c['apis']} | {c['workers']} | {n(c['accepted_per_s'])} | {n(c['delivered_per_s'])} | {c['drain_s']} | "
                      f"{c['cpu_s_per_1000']['fleet']:.3f} | {c['machine_busy_pct']} % | {c['redis_commands_per_message']} | "
@@ -120,8 +125,8 @@ def curve_table(configurations):
 
 
 def cpu_table(configurations):
-    rows = ["| API replicas | worker replicas | api (sum) | workers (sum) | scheduler | tracker | Postgres | Redis | fleet | simulator (apart) | load generator (apart) | not ours |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = header("API replicas", "worker replicas", "api (sum)", "workers (sum)", "scheduler", "tracker", "Postgres", "Redis", "fleet",
+                  "simulator (apart)", "load generator (apart)", "not ours")
     for c in configurations:
         k = c["cpu_s_per_1000"]
         rows.append(f"| {c['apis']} | {c['workers']} | {k['api']:.3f} | {k['worker']:.3f} | {k['scheduler']:.3f} | {k['tracker']:.3f} | "
@@ -131,8 +136,8 @@ def cpu_table(configurations):
 
 
 def idle_table(configurations):
-    rows = ["| API replicas | worker replicas | api | workers (sum) | scheduler | tracker | Postgres | Redis | Redis commands/s | WAL bytes/s |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = header("API replicas", "worker replicas", "api", "workers (sum)", "scheduler", "tracker", "Postgres", "Redis", "Redis commands/s",
+                  "WAL bytes/s")
     for c in configurations:
         if "idle" not in c:
             continue
@@ -190,8 +195,8 @@ def scaling_doc(results):
     reference = next(c for c in configurations if c["apis"] == ref["apis"] and c["workers"] == ref["workers"])
     names = {"api": "mailfleet-api", "worker": "mailfleet-worker (all replicas)", "scheduler": "mailfleet-scheduler",
              "tracker": "mailfleet-tracker", "postgres": "Postgres (postmaster and backends)", "redis": "Redis"}
-    per_core = ["| process | CPU µs per message | range over the configurations | messages/s per core | cores at the average | cores at the peak | cores to plan |",
-                "| --- | --- | --- | --- | --- | --- | --- |"]
+    per_core = header("process", "CPU µs per message", "range over the configurations", "messages/s per core", "cores at the average",
+                      "cores at the peak", "cores to plan")
     for kind in KINDS:
         k = s["per_kind"][kind]
         low, high = k["cpu_us_per_message_range"]
@@ -205,7 +210,7 @@ def scaling_doc(results):
                         "That cost is per replica and per second, not per message: size the replica count to the "
                         "cores needed rather than running many small ones." if w else "")
     redis_top = ", ".join(f"{name} {v}" for name, v in list(reference["redis_commands_by_name_per_message"].items())[:8])
-    tables = ["| table | inserted | updated (of which HOT) | deleted |", "| --- | --- | --- | --- |"]
+    tables = header("table", "inserted", "updated (of which HOT)", "deleted")
     for table, t in sorted(reference["postgres_rows_by_table_per_message"].items(), key=lambda kv: -(kv[1]["inserted"] + kv[1]["updated"] + kv[1]["deleted"])):
         tables.append(f"| {table} | {t['inserted']} | {t['updated']} ({t['hot_updated']}) | {t['deleted']} |")
     return f"""# Scaling a Mailfleet fleet

@@ -86,7 +86,7 @@ extension MessageStore {
                 let rows = try connection.query(
                     """
                     SELECT id, \(Self.shownStatus()) AS status, priority, next_attempt_at FROM messages
-                    WHERE tenant_id = $1 AND batch_id = $2 AND status = 'queued' AND (lease_until IS NULL OR cancel_requested_at IS NULL)
+                    WHERE tenant_id = $1 AND batch_id = $2 AND \(Self.stillOpen)
                     FOR UPDATE SKIP LOCKED
                     """, [tenantID, batchID])
                 var items: [MessageQueue.Item] = [], sending: [UUID] = []
@@ -104,11 +104,11 @@ extension MessageStore {
                 try Self.requestCancel(sending, tenantID: tenantID, actor: actor, batchID: batchID, on: connection)
                 // Requests made earlier (or by this call) that a worker has not answered yet count as requested.
                 let asked = try connection.query(
-                    "SELECT id FROM messages WHERE tenant_id = $1 AND batch_id = $2 AND \(Self.inFlight) AND cancel_requested_at IS NOT NULL",
+                    "SELECT id FROM messages WHERE tenant_id = $1 AND batch_id = $2 AND \(Self.requestedInFlight)",
                     [tenantID, batchID]).map { try $0.uuid("id") }
                 let counts = try connection.query(
                     """
-                    SELECT count(*) FILTER (WHERE status = 'queued' AND (lease_until IS NULL OR cancel_requested_at IS NULL)) AS open,
+                    SELECT count(*) FILTER (WHERE \(Self.stillOpen)) AS open,
                         count(*) AS total
                     FROM messages WHERE tenant_id = $1 AND batch_id = $2
                     """, [tenantID, batchID])
@@ -124,6 +124,12 @@ extension MessageStore {
             try await Task.sleep(for: .milliseconds(20))
         }
     }
+
+    /// A batch's rows a cancel still has to act on: queued and waiting, or `sending` (queued under
+    /// a lease) with no request yet.
+    private static let stillOpen = "status = 'queued' AND (lease_until IS NULL OR cancel_requested_at IS NULL)"
+    /// A batch's rows a worker has that carry a cancel request it has not answered yet.
+    private static let requestedInFlight = "status = 'queued' AND lease_until IS NOT NULL AND cancel_requested_at IS NOT NULL"
 
     /// Writes `cancelled` to locked, queued rows with their events and one audit entry.
     private static func markCancelled(

@@ -23,9 +23,6 @@ public struct MessageStore: Sendable {
         return "(CASE WHEN \(p)status = 'queued' AND \(p)lease_until IS NOT NULL THEN 'sending' ELSE \(p)status END)"
     }
 
-    /// Rows a worker has (or had, under a lease that lapsed): `sending` as shown.
-    static let inFlight = "(status = 'queued' AND lease_until IS NOT NULL)"
-
     /// Stored content: read directly, or through `JSONDecoder` when it is not of the stored shape.
     static func content(_ json: String, _ decoder: JSONDecoder) throws -> MessageContent {
         if let content = MessageContent(storageJSON: json.utf8) { return content }

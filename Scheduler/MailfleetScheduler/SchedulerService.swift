@@ -7,6 +7,7 @@ import MailfleetRedis
 import MailfleetStore
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// How the scheduler runs; the defaults of its settings are the settings catalogue's.
 public struct SchedulerConfiguration: Sendable {
@@ -29,6 +30,12 @@ public struct SchedulerConfiguration: Sendable {
     /// Days a failed message (a dead letter) is kept for inspection and re-drive; the leader
     /// then deletes it, at most 5,000 per reconciliation pass. Default 30.
     public var deadLetterRetentionDays = Settings.catalogue.deadLetterRetentionDays.defaultValue
+    /// How long messages and their events are kept; the leader makes and drops the day
+    /// partitions and deletes what a whole partition cannot cover (`RetentionStore`).
+    public var retention = MessageRetention(days: Settings.catalogue.messageRetentionDays.defaultValue)
+    /// Time between the leader's retention passes (the first comes as it starts leading).
+    /// Default 10 minutes; a day's partitions are made three days ahead.
+    public var retentionEvery: Duration = .seconds(600)
     /// When the leader pauses a tenant's (or a domain's) bulk mail for its sender health.
     public var healthPolicy = HealthPolicy(
         bounceThreshold: Double(Settings.catalogue.healthBounceThresholdPercent.defaultValue) / 100,
@@ -46,7 +53,8 @@ public struct SchedulerConfiguration: Sendable {
 
 /// The scheduler: one leader among replicas (a Redis lease) promotes due delayed sends and
 /// retries, reclaims expired leases of dead workers, reconciles Postgres with Redis (at once and
-/// in full when Redis lost its data), deletes dead letters past their retention, pauses bulk
+/// in full when Redis lost its data), deletes dead letters past their retention, keeps
+/// messages and events to their retention (day partitions made ahead and dropped), pauses bulk
 /// mail of senders whose health passed a limit, publishes the tenants' fair-share weights to
 /// the queue, and publishes queue depths, the age of the oldest ready entry per lane, the
 /// largest tenant backlogs, the dead-letter count and the count of paused tenants.
@@ -56,6 +64,9 @@ public final class SchedulerService: Service {
     let queue: MessageQueue
     private let store: MessageStore
     let tenants: TenantStore
+    let retentionStore: RetentionStore
+    /// True while a retention pass runs.
+    let retentionRunning = Mutex(false)
     let logger: Logger
 
     private let promoted = Telemetry.counter("scheduler_promoted_total", help: "Delayed entries moved to ready")
@@ -67,6 +78,10 @@ public final class SchedulerService: Service {
     private let purgedDeadLetters = Telemetry.counter("dead_letters_purged_total", help: "Dead letters deleted after their retention period")
     let pausedTenants = Telemetry.gauge("bulk_paused_tenants", help: "Tenants with bulk mail paused for sender health (whole or some domain), counted every 5 s")
     let bulkPauses = Telemetry.counter("bulk_pauses_total", help: "Bulk pauses (of a tenant or a domain) the leader made for sender health")
+    let partitionsMade = Telemetry.counter("retention_partitions_made_total", help: "Day partitions of messages (each with its events twin) made ahead")
+    let partitionsDropped = Telemetry.counter("retention_partitions_dropped_total", help: "Day partitions of messages (each with its events twin) dropped after the retention")
+    let partitionsHeld = Telemetry.gauge("retention_partitions_held", help: "Day partitions past the retention kept because a message in them is still owed work, at the last pass")
+    let retentionDeleted = Telemetry.counter("retention_rows_deleted_total", help: "Rows deleted one by one for retention (a tenant's shorter retention, the catch-all partitions)")
     private let depthGauges: [String: Meter]
     private let oldestAgeGauges: [Priority: Meter]
     let tenantBacklogs = TopTenantGauge(
@@ -76,8 +91,12 @@ public final class SchedulerService: Service {
     private let clock = MonotonicMilliseconds()
 
     /// Creates the scheduler.
-    public init(configuration: SchedulerConfiguration, redis: RedisClient, queue: MessageQueue, store: MessageStore, tenants: TenantStore, logger: Logger) {
+    public init(
+        configuration: SchedulerConfiguration, redis: RedisClient, queue: MessageQueue, store: MessageStore, tenants: TenantStore,
+        retention: RetentionStore, logger: Logger
+    ) {
         self.configuration = configuration
+        self.retentionStore = retention
         self.lease = LeaderLease(redis: redis, holder: UUID().lowercasedString, milliseconds: configuration.leaderLeaseMilliseconds)
         self.queue = queue
         self.store = store
@@ -156,6 +175,7 @@ public final class SchedulerService: Service {
         var reconcileCursor: MessageStore.StalledCursor?
         var lastHealthCheck = ContinuousClock.now
         var lastWeightsCheck = ContinuousClock.now - .seconds(60)
+        var lastRetention: ContinuousClock.Instant?
         var weights: (weights: [UUID: Int], at: ContinuousClock.Instant)?
         var lastGenerationCheck = ContinuousClock.now - .seconds(60)
         var redisOutage = Outage()
@@ -190,6 +210,17 @@ public final class SchedulerService: Service {
             loop.lastWeightsCheck = ContinuousClock.now
             loop.weights = try await publishWeights(last: loop.weights)
             databaseAnswered(&loop)
+        }
+        guard loop.leadership.isLeading(atMs: clock.nowMs()) else { return }
+        // The retention pass runs beside the loop, which must keep promoting and reclaiming
+        // meanwhile; one at a time.
+        if loop.lastRetention.map({ ContinuousClock.now - $0 >= configuration.retentionEvery }) ?? true,
+           retentionRunning.withLock({ running in defer { running = true }; return !running }) {
+            loop.lastRetention = ContinuousClock.now
+            Task {
+                await keepRetention()
+                retentionRunning.withLock { $0 = false }
+            }
         }
         guard loop.leadership.isLeading(atMs: clock.nowMs()) else { return }
         if ContinuousClock.now - loop.lastHealthCheck >= configuration.healthEvery {

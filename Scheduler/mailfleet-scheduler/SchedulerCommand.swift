@@ -20,7 +20,8 @@ struct SchedulerCommand: AsyncParsableCommand {
             let redis = clients.redis(url: try options.queue.redisURL, connections: 2, name: "scheduler-redis")
             let queue = MessageQueue(redis: redis, partitioning: Partitioning(count: config.partitions))
             let scheduler = SchedulerService(
-                configuration: config, redis: redis, queue: queue, store: MessageStore(pool: pool), tenants: TenantStore(pool: pool), logger: logger)
+                configuration: config, redis: redis, queue: queue, store: MessageStore(pool: pool), tenants: TenantStore(pool: pool),
+                retention: RetentionStore(pool: pool), logger: logger)
             let campaigns = CampaignRunner(store: CampaignStore(pool: pool), queue: queue, configuration: try CampaignRunnerConfiguration(options), logger: logger)
             let sequences = SequenceRunner(store: SequenceStore(pool: pool), queue: queue, logger: logger)
             let ops = OpsRoutes.server(host: try options.host, port: try options.port, checks: clients.readinessChecks, logger: logger)

@@ -10,6 +10,7 @@ extension SchedulerConfiguration {
         reconcileAfterSeconds = try options.reconcileAfterSeconds
         reconcileEvery = .milliseconds(Int(try options.reconcileEverySeconds * 1000))
         deadLetterRetentionDays = try options.deadLetterRetentionDays
+        retention = MessageRetention(days: try options.messageRetentionDays)
         leaderLeaseMilliseconds = Int(try options.leaderLeaseSeconds * 1000)
         healthPolicy = HealthPolicy(bounceThreshold: Double(try options.healthBounceThresholdPercent) / 100, minimumVolume: try options.healthMinimumVolume)
         healthEvery = .milliseconds(Int(try options.healthEvaluateEverySeconds * 1000))

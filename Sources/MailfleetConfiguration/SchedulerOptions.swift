@@ -11,6 +11,7 @@ public struct SchedulerOptions: ParsableArguments {
     @Option(name: settings.reconcileAfterSeconds.name, help: settings.reconcileAfterSeconds.help) var reconcileAfterFlag: String?
     @Option(name: settings.reconcileEverySeconds.name, help: settings.reconcileEverySeconds.help) var reconcileEveryFlag: String?
     @Option(name: settings.deadLetterRetentionDays.name, help: settings.deadLetterRetentionDays.help) var deadLetterRetentionFlag: String?
+    @Option(name: settings.messageRetentionDays.name, help: settings.messageRetentionDays.help) var messageRetentionFlag: String?
     @Option(name: settings.leaderLeaseSeconds.name, help: settings.leaderLeaseSeconds.help) var leaderLeaseFlag: String?
     @Option(name: settings.healthBounceThresholdPercent.name, help: settings.healthBounceThresholdPercent.help) var healthBounceFlag: String?
     @Option(name: settings.healthMinimumVolume.name, help: settings.healthMinimumVolume.help) var healthVolumeFlag: String?
@@ -31,6 +32,8 @@ public struct SchedulerOptions: ParsableArguments {
     public var reconcileEverySeconds: Double { get throws { try settings.reconcileEverySeconds.value(flag: reconcileEveryFlag) } }
     /// Days a failed message is kept before it is deleted.
     public var deadLetterRetentionDays: Int { get throws { try settings.deadLetterRetentionDays.value(flag: deadLetterRetentionFlag) } }
+    /// Days messages and their events are kept.
+    public var messageRetentionDays: Int { get throws { try settings.messageRetentionDays.value(flag: messageRetentionFlag) } }
 
     /// Seconds the leader lease lasts without renewal.
     public var leaderLeaseSeconds: Double { get throws { try settings.leaderLeaseSeconds.value(flag: leaderLeaseFlag) } }
@@ -49,6 +52,7 @@ public struct SchedulerOptions: ParsableArguments {
     public func validate() throws {
         try validateSettings {
             _ = (try host, try port, try reconcileAfterSeconds, try reconcileEverySeconds, try deadLetterRetentionDays, try leaderLeaseSeconds)
+            _ = try messageRetentionDays
             _ = (try healthBounceThresholdPercent, try healthMinimumVolume, try healthEvaluateEverySeconds, try campaignChunk)
         }
     }

@@ -222,6 +222,9 @@ public struct Settings: Sendable {
     public let deadLetterRetentionDays = Setting.number(
         "MAILFLEET_DEAD_LETTER_RETENTION_DAYS", flag: "--dead-letter-retention-days", default: 30, in: 1...Int.max,
         "Days a failed message (dead letter) is kept before the scheduler deletes it")
+    public let messageRetentionDays = Setting.number(
+        "MAILFLEET_MESSAGE_RETENTION_DAYS", flag: "--message-retention-days", default: 30, in: 1...Int.max,
+        "Days messages and their events are kept; a tenant's own setting may shorten it (day partitions are dropped after it)")
     // MARK: Sender health (mailfleet-scheduler)
 
     /// The hard-bounce share of sent mail above which a sender's bulk mail pauses.

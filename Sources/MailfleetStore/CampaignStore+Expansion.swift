@@ -6,7 +6,7 @@ import MailfleetPostgres
 /// transaction. Any scheduler replica may run it: a chunk takes its campaign's row with
 /// `FOR UPDATE SKIP LOCKED`, so two replicas never expand one campaign at once and a busy
 /// campaign does not hold up another. The chunk's messages are inserted (the accept path's
-/// statement, `ON CONFLICT (campaign_id, contact_id) DO NOTHING`) in the transaction that
+/// statement, skipping a contact the campaign has a message for) in the transaction that
 /// moves the cursor past their contacts: a crash before the commit leaves neither, after it
 /// both. Enqueueing follows the commit, like an accepted message's; a crash in between
 /// leaves messages `queued` with no queue entry, which reconciliation enqueues.

@@ -119,10 +119,10 @@ extension MessageStore {
     /// already stored is left as it is: the key is its hash, so the stored one is the same).
     /// With `unlessQuota` it writes nothing when a tenant of the rows has a quota, and returns
     /// nil: such tenants are counted under a lock (`lockUsage`), in a transaction. Otherwise it
-    /// returns the rows inserted. Campaign rows (`skippingCampaignDuplicates`, one tenant) skip a
-    /// message the campaign already has for the contact (`ON CONFLICT (campaign_id, contact_id)
-    /// DO NOTHING`) and are counted as inserted; other rows never conflict, and the clause is
-    /// left out for them so the accept path does not depend on that index.
+    /// returns the rows inserted. Campaign rows (`skippingCampaignDuplicates`, one campaign, under
+    /// its row lock) skip a contact the campaign already has a message for, and are counted as
+    /// inserted; other rows never have one, and the test is left out for them. A unique index
+    /// cannot say it: `messages` is partitioned by id, and a unique index must hold the id.
     static func insert(
         _ toInsert: [PreparedRow], bodies: [String: String], periods: UsagePeriods, unlessQuota: Bool,
         skippingCampaignDuplicates: Bool = false, on connection: PostgresConnection
@@ -158,8 +158,9 @@ extension MessageStore {
                 SELECT * FROM unnest(
                     $1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::timestamptz[], $18::text[],
                     $19::uuid[], $20::uuid[])
+                AS u(id, tenant_id, status, priority, content, body_key, send_at, next_attempt_at, batch_id, campaign_id, contact_id)
                 WHERE (SELECT ok FROM open)
-                \(skippingCampaignDuplicates ? "ON CONFLICT (campaign_id, contact_id) WHERE campaign_id IS NOT NULL DO NOTHING" : "")
+                \(skippingCampaignDuplicates ? "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = u.campaign_id AND m.contact_id = u.contact_id)" : "")
                 RETURNING status
             ), usage AS (
                 INSERT INTO tenant_usage (tenant_id, period, period_start, slot, count)

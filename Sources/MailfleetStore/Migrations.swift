@@ -13,7 +13,9 @@ public enum Migrations {
         /// The SQL, run in one transaction.
         public let sql: String
         /// Indexes built after `sql` with `CREATE INDEX CONCURRENTLY`, one at a time outside any
-        /// transaction, so the live fleet keeps reading and writing a large table meanwhile. The
+        /// transaction, so the live fleet keeps reading and writing a large table meanwhile (not
+        /// on a partitioned table, `messages` or `events`: Postgres builds those only in one
+        /// go; build each partition's concurrently and then the parent's instead). The
         /// version is recorded only after the last one, so a migration that has some must have
         /// `sql` that is safe to run again (`IF NOT EXISTS`): an interrupted run repeats it.
         public let indexes: [Index]
@@ -908,6 +910,150 @@ public enum Migrations {
             ALTER TABLE messages SET (fillfactor = 50);
             UPDATE messages SET status = 'queued' WHERE status = 'sending';
             """),
+        // Partitions and retention (docs/ARCHITECTURE.md): messages, and events by their message's
+        // id, are partitioned by UTC day of the UUIDv7 id, so retention drops a day's tables instead
+        // of deleting rows, and today's indexes hold today's rows only. Rows stored before this
+        // migration go to `_before` (ids below today's) or, for random (v4) ids above every
+        // UUIDv7 until 2039, to `_legacy`; the few v4 ids in between go to `_default`, from which
+        // each day's partition takes its rows when it is made. The tables are copied: the
+        // migration takes time in proportion to the rows stored, with the fleet stopped.
+        // `(campaign_id, contact_id)` can no longer be unique (a unique index must hold the
+        // partition key): campaign expansion skips a contact with a message under its campaign's
+        // row lock instead. The provider event key holds the message id for the same reason; an
+        // event id always resolves to the one message.
+        Migration(version: 24, name: "messages and events partitioned by day; retention", sql: """
+            -- A webhook delivery names its event's message too: events are partitioned by message id, and
+            -- a lookup by event id alone would search every partition.
+            ALTER TABLE webhook_deliveries ADD COLUMN message_id uuid;
+            UPDATE webhook_deliveries d SET message_id = e.message_id FROM events e WHERE e.id = d.event_id;
+            CREATE OR REPLACE FUNCTION mailfleet_webhook_deliveries() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO webhook_deliveries (endpoint_id, tenant_id, event_id, message_id, next_attempt_at)
+                SELECT w.id, n.tenant_id, n.id, n.message_id, now()
+                FROM new_events n JOIN webhook_endpoints w ON w.tenant_id = n.tenant_id AND w.enabled
+                WHERE cardinality(w.event_types) = 0 OR ('email.' || n.type) = ANY (w.event_types);
+                RETURN NULL;
+            END $$;
+
+            -- The first UUIDv7 of a UTC day: its 48-bit millisecond time, the rest zero.
+            CREATE FUNCTION mailfleet_day_bound(day date) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
+                SELECT (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-0000-0000-000000000000')::uuid
+                FROM (SELECT lpad(to_hex((extract(epoch FROM day) * 1000)::bigint), 12, '0') AS h) AS t
+            $$;
+            -- Storage settings of every partition of messages and events (docs/ARCHITECTURE.md, "Partitions
+            -- and retention").
+            CREATE FUNCTION mailfleet_partition_settings(tab text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+                SELECT CASE tab
+                    WHEN 'messages' THEN 'fillfactor = 50, autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02, autovacuum_vacuum_cost_limit = 2000'
+                    ELSE 'autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02, autovacuum_vacuum_cost_limit = 2000'
+                END
+            $$;
+            -- The partitions of messages and of events holding one UTC day's message ids, unless they exist.
+            -- Rows the catch-all partitions hold in that range move into them; the copies go straight into
+            -- the new partitions, so the statement triggers on events do not count them again.
+            CREATE FUNCTION mailfleet_day_partition(day date) RETURNS boolean LANGUAGE plpgsql AS $$
+            DECLARE
+                low uuid := mailfleet_day_bound(day);
+                high uuid := mailfleet_day_bound(day + 1);
+                tab text;
+                key text;
+                part text;
+                made boolean := false;
+            BEGIN
+                FOREACH tab IN ARRAY ARRAY['messages', 'events'] LOOP
+                    part := tab || '_' || to_char(day, 'YYYYMMDD');
+                    CONTINUE WHEN to_regclass(part) IS NOT NULL;
+                    key := CASE tab WHEN 'messages' THEN 'id' ELSE 'message_id' END;
+                    EXECUTE format('CREATE TEMP TABLE mailfleet_moved (LIKE %I) ON COMMIT DROP', tab);
+                    EXECUTE format('WITH gone AS (DELETE FROM %I WHERE %I >= $1 AND %I < $2 RETURNING *) INSERT INTO mailfleet_moved SELECT * FROM gone',
+                        tab || '_default', key, key) USING low, high;
+                    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L) WITH (%s)',
+                        part, tab, low, high, mailfleet_partition_settings(tab));
+                    EXECUTE format('INSERT INTO %I SELECT * FROM mailfleet_moved', part);
+                    DROP TABLE mailfleet_moved;
+                    made := true;
+                END LOOP;
+                RETURN made;
+            END $$;
+
+            -- The unpartitioned tables step aside with their indexes (whose names the new ones take).
+            ALTER TABLE messages RENAME TO messages_unpartitioned;
+            ALTER TABLE events RENAME TO events_unpartitioned;
+            ALTER TABLE messages_unpartitioned DROP CONSTRAINT messages_pkey;
+            ALTER TABLE events_unpartitioned DROP CONSTRAINT events_pkey;
+            DROP INDEX messages_campaign_contact, messages_campaign_status, messages_contact, messages_failed,
+                messages_provider_message, messages_tenant_batch, messages_tenant_created, messages_tenant_failed,
+                messages_unfinished, events_message, events_provider_event, events_tenant_time;
+            ALTER SEQUENCE events_id_seq OWNED BY NONE;
+
+            CREATE TABLE messages (LIKE messages_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
+                PARTITION BY RANGE (id);
+            CREATE TABLE events (LIKE events_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
+                PARTITION BY RANGE (message_id);
+            ALTER SEQUENCE events_id_seq OWNED BY events.id;
+            DO $$
+            DECLARE
+                today date := (now() AT TIME ZONE 'UTC')::date;
+                tab text;
+            BEGIN
+                FOREACH tab IN ARRAY ARRAY['messages', 'events'] LOOP
+                    -- Ids older than today's: the rows stored so far, from UUIDv7 ids, and random (v4)
+                    -- ids below them.
+                    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (MINVALUE) TO (%L) WITH (%s)',
+                        tab || '_before', tab, mailfleet_day_bound(today), mailfleet_partition_settings(tab));
+                    -- Random (v4) ids above any UUIDv7 of this century's first 39 years: nearly all of them.
+                    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (MAXVALUE) WITH (%s)',
+                        tab || '_legacy', tab, '02000000-0000-0000-0000-000000000000', mailfleet_partition_settings(tab));
+                    -- Everything else: the few random ids among future days, and a time with no day
+                    -- partition yet (a clock far ahead). A day made later takes its rows from here.
+                    EXECUTE format('CREATE TABLE %I PARTITION OF %I DEFAULT WITH (%s)',
+                        tab || '_default', tab, mailfleet_partition_settings(tab));
+                END LOOP;
+                FOR d IN 0..3 LOOP
+                    PERFORM mailfleet_day_partition(today + d);
+                END LOOP;
+            END $$;
+
+            INSERT INTO messages SELECT * FROM messages_unpartitioned;
+            INSERT INTO events SELECT * FROM events_unpartitioned;
+            DROP TABLE messages_unpartitioned, events_unpartitioned;
+
+            ALTER TABLE messages ADD PRIMARY KEY (id), ADD FOREIGN KEY (tenant_id) REFERENCES tenants(id);
+            ALTER TABLE events ADD PRIMARY KEY (id, message_id);
+            CREATE INDEX messages_campaign_contact ON messages (campaign_id, contact_id) WHERE campaign_id IS NOT NULL;
+            CREATE INDEX messages_campaign_status ON messages (campaign_id, status) WHERE campaign_id IS NOT NULL;
+            CREATE INDEX messages_contact ON messages (contact_id) WHERE contact_id IS NOT NULL;
+            CREATE INDEX messages_failed ON messages (updated_at) WHERE status = 'failed';
+            CREATE INDEX messages_provider_message ON messages (tenant_id, provider_message_id) WHERE provider_message_id IS NOT NULL;
+            CREATE INDEX messages_tenant_batch ON messages (tenant_id, batch_id) WHERE batch_id IS NOT NULL;
+            CREATE INDEX messages_tenant_created ON messages (tenant_id, created_at DESC);
+            CREATE INDEX messages_tenant_failed ON messages (tenant_id, created_at DESC, id DESC) WHERE status = 'failed';
+            CREATE INDEX messages_unfinished ON messages (enqueued_at) WHERE status IN ('queued', 'sending');
+            CREATE INDEX events_message ON events (message_id, occurred_at);
+            CREATE UNIQUE INDEX events_provider_event ON events (provider_account_id, provider_event_id, message_id) WHERE provider_event_id IS NOT NULL;
+            CREATE INDEX events_tenant_time ON events (tenant_id, occurred_at DESC, id DESC);
+
+            GRANT SELECT, INSERT, UPDATE, DELETE ON messages, events TO mailfleet_tenant;
+            ALTER TABLE messages ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE events ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_rows ON messages TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE POLICY tenant_rows ON events TO mailfleet_tenant
+                USING (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid)
+                WITH CHECK (tenant_id = NULLIF(current_setting('mailfleet.tenant_id', true), '')::uuid);
+            CREATE TRIGGER events_webhook_deliveries AFTER INSERT ON events
+                REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION mailfleet_webhook_deliveries();
+            CREATE TRIGGER events_campaign_stats AFTER INSERT ON events
+                REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION mailfleet_campaign_stats();
+            CREATE TRIGGER events_contact_activity AFTER INSERT ON events
+                REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION mailfleet_contact_activity();
+            CREATE TRIGGER events_campaign_variant_stats AFTER INSERT ON events
+                REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION mailfleet_campaign_variant_stats();
+
+            -- Retention (docs/ARCHITECTURE.md): a tenant may keep its messages fewer days than the fleet.
+            ALTER TABLE tenants ADD COLUMN retention_days int CHECK (retention_days >= 1);
+            """),
     ]
 }
 
@@ -923,10 +1069,11 @@ public struct Migrator: Sendable {
         self.pool = pool
     }
 
-    /// Applies every migration not yet recorded; returns the versions it applied. `progress`
-    /// hears how many are pending once they are known, then after each one applied.
+    /// Applies every migration not yet recorded (up to version `through`, when given: a test
+    /// can build an older schema to upgrade); returns the versions it applied. `progress` hears
+    /// how many are pending once they are known, then after each one applied.
     @discardableResult
-    public func migrate(progress: @escaping @Sendable (WorkProgress) -> Void = { _ in }) async throws -> [Int] {
+    public func migrate(through last: Int? = nil, progress: @escaping @Sendable (WorkProgress) -> Void = { _ in }) async throws -> [Int] {
         try await pool.withConnection { connection in
             // Waiting in a loop of short tries, not in one blocking pg_advisory_lock: a waiting
             // statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the holder's migration
@@ -943,7 +1090,7 @@ public struct Migrator: Sendable {
                 )
                 """)
             let done = Set(try connection.query("SELECT version FROM schema_migrations").map { try $0.int("version") })
-            let pending = Migrations.all.filter { !done.contains($0.version) }
+            let pending = Migrations.all.filter { !done.contains($0.version) && $0.version <= (last ?? Int.max) }
             var step = WorkProgress(total: pending.count, step: "migration", verb: "applied")
             progress(step)
             var applied: [Int] = []

@@ -36,17 +36,21 @@ public struct WebhookDeliveryStore: Sendable {
                 )
                 UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $3)
                 FROM due WHERE d.id = due.id
-                RETURNING d.id, d.endpoint_id, d.attempts, d.event_id
+                RETURNING d.id, d.endpoint_id, d.attempts, d.event_id, d.message_id
                 """, [limit, excluded, lease])
             guard !rows.isEmpty else { return Claimed(claims: [], endpoints: [:]) }
             var deliveries: [(id: Int, endpoint: UUID, attempts: Int, event: Int)] = []
+            var messageIDs = Set<UUID>()
             for row in rows {
                 deliveries.append((try row.int("id"), try row.uuid("endpoint_id"), try row.int("attempts"), try row.int("event_id")))
+                // Deliveries made before events were partitioned, whose event was gone, have none.
+                if let messageID = row.optionalString("message_id").flatMap(UUID.init(uuidString:)) { messageIDs.insert(messageID) }
             }
             var events: [Int: PostgresRow] = [:]
+            // The message ids pick the events' partitions; the event ids the rows in them.
             for row in try connection.query(
-                "SELECT id, tenant_id, message_id, type, detail::text AS detail, occurred_at FROM events WHERE id = ANY ($1::bigint[])",
-                [deliveries.map(\.event)])
+                "SELECT id, tenant_id, message_id, type, detail::text AS detail, occurred_at FROM events WHERE message_id = ANY ($2::uuid[]) AND id = ANY ($1::bigint[])",
+                [deliveries.map(\.event), Array(messageIDs)])
             {
                 events[try row.int("id")] = row
             }

@@ -69,7 +69,7 @@ public struct WebhookEventStore: Sendable {
             """
             INSERT INTO events (tenant_id, message_id, type, detail, occurred_at, provider_account_id, provider_event_id)
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::uuid[], $7::text[])
-            ON CONFLICT (provider_account_id, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING
+            ON CONFLICT (provider_account_id, provider_event_id, message_id) WHERE provider_event_id IS NOT NULL DO NOTHING
             RETURNING provider_account_id, provider_event_id
             """,
             [

@@ -147,11 +147,11 @@ public struct WebhookStore: Sendable {
         try await pool.tenantTransaction(tenantID) { connection in
             guard let endpoint = try connection.query(
                 "SELECT enabled FROM webhook_endpoints WHERE id = $1 AND tenant_id = $2", [endpointID, tenantID]).first else { return .noEndpoint }
-            guard try !connection.query("SELECT 1 FROM events WHERE id = $1 AND tenant_id = $2", [eventID, tenantID]).isEmpty else { return .noEvent }
+            guard let event = try connection.query("SELECT message_id FROM events WHERE id = $1 AND tenant_id = $2", [eventID, tenantID]).first else { return .noEvent }
             let rows = try connection.query(
                 """
-                INSERT INTO webhook_deliveries (endpoint_id, tenant_id, event_id, state) VALUES ($1, $2, $3, $4) RETURNING id
-                """, [endpointID, tenantID, eventID, try endpoint.bool("enabled") ? "pending" : "held"])
+                INSERT INTO webhook_deliveries (endpoint_id, tenant_id, event_id, message_id, state) VALUES ($1, $2, $3, $4, $5) RETURNING id
+                """, [endpointID, tenantID, eventID, try event.uuid("message_id"), try endpoint.bool("enabled") ? "pending" : "held"])
             let delivery = try rows[0].int("id")
             try AuditLog.record(
                 AuditEntry(tenantID: tenantID, actor: actor, action: "webhook.resent", target: endpointID.lowercasedString,

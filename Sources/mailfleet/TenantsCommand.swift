@@ -5,7 +5,7 @@ import MailfleetCore
 import MailfleetStore
 
 struct Tenants: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage tenants.", subcommands: [Create.self, List.self, SetRateLimit.self, SetWeight.self, SetTracking.self, SetQuota.self, Quota.self, Health.self, ResumeBulk.self, SetLimits.self, Warmup.self])
+    static let configuration = CommandConfiguration(abstract: "Manage tenants.", subcommands: [Create.self, List.self, SetRateLimit.self, SetWeight.self, SetRetention.self, SetTracking.self, SetQuota.self, Quota.self, Health.self, ResumeBulk.self, SetLimits.self, Warmup.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant and print its id.")
@@ -85,6 +85,31 @@ struct Tenants: AsyncParsableCommand {
             }
             guard found else { throw AdminError.noTenant(tenant) }
             print("fair-share weight: \(weight)")
+        }
+    }
+
+    struct SetRetention: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-retention", abstract: "Set how many days a tenant's messages and events are kept (--default: the fleet's).",
+            discussion: """
+                The scheduler deletes a tenant's finished messages, with their events, once they are older than \
+                this. It can only shorten the fleet's MAILFLEET_MESSAGE_RETENTION_DAYS: messages of every tenant \
+                share each day's partition, which goes whole after the fleet's retention.
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Tenant id.") var tenant: String
+        @Option(help: "Days, at least 1.") var days: Int?
+        @Flag(help: "Use the fleet's retention.") var `default` = false
+
+        func run() async throws {
+            let tenantID = try parseTenant(tenant)
+            guard (days != nil) != `default` else { throw ValidationError("give exactly one of --days N and --default") }
+            if let days, days < 1 { throw ValidationError("--days must be at least 1") }
+            let found = try await database.withPool(about: .tenant(tenant)) {
+                try await TenantStore(pool: $0).setRetention(tenantID: tenantID, days: days, actor: cliActor())
+            }
+            guard found else { throw AdminError.noTenant(tenant) }
+            print("retention: \(days.map { "\($0) days (or the fleet's, if shorter)" } ?? "the fleet's")")
         }
     }
 

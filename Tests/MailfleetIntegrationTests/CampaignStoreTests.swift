@@ -117,7 +117,7 @@ struct CampaignStoreTests {
         let campaign = try await store.create(audience.campaign(), actor: "test")
         _ = try await store.apply(.start, id: campaign.id, tenantID: audience.tenant, actor: "test")
         guard case .expanded(_, 4, 0, _) = try await store.expandNext(chunk: 4) else { Issue.record("first chunk"); return }
-        // As if a crash had lost the cursor but not the messages: the unique index skips them.
+        // As if a crash had lost the cursor but not the messages: the campaign's check skips them.
         try await audience.db.pool.query("UPDATE campaigns SET cursor = NULL WHERE id = $1", [campaign.id])
         guard case .expanded(_, let made, _, _) = try await store.expandNext(chunk: 5) else { Issue.record("second chunk"); return }
         #expect(made == 1)

@@ -36,8 +36,9 @@ struct StoreAndQueueTests {
     @Test func anInterruptedConcurrentIndexBuildIsFinishedOnTheNextRun() async throws {
         let url = try await TestEnvironment.freshDatabase()
         let pool = PostgresPool(url: url, size: 1, name: "mig-index")
-        try await Migrator(pool: pool).migrate()
         let version = try #require(Migrations.all.first { !$0.indexes.isEmpty })
+        // The schema as that version left it (its indexes are on `events`, partitioned later).
+        try await Migrator(pool: pool).migrate(through: version.version)
         let names = version.indexes.map(\.name)
         let unique = try #require(version.indexes.first { $0.unique })
         try await pool.withConnection { connection in
@@ -59,7 +60,7 @@ struct StoreAndQueueTests {
         #expect(try await validity() == ["\(unique.name) false"])
         try await pool.query("DELETE FROM events WHERE provider_event_id = 'e1'")
 
-        #expect(try await Migrator(pool: pool).migrate() == [version.version])
+        #expect(try await Migrator(pool: pool).migrate(through: version.version) == [version.version])
         #expect(try await validity() == names.map { "\($0) true" }.sorted())
         await pool.shutdown()
     }
@@ -147,7 +148,7 @@ struct StoreAndQueueTests {
         _ = try await store.accept([AcceptRequest(tenantID: tenant, idempotencyKey: nil, requestHash: "h", responseStatus: 202, responseBody: "{}", messages: messages)])
         let ids = messages.map(\.id)
         func updates() async throws -> (all: Int, hot: Int) {
-            let row = try await pool.query("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'messages'").first!
+            let row = try await pool.query("SELECT sum(n_tup_upd)::int AS n_tup_upd, sum(n_tup_hot_upd)::int AS n_tup_hot_upd FROM pg_stat_user_tables WHERE relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'messages'::regclass)").first!
             return (try row.int("n_tup_upd"), try row.int("n_tup_hot_upd"))
         }
         let before = try await updates()

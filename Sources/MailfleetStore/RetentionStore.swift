@@ -1,0 +1,167 @@
+import Foundation
+import MailfleetCore
+import MailfleetPostgres
+
+/// Keeps `messages` and `events` to their retention (docs/ARCHITECTURE.md, "Partitions and
+/// retention"): makes the coming days' partitions, drops a day's partitions once every message
+/// in them is past the retention, and deletes row by row only what a whole partition cannot
+/// cover: a tenant's messages under its shorter retention, and the rows of the catch-all
+/// partitions. `MessageRetention` decides; this runs it, as the table owner (the scheduler's
+/// leader), with every time taken from `now` so a test can run it at any date.
+public struct RetentionStore: Sendable {
+    private let pool: PostgresPool
+
+    /// Creates a store over a pool.
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// What one pass did.
+    public struct Pass: Sendable, Equatable {
+        /// Day partitions made (of `messages`, with their `events` twins).
+        public var made: [Date] = []
+        /// Day partitions dropped, with their events.
+        public var dropped: [Date] = []
+        /// Days past the retention kept because a message in them is still owed work (queued,
+        /// or in a campaign still running); they go on a later pass, once it is done.
+        public var held: [Date] = []
+        /// Days to make or drop whose tables' lock was not had within `lockTimeout` (a long
+        /// query held it), or that another pass made meanwhile; the next pass tries again.
+        public var busy: [Date] = []
+        /// Messages deleted row by row (their events with them).
+        public var deletedMessages = 0
+        /// Events deleted row by row from the catch-all partitions.
+        public var deletedEvents = 0
+
+        /// An empty pass.
+        public init() {}
+    }
+
+    /// The catch-all partitions: ids older than the first day partition, random (v4) ids, and
+    /// ids no day partition holds. Their rows are deleted one by one.
+    static let catchAll = ["before", "legacy", "default"]
+    /// Rows per delete statement.
+    static let chunk = 5000
+    /// A drop waits this long for the tables' lock, then gives up until the next pass.
+    static let lockTimeout = "1s"
+
+    /// The days that have partitions now.
+    public func days() async throws -> Set<Date> {
+        let rows = try await pool.query(
+            """
+            SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'messages'::regclass
+            """)
+        return Set(try rows.compactMap { row in
+            let name = try row.string("relname")
+            return name.hasPrefix("messages_") ? MessageRetention.day(suffix: String(name.dropFirst("messages_".count))) : nil
+        })
+    }
+
+    /// One pass: make the coming days, drop the expired ones (or hold them), then the row
+    /// deletes. Each step commits on its own; a pass killed halfway leaves nothing half done.
+    public func pass(_ retention: MessageRetention, now: Date = Date()) async throws -> Pass {
+        var pass = Pass()
+        let existing = try await days()
+        for day in retention.missing(existing: existing, now: now) {
+            do {
+                if try await make(day) { pass.made.append(day) }
+            } catch let error as PostgresError where error.isLockTimeoutOrAlreadyMade {
+                pass.busy.append(day)
+            }
+        }
+        for day in retention.expired(existing: existing, now: now) {
+            do {
+                if try await drop(day) { pass.dropped.append(day) } else { pass.held.append(day) }
+            } catch let error as PostgresError where error.isLockTimeoutOrAlreadyMade {
+                pass.busy.append(day)
+            }
+        }
+        // Row by row: every tenant's rows in the catch-all partitions, and all the rows of a
+        // tenant whose own retention is shorter. Each by the tenant's indexes, by time.
+        for tenant in try await pool.query("SELECT id, retention_days FROM tenants") {
+            let id = try tenant.uuid("id")
+            let own = tenant.optionalString("retention_days").flatMap { Int($0) }
+            let cutoff = MessageRetention.cutoff(days: retention.days(forTenant: own), now: now)
+            let everywhere = retention.days(forTenant: own) < retention.days
+            for table in everywhere ? ["messages"] : Self.catchAll.map({ "messages_\($0)" }) {
+                pass.deletedMessages += try await deleteMessages(in: table, tenantID: id, before: cutoff)
+            }
+            for table in Self.catchAll.map({ "events_\($0)" }) {
+                pass.deletedEvents += try await deleteEvents(in: table, tenantID: id, before: cutoff)
+            }
+        }
+        return pass
+    }
+
+    /// Makes `day`'s partitions unless they exist; true when it made them.
+    func make(_ day: Date) async throws -> Bool {
+        try await pool.transaction { connection in
+            try connection.execute("SET LOCAL lock_timeout = '\(Self.lockTimeout)'")
+            return try connection.query("SELECT mailfleet_day_partition($1::date) AS made", [QuotaPeriod.daily.key(of: day)])
+                .first?.bool("made") ?? false
+        }
+    }
+
+    /// Drops `day`'s partitions of `messages` and `events` unless a message in them is still
+    /// owed work; true when it dropped them. The check runs first without a lock, then again
+    /// under both tables' exclusive lock (no re-drive can make a row `queued` in between), so
+    /// the fleet waits only for a drop that happens.
+    func drop(_ day: Date) async throws -> Bool {
+        let suffix = MessageRetention.suffix(of: day)
+        let owed = """
+            SELECT EXISTS (SELECT 1 FROM messages_\(suffix) WHERE status IN ('queued', 'sending'))
+                OR EXISTS (SELECT 1 FROM messages_\(suffix) m JOIN campaigns k ON k.id = m.campaign_id
+                           WHERE m.campaign_id IS NOT NULL AND k.state NOT IN ('done', 'cancelled')) AS owed
+            """
+        guard try await pool.query(owed).first?.bool("owed") == false else { return false }
+        return try await pool.transaction { connection in
+            try connection.execute("SET LOCAL lock_timeout = '\(Self.lockTimeout)'")
+            try connection.execute("LOCK TABLE messages, events IN ACCESS EXCLUSIVE MODE")
+            guard try connection.query(owed).first?.bool("owed") == false else { return false }
+            try connection.execute("DROP TABLE IF EXISTS messages_\(suffix), events_\(suffix)")
+            return true
+        }
+    }
+
+    /// Deletes a tenant's finished messages made before `cutoff` from `table` (`messages` or
+    /// one partition), with their events, a chunk per statement. Dead letters go by this rule
+    /// too (a dead letter is a message); rows of a campaign still running stay, as the
+    /// dead-letter purge keeps them.
+    func deleteMessages(in table: String, tenantID: UUID, before cutoff: Date) async throws -> Int {
+        var deleted = 0
+        while true {
+            let count = try await pool.query(
+                """
+                WITH doomed AS (
+                    SELECT m.id FROM \(table) m
+                    WHERE m.tenant_id = $1 AND m.created_at < $2 AND m.status NOT IN ('queued', 'sending')
+                      AND (m.campaign_id IS NULL OR NOT EXISTS (
+                          SELECT 1 FROM campaigns k WHERE k.id = m.campaign_id AND k.state NOT IN ('done', 'cancelled')))
+                    LIMIT $3 FOR UPDATE SKIP LOCKED
+                ), events_gone AS (
+                    DELETE FROM events e WHERE e.message_id = ANY (ARRAY(SELECT id FROM doomed))
+                )
+                DELETE FROM messages WHERE id = ANY (ARRAY(SELECT id FROM doomed))
+                """, [tenantID, cutoff, Self.chunk]).affectedRows
+            deleted += count
+            if count < Self.chunk { return deleted }
+        }
+    }
+
+    /// Deletes a tenant's events that occurred before `cutoff` from a catch-all partition of
+    /// `events`. An open or a click that came after its message's day was dropped lands in
+    /// `events_default`; it goes by its own time.
+    func deleteEvents(in table: String, tenantID: UUID, before cutoff: Date) async throws -> Int {
+        var deleted = 0
+        while true {
+            let count = try await pool.query(
+                """
+                DELETE FROM \(table) WHERE ctid IN (
+                    SELECT ctid FROM \(table) WHERE tenant_id = $1 AND occurred_at < $2 LIMIT $3)
+                """, [tenantID, cutoff, Self.chunk]).affectedRows
+            deleted += count
+            if count < Self.chunk { return deleted }
+        }
+    }
+}

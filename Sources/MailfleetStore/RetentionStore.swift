@@ -77,17 +77,23 @@ public struct RetentionStore: Sendable {
                 pass.busy.append(day)
             }
         }
-        // Row by row: every tenant's rows in the catch-all partitions, and all the rows of a
-        // tenant whose own retention is shorter. Each by the tenant's indexes, by time.
+        // Row by row: every tenant's rows in the catch-all partitions (those with rows: in a
+        // database that was never upgraded they are empty), and all the rows of a tenant whose
+        // own retention is shorter. Each by the tenant's indexes, by time.
+        var occupied: [String] = []
+        for table in Self.catchAll.flatMap({ ["messages_\($0)", "events_\($0)"] })
+        where try await pool.query("SELECT EXISTS (SELECT 1 FROM \(table)) AS found").first?.bool("found") == true {
+            occupied.append(table)
+        }
         for tenant in try await pool.query("SELECT id, retention_days FROM tenants") {
             let id = try tenant.uuid("id")
             let own = tenant.optionalString("retention_days").flatMap { Int($0) }
             let cutoff = MessageRetention.cutoff(days: retention.days(forTenant: own), now: now)
             let everywhere = retention.days(forTenant: own) < retention.days
-            for table in everywhere ? ["messages"] : Self.catchAll.map({ "messages_\($0)" }) {
+            for table in everywhere ? ["messages"] : occupied.filter({ $0.hasPrefix("messages_") }) {
                 pass.deletedMessages += try await deleteMessages(in: table, tenantID: id, before: cutoff)
             }
-            for table in Self.catchAll.map({ "events_\($0)" }) {
+            for table in occupied where table.hasPrefix("events_") {
                 pass.deletedEvents += try await deleteEvents(in: table, tenantID: id, before: cutoff)
             }
         }

@@ -3,7 +3,8 @@ import MailfleetHTTPClient
 import Testing
 
 /// End-to-end: a message the provider refuses for good becomes a dead letter that
-/// `mailfleet dlq` lists, shows and re-drives, and it is delivered once the fault is gone.
+/// `mailfleet dlq` lists, shows and re-drives, and it is delivered once the fault is gone; old
+/// dead letters are purged, and a scheduler that starts leading keeps the messages' retention.
 @Suite(.serialized) struct DeadLetterTests {
     @Test func aRejectedMessageIsListedRedrivenAndDeliveredOnceTheFaultIsGone() async throws {
         // Retention at its shortest (a day), and the scheduler's passes every second, so the
@@ -67,5 +68,28 @@ import Testing
         #expect(purged)
         #expect(try await fleet.api("GET", "/v1/messages/\(oldID)").status == 404)
         #expect(try await fleet.count(status: "sent") == 1)
+
+        // Retention: the tenant keeps its messages a day, and a day partition ahead is missing.
+        // A scheduler that starts leading makes it again and deletes the sent message, now two
+        // days old, with its events.
+        #expect(try fleet.cli(["tenants", "set-retention", "--tenant", fleet.tenantID, "--days", "1"]).contains("retention: 1 days"))
+        #expect(throws: FleetError.self) { try fleet.cli(["tenants", "set-retention", "--tenant", fleet.tenantID, "--days", "0"]) }
+        let ahead = try await fleet.pool.query("SELECT to_char((now() AT TIME ZONE 'UTC')::date + 3, 'YYYYMMDD') AS day").first!.string("day")
+        try await fleet.pool.query("DROP TABLE messages_\(ahead), events_\(ahead)")
+        try await fleet.pool.query("UPDATE messages SET created_at = now() - interval '2 days'")
+        let scheduler = try #require(fleet.process("scheduler"))
+        scheduler.terminate()
+        await fleet.waitForExit(scheduler, seconds: 30)
+        let port = try await fleet.launch("scheduler-2", "mailfleet-scheduler", [:])
+        let kept = try await fleet.eventually(seconds: 30) {
+            let left = try await fleet.pool.query("SELECT count(*) AS n FROM messages").first!.int("n")
+            let made = try await fleet.pool.query("SELECT to_regclass($1) IS NOT NULL AS made", ["events_\(ahead)"]).first!.bool("made")
+            return left == 0 && made
+        }
+        #expect(kept)
+        #expect(try await fleet.pool.query("SELECT count(*) AS n FROM events").first!.int("n") == 0)
+        let metrics = try await fleet.http.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics")).bodyString
+        #expect(DeliveryTests.sample(metrics, "mailfleet_retention_partitions_made_total") == 1)
+        #expect(DeliveryTests.sample(metrics, "mailfleet_retention_rows_deleted_total") == 1)
     }
 }

@@ -17,10 +17,6 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// True for a unique constraint violation (SQLSTATE 23505), e.g. a duplicate idempotency key.
     public var isUniqueViolation: Bool { sqlState == "23505" }
 
-    /// True when a lock was not had within `lock_timeout` (SQLSTATE 55P03), or a table to make
-    /// was made meanwhile by another session (42P07): a step to try again later.
-    public var isLockTimeoutOrAlreadyMade: Bool { sqlState == "55P03" || sqlState == "42P07" }
-
     /// True when the connection cannot be used any more and must be re-established.
     public var isConnectionFailure: Bool {
         if connectionLost { return true }

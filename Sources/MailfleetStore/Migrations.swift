@@ -950,7 +950,9 @@ public enum Migrations {
             $$;
             -- The partitions of messages and of events holding one UTC day's message ids, unless they exist.
             -- Rows the catch-all partitions hold in that range move into them; the copies go straight into
-            -- the new partitions, so the statement triggers on events do not count them again.
+            -- the new partitions, so the statement triggers on events do not count them again. Both tables
+            -- are locked first (in the order every drop takes), so no row lands in the catch-all between
+            -- the move and the new partition.
             CREATE FUNCTION mailfleet_day_partition(day date) RETURNS boolean LANGUAGE plpgsql AS $$
             DECLARE
                 low uuid := mailfleet_day_bound(day);
@@ -960,6 +962,11 @@ public enum Migrations {
                 part text;
                 made boolean := false;
             BEGIN
+                IF to_regclass('messages_' || to_char(day, 'YYYYMMDD')) IS NOT NULL
+                   AND to_regclass('events_' || to_char(day, 'YYYYMMDD')) IS NOT NULL THEN
+                    RETURN false;
+                END IF;
+                LOCK TABLE messages, events IN ACCESS EXCLUSIVE MODE;
                 FOREACH tab IN ARRAY ARRAY['messages', 'events'] LOOP
                     part := tab || '_' || to_char(day, 'YYYYMMDD');
                     CONTINUE WHEN to_regclass(part) IS NOT NULL;
@@ -1032,6 +1039,8 @@ public enum Migrations {
             CREATE INDEX events_message ON events (message_id, occurred_at);
             CREATE UNIQUE INDEX events_provider_event ON events (provider_account_id, provider_event_id, message_id) WHERE provider_event_id IS NOT NULL;
             CREATE INDEX events_tenant_time ON events (tenant_id, occurred_at DESC, id DESC);
+            -- Retention keeps a message an active drip-sequence enrollment still reads.
+            CREATE INDEX sequence_messages_message ON sequence_messages (message_id) WHERE message_id IS NOT NULL;
 
             GRANT SELECT, INSERT, UPDATE, DELETE ON messages, events TO mailfleet_tenant;
             ALTER TABLE messages ENABLE ROW LEVEL SECURITY;

@@ -42,8 +42,16 @@ public struct RetentionStore: Sendable {
     static let catchAll = ["before", "legacy", "default"]
     /// Rows per delete statement.
     static let chunk = 5000
-    /// A drop waits this long for the tables' lock, then gives up until the next pass.
+    /// A make or a drop waits this long for each table's lock, then gives up until the next pass.
     static let lockTimeout = "1s"
+
+    /// Errors after which a day is left for the next pass: a lock not had in time (55P03), a
+    /// deadlock with a transaction that locked `events` before `messages` (40P01), or another
+    /// pass (a leader that lost its lease finishing one) having made (42P07) or dropped (42P01)
+    /// the same day meanwhile.
+    static func tryLater(_ error: PostgresError) -> Bool {
+        ["55P03", "40P01", "42P07", "42P01"].contains(error.sqlState ?? "")
+    }
 
     /// The days that have partitions now.
     public func days() async throws -> Set<Date> {
@@ -66,14 +74,14 @@ public struct RetentionStore: Sendable {
         for day in retention.missing(existing: existing, now: now) {
             do {
                 if try await make(day) { pass.made.append(day) }
-            } catch let error as PostgresError where error.isLockTimeoutOrAlreadyMade {
+            } catch let error as PostgresError where Self.tryLater(error) {
                 pass.busy.append(day)
             }
         }
         for day in retention.expired(existing: existing, now: now) {
             do {
                 if try await drop(day) { pass.dropped.append(day) } else { pass.held.append(day) }
-            } catch let error as PostgresError where error.isLockTimeoutOrAlreadyMade {
+            } catch let error as PostgresError where Self.tryLater(error) {
                 pass.busy.append(day)
             }
         }
@@ -93,7 +101,7 @@ public struct RetentionStore: Sendable {
             for table in everywhere ? ["messages"] : occupied.filter({ $0.hasPrefix("messages_") }) {
                 pass.deletedMessages += try await deleteMessages(in: table, tenantID: id, before: cutoff)
             }
-            for table in occupied where table.hasPrefix("events_") {
+            for table in everywhere ? ["events"] : occupied.filter({ $0.hasPrefix("events_") }) {
                 pass.deletedEvents += try await deleteEvents(in: table, tenantID: id, before: cutoff)
             }
         }
@@ -113,12 +121,20 @@ public struct RetentionStore: Sendable {
     /// owed work; true when it dropped them. The check runs first without a lock, then again
     /// under both tables' exclusive lock (no re-drive can make a row `queued` in between), so
     /// the fleet waits only for a drop that happens.
+    ///
+    /// Owed work, here for any row of the day (by the indexes) and in `keptRow` for one row: a
+    /// message `queued` (or shown `sending`); one of a campaign not yet done or cancelled (an
+    /// A/B test's winner pass reads who already had a message); one of an active drip-sequence
+    /// enrollment (its next steps read the earlier messages' events).
     func drop(_ day: Date) async throws -> Bool {
-        let suffix = MessageRetention.suffix(of: day)
+        let suffix = MessageRetention.suffix(of: day), key = QuotaPeriod.daily.key(of: day)
         let owed = """
             SELECT EXISTS (SELECT 1 FROM messages_\(suffix) WHERE status IN ('queued', 'sending'))
                 OR EXISTS (SELECT 1 FROM messages_\(suffix) m JOIN campaigns k ON k.id = m.campaign_id
-                           WHERE m.campaign_id IS NOT NULL AND k.state NOT IN ('done', 'cancelled')) AS owed
+                           WHERE m.campaign_id IS NOT NULL AND k.state NOT IN ('done', 'cancelled'))
+                OR EXISTS (SELECT 1 FROM sequence_enrollments e JOIN sequence_messages s ON s.enrollment_id = e.id
+                           WHERE e.state = 'active' AND s.message_id >= mailfleet_day_bound('\(key)'::date)
+                             AND s.message_id < mailfleet_day_bound('\(key)'::date + 1)) AS owed
             """
         guard try await pool.query(owed).first?.bool("owed") == false else { return false }
         return try await pool.transaction { connection in
@@ -130,10 +146,19 @@ public struct RetentionStore: Sendable {
         }
     }
 
+    /// A message row `m` not owed work (see `drop`): what the row deletes may take.
+    static let keptRow = """
+        m.status NOT IN ('queued', 'sending')
+          AND (m.campaign_id IS NULL OR NOT EXISTS (
+              SELECT 1 FROM campaigns k WHERE k.id = m.campaign_id AND k.state NOT IN ('done', 'cancelled')))
+          AND NOT EXISTS (
+              SELECT 1 FROM sequence_messages s JOIN sequence_enrollments e ON e.id = s.enrollment_id
+              WHERE s.message_id = m.id AND e.state = 'active')
+        """
+
     /// Deletes a tenant's finished messages made before `cutoff` from `table` (`messages` or
     /// one partition), with their events, a chunk per statement. Dead letters go by this rule
-    /// too (a dead letter is a message); rows of a campaign still running stay, as the
-    /// dead-letter purge keeps them.
+    /// too (a dead letter is a message).
     func deleteMessages(in table: String, tenantID: UUID, before cutoff: Date) async throws -> Int {
         var deleted = 0
         while true {
@@ -141,9 +166,7 @@ public struct RetentionStore: Sendable {
                 """
                 WITH doomed AS (
                     SELECT m.id FROM \(table) m
-                    WHERE m.tenant_id = $1 AND m.created_at < $2 AND m.status NOT IN ('queued', 'sending')
-                      AND (m.campaign_id IS NULL OR NOT EXISTS (
-                          SELECT 1 FROM campaigns k WHERE k.id = m.campaign_id AND k.state NOT IN ('done', 'cancelled')))
+                    WHERE m.tenant_id = $1 AND m.created_at < $2 AND \(Self.keptRow)
                     LIMIT $3 FOR UPDATE SKIP LOCKED
                 ), events_gone AS (
                     DELETE FROM events e WHERE e.message_id = ANY (ARRAY(SELECT id FROM doomed))
@@ -155,16 +178,22 @@ public struct RetentionStore: Sendable {
         }
     }
 
-    /// Deletes a tenant's events that occurred before `cutoff` from a catch-all partition of
-    /// `events`. An open or a click that came after its message's day was dropped lands in
-    /// `events_default`; it goes by its own time.
+    /// Deletes a tenant's events that occurred before `cutoff` and whose message is gone, from
+    /// `table` (`events` or a catch-all partition of it). An open or a click that came after its
+    /// message was deleted lands in its day's partition, or in `events_default` once the day
+    /// was dropped; it goes by its own time. Events of a message still kept stay with it (the
+    /// campaign counts and the history read them). An event id is unique on its own; the
+    /// message ids only pick the partitions.
     func deleteEvents(in table: String, tenantID: UUID, before cutoff: Date) async throws -> Int {
         var deleted = 0
         while true {
             let count = try await pool.query(
                 """
-                DELETE FROM \(table) WHERE ctid IN (
-                    SELECT ctid FROM \(table) WHERE tenant_id = $1 AND occurred_at < $2 LIMIT $3)
+                WITH doomed AS MATERIALIZED (
+                    SELECT e.id, e.message_id FROM \(table) e
+                    WHERE e.tenant_id = $1 AND e.occurred_at < $2 AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = e.message_id)
+                    LIMIT $3)
+                DELETE FROM \(table) WHERE message_id = ANY (ARRAY(SELECT message_id FROM doomed)) AND id = ANY (ARRAY(SELECT id FROM doomed))
                 """, [tenantID, cutoff, Self.chunk]).affectedRows
             deleted += count
             if count < Self.chunk { return deleted }

@@ -136,23 +136,34 @@ struct RetentionStoreTests {
         try await Self.message(done, tenant: tenant, on: pool)
         try await Self.message(queued, tenant: tenant, status: "queued", on: pool)
         try await Self.message(inCampaign, tenant: tenant, campaign: campaign, on: pool)
+        // Today's one sent message is a step of an active drip-sequence enrollment.
+        let stepped = UUID.timeOrdered(), sequence = UUID(), contact = UUID(), enrollment = UUID()
+        try await Self.message(stepped, tenant: tenant, on: pool)
+        try await pool.query("INSERT INTO sequences (id, tenant_id, name, from_email, steps) VALUES ($1, $2, 's', 'a@example.com', '[]')", [sequence, tenant])
+        try await pool.query("INSERT INTO contacts (id, tenant_id, email) VALUES ($1, $2, 'c@example.com')", [contact, tenant])
+        try await pool.query(
+            "INSERT INTO sequence_enrollments (id, tenant_id, sequence_id, contact_id, state, entry, entered_at) VALUES ($1, $2, $3, $4, 'active', 'api', now())",
+            [enrollment, tenant, sequence, contact])
+        try await pool.query(
+            "INSERT INTO sequence_messages (enrollment_id, step, tenant_id, message_id, done_at) VALUES ($1, 0, $2, $3, now())", [enrollment, tenant, stepped])
 
         // Two days' retention: at day 3 + 3 every day made so far is past it.
         let retention = MessageRetention(days: 2)
         let now = MessageRetention.add(days: 3, to: day3)
         var pass = try await store.pass(retention, now: now)
-        #expect(pass.dropped == [today, day1])
-        #expect(pass.held == [day2, day3])
+        #expect(pass.dropped == [day1])
+        #expect(pass.held == [today, day2, day3])
         #expect(try await !Self.exists("messages_\(MessageRetention.suffix(of: day1))", on: pool))
         #expect(try await !Self.exists("events_\(MessageRetention.suffix(of: day1))", on: pool))
-        #expect(Set(try await Self.partitions("messages", of: [sent, done, queued, inCampaign], on: pool).keys) == [done, queued, inCampaign])
-        #expect(try await pool.query("SELECT count(*) AS n FROM events").first!.int("n") == 3)
+        #expect(Set(try await Self.partitions("messages", of: [sent, done, queued, inCampaign, stepped], on: pool).keys) == [done, queued, inCampaign, stepped])
+        #expect(try await pool.query("SELECT count(*) AS n FROM events").first!.int("n") == 4)
 
         // Once the work is done, the days go.
         try await pool.query("UPDATE messages SET status = 'sent' WHERE id = $1", [queued])
         try await pool.query("UPDATE campaigns SET state = 'done' WHERE id = $1", [campaign])
+        try await pool.query("UPDATE sequence_enrollments SET state = 'completed' WHERE id = $1", [enrollment])
         pass = try await store.pass(retention, now: now)
-        #expect(pass.dropped == [day2, day3] && pass.held.isEmpty)
+        #expect(pass.dropped == [today, day2, day3] && pass.held.isEmpty)
         #expect(try await pool.query("SELECT count(*) AS n FROM messages").first!.int("n") == 0)
         #expect(try await pool.query("SELECT count(*) AS n FROM events").first!.int("n") == 0)
         // The days around `now` were made.
@@ -180,6 +191,9 @@ struct RetentionStoreTests {
         let bAncient = UUID.timeOrdered(at: now.addingTimeInterval(-40 * Self.day)), bRecent = UUID(uuidString: "f1234567-89ab-4cde-8f01-23456789abcd")!
         try await Self.message(bAncient, tenant: b, created: now.addingTimeInterval(-40 * Self.day), on: pool)
         try await Self.message(bRecent, tenant: b, created: now.addingTimeInterval(-10 * Self.day), on: pool)
+        // A queued message from before the upgrade keeps its old events.
+        let bWaiting = UUID(uuidString: "f2234567-89ab-4cde-8f01-23456789abcd")!
+        try await Self.message(bWaiting, tenant: b, status: "queued", created: now.addingTimeInterval(-40 * Self.day), on: pool)
         // Opens that came after their message's day was dropped.
         let gone = UUID(uuidString: "01ff0000-0000-4000-8000-000000000002")!
         try await Self.event(for: gone, tenant: b, at: now.addingTimeInterval(-31 * Self.day), on: pool)
@@ -191,9 +205,16 @@ struct RetentionStoreTests {
         #expect(pass.dropped.isEmpty && pass.held.isEmpty)
         let left = try await Self.partitions("messages", of: [aSent, aQueued, aNew, bSent, bAncient, bRecent], on: pool)
         #expect(Set(left.keys) == [aQueued, aNew, bSent, bRecent])
-        let events = try await Self.partitions("events", key: "message_id", of: [aSent, aQueued, aNew, bSent, bAncient, bRecent, gone], on: pool)
-        #expect(Set(events.keys) == [aQueued, aNew, bSent, bRecent, gone])
+        let events = try await Self.partitions("events", key: "message_id", of: [aSent, aQueued, aNew, bSent, bAncient, bRecent, bWaiting, gone], on: pool)
+        #expect(Set(events.keys) == [aQueued, aNew, bSent, bRecent, bWaiting, gone])
         #expect(try await pool.query("SELECT count(*) AS n FROM events WHERE message_id = $1", [gone]).first!.int("n") == 1)
+
+        // A click on the shorter-retention tenant's deleted message, come late, goes by its time.
+        try await Self.event(for: aSent, tenant: a, at: now.addingTimeInterval(-3 * Self.day), on: pool)
+        try await Self.event(for: aSent, tenant: a, at: now, on: pool)
+        let late = try await RetentionStore(pool: pool).pass(MessageRetention(days: 30), now: now)
+        #expect(late.deletedMessages == 0 && late.deletedEvents == 1)
+        #expect(try await pool.query("SELECT count(*) AS n FROM events WHERE message_id = $1", [aSent]).first!.int("n") == 1)
 
         // A retention longer than the fleet's is capped by it.
         #expect(try await tenants.setRetention(tenantID: a, days: 365))

@@ -142,7 +142,7 @@ extension CampaignStore {
                 """
                 WITH marked AS (
                     UPDATE messages m SET variant = u.variant FROM unnest($1::uuid[], $2::int[]) AS u(id, variant)
-                    WHERE m.id = u.id RETURNING m.variant
+                    WHERE m.id = u.id AND \(MessageStore.dayPruned("m")) RETURNING m.variant
                 )
                 INSERT INTO campaign_variant_stats (campaign_id, variant, tenant_id, type, count)
                 SELECT $3, variant, $4, 'made', count(*) FROM marked GROUP BY variant ORDER BY variant

@@ -39,7 +39,7 @@ extension MessageStore {
                         attempts = m.attempts + 1, provider_account_id = u.account,
                         provider_message_id = u.pmid, sent_at = now(), updated_at = now(), lease_until = NULL, last_error = NULL
                     FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS u(id, account, pmid)
-                    WHERE m.id = u.id
+                    WHERE m.id = u.id AND \(MessageStore.dayPruned("m"))
                     RETURNING m.tenant_id, m.content
                 )
                 \(SenderHealthLedger.countSent(slotParameter: 4))
@@ -61,7 +61,7 @@ extension MessageStore {
                         held_seconds = m.held_seconds + CASE WHEN u.counted = 1 AND m.held_since IS NOT NULL
                             THEN extract(epoch FROM now() - m.held_since)::float8 ELSE 0 END
                     FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[]) AS u(id, reason, next_at, counted)
-                    WHERE m.id = u.id AND m.status NOT IN \(Self.sentStatuses) AND m.status <> 'cancelled'
+                    WHERE m.id = u.id AND \(MessageStore.dayPruned("m")) AND m.status NOT IN \(Self.sentStatuses) AND m.status <> 'cancelled'
                     RETURNING m.id, m.tenant_id, m.status, m.cancel_request
                 )
                 \(MessageStore.honouredCancelEvents(from: "touched", at: "GREATEST(now(), $5::timestamptz)"))
@@ -75,7 +75,7 @@ extension MessageStore {
                 UPDATE messages m SET status = 'failed', attempts = m.attempts + u.counted, last_error = u.reason,
                     lease_until = NULL, updated_at = now()
                 FROM unnest($1::uuid[], $2::text[], $3::int[]) AS u(id, reason, counted)
-                WHERE m.id = u.id AND m.status NOT IN \(Self.sentStatuses) AND m.status <> 'cancelled'
+                WHERE m.id = u.id AND \(MessageStore.dayPruned("m")) AND m.status NOT IN \(Self.sentStatuses) AND m.status <> 'cancelled'
                 """,
                 [outcomes.failed.map(\.messageID), outcomes.failed.map(\.reason), outcomes.failed.map { $0.countsAsAttempt ? 1 : 0 }])
         }
@@ -84,7 +84,7 @@ extension MessageStore {
                 """
                 UPDATE messages m SET status = 'suppressed', lease_until = NULL, updated_at = now()
                 FROM unnest($1::uuid[]) AS u(id)
-                WHERE m.id = u.id AND m.status NOT IN \(Self.sentStatuses) AND m.status <> 'cancelled'
+                WHERE m.id = u.id AND \(MessageStore.dayPruned("m")) AND m.status NOT IN \(Self.sentStatuses) AND m.status <> 'cancelled'
                 """, [outcomes.dropped.map(\.messageID)])
         }
         // An SMTP server's permanent refusal of a recipient is a hard bounce: suppressed at once,
@@ -95,7 +95,8 @@ extension MessageStore {
                 """
                 INSERT INTO suppressions (tenant_id, email, reason, event_id)
                 SELECT u.tenant_id, u.email, 'bounce',
-                    (SELECT max(e.id) FROM events e WHERE e.message_id = u.message_id AND e.type = 'bounced' AND e.detail->>'recipient' = u.recipient)
+                    (SELECT max(e.id) FROM events e WHERE e.message_id = u.message_id AND e.message_id = ANY($2::uuid[])
+                         AND e.type = 'bounced' AND e.detail->>'recipient' = u.recipient)
                 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS u(tenant_id, message_id, recipient, email)
                 ON CONFLICT (tenant_id, email) DO NOTHING
                 """,

@@ -8,6 +8,13 @@ import MailfleetPostgres
 public struct MessageStore: Sendable {
     let pool: PostgresPool
 
+    /// `alias.id = ANY($n::uuid[])`: said again beside a join on the ids of `unnest($n ...)`,
+    /// it lets the planner keep only the day partitions those ids are in (docs/ARCHITECTURE.md,
+    /// "Partitions and retention"). Without it a join probes every day's index for each row.
+    static func dayPruned(_ alias: String, ids parameter: Int = 1) -> String {
+        "\(alias).id = ANY($\(parameter)::uuid[])"
+    }
+
     /// Creates a store over a pool.
     public init(pool: PostgresPool) {
         self.pool = pool

@@ -67,7 +67,7 @@ public enum SenderHealthLedger {
             SELECT m.tenant_id, \(fromDomain("m.content")), floor(extract(epoch FROM coalesce(m.sent_at, now())) / 60)::int, $3::smallint,
                 count(*) FILTER (WHERE u.counter = 'delivered'), count(*) FILTER (WHERE u.counter = 'hard'),
                 count(*) FILTER (WHERE u.counter = 'soft'), count(*) FILTER (WHERE u.counter = 'complained')
-            FROM unnest($1::uuid[], $2::text[]) AS u(id, counter) JOIN messages m ON m.id = u.id
+            FROM unnest($1::uuid[], $2::text[]) AS u(id, counter) JOIN messages m ON m.id = u.id AND \(MessageStore.dayPruned("m"))
             GROUP BY 1, 2, 3
             ON CONFLICT (tenant_id, domain, minute, slot) DO UPDATE SET
                 delivered = sender_health.delivered + excluded.delivered, hard_bounced = sender_health.hard_bounced + excluded.hard_bounced,

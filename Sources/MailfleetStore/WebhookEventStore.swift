@@ -101,7 +101,7 @@ public struct WebhookEventStore: Sendable {
             let rows = try connection.query(
                 """
                 SELECT u.i, m.tenant_id = u.tenant_id AS own FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS u(tenant_id, id, i)
-                JOIN messages m ON m.id = u.id
+                JOIN messages m ON m.id = u.id AND \(MessageStore.dayPruned("m", ids: 2))
                 """, [ours.map { batch[$0].tenantID }, ours.map { batch[$0].event.messageID! }])
             for row in rows {
                 let i = ours[try row.int("i") - 1]
@@ -143,7 +143,7 @@ public struct WebhookEventStore: Sendable {
             WITH locked AS MATERIALIZED (SELECT id FROM messages WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
             UPDATE messages m SET status = u.status, updated_at = now()
             FROM unnest($1::uuid[], $2::text[], $3::int[]) AS u(id, status, rank)
-            WHERE m.id = u.id AND m.id IN (SELECT id FROM locked) AND (CASE \(MessageStore.shownStatus("m")) \(ranked) END) < u.rank
+            WHERE m.id = u.id AND \(MessageStore.dayPruned("m")) AND m.id IN (SELECT id FROM locked) AND (CASE \(MessageStore.shownStatus("m")) \(ranked) END) < u.rank
             """, [entries.map(\.key), entries.map(\.value.rawValue), entries.map { $0.value.reportRank! }])
     }
 

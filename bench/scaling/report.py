@@ -188,6 +188,20 @@ one of each: {n(one['delivered_per_s'])} msg/s.
 <!-- scaling:end -->"""
 
 
+RETENTION_DAYS = 30  # MAILFLEET_MESSAGE_RETENTION_DAYS's default
+
+
+def stored_record(daily):
+    """Bytes per stored message (its row and indexes, and its events) from bench/growth's stored
+    record, and what `daily` messages a day kept RETENTION_DAYS days take; None without it."""
+    try:
+        stored = json.load(open(os.path.join(ROOT, "bench", "growth", "results.json")))["stored"]
+    except (OSError, KeyError, ValueError):
+        return None
+    per = (stored["messages_bytes"] + stored["events_bytes"]) / stored["messages_rows"]
+    return {"bytes": per, "day_gb": per * daily / 1e9, "kept_tb": per * daily * RETENTION_DAYS / 1e12}
+
+
 def scaling_doc(results):
     run, configurations, s = results["run"], results["configurations"], results["sizing"]
     ref = s["reference"]
@@ -203,6 +217,7 @@ def scaling_doc(results):
         per_core.append(f"| {names[kind]} | {k['cpu_us_per_message']} | {low} – {high} | {n(k['messages_per_s_per_core'])} | "
                         f"{k['cores_average']} | {k['cores_peak']} | {k['cores_planned']} |")
     f = s["fleet"]
+    record = stored_record(s["daily_messages"])
     per_core.append(f"| **fleet** | **{f['cpu_us_per_message']}** | | **{n(f['messages_per_s_per_core'])}** | | **{f['cores_peak']}** | **{f['cores_planned']}** |")
     w = s.get("idle_worker_replica")
     idle_worker_line = (f"Each idle worker replica adds about {w['cores']} cores (worker and Redis together) and "
@@ -343,7 +358,7 @@ replicas on separate machines so that losing one costs a fraction of the capacit
   through one primary, which must also ship the WAL to any standby and archive
   ({n(s['wal_gb_per_day'])} GB of WAL a day at this rate). Give it the cores in the table,
   fast storage for the WAL's fsyncs, and plan autovacuum and how long rows are kept.
-- **Redis** work spreads by partition hash tag over Redis Cluster nodes; each node's Redis
+{record_line(record)}- **Redis** work spreads by partition hash tag over Redis Cluster nodes; each node's Redis
   executes commands on one thread, so the Redis cores in the table are also a floor on the
   number of primaries.
 - **Schedulers** are never scaled for throughput: one leads and a second stands by
@@ -351,6 +366,18 @@ replicas on separate machines so that losing one costs a fraction of the capacit
 - **Workers and API replicas** are stateless: run as many as the cores in the table, a few
   cores each, behind the load balancer (API) or simply started (workers claim work from
   Redis and Postgres).
+"""
+
+
+def record_line(record):
+    """The sizing's bullet on the stored record, empty without bench/growth's figures."""
+    if record is None:
+        return ""
+    return f"""- **The record** at the default {RETENTION_DAYS}-day retention (`MAILFLEET_MESSAGE_RETENTION_DAYS`): about
+  {n(record['bytes'])} bytes per message with its indexes and its events (bench/growth's stored record),
+  so {n(record['day_gb'])} GB a day and {n(record['kept_tb'], 1)} TB kept. Each day is a partition of its own
+  (docs/ARCHITECTURE.md, "Partitions and retention"): the day being written is what autovacuum
+  and the caches keep up with, and the oldest goes whole, with no row deletes.
 """
 
 

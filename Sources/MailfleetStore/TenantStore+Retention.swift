@@ -9,16 +9,7 @@ extension TenantStore {
     @discardableResult
     public func setRetention(tenantID: UUID, days: Int?, actor: String = "system") async throws -> Bool {
         if let days, days < 1 { throw AdminError(.invalid, "a retention is at least 1 day; \(days) is not") }
-        return try await pool.transaction { connection in
-            let rows = try connection.query("UPDATE tenants SET retention_days = $2 WHERE id = $1 RETURNING id", [tenantID, days])
-            guard !rows.isEmpty else { return false }
-            try AuditLog.record(
-                AuditEntry(
-                    tenantID: tenantID, actor: actor, action: "tenant.updated", target: tenantID.lowercasedString,
-                    detail: ["retention_days": days.map { "\($0)" } ?? "fleet"]),
-                on: connection)
-            return true
-        }
+        return try await setColumn("retention_days", to: days, tenantID: tenantID, actor: actor)
     }
 
     /// A tenant's own retention in days: `.some(nil)` when it has none (the fleet's applies),

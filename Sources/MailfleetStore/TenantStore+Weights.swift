@@ -13,16 +13,7 @@ extension TenantStore {
         guard Self.sendWeights.contains(weight) else {
             throw AdminError(.invalid, "a weight is from \(Self.sendWeights.lowerBound) to \(Self.sendWeights.upperBound); \(weight) is not")
         }
-        return try await pool.transaction { connection in
-            let rows = try connection.query("UPDATE tenants SET send_weight = $2 WHERE id = $1 RETURNING id", [tenantID, weight])
-            guard !rows.isEmpty else { return false }
-            try AuditLog.record(
-                AuditEntry(
-                    tenantID: tenantID, actor: actor, action: "tenant.updated", target: tenantID.lowercasedString,
-                    detail: ["send_weight": weight]),
-                on: connection)
-            return true
-        }
+        return try await setColumn("send_weight", to: weight, tenantID: tenantID, actor: actor)
     }
 
     /// A tenant's fair-share weight, nil when there is no such tenant.

@@ -25,13 +25,19 @@ public struct TenantStore: Sendable {
     /// there is no such tenant.
     @discardableResult
     public func setAPIRateLimit(tenantID: UUID, perMinute: Int?, actor: String = "system") async throws -> Bool {
+        try await setColumn("api_rate_limit", to: perMinute, tenantID: tenantID, actor: actor)
+    }
+
+    /// Sets one integer column of a tenant's row (nil: NULL), audited as `tenant.updated` with
+    /// the column and its new value, in one transaction; false when there is no such tenant.
+    func setColumn(_ column: String, to value: Int?, tenantID: UUID, actor: String) async throws -> Bool {
         try await pool.transaction { connection in
-            let rows = try connection.query("UPDATE tenants SET api_rate_limit = $2 WHERE id = $1 RETURNING id", [tenantID, perMinute])
+            let rows = try connection.query("UPDATE tenants SET \(column) = $2 WHERE id = $1 RETURNING id", [tenantID, value])
             guard !rows.isEmpty else { return false }
             try AuditLog.record(
                 AuditEntry(
                     tenantID: tenantID, actor: actor, action: "tenant.updated", target: tenantID.lowercasedString,
-                    detail: ["api_rate_limit": perMinute]),
+                    detail: [column: value]),
                 on: connection)
             return true
         }

@@ -77,7 +77,11 @@ def postgres():
     (inserted, updated, deleted), = sql("SELECT tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = current_database()")
     (wal,), = sql("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
     tables = {name: {"inserted": int(i), "updated": int(u), "hot_updated": int(h), "deleted": int(d)}
-              for name, i, u, h, d in sql("SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables")}
+              # A partition counts under its partitioned table (`messages` is every day of it).
+              for name, i, u, h, d in sql("""SELECT coalesce(p.relname, s.relname), sum(s.n_tup_ins), sum(s.n_tup_upd), sum(s.n_tup_hot_upd),
+                                                    sum(s.n_tup_del)
+                                             FROM pg_stat_user_tables s LEFT JOIN pg_inherits i ON i.inhrelid = s.relid
+                                             LEFT JOIN pg_class p ON p.oid = i.inhparent GROUP BY 1""")}
     return {"inserted": int(inserted), "updated": int(updated), "deleted": int(deleted), "wal_bytes": int(float(wal)), "tables": tables}
 
 

@@ -25,7 +25,7 @@ extension SchedulerService {
         }
         if !pass.held.isEmpty {
             logger.warning(
-                "day partitions past the retention kept: a message in them is still queued, or in a campaign still running",
+                "day partitions past the retention kept: a message in them is still owed work (queued, in a running campaign or an active drip sequence)",
                 metadata: ["days": "\(days(pass.held))"])
         }
         if !pass.busy.isEmpty {

@@ -215,7 +215,11 @@ public final class SchedulerService: Service {
         // The retention pass runs beside the loop, which must keep promoting and reclaiming
         // meanwhile; one at a time.
         if loop.lastRetention.map({ ContinuousClock.now - $0 >= configuration.retentionEvery }) ?? true,
-           retentionRunning.withLock({ running in defer { running = true }; return !running }) {
+           retentionRunning.withLock({ running in
+               guard !running else { return false }
+               running = true
+               return true
+           }) {
             loop.lastRetention = ContinuousClock.now
             Task {
                 await keepRetention()

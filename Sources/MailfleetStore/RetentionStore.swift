@@ -122,7 +122,7 @@ public struct RetentionStore: Sendable {
     /// under both tables' exclusive lock (no re-drive can make a row `queued` in between), so
     /// the fleet waits only for a drop that happens.
     ///
-    /// Owed work, here for any row of the day (by the indexes) and in `keptRow` for one row: a
+    /// Owed work, here for any row of the day (by the indexes) and in `deletableRow` for one row: a
     /// message `queued` (or shown `sending`); one of a campaign not yet done or cancelled (an
     /// A/B test's winner pass reads who already had a message); one of an active drip-sequence
     /// enrollment (its next steps read the earlier messages' events).
@@ -147,7 +147,7 @@ public struct RetentionStore: Sendable {
     }
 
     /// A message row `m` not owed work (see `drop`): what the row deletes may take.
-    static let keptRow = """
+    static let deletableRow = """
         m.status NOT IN ('queued', 'sending')
           AND (m.campaign_id IS NULL OR NOT EXISTS (
               SELECT 1 FROM campaigns k WHERE k.id = m.campaign_id AND k.state NOT IN ('done', 'cancelled')))
@@ -166,7 +166,7 @@ public struct RetentionStore: Sendable {
                 """
                 WITH doomed AS (
                     SELECT m.id FROM \(table) m
-                    WHERE m.tenant_id = $1 AND m.created_at < $2 AND \(Self.keptRow)
+                    WHERE m.tenant_id = $1 AND m.created_at < $2 AND \(Self.deletableRow)
                     LIMIT $3 FOR UPDATE SKIP LOCKED
                 ), events_gone AS (
                     DELETE FROM events e WHERE e.message_id = ANY (ARRAY(SELECT id FROM doomed))

@@ -71,9 +71,6 @@ public struct MessageRetention: Sendable, Equatable {
     /// partitions hold the ids from its bound to the next day's (the SQL twin is
     /// `mailfleet_day_bound`).
     public static func lowerBound(of day: Date) -> UUID {
-        let millis = UInt64(max(0, day.timeIntervalSince1970 * 1000))
-        var b = [UInt8](repeating: 0, count: 16)
-        for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - i))) }
-        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+        UUID(bytes: UUID.timePrefix(day))
     }
 }
